@@ -1,0 +1,19 @@
+"""The ``idsync`` command line.
+
+Each command lives in its own module (``_<command>.py``) and is registered below. Exit codes are the same
+for every command: 0 ok, 1 the thing checked is wrong (invalid schema, failed cycle), 2 usage error
+(click's own code for bad options, also used for unreadable input files).
+"""
+
+from __future__ import annotations
+
+import click
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="idsync")
+def main() -> None:
+    """idsync: run Microsoft Entra / Graph synchronization schemas locally."""
+
+
+__all__ = ["main"]

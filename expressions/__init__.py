@@ -1,0 +1,3 @@
+"""Entra's attribute-mapping expression language: parse, compile, evaluate."""
+
+__all__: list[str] = []

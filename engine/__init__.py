@@ -2,3 +2,76 @@
 and the command line. ``engine`` may import ``expressions`` and ``connectors``; never the reverse."""
 
 __all__: list[str] = []
+
+# --- Graph schema models, load/dump (issue 7) ---
+from engine.schema import AttributeDefinition as AttributeDefinition
+from engine.schema import AttributeMapping as AttributeMapping
+from engine.schema import AttributeMappingFunctionSchema as AttributeMappingFunctionSchema
+from engine.schema import AttributeMappingParameterSchema as AttributeMappingParameterSchema
+from engine.schema import AttributeMappingSource as AttributeMappingSource
+from engine.schema import AttributeType as AttributeType
+from engine.schema import DirectoryDefinition as DirectoryDefinition
+from engine.schema import DocumentError as DocumentError
+from engine.schema import Filter as Filter
+from engine.schema import FilterClause as FilterClause
+from engine.schema import FilterGroup as FilterGroup
+from engine.schema import FilterOperand as FilterOperand
+from engine.schema import FilterOperatorSchema as FilterOperatorSchema
+from engine.schema import FlowBehavior as FlowBehavior
+from engine.schema import FlowType as FlowType
+from engine.schema import MetadataEntry as MetadataEntry
+from engine.schema import Mutability as Mutability
+from engine.schema import ObjectDefinition as ObjectDefinition
+from engine.schema import ObjectMapping as ObjectMapping
+from engine.schema import SchemaLoadError as SchemaLoadError
+from engine.schema import SourceType as SourceType
+from engine.schema import SynchronizationJob as SynchronizationJob
+from engine.schema import SynchronizationJobRestartCriteria as SynchronizationJobRestartCriteria
+from engine.schema import SynchronizationProgress as SynchronizationProgress
+from engine.schema import SynchronizationQuarantine as SynchronizationQuarantine
+from engine.schema import SynchronizationRule as SynchronizationRule
+from engine.schema import SynchronizationSchedule as SynchronizationSchedule
+from engine.schema import SynchronizationSchema as SynchronizationSchema
+from engine.schema import SynchronizationStatus as SynchronizationStatus
+from engine.schema import SynchronizationTaskExecution as SynchronizationTaskExecution
+from engine.schema import SynchronizationTemplate as SynchronizationTemplate
+from engine.schema import dump_schema as dump_schema
+from engine.schema import load_schema as load_schema
+from engine.schema import load_template as load_template
+
+__all__ += [
+    "AttributeDefinition",
+    "AttributeMapping",
+    "AttributeMappingFunctionSchema",
+    "AttributeMappingParameterSchema",
+    "AttributeMappingSource",
+    "AttributeType",
+    "DirectoryDefinition",
+    "DocumentError",
+    "Filter",
+    "FilterClause",
+    "FilterGroup",
+    "FilterOperand",
+    "FilterOperatorSchema",
+    "FlowBehavior",
+    "FlowType",
+    "MetadataEntry",
+    "Mutability",
+    "ObjectDefinition",
+    "ObjectMapping",
+    "SchemaLoadError",
+    "SourceType",
+    "SynchronizationJob",
+    "SynchronizationJobRestartCriteria",
+    "SynchronizationProgress",
+    "SynchronizationQuarantine",
+    "SynchronizationRule",
+    "SynchronizationSchedule",
+    "SynchronizationSchema",
+    "SynchronizationStatus",
+    "SynchronizationTaskExecution",
+    "SynchronizationTemplate",
+    "dump_schema",
+    "load_schema",
+    "load_template",
+]

@@ -1,0 +1,260 @@
+"""The in-memory directory shared by the memory, json and csv connectors: objects, lookups and writes.
+
+``Directory`` holds ``object type -> id -> attributes`` in insertion order and implements the target half of
+the contract (``get``, ``find``, ``apply``) over it; the file connectors load it from their file and save it
+after each applied batch. The pure rules for attribute-level edits are in ``apply_modifications``.
+
+Decisions (the spec is silent; these are what a directory user expects):
+
+* ``REPLACE`` with one value stores a scalar, unless the attribute already holds a list or is declared
+  multi-valued; with several values it stores a list; with none it removes the attribute.
+* ``ADD`` always leaves a list (adding to a scalar makes it a list); values already present are kept once.
+* ``REMOVE`` drops the given values (an emptied list removes the attribute); with no values it removes the
+  attribute.
+* Deleting an id that is not there succeeds: the engine may repeat a delete after a crash, and the object is
+  gone either way. Updating a missing id is an ``ObjectRejected`` for that change.
+* ``find`` is case-sensitive equality on the text of a value; multi-valued attributes match any value.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+
+from ._base import ApplyResult, Change, DirectoryObject, Modification, Operation, Scalar, Value, ValueOp
+from ._errors import ObjectConflict, ObjectRejected
+
+Attributes = dict[str, Value]
+
+
+def value_text(value: Scalar) -> str:
+    """The text ``find`` compares: booleans as ``true`` / ``false`` (JSON's spelling), numbers as written."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def value_texts(value: Value) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return [value_text(item) for item in value]
+    return [value_text(value)]
+
+
+def _same(left: Scalar, right: Scalar) -> bool:
+    # True == 1 in Python; a directory keeps them apart.
+    return type(left) is type(right) and left == right
+
+
+def _check_scalars(name: str, values: Sequence[object]) -> None:
+    for value in values:
+        if not isinstance(value, str | bool | int | float):
+            raise ObjectRejected(f"attribute {name!r}: value {value!r} is not a string, Boolean or number")
+
+
+def _as_list(value: Value) -> list[Scalar]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _modify(current: Value, mod: Modification, multi_valued: bool) -> Value:
+    values = list(mod.values)
+    if mod.op is ValueOp.REPLACE:
+        if not values:
+            return None
+        if len(values) == 1 and not multi_valued and not isinstance(current, list):
+            return values[0]
+        return values
+    existing = _as_list(current)
+    if mod.op is ValueOp.ADD:
+        added = existing + [v for i, v in enumerate(values) if not _present(v, existing + values[:i])]
+        return added or None
+    if not values:
+        return None
+    kept = [v for v in existing if not _present(v, values)]
+    if not kept:
+        return None
+    return kept if isinstance(current, list) or multi_valued or len(kept) > 1 else kept[0]
+
+
+def _present(value: Scalar, values: Iterable[Scalar]) -> bool:
+    return any(_same(value, other) for other in values)
+
+
+def apply_modifications(
+    attributes: Mapping[str, Value],
+    modifications: Iterable[Modification],
+    multi_valued: frozenset[str] = frozenset(),
+) -> Attributes:
+    """The attributes after ``modifications`` (a new dict; ``attributes`` is not changed)."""
+    result = dict(attributes)
+    for mod in modifications:
+        _check_scalars(mod.name, mod.values)
+        new = _modify(result.get(mod.name), mod, mod.name in multi_valued)
+        if new is None:
+            result.pop(mod.name, None)
+        else:
+            result[mod.name] = new
+    return result
+
+
+def copy_attributes(attributes: Mapping[str, Value]) -> Attributes:
+    return {name: list(value) if isinstance(value, list) else value for name, value in attributes.items()}
+
+
+class Directory:
+    """Objects by type and id, with the target operations of the contract.
+
+    ``anchor``: None means ids are assigned here (uuid4) and ``id`` is not an attribute (memory, json);
+    a name means the id *is* that attribute's value (csv: the anchor column), given on create and immutable.
+    """
+
+    def __init__(self, *, anchor: str | None = None, multi_valued: frozenset[str] = frozenset()) -> None:
+        self.anchor = anchor
+        self.multi_valued = multi_valued
+        self._objects: dict[str, dict[str, Attributes]] = {}
+        self._indexes: dict[tuple[str, str], dict[str, list[str]]] = {}
+
+    # -- reading ------------------------------------------------------------------------------------------
+
+    def object_types(self) -> list[str]:
+        return list(self._objects)
+
+    def ids(self, object_type: str) -> list[str]:
+        return list(self._objects.get(object_type, {}))
+
+    def attributes(self, object_type: str, object_id: str) -> Attributes | None:
+        found = self._objects.get(object_type, {}).get(object_id)
+        return None if found is None else copy_attributes(found)
+
+    def objects(self, object_type: str) -> Iterator[DirectoryObject]:
+        for object_id, attributes in list(self._objects.get(object_type, {}).items()):
+            yield DirectoryObject(object_type, object_id, copy_attributes(attributes))
+
+    def get(self, object_type: str, ids: Sequence[str]) -> dict[str, DirectoryObject]:
+        table = self._objects.get(object_type, {})
+        return {i: DirectoryObject(object_type, i, copy_attributes(table[i])) for i in ids if i in table}
+
+    def find(
+        self, object_type: str, attribute: str, values: Sequence[str]
+    ) -> dict[str, list[DirectoryObject]]:
+        index = self._index(object_type, attribute)
+        found: dict[str, list[DirectoryObject]] = {}
+        for value in values:
+            ids = index.get(value, [])
+            if ids:
+                found[value] = list(self.get(object_type, ids).values())
+        return found
+
+    def _index(self, object_type: str, attribute: str) -> dict[str, list[str]]:
+        # Built on first use and dropped on every write: matching calls find once per page, so a scan per
+        # call would make a cycle quadratic in the directory size.
+        key = (object_type, attribute)
+        index = self._indexes.get(key)
+        if index is None:
+            index = {}
+            for object_id, attributes in self._objects.get(object_type, {}).items():
+                texts = [object_id] if attribute == "id" and self.anchor is None else []
+                for text in texts or value_texts(attributes.get(attribute)):
+                    index.setdefault(text, []).append(object_id)
+            self._indexes[key] = index
+        return index
+
+    def snapshot(self) -> dict[str, list[Attributes]]:
+        """Everything as ``{"User": [{"id": ..., attr: value}, ...]}`` (the json file's shape)."""
+        out: dict[str, list[Attributes]] = {}
+        for object_type, table in self._objects.items():
+            rows = []
+            for object_id, attributes in table.items():
+                row: Attributes = {"id": object_id} if self.anchor is None else {}
+                row.update(copy_attributes(attributes))
+                rows.append(row)
+            out[object_type] = rows
+        return out
+
+    # -- writing ------------------------------------------------------------------------------------------
+
+    def put(self, object_type: str, object_id: str, attributes: Mapping[str, Value]) -> None:
+        """Create or replace one object as is (tests and loaders; no contract checks)."""
+        self._objects.setdefault(object_type, {})[object_id] = copy_attributes(attributes)
+        self._indexes.clear()
+
+    def remove(self, object_type: str, object_id: str) -> bool:
+        removed = self._objects.get(object_type, {}).pop(object_id, None) is not None
+        self._indexes.clear()
+        return removed
+
+    def clear(self) -> None:
+        self._objects.clear()
+        self._indexes.clear()
+
+    def apply(self, changes: Sequence[Change]) -> list[ApplyResult]:
+        """Apply each change; a refused change becomes an ``ObjectRejected`` in its result."""
+        return [self.apply_one(change) for change in changes]
+
+    def apply_one(self, change: Change) -> ApplyResult:
+        try:
+            target_id = self._dispatch(change)
+        except ObjectRejected as exc:
+            return ApplyResult(change.key, change.target_id, exc)
+        finally:
+            self._indexes.clear()
+        return ApplyResult(change.key, target_id)
+
+    def _dispatch(self, change: Change) -> str | None:
+        self._check_names(change)
+        if change.operation is Operation.CREATE:
+            return self._create(change)
+        table = self._objects.setdefault(change.object_type, {})
+        if change.target_id is None:
+            raise ObjectRejected(f"{change.operation.value} of a {change.object_type} without a target id")
+        if change.operation is Operation.DELETE:
+            table.pop(change.target_id, None)
+            return change.target_id
+        current = table.get(change.target_id)
+        if current is None:
+            raise ObjectRejected(f"no {change.object_type} with id {change.target_id!r} to update")
+        updated = apply_modifications(current, change.modifications, self.multi_valued)
+        if self.anchor is not None and updated.get(self.anchor) != current.get(self.anchor):
+            raise ObjectRejected(f"the anchor {self.anchor!r} of {change.target_id!r} cannot be changed")
+        table[change.target_id] = updated
+        return change.target_id
+
+    def _check_names(self, change: Change) -> None:
+        for mod in change.modifications:
+            if self.anchor is None and mod.name == "id":
+                raise ObjectRejected(
+                    "'id' is the object's anchor, assigned by the directory; it cannot be written"
+                )
+            if not mod.name:
+                raise ObjectRejected("a modification has an empty attribute name")
+
+    def _create(self, change: Change) -> str:
+        attributes = apply_modifications({}, change.modifications, self.multi_valued)
+        table = self._objects.setdefault(change.object_type, {})
+        if self.anchor is None:
+            object_id = str(uuid.uuid4())
+        else:
+            object_id = self._anchor_value(attributes)
+            if object_id in table:
+                raise ObjectConflict(
+                    f"a {change.object_type} with {self.anchor} {object_id!r} already exists"
+                )
+        table[object_id] = attributes
+        return object_id
+
+    def _anchor_value(self, attributes: Attributes) -> str:
+        assert self.anchor is not None
+        value = attributes.get(self.anchor)
+        if value is None:
+            # A target export without the anchor value still gets a stable, unique key.
+            value = str(uuid.uuid4())
+            attributes[self.anchor] = value
+        if isinstance(value, list):
+            raise ObjectRejected(f"the anchor {self.anchor!r} must be a single value, got {value!r}")
+        return value_text(value)
+
+
+__all__ = ["Attributes", "Directory", "apply_modifications", "copy_attributes", "value_text"]

@@ -1,0 +1,59 @@
+"""File helpers for the file-backed connectors (json, csv): settings paths and atomic rewrites."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ._base import ConnectorContext
+from ._errors import ConnectorConfigError, ConnectorError
+
+
+def setting_path(settings: Mapping[str, Any], context: ConnectorContext, kind: str) -> Path:
+    """The ``path`` setting, relative to the job file's folder."""
+    raw = settings.get("path")
+    if not isinstance(raw, str) or not raw.strip():
+        raise ConnectorConfigError(
+            "a file path is required, e.g. path: users.json", setting="path", connector=kind
+        )
+    path = Path(raw).expanduser()
+    return path if path.is_absolute() else context.base_dir / path
+
+
+def file_stamp(path: Path, kind: str = "file") -> tuple[int, int] | None:
+    """(mtime in ns, size) to notice edits between cycles; None when the file does not exist."""
+    try:
+        stat = path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        raise ConnectorError(f"cannot read {path}: {exc.strerror or exc}", connector=kind) from exc
+    return (stat.st_mtime_ns, stat.st_size)
+
+
+def atomic_write(
+    path: Path, text: str, *, encoding: str = "utf-8", kind: str, newline: str | None = None
+) -> None:
+    """Write ``text`` to a temporary file beside ``path``, flush it to disk, then rename it over ``path``:
+    readers see the old file or the new one, never half of one."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding=encoding, newline=newline) as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            raise
+    except OSError as exc:
+        raise ConnectorError(f"cannot write {path}: {exc.strerror or exc}", connector=kind) from exc
+    except (UnicodeEncodeError, LookupError) as exc:
+        raise ConnectorError(f"cannot write {path} in encoding {encoding!r}: {exc}", connector=kind) from exc

@@ -1,0 +1,97 @@
+"""The shared in-memory directory: attribute-level edits and lookups (pure rules of ``_directory``)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from connectors import Change, Modification, ObjectConflict, ObjectRejected, Operation, ValueOp
+from connectors._directory import Directory, apply_modifications
+
+
+def mod(name: str, op: ValueOp, *values: str | bool | int | float) -> Modification:
+    return Modification(name, op, tuple(values))
+
+
+@pytest.mark.parametrize(
+    ("before", "modification", "after"),
+    [
+        ({}, mod("a", ValueOp.REPLACE, "x"), {"a": "x"}),
+        ({"a": "x"}, mod("a", ValueOp.REPLACE), {}),
+        ({"a": ["x"]}, mod("a", ValueOp.REPLACE, "y"), {"a": ["y"]}),
+        ({}, mod("a", ValueOp.REPLACE, "x", "y"), {"a": ["x", "y"]}),
+        ({}, mod("a", ValueOp.ADD, "x"), {"a": ["x"]}),
+        ({"a": "x"}, mod("a", ValueOp.ADD, "y", "x", "y"), {"a": ["x", "y"]}),
+        ({"a": ["x", "y"]}, mod("a", ValueOp.REMOVE, "x"), {"a": ["y"]}),
+        ({"a": ["x"]}, mod("a", ValueOp.REMOVE, "x"), {}),
+        ({"a": "x"}, mod("a", ValueOp.REMOVE, "z"), {"a": "x"}),
+        ({"a": ["x", "y"]}, mod("a", ValueOp.REMOVE), {}),
+        ({"a": [1, True]}, mod("a", ValueOp.REMOVE, True), {"a": [1]}),
+    ],
+)
+def test_modifications(before: dict, modification: Modification, after: dict) -> None:
+    assert apply_modifications(before, [modification]) == after
+
+
+def test_declared_multi_valued_attribute_keeps_a_list() -> None:
+    assert apply_modifications({}, [mod("members", ValueOp.REPLACE, "g1")], frozenset({"members"})) == {
+        "members": ["g1"]
+    }
+
+
+def test_modifications_do_not_change_their_input() -> None:
+    before = {"a": ["x"]}
+    apply_modifications(before, [mod("a", ValueOp.ADD, "y")])
+    assert before == {"a": ["x"]}
+
+
+@given(st.lists(st.text(max_size=3), max_size=6), st.lists(st.text(max_size=3), max_size=6))
+def test_add_then_remove_leaves_only_the_values_not_removed(start: list[str], extra: list[str]) -> None:
+    added = apply_modifications({"a": list(start)}, [Modification("a", ValueOp.ADD, tuple(extra))])
+    values = added.get("a", [])
+    assert isinstance(values, list)
+    assert set(values) == set(start) | set(extra)
+    if not extra:
+        return  # REMOVE with no values removes the whole attribute: covered by the table above
+    removed = apply_modifications(added, [Modification("a", ValueOp.REMOVE, tuple(extra))])
+    left = removed.get("a", [])
+    assert set(left if isinstance(left, list) else [left]) == set(start) - set(extra)
+
+
+def test_non_scalar_value_is_rejected_for_that_change_only() -> None:
+    directory = Directory()
+    bad = Change(Operation.CREATE, "User", modifications=(Modification("a", ValueOp.REPLACE, ({"x": 1},)),))  # type: ignore[arg-type]
+    good = Change(Operation.CREATE, "User", modifications=(mod("a", ValueOp.REPLACE, "x"),))
+    results = directory.apply([bad, good])
+    assert isinstance(results[0].error, ObjectRejected)
+    assert results[1].ok and directory.attributes("User", results[1].target_id or "") == {"a": "x"}
+
+
+def test_anchor_mode_uses_the_anchor_value_and_refuses_duplicates_and_renames() -> None:
+    directory = Directory(anchor="employeeId")
+    create = Change(Operation.CREATE, "User", modifications=(mod("employeeId", ValueOp.REPLACE, "E1"),))
+    first, second = directory.apply([create, create])
+    assert first.target_id == "E1"
+    assert isinstance(second.error, ObjectConflict)
+    rename = Change(Operation.UPDATE, "User", "E1", (mod("employeeId", ValueOp.REPLACE, "E2"),))
+    assert isinstance(directory.apply([rename])[0].error, ObjectRejected)
+    assert directory.ids("User") == ["E1"]
+
+
+def test_find_matches_text_of_numbers_and_booleans_and_any_list_value() -> None:
+    directory = Directory()
+    directory.put("User", "u1", {"n": 7, "b": True, "mail": ["a@x", "b@x"]})
+    assert [o.id for o in directory.find("User", "n", ["7"])["7"]] == ["u1"]
+    assert [o.id for o in directory.find("User", "b", ["true"])["true"]] == ["u1"]
+    assert [o.id for o in directory.find("User", "mail", ["b@x"])["b@x"]] == ["u1"]
+    assert directory.find("User", "mail", ["B@x"]) == {}
+    assert [o.id for o in directory.find("User", "id", ["u1"])["u1"]] == ["u1"]
+
+
+def test_find_sees_writes_made_after_an_earlier_lookup() -> None:
+    directory = Directory()
+    directory.put("User", "u1", {"mail": "a@x"})
+    assert directory.find("User", "mail", ["b@x"]) == {}
+    directory.apply([Change(Operation.UPDATE, "User", "u1", (mod("mail", ValueOp.REPLACE, "b@x"),))])
+    assert list(directory.find("User", "mail", ["b@x"])) == ["b@x"]

@@ -1,0 +1,85 @@
+"""Change detection through the connector data store: full reads, incremental reads, tombstones, paging."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from connectors import DirectoryObject, Watermark
+from connectors._fingerprints import datastore_pages, fingerprint
+
+from .datastore import DictStore, drain
+
+
+def objs(state: dict[str, dict[str, str]]) -> list[DirectoryObject]:
+    return [DirectoryObject("User", i, dict(a)) for i, a in state.items()]
+
+
+def read(
+    state: dict[str, dict[str, str]], since: Watermark | None, store: DictStore | None, page_size: int = 1000
+):
+    return datastore_pages(objs(state), since, page_size=page_size, store=store, object_type="User")
+
+
+def test_fingerprint_ignores_key_order_but_not_values() -> None:
+    assert fingerprint({"a": "1", "b": ["x"]}) == fingerprint({"b": ["x"], "a": "1"})
+    assert fingerprint({"a": "1"}) != fingerprint({"a": 1})
+
+
+def test_full_read_then_nothing_changed_then_one_change_and_one_deletion() -> None:
+    store = DictStore()
+    state = {"u1": {"n": "a"}, "u2": {"n": "b"}}
+    first, mark = drain(read(state, None, store), store)
+    assert [o.id for o in first] == ["u1", "u2"] and mark is not None
+    again, mark2 = drain(read(state, mark, store), store)
+    assert again == [] and mark2 is not None and mark.is_before_or_at(mark2)
+    del state["u2"]
+    state["u1"] = {"n": "changed"}
+    changes, _ = drain(read(state, mark2, store), store)
+    assert [(o.id, o.deleted) for o in changes] == [("u1", False), ("u2", True)]
+    assert set(store.data) == {"u1"}
+
+
+def test_full_read_drops_store_keys_of_vanished_objects() -> None:
+    store = DictStore()
+    store.data = {"gone": "x"}
+    objects, _ = drain(read({"u1": {}}, None, store), store)
+    assert [o.id for o in objects] == ["u1"] and set(store.data) == {"u1"}
+
+
+def test_without_a_store_an_incremental_read_delivers_everything() -> None:
+    objects, _ = drain(read({"u1": {}, "u2": {}}, Watermark(5), None))
+    assert [o.id for o in objects] == ["u1", "u2"]
+
+
+def test_watermark_goes_forward_even_from_a_future_cursor() -> None:
+    far = Watermark(cursor=10**30)
+    _, mark = drain(read({}, far, DictStore()))
+    assert mark is not None and far.is_before_or_at(mark) and mark.cursor != far.cursor
+
+
+states = st.dictionaries(
+    st.sampled_from([f"u{i}" for i in range(12)]), st.dictionaries(st.sampled_from("ab"), st.text(max_size=2))
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(states, states, st.integers(min_value=1, max_value=5))
+def test_incremental_read_brings_a_mirror_to_the_new_state(old, new, page_size) -> None:
+    store = DictStore()
+    mirror: dict[str, dict[str, str]] = {}
+    for page in read(old, None, store, page_size):
+        assert len(page.objects) <= page_size
+        store.commit(page)
+        mirror.update({o.id: dict(o.attributes) for o in page.objects})
+    _, mark = drain(read(old, None, DictStore()))
+    for page in read(new, mark, store, page_size):
+        assert len(page.objects) <= page_size
+        store.commit(page)
+        for o in page.objects:
+            if o.deleted:
+                mirror.pop(o.id)
+            else:
+                mirror[o.id] = dict(o.attributes)
+    assert mirror == new
+    assert set(store.data) == set(new)

@@ -3,7 +3,7 @@ and the command line. ``engine`` may import ``expressions`` and ``connectors``; 
 
 __all__: list[str] = []
 
-# --- Graph schema models, load/dump (issue 7) ---
+# --- Graph schema models, load/dump, scoping (issue 7) ---
 from engine.schema import AttributeDefinition as AttributeDefinition
 from engine.schema import AttributeMapping as AttributeMapping
 from engine.schema import AttributeMappingFunctionSchema as AttributeMappingFunctionSchema
@@ -38,6 +38,13 @@ from engine.schema import SynchronizationTemplate as SynchronizationTemplate
 from engine.schema import dump_schema as dump_schema
 from engine.schema import load_schema as load_schema
 from engine.schema import load_template as load_template
+from engine.scoping import ScopeError as ScopeError
+from engine.scoping import ScopeResult as ScopeResult
+from engine.scoping import classify_scope as classify_scope
+from engine.scoping import compile_scope as compile_scope
+from engine.scoping import compile_scope_result as compile_scope_result
+from engine.scoping import evaluate_scope as evaluate_scope
+from engine.scoping import explain_scope as explain_scope
 
 __all__ += [
     "AttributeDefinition",
@@ -60,6 +67,8 @@ __all__ += [
     "ObjectDefinition",
     "ObjectMapping",
     "SchemaLoadError",
+    "ScopeError",
+    "ScopeResult",
     "SourceType",
     "SynchronizationJob",
     "SynchronizationJobRestartCriteria",
@@ -71,7 +80,12 @@ __all__ += [
     "SynchronizationStatus",
     "SynchronizationTaskExecution",
     "SynchronizationTemplate",
+    "classify_scope",
+    "compile_scope",
+    "compile_scope_result",
     "dump_schema",
+    "evaluate_scope",
+    "explain_scope",
     "load_schema",
     "load_template",
 ]

@@ -1,0 +1,148 @@
+"""``/servicePrincipals/{id}/synchronization/jobs`` and the job actions (spec §C.5).
+
+start / pause / restart answer 204 like Graph; provisionOnDemand answers Graph's stringKeyStringValuePair
+whose ``key`` is JSON ``{result, details}`` and whose ``value`` is the provisioning log record (spec §C.4).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from engine.daemon import Daemon, ManagedJob
+
+from ._deps import daemon_of, iso_duration, job_of, require_principal
+from ._engine_errors import engine_errors
+from ._errors import GraphError
+from ._models import CreateJobRequest, ProvisionOnDemandRequest, RestartRequest, ValidateCredentialsRequest
+
+__all__ = ["job_json", "router"]
+
+router = APIRouter(prefix="/servicePrincipals/{principal}/synchronization/jobs", tags=["jobs"])
+
+
+def _settings(managed: ManagedJob) -> list[dict[str, str]]:
+    settings = getattr(managed.job, "settings", None)
+    items = settings.items() if isinstance(settings, dict) else vars(settings).items() if settings else []
+    return [{"name": str(k), "value": v if isinstance(v, str) else json.dumps(v)} for k, v in items]
+
+
+def job_json(daemon: Daemon, managed: ManagedJob) -> dict[str, Any]:
+    status = daemon.status(managed)
+    code = status.get("code")
+    state = (
+        "Paused" if code == "Paused" else "Disabled" if code in ("Disabled", "NotConfigured") else "Active"
+    )
+    return {
+        "id": managed.id,
+        "templateId": getattr(managed.job, "template_id", None) or "custom",
+        "schedule": {"expiration": None, "interval": iso_duration(managed.job.interval), "state": state},
+        "status": status,
+        "synchronizationJobSettings": _settings(managed),
+    }
+
+
+@router.get("", summary="List synchronization jobs")
+def list_jobs(principal: str, request: Request) -> dict[str, Any]:
+    daemon = daemon_of(request)
+    require_principal(daemon, principal)
+    return {"value": [job_json(daemon, m) for m in daemon.jobs(principal)]}
+
+
+@router.post("", status_code=201, summary="Create a job from a template (not supported: see description)")
+def create_job(principal: str, body: CreateJobRequest, request: Request) -> dict[str, Any]:
+    """idsync's jobs are job files: a job needs a connector bound to each directory of its schema, which
+    Graph's create call cannot carry. The call checks the template and explains what to do instead."""
+    require_principal(daemon_of(request), principal)
+    raise GraphError(
+        409,
+        f"jobs are defined by job files here: write one with 'template: {body.template_id}' and a "
+        "connector for each directory, then start 'idsync serve' with it",
+        code="JobCreationNotSupported",
+        target="body.templateId",
+    )
+
+
+@router.get("/{job_id}", summary="Get a synchronization job")
+def get_job(principal: str, job_id: str, request: Request) -> dict[str, Any]:
+    return job_json(daemon_of(request), job_of(request, principal, job_id))
+
+
+@router.delete("/{job_id}", status_code=204, summary="Stop and remove a job from the daemon")
+def delete_job(principal: str, job_id: str, request: Request) -> Response:
+    daemon_of(request).remove(job_of(request, principal, job_id))
+    return Response(status_code=204)
+
+
+@router.post("/{job_id}/start", status_code=204, summary="Start or resume a job; clears quarantine")
+def start_job(principal: str, job_id: str, request: Request) -> Response:
+    managed = job_of(request, principal, job_id)
+    with engine_errors():
+        daemon_of(request).start_job(managed)
+    return Response(status_code=204)
+
+
+@router.post("/{job_id}/pause", status_code=204, summary="Pause a job, keeping all progress")
+def pause_job(principal: str, job_id: str, request: Request) -> Response:
+    managed = job_of(request, principal, job_id)
+    with engine_errors():
+        daemon_of(request).pause_job(managed)
+    return Response(status_code=204)
+
+
+@router.post("/{job_id}/restart", status_code=204, summary="Restart a job with a reset scope")
+def restart_job(
+    principal: str, job_id: str, request: Request, body: RestartRequest | None = None
+) -> Response:
+    managed = job_of(request, principal, job_id)
+    with engine_errors():
+        daemon_of(request).restart_job(managed, (body or RestartRequest()).scopes())
+    return Response(status_code=204)
+
+
+@router.post("/{job_id}/validateCredentials", status_code=204, summary="Check the job's connections")
+def validate_credentials(
+    principal: str, job_id: str, request: Request, body: ValidateCredentialsRequest | None = None
+) -> Response:
+    managed = job_of(request, principal, job_id)
+    with engine_errors(invalid_code="CredentialsInvalid"):
+        result = daemon_of(request).validate_credentials(managed)
+    if result is False or (isinstance(result, dict) and result.get("valid") is False):
+        reason = result.get("message", "") if isinstance(result, dict) else ""
+        raise GraphError(400, f"credentials are not valid {reason}".strip(), code="CredentialsInvalid")
+    return Response(status_code=204)
+
+
+@router.post("/{job_id}/provisionOnDemand", summary="Provision one object now")
+def provision_on_demand(
+    principal: str, job_id: str, body: ProvisionOnDemandRequest, request: Request
+) -> dict[str, Any]:
+    managed = job_of(request, principal, job_id)
+    subject = body.parameters[0].subjects[0]
+    if len(body.parameters) > 1 or len(body.parameters[0].subjects) > 1:
+        raise GraphError(
+            400,
+            "provisionOnDemand takes one subject per call (as in Entra)",
+            target="body.parameters[0].subjects",
+        )
+    with engine_errors():
+        record = daemon_of(request).provision_on_demand(managed, subject.object_id, subject.object_type_name)
+    return on_demand_response(record)
+
+
+def on_demand_response(record: Any) -> dict[str, Any]:
+    data = record if isinstance(record, dict) else {}
+    info = data.get("provisioningStatusInfo") or {}
+    result = {"success": "Success", "failure": "Failure", "skipped": "Skipped"}.get(
+        str(info.get("status", "")).lower(), "Success"
+    )
+    details = (
+        {"errorCode": (info.get("errorInformation") or {}).get("errorCode")} if result == "Failure" else {}
+    )
+    return {
+        "@odata.type": "#microsoft.graph.stringKeyStringValuePair",
+        "key": json.dumps({"result": result, "details": details}),
+        "value": json.dumps(data, default=str),
+    }

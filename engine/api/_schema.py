@@ -1,0 +1,123 @@
+"""A job's schema (get / put / delete), the expression tools and directory discovery (spec §A.6, §C.5).
+
+``parseExpression``, ``functions`` and ``filterOperators`` are served under both a job's schema and a
+template's schema, as in Graph; they do not depend on the job, only on idsync's expression language.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Request, Response
+
+from engine.daemon import call, to_json
+
+from ._deps import daemon_of, job_of, require_principal
+from ._engine_errors import engine_errors
+from ._errors import GraphError
+from ._models import ParseExpressionRequest
+
+__all__ = ["router", "tools_router"]
+
+_JOB = "/servicePrincipals/{principal}/synchronization/jobs/{job_id}/schema"
+_TEMPLATE = "/servicePrincipals/{principal}/synchronization/templates/{template_id}/schema"
+
+router = APIRouter(prefix=_JOB, tags=["schema"])
+tools_router = APIRouter(tags=["schema"])
+
+
+@router.get("", summary="Get the job's synchronization schema")
+def get_schema(principal: str, job_id: str, request: Request) -> Any:
+    return call("engine", "dump_schema", job_of(request, principal, job_id).job.schema)  # type: ignore[attr-defined]
+
+
+@router.put("", status_code=204, summary="Replace the job's schema (triggers a full resync)")
+def put_schema(
+    principal: str, job_id: str, request: Request, body: Annotated[dict[str, Any], Body()]
+) -> Response:
+    """The new schema is checked whole before anything changes; a problem is a 400 naming its JSON path
+    (``body.synchronizationRules[0]...``). Decision: the replaced schema lives in the daemon until it
+    restarts; the job file stays the source of truth on disk (idsync never rewrites a user's files)."""
+    managed = job_of(request, principal, job_id)
+    try:
+        schema = call("engine", "load_schema", body)
+    except ValueError as exc:
+        problems = getattr(exc, "problems", None)
+        target = f"body.{problems[0].path}".rstrip(".") if problems else "body"
+        raise GraphError(400, f"invalid schema: {exc}", target=target) from exc
+    with engine_errors():
+        daemon_of(request).replace_schema(managed, schema)
+    return Response(status_code=204)
+
+
+@router.delete("", status_code=204, summary="Reset the job's schema to its template (or its job file)")
+def reset_schema(principal: str, job_id: str, request: Request) -> Response:
+    managed = job_of(request, principal, job_id)
+    with engine_errors():
+        daemon_of(request).reset_schema(managed)
+    return Response(status_code=204)
+
+
+@router.get("/directories", summary="List the schema's directory definitions (beta)")
+def list_directories(principal: str, job_id: str, request: Request) -> dict[str, Any]:
+    schema = job_of(request, principal, job_id).job.schema  # type: ignore[attr-defined]
+    return {"value": [to_json(d) for d in schema.directories]}
+
+
+@router.post("/directories/{directory_id}/discover", summary="Discover a directory's definition")
+def discover(principal: str, job_id: str, directory_id: str, request: Request) -> Any:
+    managed = job_of(request, principal, job_id)
+    schema = managed.job.schema  # type: ignore[attr-defined]
+    known = [d for d in schema.directories if directory_id in (d.id, d.name)]
+    if not known:
+        names = ", ".join(str(d.id or d.name) for d in schema.directories) or "none"
+        raise GraphError(404, f"no directory {directory_id!r} in the job's schema (known: {names})")
+    with engine_errors():
+        return to_json(daemon_of(request).discover(managed, known[0].name))
+
+
+def _parse(body: ParseExpressionRequest) -> Any:
+    request = body.model_dump(by_alias=True, exclude_none=True)
+    return call("expressions", "parse_expression_request", request)
+
+
+@tools_router.post(_JOB + "/parseExpression", summary="Parse and evaluate an expression")
+def parse_expression(principal: str, job_id: str, body: ParseExpressionRequest, request: Request) -> Any:
+    job_of(request, principal, job_id)
+    return _parse(body)
+
+
+@tools_router.post(_TEMPLATE + "/parseExpression", summary="Parse and evaluate an expression")
+def parse_expression_template(
+    principal: str, template_id: str, body: ParseExpressionRequest, request: Request
+) -> Any:
+    require_principal(daemon_of(request), principal)
+    return _parse(body)
+
+
+def _catalog(name: str) -> dict[str, Any]:
+    return {"value": [to_json(item) for item in call("engine", name)]}
+
+
+@tools_router.get(_JOB + "/functions", summary="The expression function catalogue")
+def functions(principal: str, job_id: str, request: Request) -> dict[str, Any]:
+    job_of(request, principal, job_id)
+    return _catalog("functions_catalog")
+
+
+@tools_router.get(_TEMPLATE + "/functions", summary="The expression function catalogue")
+def functions_template(principal: str, template_id: str, request: Request) -> dict[str, Any]:
+    require_principal(daemon_of(request), principal)
+    return _catalog("functions_catalog")
+
+
+@tools_router.get(_JOB + "/filterOperators", summary="The scoping-filter operator catalogue")
+def filter_operators(principal: str, job_id: str, request: Request) -> dict[str, Any]:
+    job_of(request, principal, job_id)
+    return _catalog("filter_operators_catalog")
+
+
+@tools_router.get(_TEMPLATE + "/filterOperators", summary="The scoping-filter operator catalogue")
+def filter_operators_template(principal: str, template_id: str, request: Request) -> dict[str, Any]:
+    require_principal(daemon_of(request), principal)
+    return _catalog("filter_operators_catalog")

@@ -1,0 +1,49 @@
+"""``/servicePrincipals/{id}/synchronization/templates``: idsync's built-in templates (spec §C.1, §C.5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from engine.daemon import FacadeMissing, call, to_json
+
+from ._deps import daemon_of, require_principal
+from ._errors import GraphError
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/servicePrincipals/{principal}/synchronization/templates", tags=["templates"])
+
+
+def _template(template_id: str) -> Any:
+    try:
+        return call("engine", "get_template", template_id)
+    except FacadeMissing:
+        raise
+    except (KeyError, LookupError, ValueError) as exc:
+        raise GraphError(404, f"no synchronization template {template_id!r}") from exc
+
+
+@router.get("", summary="List synchronization templates")
+def list_templates(principal: str, request: Request) -> dict[str, Any]:
+    require_principal(daemon_of(request), principal)
+    templates = [_without_schema(to_json(t)) for t in call("engine", "list_templates")]
+    return {"value": templates}
+
+
+@router.get("/{template_id}", summary="Get a synchronization template")
+def get_template(principal: str, template_id: str, request: Request) -> Any:
+    require_principal(daemon_of(request), principal)
+    return _without_schema(to_json(_template(template_id)))
+
+
+@router.get("/{template_id}/schema", summary="Get a template's schema")
+def get_template_schema(principal: str, template_id: str, request: Request) -> Any:
+    require_principal(daemon_of(request), principal)
+    return call("engine", "dump_schema", _template(template_id).schema_)
+
+
+def _without_schema(data: Any) -> Any:
+    # Graph returns the schema as a relation of its own, not inline in the template.
+    return {k: v for k, v in data.items() if k != "schema"} if isinstance(data, dict) else data

@@ -1,0 +1,44 @@
+"""The idsync daemon: scheduled cycles of every configured job, their lifecycle, secrets, metrics and logs.
+
+Used by ``idsync serve`` (``engine.cli._serve``), ``idsync jobs`` and the REST API (``engine.api``).
+"""
+
+from __future__ import annotations
+
+from ._daemon import Daemon as Daemon
+from ._daemon import JobNotFound as JobNotFound
+from ._daemon import ManagedJob as ManagedJob
+from ._daemon import outcome_from_status as outcome_from_status
+from ._facade import EngineLike as EngineLike
+from ._facade import FacadeMissing as FacadeMissing
+from ._facade import JobLike as JobLike
+from ._facade import call as call
+from ._facade import load_job as load_job
+from ._facade import make_engine as make_engine
+from ._facade import to_json as to_json
+from ._jobfiles import find_job_files as find_job_files
+from ._logging import configure_logging as configure_logging
+from ._logging import log_context as log_context
+from ._metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from ._metrics import Metrics as Metrics
+from ._secrets import SecretStore as SecretStore
+
+__all__ = [
+    "METRICS_CONTENT_TYPE",
+    "Daemon",
+    "EngineLike",
+    "FacadeMissing",
+    "JobLike",
+    "JobNotFound",
+    "ManagedJob",
+    "Metrics",
+    "SecretStore",
+    "call",
+    "configure_logging",
+    "find_job_files",
+    "load_job",
+    "log_context",
+    "make_engine",
+    "outcome_from_status",
+    "to_json",
+]

@@ -1,0 +1,257 @@
+"""The daemon: the configured jobs, their engines, the scheduler that cycles them, and their lifecycle.
+
+Called by ``idsync serve`` and by the REST API's routers; it is the only place where API operations meet
+running cycles, so the concurrency rules live here:
+
+* The job's state (in its state database) is the single source of truth for Active / Paused: every
+  scheduled tick reads it and skips the cycle of a paused job. ``idsync jobs pause`` run from another shell
+  therefore takes effect at the job's next tick, and the API's ``start`` triggers a cycle at once.
+* One lock per job serialises everything that writes its state — cycles, start, pause, restart,
+  provisionOnDemand — because an engine is not asked to be thread-safe. Reading the status takes no lock,
+  so the status page and ``GET .../jobs/{id}`` answer while a long cycle runs.
+* ``pause`` (API) also asks a running cycle to stop after its current batch (Graph: "pause, keeping all
+  progress"); ``shutdown`` does so for every job, then waits.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from engine.scheduler import CycleOutcome, Scheduler
+
+from ._facade import EngineLike, FacadeMissing, JobLike, load_job, make_engine, to_json
+from ._logging import log_context
+from ._metrics import Metrics
+from ._secrets import SecretStore
+
+__all__ = ["Daemon", "JobNotFound", "ManagedJob", "outcome_from_status"]
+
+log = logging.getLogger("idsync.daemon")
+
+#: Graph's status codes that mean "do not cycle" (the job keeps its state, nothing runs).
+_IDLE_CODES = frozenset({"Paused", "Disabled"})
+
+
+class JobNotFound(KeyError):
+    def __init__(self, principal: str, job_id: str) -> None:
+        super().__init__(job_id)
+        self.principal = principal
+        self.job_id = job_id
+
+    def __str__(self) -> str:
+        return f"no synchronization job {self.job_id!r} on service principal {self.principal!r}"
+
+
+@dataclass
+class ManagedJob:
+    job: JobLike
+    engine: EngineLike
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    stop: threading.Event = field(default_factory=threading.Event)
+    last_cycle_id: str | None = None
+
+    @property
+    def id(self) -> str:
+        return self.job.id
+
+    @property
+    def principal(self) -> str:
+        return self.job.service_principal or "local"
+
+
+def _field(data: Mapping[str, Any] | None, *names: str) -> Any:
+    value: Any = data
+    for name in names:
+        value = value.get(name) if isinstance(value, Mapping) else None
+    return value
+
+
+def outcome_from_status(status: Mapping[str, Any]) -> CycleOutcome:
+    """What the scheduler needs from a Graph synchronizationStatus after a cycle."""
+    quarantined = status.get("code") == "Quarantine"
+    series = _field(status, "quarantine", "seriesCount") or (1 if quarantined else 0)
+    state = _field(status, "lastExecution", "state")
+    return CycleOutcome(
+        succeeded=state in (None, "Succeeded", "EntryLevelErrors") and not quarantined,
+        quarantine_series=int(series) if quarantined else 0,
+    )
+
+
+def report_counts(report: Any) -> tuple[dict[str, int], dict[str, int]]:
+    """Objects by action and errors by kind from a CycleReport, whatever mapping names it uses."""
+    data = to_json(report)
+    if not isinstance(data, Mapping):
+        return {}, {}
+    actions = data.get("actions") or data.get("countsByAction") or data.get("counts") or {}
+    errors = data.get("errors") or data.get("errorsByKind") or {}
+    return (
+        {str(k): int(v) for k, v in actions.items() if isinstance(v, int)}
+        if isinstance(actions, Mapping)
+        else {},
+        {str(k): int(v) for k, v in errors.items() if isinstance(v, int)}
+        if isinstance(errors, Mapping)
+        else {},
+    )
+
+
+class Daemon:
+    def __init__(
+        self,
+        jobs: Iterable[JobLike],
+        *,
+        engine_factory: Callable[[JobLike], EngineLike] = make_engine,
+        scheduler: Scheduler | None = None,
+        metrics: Metrics | None = None,
+        secrets: SecretStore | None = None,
+    ) -> None:
+        self.scheduler = scheduler or Scheduler()
+        self.metrics = metrics or Metrics()
+        self.secrets = secrets or SecretStore()
+        self._engine_factory = engine_factory
+        self._jobs: dict[tuple[str, str], ManagedJob] = {}
+        for job in jobs:
+            self.add(job)
+
+    # -- registry -------------------------------------------------------------------------------------
+    def add(self, job: JobLike) -> ManagedJob:
+        managed = ManagedJob(job, self._engine_factory(job))
+        key = (managed.principal, job.id)
+        if key in self._jobs:
+            raise ValueError(f"two job files define job {job.id!r} (the second is {job.path})")
+        self._jobs[key] = managed
+        self.scheduler.add(job.id, job.interval, lambda stop: self._cycle(managed))
+        return managed
+
+    def principals(self) -> set[str]:
+        return {principal for principal, _ in self._jobs} or {"local"}
+
+    def jobs(self, principal: str | None = None) -> list[ManagedJob]:
+        return [m for (p, _), m in sorted(self._jobs.items()) if principal in (None, p)]
+
+    def get(self, principal: str, job_id: str) -> ManagedJob:
+        try:
+            return self._jobs[(principal, job_id)]
+        except KeyError:
+            raise JobNotFound(principal, job_id) from None
+
+    def remove(self, managed: ManagedJob) -> None:
+        """Stop and forget a job (Graph DELETE); its state database is left to the engine."""
+        managed.stop.set()
+        self.scheduler.remove(managed.id)
+        with managed.lock:
+            managed.engine.close()
+        self._jobs.pop((managed.principal, managed.id), None)
+        self.metrics.forget(managed.id)
+
+    # -- process lifecycle ----------------------------------------------------------------------------
+    def start(self) -> None:
+        self.scheduler.start()
+
+    def shutdown(self) -> None:
+        for managed in self._jobs.values():
+            managed.stop.set()
+        self.scheduler.shutdown()
+        for managed in self._jobs.values():
+            with managed.lock:
+                managed.engine.close()
+
+    # -- job lifecycle (Graph actions) -----------------------------------------------------------------
+    def status(self, managed: ManagedJob) -> dict[str, Any]:
+        data = to_json(managed.engine.status())
+        return dict(data) if isinstance(data, Mapping) else {}
+
+    def start_job(self, managed: ManagedJob) -> None:
+        with log_context(job_id=managed.id), managed.lock:
+            managed.engine.start()
+            log.info("job started")
+        managed.stop.clear()
+        self.scheduler.trigger(managed.id)
+
+    def pause_job(self, managed: ManagedJob) -> None:
+        managed.stop.set()  # the running cycle commits its current batch and returns
+        with log_context(job_id=managed.id), managed.lock:
+            managed.engine.pause()
+            log.info("job paused")
+        managed.stop.clear()
+
+    def restart_job(self, managed: ManagedJob, scopes: set[str]) -> None:
+        with log_context(job_id=managed.id), managed.lock:
+            managed.engine.restart(scopes)
+            log.info("job restarted with reset scope %s", ",".join(sorted(scopes)) or "(default)")
+        self.scheduler.trigger(managed.id)
+
+    def provision_on_demand(self, managed: ManagedJob, object_id: str, object_type: str | None) -> Any:
+        with log_context(job_id=managed.id), managed.lock:
+            return managed.engine.provision_on_demand(object_id, object_type)
+
+    def validate_credentials(self, managed: ManagedJob) -> Any:
+        with log_context(job_id=managed.id), managed.lock:
+            return managed.engine.validate_credentials()
+
+    # -- schema ---------------------------------------------------------------------------------------------
+    def replace_schema(self, managed: ManagedJob, schema: Any) -> None:
+        """Swap the job's schema and resync everything (Entra: a schema update triggers a full resync).
+
+        The links are kept (a resync re-evaluates every object, it does not re-match), so this is the
+        Watermark reset scope, not Full. The job file on disk is not rewritten.
+        """
+        self._rebind(managed, dataclasses.replace(cast(Any, managed.job), schema=schema))
+
+    def reset_schema(self, managed: ManagedJob) -> None:
+        """Graph's DELETE schema: back to the template's schema, or to what the job file says."""
+        self._rebind(managed, load_job(managed.job.path))
+
+    def _rebind(self, managed: ManagedJob, job: JobLike) -> None:
+        managed.stop.set()
+        with log_context(job_id=managed.id), managed.lock:
+            managed.engine.close()
+            managed.job = job
+            managed.engine = self._engine_factory(job)
+            managed.engine.restart({"Watermark"})
+            log.info("schema replaced; a full resync follows")
+        managed.stop.clear()
+        self.scheduler.trigger(managed.id)
+
+    def discover(self, managed: ManagedJob, directory_name: str) -> Any:
+        """(Re)discover a directory's definition through its connector (engine ``discover``)."""
+        discover = getattr(managed.engine, "discover", None)
+        if discover is None:
+            raise FacadeMissing("engine.SyncEngine.discover is not available in this build of idsync")
+        with managed.lock:
+            return discover(directory_name)
+
+    # -- the scheduled cycle ---------------------------------------------------------------------------
+    def _cycle(self, managed: ManagedJob) -> CycleOutcome:
+        with log_context(job_id=managed.id), managed.lock:
+            before = self.status(managed)
+            if before.get("code") in _IDLE_CODES:
+                return CycleOutcome(succeeded=True)
+            self.metrics.running.labels(managed.id).set(1)
+            began = time.monotonic()
+            try:
+                report = managed.engine.run_cycle(stop=managed.stop)
+            finally:
+                self.metrics.running.labels(managed.id).set(0)
+            return self._after_cycle(managed, report, time.monotonic() - began)
+
+    def _after_cycle(self, managed: ManagedJob, report: Any, seconds: float) -> CycleOutcome:
+        status = self.status(managed)
+        outcome = outcome_from_status(status)
+        managed.last_cycle_id = getattr(report, "cycle_id", None) or managed.last_cycle_id
+        actions, errors = report_counts(report)
+        self.metrics.record_cycle(
+            managed.id, succeeded=outcome.succeeded, seconds=seconds, actions=actions, errors=errors
+        )
+        escrows = _field(status, "lastExecution", "countEscrowed") or 0
+        self.metrics.set_job_state(
+            managed.id, escrows=int(escrows), quarantined=outcome.quarantine_series > 0
+        )
+        with log_context(cycle_id=managed.last_cycle_id):
+            log.info("cycle finished in %.3fs: %s, %s", seconds, status.get("code"), actions or "no changes")
+        return outcome

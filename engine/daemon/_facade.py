@@ -1,0 +1,105 @@
+"""The daemon's one window onto the engine core, the schema models and the expression language.
+
+The daemon and the REST API were written while those were written in parallel, so everything they use from
+them is named here once, typed by the protocols below, and looked up by name at call time. When a name is
+missing the caller gets ``FacadeMissing`` (the API answers 501 naming it) instead of an import error that
+would take the whole daemon down. Nothing here decides anything.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol, cast, runtime_checkable
+
+__all__ = [
+    "EngineLike",
+    "FacadeMissing",
+    "JobLike",
+    "call",
+    "load_job",
+    "make_engine",
+    "to_json",
+]
+
+
+class FacadeMissing(LookupError):
+    """The engine does not (yet) provide a function the daemon needs."""
+
+
+@runtime_checkable
+class JobLike(Protocol):
+    """``engine.Job``: what the daemon reads from a loaded job file."""
+
+    id: str
+    service_principal: str
+    interval: timedelta
+    path: Path
+
+
+class EngineLike(Protocol):
+    """``engine.SyncEngine``: the per-job facade of the engine core."""
+
+    def run_cycle(
+        self,
+        *,
+        full: bool = False,
+        now: datetime | None = None,
+        progress: Any = None,
+        stop: threading.Event | None = None,
+    ) -> Any: ...
+
+    def status(self) -> Any: ...
+
+    def start(self) -> Any: ...
+
+    def pause(self) -> Any: ...
+
+    def restart(self, scopes: set[str]) -> Any: ...
+
+    def provision_on_demand(self, object_id: str, object_type: str | None = None) -> Any: ...
+
+    def validate_credentials(self) -> Any: ...
+
+    def close(self) -> Any: ...
+
+
+def _lookup(module: str, name: str) -> Callable[..., Any]:
+    try:
+        found = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as exc:
+        raise FacadeMissing(f"{module}.{name} is not available in this build of idsync") from exc
+    return cast(Callable[..., Any], found)
+
+
+def call(module: str, name: str, *args: Any, **kwargs: Any) -> Any:
+    """Call ``module.name(*args, **kwargs)``; ``FacadeMissing`` when the engine lacks it."""
+    return _lookup(module, name)(*args, **kwargs)
+
+
+def load_job(path: Path) -> JobLike:
+    return cast(JobLike, call("engine", "load_job", path))
+
+
+def make_engine(job: JobLike) -> EngineLike:
+    return cast(EngineLike, call("engine", "SyncEngine", job))
+
+
+def to_json(value: Any) -> Any:
+    """A pydantic model, dataclass or plain value as JSON-ready data with Graph's camelCase names."""
+    dump = getattr(value, "model_dump", None)
+    if callable(dump):
+        return dump(mode="json", by_alias=True, exclude_none=True)
+    as_dict = getattr(value, "to_dict", None)
+    if callable(as_dict):
+        return as_dict()
+    if isinstance(value, Mapping):
+        return {str(k): to_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_json(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    return value

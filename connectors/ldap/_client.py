@@ -1,0 +1,269 @@
+"""The python-ldap side of the ``ldap`` connector: connection, timeouts, paged and pipelined searches, writes,
+RFC 4515 / RFC 4514 escaping, and the one place python-ldap exceptions become connector errors.
+
+python-ldap is imported only inside ``connectors.ldap`` (this module and ``_schema``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from typing import Any
+
+import ldap
+import ldap.dn
+import ldap.filter
+from ldap.controls import LDAPControl, SimplePagedResultsControl
+from ldap.controls.readentry import PostReadControl
+
+from .._errors import (
+    AuthenticationFailed,
+    ConnectionFailed,
+    ConnectorConfigError,
+    ConnectorError,
+    ObjectConflict,
+    ObjectRejected,
+    RetriableConnectorError,
+)
+from ._settings import LdapSettings
+
+Entry = tuple[str, dict[str, list[bytes]]]
+"""(DN, attribute name -> raw values), as python-ldap returns it."""
+ModList = list[tuple[int, str, list[bytes] | None]]
+
+PERMISSIVE_MODIFY = "1.2.840.113556.1.4.1413"
+"""Adding a present value or deleting an absent one is not an error (OpenLDAP, AD): ADD/REMOVE idempotent."""
+
+_AUTH = (
+    ldap.INVALID_CREDENTIALS,
+    ldap.INAPPROPRIATE_AUTH,
+    ldap.STRONG_AUTH_REQUIRED,
+    ldap.CONFIDENTIALITY_REQUIRED,
+)
+_RETRIABLE = (ldap.TIMEOUT, ldap.TIMELIMIT_EXCEEDED, ldap.BUSY, ldap.UNAVAILABLE, ldap.ADMINLIMIT_EXCEEDED)
+_OBJECT_LEVEL = (
+    ldap.CONSTRAINT_VIOLATION,
+    ldap.OBJECT_CLASS_VIOLATION,
+    ldap.INVALID_SYNTAX,
+    ldap.UNDEFINED_TYPE,
+    ldap.NAMING_VIOLATION,
+    ldap.NOT_ALLOWED_ON_NONLEAF,
+    ldap.NOT_ALLOWED_ON_RDN,
+    ldap.INVALID_DN_SYNTAX,
+    ldap.TYPE_OR_VALUE_EXISTS,
+    ldap.NO_SUCH_ATTRIBUTE,
+    ldap.INAPPROPRIATE_MATCHING,
+    ldap.INSUFFICIENT_ACCESS,
+    ldap.UNWILLING_TO_PERFORM,
+    ldap.NO_SUCH_OBJECT,
+    ldap.AFFECTS_MULTIPLE_DSAS,
+)
+
+
+class NoSuchEntry(ObjectRejected):
+    """The entry a write names is not there (deleted or renamed behind the connector's back)."""
+
+
+def _describe(exc: ldap.LDAPError) -> str:
+    details = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
+    parts = [str(details.get("desc") or type(exc).__name__), str(details.get("info") or "")]
+    return ": ".join(part for part in parts if part)
+
+
+@contextmanager
+def map_ldap_errors(url: str) -> Iterator[None]:
+    """Turn python-ldap exceptions into connector errors classified by what the engine must do (STYLE 20)."""
+    try:
+        yield
+    except ldap.LDAPError as exc:
+        raise _classify(exc, url) from exc
+
+
+def _classify(exc: ldap.LDAPError, url: str) -> ConnectorError:
+    text = _describe(exc)
+    label = "ldap"
+    if isinstance(exc, ldap.ALREADY_EXISTS):
+        return ObjectConflict(text, connector=label)
+    if isinstance(exc, ldap.NO_SUCH_OBJECT):
+        return NoSuchEntry(text, connector=label)
+    if isinstance(exc, _OBJECT_LEVEL):
+        return ObjectRejected(text, connector=label)
+    if isinstance(exc, _AUTH):
+        return AuthenticationFailed(
+            f"the LDAP server at {url} refused the bind: {text}; check bindDn and password", connector=label
+        )
+    if isinstance(exc, ldap.SERVER_DOWN | ldap.CONNECT_ERROR):
+        return ConnectionFailed(
+            f"cannot reach the LDAP server at {url}: {text}; check url, startTls and caFile", connector=label
+        )
+    if isinstance(exc, _RETRIABLE):
+        return RetriableConnectorError(f"the LDAP server at {url} is busy or slow: {text}", connector=label)
+    if isinstance(exc, ldap.SIZELIMIT_EXCEEDED):
+        return ConnectorError(
+            f"the LDAP server cut a search short at its size limit ({text}); raise olcSizeLimit (or the bind "
+            "DN's limits) to unlimited for paged searches",
+            connector=label,
+        )
+    if isinstance(exc, ldap.FILTER_ERROR):
+        return ConnectorConfigError(
+            f"the LDAP server rejected a search filter: {text}", setting="objects.*.filter"
+        )
+    return ConnectorError(f"LDAP operation failed: {text}", connector=label)
+
+
+def escape_filter_value(value: str) -> str:
+    """RFC 4515: ``*)(uid=*`` becomes ``\\2a\\29\\28uid=\\2a``, so a value never changes a filter's shape."""
+    return str(ldap.filter.escape_filter_chars(value))
+
+
+def equality_filter(attribute: str, value: str) -> str:
+    return f"({attribute}={escape_filter_value(value)})"
+
+
+def child_dn(rdn_attribute: str, value: str, parent: str) -> str:
+    """RFC 4514: the DN ``<rdn_attribute>=<value escaped>,<parent>``."""
+    return f"{rdn_attribute}={ldap.dn.escape_dn_chars(value)},{parent}"
+
+
+def rdn_of(dn: str) -> tuple[str, str]:
+    """The (attribute, value) of a DN's first RDN (its first AVA when multi-valued), unescaped."""
+    attribute, value, _ = ldap.dn.str2dn(dn)[0][0]
+    return str(attribute), str(value)
+
+
+def is_dn(text: str) -> bool:
+    return bool(text) and bool(ldap.dn.is_dn(text))
+
+
+def normalize_dn(dn: str) -> str:
+    """A cache key for a DN: attribute types and values lower-cased, spacing and escaping canonical."""
+    try:
+        return str(
+            ldap.dn.dn2str([[(a.lower(), v.lower(), f) for a, v, f in rdn] for rdn in ldap.dn.str2dn(dn)])
+        )
+    except ldap.DECODING_ERROR:
+        return dn.lower()
+
+
+class LdapClient:
+    """One bound connection, opened on first use."""
+
+    def __init__(self, settings: LdapSettings) -> None:
+        self.settings = settings
+        self._conn: Any = None
+
+    @property
+    def conn(self) -> Any:
+        if self._conn is None:
+            self._conn = self._connect()
+        return self._conn
+
+    def _connect(self) -> Any:
+        s = self.settings
+        with map_ldap_errors(s.url):
+            conn = ldap.initialize(s.url, bytes_mode=False)
+            conn.set_option(ldap.OPT_PROTOCOL_VERSION, 3)
+            conn.set_option(ldap.OPT_REFERRALS, 0)
+            conn.set_option(ldap.OPT_NETWORK_TIMEOUT, s.timeout)
+            conn.set_option(ldap.OPT_TIMEOUT, s.timeout)
+            conn.timeout = s.timeout  # python-ldap's own wait in result3(); -1 (forever) by default
+            if s.ca_file is not None:
+                conn.set_option(ldap.OPT_X_TLS_CACERTFILE, str(s.ca_file))
+                conn.set_option(ldap.OPT_X_TLS_NEWCTX, 0)
+            if s.start_tls:
+                conn.start_tls_s()
+            conn.simple_bind_s(s.bind_dn, s.password)
+        return conn
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            # the connection is being dropped either way: a failed unbind changes nothing for the caller
+            with suppress(ldap.LDAPError):
+                conn.unbind_s()
+
+    def paged_search(
+        self, base: str, filterstr: str, attrs: Sequence[str], page_size: int
+    ) -> Iterator[list[Entry]]:
+        """Pages of a subtree search (RFC 2696); the server's size limit is an error, not a short read."""
+        control = SimplePagedResultsControl(True, size=page_size, cookie=b"")
+        while True:
+            with map_ldap_errors(self.settings.url):
+                msgid = self.conn.search_ext(
+                    base, ldap.SCOPE_SUBTREE, filterstr, list(attrs), serverctrls=[control]
+                )
+                _, entries, _, controls = self.conn.result3(msgid)
+            yield [entry for entry in entries if entry[0] is not None]  # drop referrals
+            cookies = [c.cookie for c in controls if c.controlType == SimplePagedResultsControl.controlType]
+            if not cookies or not cookies[0]:
+                return
+            control.cookie = cookies[0]
+
+    def search_many(self, requests: Sequence[tuple[str, int, str, Sequence[str]]]) -> list[list[Entry]]:
+        """Several searches sent at once and collected in order (one round trip's latency, not N)."""
+        with map_ldap_errors(self.settings.url):
+            msgids = [
+                self.conn.search_ext(base, scope, flt, list(attrs)) for base, scope, flt, attrs in requests
+            ]
+            return [self._collect(msgid) for msgid in msgids]
+
+    def _collect(self, msgid: int) -> list[Entry]:
+        try:
+            _, entries, _, _ = self.conn.result3(msgid)
+        except ldap.NO_SUCH_OBJECT:
+            return []
+        return [entry for entry in entries if entry[0] is not None]
+
+    def base_entry(self, dn: str, attrs: Sequence[str]) -> dict[str, list[bytes]] | None:
+        found = self.search_many([(dn, ldap.SCOPE_BASE, "(objectClass=*)", attrs)])[0]
+        return found[0][1] if found else None
+
+    def add(
+        self, dn: str, attributes: list[tuple[str, list[bytes]]], read_back: Sequence[str]
+    ) -> dict[str, list[bytes]]:
+        """Add an entry; returns ``read_back`` attributes of the new entry (RFC 4527 post-read control)."""
+        with map_ldap_errors(self.settings.url):
+            _, _, _, controls = self.conn.add_ext_s(
+                dn, attributes, serverctrls=[PostReadControl(True, list(read_back))]
+            )
+        for control in controls:
+            if isinstance(control, PostReadControl) and control.entry:
+                return dict(control.entry)
+        return self.base_entry(dn, read_back) or {}
+
+    def modify(self, dn: str, modlist: ModList) -> None:
+        if modlist:
+            with map_ldap_errors(self.settings.url):
+                self.conn.modify_ext_s(dn, modlist, serverctrls=[LDAPControl(PERMISSIVE_MODIFY, False)])
+
+    def rename(self, dn: str, rdn_attribute: str, value: str) -> str:
+        """modrdn to a new naming value (old value removed); returns the new DN."""
+        new_rdn = f"{rdn_attribute}={ldap.dn.escape_dn_chars(value)}"
+        parent = str(ldap.dn.dn2str(ldap.dn.str2dn(dn)[1:]))
+        with map_ldap_errors(self.settings.url):
+            self.conn.rename_s(dn, new_rdn, delold=1)
+        return f"{new_rdn},{parent}"
+
+    def delete(self, dn: str) -> None:
+        with map_ldap_errors(self.settings.url):
+            self.conn.delete_s(dn)
+
+    def naming_contexts(self) -> list[str]:
+        root = self.base_entry("", ["namingContexts"]) or {}
+        return [raw.decode() for raw in root.get("namingContexts", [])]
+
+    def subschema_entry(self) -> dict[str, list[bytes]]:
+        """The raw subschema subentry (attributeTypes, objectClasses...)."""
+        with map_ldap_errors(self.settings.url):
+            dn = self.conn.search_subschemasubentry_s()
+            if dn is None:
+                raise ConnectorError("the LDAP server publishes no subschema subentry", connector="ldap")
+            entry = self.conn.read_subschemasubentry_s(dn)
+        return dict(entry or {})
+
+
+SCOPE_BASE = ldap.SCOPE_BASE
+SCOPE_SUBTREE = ldap.SCOPE_SUBTREE
+MOD_ADD = ldap.MOD_ADD
+MOD_DELETE = ldap.MOD_DELETE
+MOD_REPLACE = ldap.MOD_REPLACE

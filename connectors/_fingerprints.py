@@ -45,8 +45,12 @@ def datastore_pages(
     page_size: int,
     store: DataStore | None,
     object_type: str,
+    protected: frozenset[str] = frozenset(),
 ) -> Iterator[Page]:
-    """The pages of a full or incremental read of ``objects`` (the live objects, in any order)."""
+    """The pages of a full or incremental read of ``objects`` (the live objects, in any order).
+
+    ``protected``: ids present but unreadable this time (a malformed csv row): neither changed nor deleted.
+    """
     watermark = Watermark(cursor=next_generation(since))
     incremental = since is not None and store is not None
     seen: set[str] = set()
@@ -65,7 +69,7 @@ def datastore_pages(
             chunk, pending = pending[:page_size], pending[page_size:]
             yield Page(chunk, watermark, {obj.id: updates.pop(obj.id) for obj in chunk})
     stored_keys = store.keys() if store is not None else iter(())
-    gone = [key for key in stored_keys if key not in seen]
+    gone = [key for key in stored_keys if key not in seen and key not in protected]
     if incremental:
         pending.extend(DirectoryObject(object_type, key, {}, deleted=True) for key in gone)
     updates.update(dict.fromkeys(gone))

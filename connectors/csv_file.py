@@ -1,0 +1,225 @@
+"""``connector: csv`` -- a CSV file of one object type: a source for HR-style feeds, a target for exports.
+
+Settings: ``path`` (relative to the job file's folder), ``anchor`` (the column holding each row's unique id),
+optional ``delimiter`` (default ``,``), ``encoding`` (default ``utf-8``; a byte-order mark is accepted),
+``multiValueSeparator`` (e.g. ``;``), ``multiValueColumns`` (the columns that are lists; without it, any cell
+holding the separator is one), ``objectType`` (default ``User``: the object name the rows are).
+
+* Attribute names are the header's column names; the anchor column is also an attribute; every value read
+  is a string (see ``_csv_rows``).
+* Source: changes through the engine's data store (fingerprints); a row missing from a new file is a
+  deletion (a tombstone on an incremental read). A missing file is a fatal ``ConnectionFailed`` when read as a
+  source -- an HR drop that has not arrived must not look like everybody left.
+* Malformed rows are skipped and reported, never silently dropped: each is logged as a warning on the
+  ``connectors.csv`` logger (``file:line: reason``) and listed in ``CsvConnector.problems`` (``RowProblem``
+  values) after each load. The anchor of a skipped row keeps its object from being taken for deleted.
+* Target: creates take the anchor from their values (a uuid4 when none is given); the anchor cannot be
+  changed; each batch rewrites the file atomically. A file with malformed rows is never rewritten (that
+  would drop them): ``apply`` raises a fatal error naming the lines to fix. A missing file is an empty
+  directory for ``get`` / ``find`` / ``apply``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from ._base import (
+    ApplyResult,
+    Capabilities,
+    Change,
+    Connector,
+    ConnectorContext,
+    DataStore,
+    DirectoryObject,
+    Operation,
+    Page,
+    Watermark,
+)
+from ._csv_rows import CsvFormat, RowProblem, parse, render, unwritable
+from ._describe import attribute_definition, directory_definition
+from ._directory import Directory
+from ._errors import ConnectionFailed, ConnectorConfigError, ConnectorError, ObjectRejected
+from ._files import atomic_write, file_stamp, setting_path
+from ._fingerprints import datastore_pages
+
+log = logging.getLogger("connectors.csv")
+
+
+def _text_setting(settings: Mapping[str, Any], name: str, default: str | None) -> str | None:
+    value = settings.get(name, default)
+    if value is not None and (not isinstance(value, str) or not value):
+        raise ConnectorConfigError("must be a non-empty string", setting=name, connector="csv")
+    return value
+
+
+def _format(settings: Mapping[str, Any]) -> CsvFormat:
+    anchor = _text_setting(settings, "anchor", None)
+    if anchor is None:
+        raise ConnectorConfigError("the anchor column is required, e.g. anchor: employeeId", setting="anchor")
+    delimiter = _text_setting(settings, "delimiter", ",") or ","
+    if len(delimiter) != 1:
+        raise ConnectorConfigError(f"must be one character, got {delimiter!r}", setting="delimiter")
+    columns = settings.get("multiValueColumns", [])
+    if not isinstance(columns, list) or not all(isinstance(c, str) for c in columns):
+        raise ConnectorConfigError("must be a list of column names", setting="multiValueColumns")
+    separator = _text_setting(settings, "multiValueSeparator", None)
+    if columns and separator is None:
+        raise ConnectorConfigError("needs multiValueSeparator as well", setting="multiValueColumns")
+    return CsvFormat(anchor, delimiter, separator, frozenset(columns))
+
+
+class CsvConnector(Connector):
+    kind = "csv"
+
+    def __init__(self, settings: Mapping[str, Any], context: ConnectorContext) -> None:
+        super().__init__(settings, context)
+        self.path = setting_path(settings, context, self.kind)
+        self.format = _format(settings)
+        self.encoding = _text_setting(settings, "encoding", "utf-8") or "utf-8"
+        self.object_type = _text_setting(settings, "objectType", "User") or "User"
+        self.problems: list[RowProblem] = []
+        self._columns: list[str] = []
+        self._protected: frozenset[str] = frozenset()
+        self._directory: Directory | None = None
+        self._stamp: tuple[int, int] | None = None
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return Capabilities(change_tracking="datastore", soft_delete=True, batch_size=500)
+
+    def validate_credentials(self) -> None:
+        self._load()
+
+    def describe(self) -> dict[str, Any]:
+        self._load()
+        anchor = self.format.anchor
+        attributes = [attribute_definition(anchor, anchor=True)]
+        attributes += [
+            attribute_definition(c, multivalued=c in self.format.multi_columns)
+            for c in self._columns
+            if c != anchor
+        ]
+        return directory_definition(self.context.directory_name, {self.object_type: attributes})
+
+    def read(
+        self,
+        object_type: str,
+        since: Watermark | None = None,
+        *,
+        page_size: int = 1000,
+        store: DataStore | None = None,
+    ) -> Iterator[Page]:
+        self._check_type(object_type)
+        if file_stamp(self.path, self.kind) is None:
+            raise ConnectionFailed(
+                f"{self.path} does not exist; check the 'path' setting", connector=self.kind
+            )
+        objects = list(self._load().objects(object_type))
+        return datastore_pages(
+            objects,
+            since,
+            page_size=page_size,
+            store=store,
+            object_type=object_type,
+            protected=self._protected,
+        )
+
+    def get(self, object_type: str, ids: Sequence[str]) -> dict[str, DirectoryObject]:
+        self._check_type(object_type)
+        return self._load().get(object_type, ids)
+
+    def find(
+        self, object_type: str, attribute: str, values: Sequence[str]
+    ) -> dict[str, list[DirectoryObject]]:
+        self._check_type(object_type)
+        return self._load().find(object_type, attribute, values)
+
+    def apply(self, changes: Sequence[Change]) -> list[ApplyResult]:
+        directory = self._load()
+        if self.problems:
+            lines = ", ".join(str(p.line) for p in self.problems[:10])
+            raise ConnectorError(
+                f"{self.path} has malformed rows (lines {lines}); fix them before writing to it"
+            )
+        for change in changes:
+            self._check_type(change.object_type)
+        results = [self._apply_one(directory, change) for change in changes]
+        if any(result.ok for result in results):
+            self._save(directory)
+        return results
+
+    def _apply_one(self, directory: Directory, change: Change) -> ApplyResult:
+        before = directory.attributes(self.object_type, change.target_id) if change.target_id else None
+        result = directory.apply_one(change)
+        if not result.ok or change.operation is Operation.DELETE or result.target_id is None:
+            return result
+        after = directory.attributes(self.object_type, result.target_id) or {}
+        reason = unwritable(after, self.format)
+        if reason is None:
+            return result
+        # Undo the one change the file could not hold faithfully.
+        if before is None:
+            directory.remove(self.object_type, result.target_id)
+        else:
+            directory.put(self.object_type, result.target_id, before)
+        return ApplyResult(change.key, change.target_id, ObjectRejected(reason, connector=self.kind))
+
+    def _check_type(self, object_type: str) -> None:
+        if object_type != self.object_type:
+            raise ConnectorConfigError(
+                f"{self.path} holds {self.object_type} objects, not {object_type}; "
+                "use one csv directory per object type (setting objectType)",
+                setting="objectType",
+                connector=self.kind,
+            )
+
+    # -- the file -----------------------------------------------------------------------------------------
+
+    def _load(self) -> Directory:
+        stamp = file_stamp(self.path, self.kind)
+        if self._directory is not None and stamp == self._stamp:
+            return self._directory
+        directory = Directory(anchor=self.format.anchor, multi_valued=self.format.multi_columns)
+        parsed = parse(self._text(), self.format, str(self.path)) if stamp is not None else None
+        self._columns = parsed.columns if parsed else []
+        self.problems = parsed.problems if parsed else []
+        self._protected = frozenset(parsed.protected) if parsed else frozenset()
+        for problem in self.problems:
+            log.warning("%s", problem)
+        for object_id, row in (parsed.rows if parsed else {}).items():
+            directory.put(self.object_type, object_id, row)
+        self._directory, self._stamp = directory, stamp
+        return directory
+
+    def _text(self) -> str:
+        encoding = (
+            "utf-8-sig" if self.encoding.lower().replace("_", "-") in {"utf-8", "utf8"} else self.encoding
+        )
+        try:
+            return self.path.read_text(encoding=encoding)
+        except LookupError as exc:
+            raise ConnectorConfigError(f"unknown encoding {self.encoding!r}", setting="encoding") from exc
+        except UnicodeDecodeError as exc:
+            raise ConnectorConfigError(
+                f"{self.path}: byte {exc.start} is not valid {self.encoding}; "
+                "set 'encoding' to the file's encoding",
+                setting="encoding",
+                connector=self.kind,
+            ) from exc
+        except OSError as exc:
+            raise ConnectorError(
+                f"cannot read {self.path}: {exc.strerror or exc}", connector=self.kind
+            ) from exc
+
+    def _save(self, directory: Directory) -> None:
+        rows = [dict(o.attributes) for o in directory.objects(self.object_type)]
+        text, columns = render(self._columns, rows, self.format)
+        try:
+            atomic_write(self.path, text, encoding=self.encoding, kind=self.kind, newline="")
+        except ConnectorError:
+            self._directory = None
+            raise
+        self._stamp = file_stamp(self.path, self.kind)
+        self._columns = columns

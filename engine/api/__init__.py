@@ -7,9 +7,7 @@ from __future__ import annotations
 
 from ._app import create_app as create_app
 from ._errors import GraphError as GraphError
-from ._models import RESET_SCOPES as RESET_SCOPES
-from ._models import parse_reset_scope as parse_reset_scope
 from ._odata import FilterError as FilterError
 from ._odata import parse_filter as parse_filter
 
-__all__ = ["RESET_SCOPES", "FilterError", "GraphError", "create_app", "parse_filter", "parse_reset_scope"]
+__all__ = ["FilterError", "GraphError", "create_app", "parse_filter"]

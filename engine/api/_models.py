@@ -11,8 +11,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
+from engine.daemon import parse_reset_scope
+
 __all__ = [
-    "RESET_SCOPES",
     "CreateJobRequest",
     "KeyValue",
     "ParseExpressionRequest",
@@ -20,42 +21,7 @@ __all__ = [
     "RestartRequest",
     "SecretsRequest",
     "ValidateCredentialsRequest",
-    "parse_reset_scope",
 ]
-
-#: spec §C.4 synchronizationJobRestartCriteria.resetScope
-RESET_SCOPES = (
-    "None",
-    "ConnectorDataStore",
-    "Escrows",
-    "Watermark",
-    "QuarantineState",
-    "Full",
-    "ForceDeletes",
-)
-#: an empty criteria is the portal's "Restart provisioning" (spec §C.4)
-DEFAULT_RESET = frozenset({"Watermark", "Escrows", "QuarantineState"})
-
-
-def parse_reset_scope(text: str | None) -> set[str]:
-    """``"Watermark, Escrows"`` -> ``{"Watermark", "Escrows"}``; names match case-insensitively.
-
-    ``ValueError`` names an unknown scope and lists the valid ones. An empty text, or only ``None``, means
-    the portal's restart (Watermark, Escrows, QuarantineState).
-    """
-    known = {name.lower(): name for name in RESET_SCOPES}
-    scopes: set[str] = set()
-    for part in (text or "").split(","):
-        name = part.strip()
-        if not name:
-            continue
-        if name.lower() not in known:
-            raise ValueError(
-                f"unknown reset scope {name!r}; use a comma-separated subset of {', '.join(RESET_SCOPES)}"
-            )
-        scopes.add(known[name.lower()])
-    scopes.discard("None")
-    return scopes or set(DEFAULT_RESET)
 
 
 class _Body(BaseModel):

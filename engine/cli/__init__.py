@@ -17,3 +17,9 @@ def main() -> None:
 
 
 __all__ = ["main"]
+
+from ._jobs import jobs as _jobs_command  # noqa: E402
+from ._serve import serve as _serve_command  # noqa: E402
+
+main.add_command(_serve_command)
+main.add_command(_jobs_command)

@@ -21,10 +21,13 @@ from ._logging import configure_logging as configure_logging
 from ._logging import log_context as log_context
 from ._metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from ._metrics import Metrics as Metrics
+from ._scopes import RESET_SCOPES as RESET_SCOPES
+from ._scopes import parse_reset_scope as parse_reset_scope
 from ._secrets import SecretStore as SecretStore
 
 __all__ = [
     "METRICS_CONTENT_TYPE",
+    "RESET_SCOPES",
     "Daemon",
     "EngineLike",
     "FacadeMissing",
@@ -40,5 +43,6 @@ __all__ = [
     "log_context",
     "make_engine",
     "outcome_from_status",
+    "parse_reset_scope",
     "to_json",
 ]

@@ -1,0 +1,141 @@
+"""``idsync serve JOB_OR_FOLDER... [--host] [--port] [--no-auth] [--log-json]``: the daemon and its REST API.
+
+The API token comes from ``IDSYNC_API_TOKEN``; without one the command refuses to start unless ``--no-auth``
+is given, and then it binds to loopback only. SIGTERM / SIGINT: the server stops accepting requests, every
+running cycle finishes its current batch and commits, and the process exits 0 (a second SIGINT forces the
+exit). uvicorn re-raises a captured signal after a graceful shutdown, which would turn that clean stop into
+"killed by SIGTERM"; ``_Server`` keeps the graceful part and drops the re-raise.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import logging
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import click
+
+from ._common import EXIT_INVALID, EXIT_USAGE, fail
+
+log = logging.getLogger("idsync.serve")
+
+_LOOPBACK_NAMES = {"localhost"}
+
+
+def _is_loopback(host: str) -> bool:
+    if host in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _load_daemon(arguments: tuple[Path, ...]) -> Any:
+    from engine.daemon import Daemon, FacadeMissing, find_job_files, load_job
+
+    try:
+        files = find_job_files(arguments)
+    except FileNotFoundError as exc:
+        fail(str(exc), EXIT_USAGE)
+    jobs = []
+    for path in files:
+        try:
+            jobs.append(load_job(path))
+        except (ValueError, OSError) as exc:  # JobFileError names the file, key, line and column
+            fail(str(exc), EXIT_INVALID)
+    try:
+        return Daemon(jobs)
+    except FacadeMissing as exc:
+        fail(f"this build cannot run jobs: {exc}", EXIT_INVALID)
+    except ValueError as exc:
+        fail(str(exc), EXIT_INVALID)
+
+
+def _server_class() -> Any:
+    import uvicorn
+
+    class _Server(uvicorn.Server):
+        """uvicorn's server with a graceful, exit-0 answer to SIGTERM / SIGINT."""
+
+        auth_required = True
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            handled = (signal.SIGINT, signal.SIGTERM)
+            previous = {sig: signal.signal(sig, self._on_signal) for sig in handled}
+            try:
+                yield
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
+        def _on_signal(self, sig: int, frame: FrameType | None) -> None:
+            if self.should_exit and sig == signal.SIGINT:
+                self.force_exit = True
+            else:
+                log.info(
+                    "%s received: finishing running cycles after their current batch",
+                    signal.Signals(sig).name,
+                )
+                self.should_exit = True
+
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets=sockets)
+            if not self.should_exit:
+                config = self.config
+                log.info(
+                    "idsync listening on http://%s:%d (API token %s)",
+                    config.host,
+                    config.port,
+                    "required" if self.auth_required else "NOT required: --no-auth",
+                )
+
+    return _Server
+
+
+@click.command("serve")
+@click.argument("jobs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="TCP port.")
+@click.option("--no-auth", is_flag=True, help="Serve without a token (binds loopback only).")
+@click.option("--log-json", is_flag=True, help="Write logs as one JSON object per line.")
+def serve(jobs: tuple[Path, ...], host: str, port: int, no_auth: bool, log_json: bool) -> None:
+    """Run the jobs of JOB_OR_FOLDER... on their schedules and serve Graph's synchronization API."""
+    token = os.environ.get("IDSYNC_API_TOKEN", "").strip() or None
+    if no_auth and not _is_loopback(host):
+        fail(
+            f"--no-auth serves loopback only; drop --host {host} or set IDSYNC_API_TOKEN instead", EXIT_USAGE
+        )
+    if not no_auth and token is None:
+        fail(
+            "set the API token in the IDSYNC_API_TOKEN environment variable (or pass --no-auth to serve "
+            "without one on loopback)",
+            EXIT_USAGE,
+        )
+    try:
+        import uvicorn
+
+        from engine.api import create_app
+        from engine.daemon import configure_logging
+    except ImportError as exc:
+        fail(f"the server needs the 'server' extra: pip install 'idsync[server]' ({exc})", EXIT_USAGE)
+    configure_logging(json_lines=log_json)
+    daemon = _load_daemon(jobs)
+    app = create_app(daemon, token=None if no_auth else token)
+    config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="on")
+    server = _server_class()(config)
+    server.auth_required = not no_auth
+    server.run()
+    if not server.started:
+        fail(f"could not listen on {host}:{port} (see the log above)", EXIT_INVALID)

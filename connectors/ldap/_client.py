@@ -64,6 +64,10 @@ class NoSuchEntry(ObjectRejected):
     """The entry a write names is not there (deleted or renamed behind the connector's back)."""
 
 
+class NoSuchValue(ObjectRejected):
+    """A value to remove is not there (slapd 2.5 ignores permissive modify for absent values)."""
+
+
 def _describe(exc: ldap.LDAPError) -> str:
     details = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
     parts = [str(details.get("desc") or type(exc).__name__), str(details.get("info") or "")]
@@ -86,6 +90,8 @@ def _classify(exc: ldap.LDAPError, url: str) -> ConnectorError:
         return ObjectConflict(text, connector=label)
     if isinstance(exc, ldap.NO_SUCH_OBJECT):
         return NoSuchEntry(text, connector=label)
+    if isinstance(exc, ldap.NO_SUCH_ATTRIBUTE):
+        return NoSuchValue(text, connector=label)
     if isinstance(exc, _OBJECT_LEVEL):
         return ObjectRejected(text, connector=label)
     if isinstance(exc, _AUTH):

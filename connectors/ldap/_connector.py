@@ -36,12 +36,12 @@ from .._base import (
 )
 from .._errors import ConnectorConfigError, ConnectorError, ObjectRejected
 from . import _client as client
-from ._client import Entry, LdapClient, NoSuchEntry, normalize_dn
+from ._client import Entry, LdapClient, NoSuchEntry, NoSuchValue, normalize_dn
 from ._schema import Schema
 from ._settings import ObjectSettings, parse_settings
 from ._sync import already_delivered, closing_watermark, deleted_ids, newest
 from ._values import AttributeInfo, attribute_definition, decode, encode, reference_dn
-from ._writes import modlist, new_entry, new_rdn_value
+from ._writes import MOD_DELETE, modlist, new_entry, new_rdn_value, without_absent_values
 
 BULK_RESOLVE = 200
 """Above this many unknown DNs, one anchor scan of ``baseDn`` beats one base search each."""
@@ -121,7 +121,8 @@ class LdapConnector(Connector):
     # --- reading ------------------------------------------------------------------------------------------
 
     def _attributes_to_read(self) -> list[str]:
-        return ["*", self.config.anchor, "entryCSN"]
+        # operational attributes users map or scope on (memberOf: the memberof overlay's back-links)
+        return ["*", self.config.anchor, "entryCSN", "createTimestamp", "modifyTimestamp", "memberOf"]
 
     def read(
         self,
@@ -413,7 +414,20 @@ class LdapConnector(Connector):
             if renamed is not None:
                 dn = self._client.rename(dn, obj.rdn_attribute, renamed)
                 self._remember(dn, target_id)
-        self._client.modify(dn, modlist(change.modifications, obj, self._encode))
+        edits = modlist(change.modifications, obj, self._encode)
+        try:
+            self._client.modify(dn, edits)
+        except NoSuchValue:
+            names = sorted({name for op, name, values in edits if op == MOD_DELETE and values})
+            held = {k.lower(): v for k, v in (self._client.base_entry(dn, names) or {}).items()}
+            self._client.modify(dn, without_absent_values(edits, held, self._comparable))
+
+    def _comparable(self, name: str, raw: bytes) -> object:
+        """A value as the server's equality rule sees it (DNs normalised, case folded unless caseExact)."""
+        info = self.schema.info(name)
+        if info.is_reference:
+            return normalize_dn(reference_dn(raw))
+        return raw if info.case_exact else raw.decode("utf-8", "replace").casefold()
 
 
 def _get(raw: Mapping[str, list[bytes]], name: str) -> list[bytes]:

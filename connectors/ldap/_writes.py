@@ -120,3 +120,19 @@ def new_rdn_value(
             values = [str(v) for v in modification.values]
             return None if current in values else wanted
     return None
+
+
+def without_absent_values(
+    modifications: ModList, current: dict[str, list[bytes]], key: Callable[[str, bytes], object]
+) -> ModList:
+    """The modlist minus removals of values the entry does not hold (``current``: its values by lower-cased
+    name; ``key``: how the server compares two values of an attribute)."""
+    result: ModList = []
+    for op, name, values in modifications:
+        if op == MOD_DELETE and values:
+            held = {key(name, v) for v in current.get(name.lower(), [])}
+            values = [v for v in values if key(name, v) in held]
+            if not values:
+                continue
+        result.append((op, name, values))
+    return result

@@ -1,0 +1,378 @@
+"""The ldap connector's own behaviour against a real slapd (the shared suite: test_contract_ldap.py)."""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import ldap
+import pytest
+
+from connectors import (
+    AuthenticationFailed,
+    Change,
+    ConnectionFailed,
+    Connector,
+    ConnectorConfigError,
+    ConnectorContext,
+    ConnectorError,
+    DirectoryObject,
+    Modification,
+    ObjectConflict,
+    ObjectRejected,
+    Operation,
+    Scalar,
+    ValueOp,
+    Watermark,
+    create_connector,
+)
+from tests.peers import free_port
+from tests.peers.slapd import LdapSubtree
+
+from .datastore import DictStore, drain
+
+CONTEXT = ConnectorContext("LDAP")
+
+
+@pytest.fixture
+def tree(ldap_subtree: LdapSubtree) -> LdapSubtree:
+    return ldap_subtree
+
+
+@pytest.fixture
+def conn(tree: LdapSubtree) -> Iterator[Connector]:
+    connector = create_connector("ldap", tree.settings(), CONTEXT)
+    yield connector
+    connector.close()
+
+
+@pytest.fixture
+def raw(tree: LdapSubtree) -> Iterator[Any]:
+    """A plain python-ldap connection: another client changing the directory behind the connector's back."""
+    client = ldap.initialize(tree.server.url)
+    client.simple_bind_s(tree.server.bind_dn, tree.server.password)
+    yield client
+    client.unbind_s()
+
+
+def user(uid: str, **values: tuple[Scalar, ...]) -> Change:
+    initial: dict[str, tuple[Scalar, ...]] = {"uid": (uid,), "cn": (f"cn {uid}",), "sn": ("Tester",)}
+    initial.update(values)
+    mods = tuple(Modification(name, ValueOp.REPLACE, vals) for name, vals in initial.items())
+    return Change(Operation.CREATE, "User", modifications=mods, key=uid)
+
+
+def update(object_type: str, target: str, *mods: Modification) -> Change:
+    return Change(Operation.UPDATE, object_type, target, mods, key=target)
+
+
+def created(conn: Connector, *changes: Change) -> list[str]:
+    results = conn.apply(changes)
+    assert all(r.ok for r in results), [str(r.error) for r in results]
+    return [r.target_id or "" for r in results]
+
+
+def dn_of(raw: Any, tree: LdapSubtree, anchor: str) -> str:
+    [(dn, _)] = raw.search_s(tree.dn, ldap.SCOPE_SUBTREE, f"(entryUUID={anchor})", ["1.1"])
+    return str(dn)
+
+
+# --- settings ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "setting"),
+    [
+        ({"url": None}, "url"),
+        ({"url": "http://example.org"}, "url"),
+        ({"bindDn": "not a dn"}, "bindDn"),
+        ({"objects": {}}, "objects"),
+        ({"objects": {"User": {"baseDn": "ou=x,dc=example,dc=org"}}}, "objects.User.objectClass"),
+        ({"objects": {"User": {"baseDn": "nope", "objectClass": "person"}}}, "objects.User.baseDn"),
+        (
+            {"objects": {"User": {"baseDn": "ou=x", "objectClass": "person", "fliter": "(a=b)"}}},
+            "objects.User.fliter",
+        ),
+        (
+            {"objects": {"User": {"baseDn": "ou=x", "objectClass": "person", "filter": "(a=b"}}},
+            "objects.User.filter",
+        ),
+        ({"startTls": "yes"}, "startTls"),
+        ({"timeoutSeconds": 0}, "timeoutSeconds"),
+        ({"pasword": "typo"}, "pasword"),
+    ],
+)
+def test_bad_settings_name_the_key(tree: LdapSubtree, change: dict[str, Any], setting: str) -> None:
+    settings = tree.settings()
+    settings.update(change)
+    if change.get("url", "") is None:
+        del settings["url"]
+    with pytest.raises(ConnectorConfigError) as caught:
+        create_connector("ldap", settings, CONTEXT)
+    assert caught.value.setting == setting
+    assert setting in str(caught.value)
+
+
+def test_unconfigured_object_type_is_a_config_error(conn: Connector) -> None:
+    with pytest.raises(ConnectorConfigError, match=r"objects\.Contact"):
+        list(conn.read("Contact"))
+
+
+def test_wrong_password_is_an_authentication_failure(tree: LdapSubtree) -> None:
+    connector = create_connector("ldap", tree.settings(password="wrong"), CONTEXT)
+    with pytest.raises(AuthenticationFailed, match="bindDn and password") as caught:
+        connector.validate_credentials()
+    assert caught.value.policy == "fatal"
+
+
+def test_missing_base_dn_is_named(tree: LdapSubtree) -> None:
+    settings = tree.settings()
+    settings["objects"]["User"]["baseDn"] = f"ou=nowhere,{tree.dn}"  # type: ignore[index]
+    with pytest.raises(ConnectorConfigError) as caught:
+        create_connector("ldap", settings, CONTEXT).validate_credentials()
+    assert caught.value.setting == "objects.User.baseDn"
+
+
+def test_closed_port_fails_fast(tree: LdapSubtree) -> None:
+    connector = create_connector("ldap", tree.settings(url=f"ldap://127.0.0.1:{free_port()}"), CONTEXT)
+    started = time.monotonic()
+    with pytest.raises(ConnectionFailed, match="cannot reach the LDAP server"):
+        connector.validate_credentials()
+    assert time.monotonic() - started < 5
+
+
+def test_start_tls_refused_by_a_plain_server_is_fatal(tree: LdapSubtree) -> None:
+    connector = create_connector("ldap", tree.settings(startTls=True, timeoutSeconds=3), CONTEXT)
+    with pytest.raises(ConnectorError) as caught:
+        connector.validate_credentials()
+    assert caught.value.policy == "fatal"
+
+
+# --- escaping ----------------------------------------------------------------------------------------------
+
+
+def test_a_filter_looking_name_matches_only_itself(conn: Connector) -> None:
+    alice, bob, tricky = created(conn, user("alice"), user("bob"), user("*)(uid=*"))
+    found = conn.find("User", "uid", ["*)(uid=*"])
+    assert list(found) == ["*)(uid=*"]
+    assert [o.id for o in found["*)(uid=*"]] == [tricky]
+    assert conn.find("User", "uid", ["*"]) == {}
+    assert {o.id for o in conn.find("User", "uid", ["alice", "bob"])["alice"]} == {alice}
+    assert bob != tricky
+
+
+@pytest.mark.parametrize(
+    "uid", ["a,b", "a+b", '"quoted"', "back\\slash", "#hash", " lead", "trail ", "x=y;z<>"]
+)
+def test_dn_special_characters_are_escaped(conn: Connector, raw: Any, tree: LdapSubtree, uid: str) -> None:
+    [anchor] = created(conn, user(uid))
+    assert conn.get("User", [anchor])[anchor].attributes["uid"] == [uid]
+    assert ldap.dn.str2dn(dn_of(raw, tree, anchor))[0][0][1] == uid
+
+
+# --- values ------------------------------------------------------------------------------------------------
+
+
+def test_values_follow_the_schema(conn: Connector) -> None:
+    photo = base64.b64encode(b"\xff\xd8\xff\xe0 not really a jpeg").decode()
+    [anchor] = created(
+        conn, user("typed", displayName=("Typed User",), description=("one",), jpegPhoto=(photo,))
+    )
+    obj = conn.get("User", [anchor])[anchor]
+    assert obj.attributes["displayName"] == "Typed User"  # SINGLE-VALUE: a scalar
+    assert obj.attributes["description"] == ["one"]  # multi-valued: always a list
+    assert obj.attributes["jpegPhoto"] == [photo]  # binary syntax: base64
+    assert obj.attributes["entryUUID"] == anchor
+    created_at = obj.attributes["createTimestamp"]
+    assert isinstance(created_at, str) and created_at.endswith("Z") and created_at[4] == "-"
+    assert "entryCSN" not in obj.attributes and isinstance(obj.cursor, str)
+
+
+def test_integers_read_as_int(tree: LdapSubtree) -> None:
+    settings = tree.settings()
+    settings["objects"]["User"]["objectClass"] = ["inetOrgPerson", "posixAccount"]  # type: ignore[index]
+    with create_connector("ldap", settings, CONTEXT) as conn:
+        posix = {"uidNumber": (1234,), "gidNumber": ("100",), "homeDirectory": ("/home/p",)}
+        [anchor] = created(conn, user("posix", **posix))
+        obj = conn.get("User", [anchor])[anchor]
+        assert obj.attributes["uidNumber"] == 1234 and obj.attributes["gidNumber"] == 100
+        [bad] = conn.apply([update("User", anchor, Modification("uidNumber", ValueOp.REPLACE, ("many",)))])
+        assert isinstance(bad.error, ObjectRejected) and "uidNumber" in str(bad.error)
+
+
+def test_schema_violations_come_back_per_change(conn: Connector) -> None:
+    no_sn = Change(
+        Operation.CREATE, "User", modifications=(Modification("uid", ValueOp.REPLACE, ("x",)),), key="k1"
+    )
+    results = conn.apply([no_sn, user("dup"), user("dup"), user("fine")])
+    assert isinstance(results[0].error, ObjectRejected) and not isinstance(results[0].error, ObjectConflict)
+    assert results[1].ok and isinstance(results[2].error, ObjectConflict) and results[3].ok
+    no_rdn = Change(Operation.CREATE, "User", modifications=(Modification("sn", ValueOp.REPLACE, ("x",)),))
+    [missing] = conn.apply([no_rdn])
+    assert isinstance(missing.error, ObjectRejected) and "rdnAttribute" in str(missing.error)
+
+
+# --- writes ------------------------------------------------------------------------------------------------
+
+
+def test_changing_the_naming_attribute_renames_the_entry(
+    conn: Connector, raw: Any, tree: LdapSubtree
+) -> None:
+    [anchor] = created(conn, user("before"))
+    [gid] = created(
+        conn,
+        Change(
+            Operation.CREATE,
+            "Group",
+            modifications=(
+                Modification("cn", ValueOp.REPLACE, ("staff",)),
+                Modification("member", ValueOp.REPLACE, (anchor,)),
+            ),
+        ),
+    )
+    created(conn, update("User", anchor, Modification("uid", ValueOp.REPLACE, ("after",))))
+    assert dn_of(raw, tree, anchor) == f"uid=after,ou=people,{tree.dn}"
+    assert conn.get("User", [anchor])[anchor].attributes["uid"] == ["after"]
+    assert conn.get("Group", [gid])[gid].attributes["member"] == [anchor]
+    assert [o.id for o in conn.find("User", "uid", ["after"])["after"]] == [anchor]
+
+
+def test_an_entry_renamed_behind_our_back_is_found_again(
+    conn: Connector, raw: Any, tree: LdapSubtree
+) -> None:
+    [anchor] = created(conn, user("moving"))
+    raw.rename_s(dn_of(raw, tree, anchor), "uid=moved")
+    created(conn, update("User", anchor, Modification("description", ValueOp.REPLACE, ("still me",))))
+    assert conn.get("User", [anchor])[anchor].attributes["description"] == ["still me"]
+    created(conn, Change(Operation.DELETE, "User", anchor))
+    assert conn.get("User", [anchor]) == {}
+
+
+def test_groups_may_be_empty(conn: Connector) -> None:
+    [u1] = created(conn, user("member1"))
+    group = Change(
+        Operation.CREATE, "Group", modifications=(Modification("cn", ValueOp.REPLACE, ("empty",)),)
+    )
+    [gid] = created(conn, group)
+    assert conn.get("Group", [gid])[gid].attributes["member"] == []
+    created(conn, update("Group", gid, Modification("member", ValueOp.ADD, (u1,))))
+    assert conn.get("Group", [gid])[gid].attributes["member"] == [u1]
+    created(conn, update("Group", gid, Modification("member", ValueOp.REMOVE, (u1,))))
+    assert conn.get("Group", [gid])[gid].attributes["member"] == []
+    created(conn, update("Group", gid, Modification("member", ValueOp.REPLACE, ())))
+    assert conn.get("Group", [gid])[gid].attributes["member"] == []
+
+
+def test_add_and_remove_are_idempotent(conn: Connector) -> None:
+    [anchor] = created(conn, user("idem", description=("a",)))
+    created(conn, update("User", anchor, Modification("description", ValueOp.ADD, ("a", "b"))))
+    created(conn, update("User", anchor, Modification("description", ValueOp.REMOVE, ("zzz",))))
+    assert sorted(conn.get("User", [anchor])[anchor].attributes["description"]) == ["a", "b"]  # type: ignore[type-var]
+
+
+def test_unknown_reference_is_rejected_for_that_change(conn: Connector) -> None:
+    [anchor] = created(conn, user("lonely"))
+    [result] = conn.apply([update("User", anchor, Modification("manager", ValueOp.REPLACE, ("no-such-id",)))])
+    assert isinstance(result.error, ObjectRejected) and "no-such-id" in str(result.error)
+
+
+# --- references read by a fresh connector ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("count", [3, 250])  # 250: past the bulk threshold, one anchor scan resolves them
+def test_member_dns_resolve_without_a_warm_cache(tree: LdapSubtree, conn: Connector, count: int) -> None:
+    users = created(conn, *[user(f"m{i:03d}") for i in range(count)])
+    group = (
+        Modification("cn", ValueOp.REPLACE, ("big",)),
+        Modification("member", ValueOp.REPLACE, tuple(users)),
+    )
+    [gid] = created(conn, Change(Operation.CREATE, "Group", modifications=group))
+    with create_connector("ldap", tree.settings(), CONTEXT) as fresh:
+        objects, _ = drain(fresh.read("Group"))
+    assert [o.id for o in objects] == [gid]
+    assert sorted(objects[0].attributes["member"]) == sorted(users)  # type: ignore[type-var]
+
+
+# --- change tracking ---------------------------------------------------------------------------------------
+
+
+def read_all(
+    conn: Connector, store: DictStore, since: Watermark | None
+) -> tuple[list[DirectoryObject], Watermark]:
+    objects, mark = drain(conn.read("User", since, store=store), store)
+    assert mark is not None
+    return objects, mark
+
+
+def test_changes_by_other_clients_and_moves_out_of_scope(
+    conn: Connector, raw: Any, tree: LdapSubtree
+) -> None:
+    stay, edited, gone, moved = created(conn, user("stay"), user("edited"), user("gone"), user("moved"))
+    store = DictStore()
+    _, mark = read_all(conn, store, None)
+    raw.modify_s(dn_of(raw, tree, edited), [(ldap.MOD_REPLACE, "title", [b"Boss"])])
+    raw.delete_s(dn_of(raw, tree, gone))
+    raw.rename_s(dn_of(raw, tree, moved), "uid=moved", newsuperior=tree.dn)  # out of ou=people
+    changes, mark2 = read_all(conn, store, mark)
+    summary = {o.id: (o.deleted, o.attributes.get("title")) for o in changes}
+    assert summary == {edited: (False, ["Boss"]), gone: (True, None), moved: (True, None)}
+    assert stay in store.data and gone not in store.data
+    again, _ = read_all(conn, store, mark2)
+    assert again == []
+
+
+def test_leaving_the_filter_is_a_deletion(tree: LdapSubtree, raw: Any) -> None:
+    settings = tree.settings()
+    settings["objects"]["User"]["filter"] = "(employeeType=staff)"  # type: ignore[index]
+    with create_connector("ldap", settings, CONTEXT) as conn:
+        [anchor] = created(conn, user("filtered", employeeType=("staff",)))
+        store = DictStore()
+        first, mark = read_all(conn, store, None)
+        assert [o.id for o in first] == [anchor]
+        raw.modify_s(dn_of(raw, tree, anchor), [(ldap.MOD_REPLACE, "employeeType", [b"former"])])
+        changes, _ = read_all(conn, store, mark)
+        assert [(o.id, o.deleted) for o in changes] == [(anchor, True)]
+
+
+def test_the_boundary_object_is_not_delivered_twice(conn: Connector) -> None:
+    [anchor] = created(conn, user("edge"))
+    store = DictStore()
+    _, mark = read_all(conn, store, None)
+    assert anchor in mark.boundary_ids  # the last write is exactly at the signpost
+    again, mark2 = read_all(conn, store, mark)
+    assert again == [] and mark2 == mark
+    without_boundary = Watermark(mark.cursor)
+    redelivered, _ = read_all(conn, store, without_boundary)
+    assert [o.id for o in redelivered] == [anchor]  # closed lower bound: >= the cursor
+
+
+def test_incremental_read_needs_the_data_store(conn: Connector) -> None:
+    with pytest.raises(ConnectorError, match="data store"):
+        list(conn.read("User", Watermark("20260101000000.000000Z#000000#000#000000")))
+
+
+# --- describe ----------------------------------------------------------------------------------------------
+
+
+def test_describe_comes_from_the_server_schema(conn: Connector) -> None:
+    definition = conn.describe()
+    assert definition["name"] == "LDAP"
+    objects = {o["name"]: {a["name"]: a for a in o["attributes"]} for o in definition["objects"]}
+    users, groups = objects["User"], objects["Group"]
+    assert users["entryUUID"]["anchor"] and users["entryUUID"]["mutability"] == "ReadOnly"
+    assert users["sn"]["required"] and not users["mail"]["required"]
+    assert users["displayName"]["multivalued"] is False and users["mail"]["multivalued"] is True
+    assert users["manager"]["type"] == "Reference"
+    assert [r["referencedObjectName"] for r in users["manager"]["referencedObjects"]] == ["User"]
+    assert groups["member"]["type"] == "Reference" and groups["member"]["required"]
+    assert users["jpegPhoto"]["type"] == "Binary"
+
+
+def test_describe_names_an_unknown_object_class(tree: LdapSubtree) -> None:
+    settings = tree.settings()
+    settings["objects"]["User"]["objectClass"] = "personne"  # type: ignore[index]
+    with pytest.raises(ConnectorConfigError) as caught:
+        create_connector("ldap", settings, CONTEXT).describe()
+    assert caught.value.setting == "objects.User.objectClass"

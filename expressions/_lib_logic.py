@@ -1,0 +1,305 @@
+"""Conditions, flow control and tenant functions: IIF, Switch, Coalesce, comparisons, Is*, CBool, Not,
+IgnoreFlowIfNullOrEmpty, SelectUniqueValue, Error, DefaultDomain, BitAnd, app-role functions.
+
+Decisions (DESIGN.md): an IIF whose condition is null is an evaluation error (5); a comparison with a null
+side is null, so ``IIF([missing]="x", ...)`` fails as the docs warn; Switch with no match and no default
+is null (4) and matches a null or empty source against the key ``""``; Coalesce skips nulls but returns
+``""``; Boolean text is read case-insensitively (``"false"`` from the Graph test object).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from ._context import EvaluationContext
+from ._errors import ExpressionEvaluationError
+from ._registry import Compiled, CompileError, Evaluator, FunctionSpec, Param, function, register, special
+from ._values import (
+    IGNORE_ATTRIBUTE,
+    ArgumentError,
+    FlowSignal,
+    is_empty,
+    single,
+    to_bool,
+    to_int,
+    to_number,
+    to_text,
+    values_of,
+)
+
+_ORDER = {
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+}
+
+
+def compare(op: str, left: Any, right: Any) -> bool | None:
+    """``left op right``: null if either side is null; Booleans compared as Booleans, numbers as numbers
+    when one side is a number (or, for ordering, both read as numbers), DateTimes as instants, else
+    strings ordinally and case-sensitively."""
+    left, right = single(left, "left"), single(right, "right")
+    if left is None or right is None:
+        return None
+    if isinstance(left, bool) or isinstance(right, bool):
+        try:
+            a, b = to_bool(left, "left"), to_bool(right, "right")
+        except ArgumentError:
+            if op in ("=", "<>"):
+                return op == "<>"
+            raise
+        return _apply(op, a, b)
+    if isinstance(left, datetime) and isinstance(right, datetime):
+        return _apply(op, left, right)
+    numbers = to_number(left, None), to_number(right, None)
+    use_numbers = isinstance(left, int | float) or isinstance(right, int | float) or op not in ("=", "<>")
+    if use_numbers and numbers[0] is not None and numbers[1] is not None:
+        return _apply(op, numbers[0], numbers[1])
+    return _apply(op, to_text(left), to_text(right))
+
+
+def _apply(op: str, a: Any, b: Any) -> bool:
+    if op == "=":
+        return bool(a == b)
+    if op == "<>":
+        return bool(a != b)
+    return bool(_ORDER[op](a, b))
+
+
+@special(
+    "IIF",
+    Param("condition", "Boolean"),
+    Param("valueIfTrue", required=False),
+    Param("valueIfFalse", required=False),
+)
+def _iif(spec: FunctionSpec, args: Sequence[Compiled | None]) -> Evaluator:
+    """IIF(condition, valueIfTrue, valueIfFalse): only the chosen branch is evaluated."""
+    if len(args) != 3:
+        raise CompileError("IIF takes a condition and two values")
+    cond = _fn(args[0])
+    yes, no = _fn(args[1]), _fn(args[2])
+
+    def iif(r: Mapping[str, Any], c: EvaluationContext) -> Any:
+        value = cond(r, c)
+        if value is None or value == "":
+            raise ExpressionEvaluationError(
+                "the condition is null (an attribute it reads has no value); test it with IsPresent or use "
+                "Switch with an empty key",
+                "IIF",
+                "condition",
+            )
+        try:
+            chosen = to_bool(single(value, "condition"), "condition")
+        except ArgumentError as exc:
+            raise ExpressionEvaluationError(exc.message, "IIF", "condition") from None
+        return yes(r, c) if chosen else no(r, c)
+
+    return iif
+
+
+def _none(r: Mapping[str, Any], c: EvaluationContext) -> Any:
+    return None
+
+
+def _fn(arg: Compiled | None) -> Evaluator:
+    return _none if arg is None else arg.fn
+
+
+@special(
+    "Switch",
+    Param("source"),
+    Param("defaultValue", required=False),
+    Param("switchValue", required=False, repeat=True),
+)
+def _switch(spec: FunctionSpec, args: Sequence[Compiled | None]) -> Evaluator:
+    """Switch(source, defaultValue, key1, value1, ...): case-sensitive; null or "" matches key ""."""
+    if len(args) % 2:
+        raise CompileError(
+            "keys and values must come in pairs (source, default, key, value, key, value, ...)", len(args) - 1
+        )
+    source, default = _fn(args[0]), _fn(args[1])
+    pairs = [(_fn(args[i]), _fn(args[i + 1])) for i in range(2, len(args), 2)]
+
+    def switch(r: Mapping[str, Any], c: EvaluationContext) -> Any:
+        value = single(source(r, c), "source")
+        text = "" if value is None else to_text(value) or ""
+        folded = text.lower() if text in _BOOL_TEXT_ANY_CASE or isinstance(value, bool) else None
+        for key_fn, value_fn in pairs:
+            key = key_fn(r, c)
+            key_text = "" if key is None else to_text(single(key, "switchValue"))
+            if key_text == text or (
+                folded is not None and key_text is not None and key_text.lower() == folded
+            ):
+                return value_fn(r, c)
+        return default(r, c)
+
+    return switch
+
+
+_BOOL_TEXT_ANY_CASE = frozenset({"true", "false", "TRUE", "FALSE", "True", "False"})
+
+
+@special("Coalesce", Param("source", repeat=True))
+def _coalesce(spec: FunctionSpec, args: Sequence[Compiled | None]) -> Evaluator:
+    """Coalesce(source1, ..., defaultValue): the first argument that is not null ("" is not null)."""
+    fns = [arg.fn for arg in args if arg is not None]
+
+    def coalesce(r: Mapping[str, Any], c: EvaluationContext) -> Any:
+        for fn in fns:
+            value = fn(r, c)
+            if value is not None and value != []:
+                return value
+        return None
+
+    return coalesce
+
+
+@special("IgnoreFlowIfNullOrEmpty", Param("source"))
+def _ignore_flow(spec: FunctionSpec, args: Sequence[Compiled | None]) -> Evaluator:
+    """IgnoreFlowIfNullOrEmpty(x): x, or no export of this attribute when x is null or empty."""
+    inner = _fn(args[0])
+    signal = FlowSignal(IGNORE_ATTRIBUTE)
+
+    def ignore_flow(r: Mapping[str, Any], c: EvaluationContext) -> Any:
+        value = inner(r, c)
+        if is_empty(value):
+            raise signal
+        return value
+
+    return ignore_flow
+
+
+@special("SelectUniqueValue", Param("source", repeat=True), top_level_only=True, pure=False)
+def _select_unique(spec: FunctionSpec, args: Sequence[Compiled | None]) -> Evaluator:
+    """SelectUniqueValue(rule1, rule2, ...): the first value the target directory does not hold yet."""
+    if len(args) < 2 or any(arg is None for arg in args):
+        raise CompileError("needs at least two rules, none of them empty")
+    rules = [_fn(arg) for arg in args]
+
+    def select_unique(r: Mapping[str, Any], c: EvaluationContext) -> Any:
+        tried: list[str] = []
+        for rule in rules:
+            value = to_text(single(rule(r, c), "source"))
+            if value is None or value == "":
+                continue
+            if c.is_unique is None or c.is_unique(c.target_attribute, value):
+                return value
+            tried.append(value)
+        raise ExpressionEvaluationError(
+            f"every candidate value is already taken in the target: {', '.join(tried) or 'none produced'}",
+            "SelectUniqueValue",
+        )
+
+    return select_unique
+
+
+@function("CBool", Param("source", "Boolean"))
+def cbool(value: Any) -> bool | None:
+    """True for true / non-zero values, False otherwise."""
+    value = single(value, "source")
+    if value is None:
+        return None
+    try:
+        return to_bool(value, "source")
+    except ArgumentError:
+        return False
+
+
+@function("Not", Param("source", "Boolean"))
+def not_(value: Any) -> bool | None:
+    """``True`` → False; anything else → True (per the documented wording)."""
+    value = single(value, "source")
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return not value
+    return to_text(value).strip().lower() != "true"  # type: ignore[union-attr]
+
+
+@function("IsNull", Param("source"))
+def is_null(value: Any) -> bool:
+    return value is None or value == []
+
+
+@function("IsNothing", Param("source", "Boolean"))
+def is_nothing(value: Any) -> bool:
+    """Listed by Graph without semantics; VB's IsNothing: the value is null."""
+    return value is None or value == []
+
+
+@function("IsNullOrEmpty", Param("source"))
+def is_null_or_empty(value: Any) -> bool:
+    return is_empty(value)
+
+
+@function("IsPresent", Param("source"))
+def is_present(value: Any) -> bool:
+    return not is_empty(value)
+
+
+@function("IsString", Param("source"))
+def is_string(value: Any) -> bool:
+    """True when CStr would succeed on the value: one non-null scalar."""
+    return value is not None and not isinstance(value, list | tuple)
+
+
+@function("Error", Param("message"), pure=False)
+def error(message: Any) -> Any:
+    """Raise an object-level error with the message."""
+    raise ExpressionEvaluationError(to_text(single(message, "message")) or "Error() called", "Error")
+
+
+@function("DefaultDomain", context=True, pure=False)
+def default_domain(context: EvaluationContext) -> str:
+    if not context.default_domain:
+        raise ExpressionEvaluationError(
+            "the tenant has no default verified domain configured", "DefaultDomain"
+        )
+    return context.default_domain
+
+
+@function("BitAnd", Param("left", "Integer"), Param("right", "Integer"))
+def bit_and(left: Any, right: Any) -> int | None:
+    left, right = single(left, "left"), single(right, "right")
+    if left is None or right is None:
+        return None
+    return to_int(left, "left") & to_int(right, "right")
+
+
+def _roles(value: Any) -> list[str]:
+    return [text for text in (to_text(v) for v in values_of(value)) if text]
+
+
+@function("SingleAppRoleAssignment", Param("source"))
+def single_app_role(value: Any) -> str | None:
+    """One role of the user's app-role assignments (the first; which one is unspecified when several)."""
+    roles = _roles(value)
+    return roles[0] if roles else None
+
+
+@function("AppRoleAssignments", Param("source"))
+def app_roles(value: Any) -> list[str] | None:
+    """Every role of the user's app-role assignments."""
+    return _roles(value) or None
+
+
+@function("AppRoleAssignmentsComplex", Param("source"))
+def app_roles_complex(value: Any) -> list[str] | None:
+    """One role entry per assignment (role values; the connector builds ``primary=false`` entries)."""
+    return _roles(value) or None
+
+
+@function("AssertiveAppRoleAssignmentsComplex", Param("source"))
+def app_roles_assertive(value: Any) -> list[str] | None:
+    """As AppRoleAssignmentsComplex; exported as a replace so unassigned roles are removed."""
+    return _roles(value) or None
+
+
+for _name, _params in (
+    ("AltSecIdFromNetId", (Param("source"),)),
+    ("Contains", (Param("source"), Param("value"))),
+):
+    register(FunctionSpec(_name, _params, impl=lambda *a: None, supported=False, pure=False))

@@ -1,0 +1,159 @@
+"""Text → IR. The only module that imports lark; every lark error becomes an ``ExpressionSyntaxError``.
+
+One LALR parser is built lazily from ``grammar.lark`` (next to this file) and shared; parsing holds no
+state, so it is safe across threads.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+from functools import lru_cache
+
+from lark import Lark, Token, Transformer, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, v_args
+from lark.tree import Meta
+
+from ._errors import ExpressionSyntaxError, position_of
+from ._ir import Attribute, Call, Comparison, Constant, Node, Span
+
+MAX_LENGTH = 10_000  # documented limit of one mapping expression (FN, CAA, EB, KI)
+
+_READABLE = {
+    "LPAR": "'('",
+    "RPAR": "')'",
+    "COMMA": "','",
+    "ATTRIBUTE": "an attribute like [name]",
+    "STRING": 'a string like "text"',
+    "NUMBER": "a number",
+    "HEX": "a hex number like &HFF",
+    "PLACEHOLDER": "a placeholder like %Name%",
+    "NAME": "a function name or keyword",
+    "COMP_OP": "a comparison operator",
+    "$END": "the end of the expression",
+}
+
+
+@lru_cache(maxsize=1)
+def _lark() -> Lark:
+    grammar = importlib.resources.files(__package__).joinpath("grammar.lark").read_text(encoding="utf-8")
+    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False)
+
+
+def _span(meta: Meta) -> Span:
+    return Span(meta.start_pos, meta.end_pos, meta.line, meta.column)
+
+
+def _token_span(token: Token) -> Span:
+    return Span(token.start_pos or 0, token.end_pos or 0, token.line or 1, token.column or 1)
+
+
+def _unescape(body: str) -> str:
+    """Undo ``\\"`` and ``\\\\``; any other backslash stays as written (DESIGN decision 2)."""
+    out: list[str] = []
+    i = 0
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\" and i + 1 < len(body) and body[i + 1] in '"\\':
+            out.append(body[i + 1])
+            i += 2
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+@v_args(inline=True)
+class _ToIR(Transformer[Token, Node]):
+    def start(self, node: Node) -> Node:
+        return node
+
+    def attribute(self, tok: Token) -> Node:
+        return Attribute(str(tok)[1:-1], _token_span(tok))
+
+    def string(self, tok: Token) -> Node:
+        return Constant(_unescape(str(tok)[1:-1]), "string", _token_span(tok))
+
+    def number(self, tok: Token) -> Node:
+        return Constant(str(tok), "number", _token_span(tok))
+
+    def hex(self, tok: Token) -> Node:
+        return Constant("&H" + str(tok)[2:].upper(), "hex", _token_span(tok))
+
+    def placeholder(self, tok: Token) -> Node:
+        return Constant(str(tok), "placeholder", _token_span(tok))
+
+    def keyword(self, tok: Token) -> Node:
+        return Constant(str(tok), "keyword", _token_span(tok))
+
+    @v_args(meta=True, inline=True)
+    def comparison(self, meta: Meta, left: Node, op: Token, right: Node) -> Node:
+        return Comparison(left, str(op), right, _span(meta))
+
+    @v_args(meta=True, inline=True)
+    def call(self, meta: Meta, name: Token, args: tuple[Node | None, ...]) -> Node:
+        return Call(str(name), args, _span(meta))
+
+    def args(self, *slots: Node | None) -> tuple[Node | None, ...]:
+        # "F()" is written with one empty slot; it means no arguments at all.
+        return () if slots == (None,) else tuple(slots)
+
+    def slot(self, node: Node | None = None) -> Node | None:
+        return node
+
+
+_TRANSFORMER = _ToIR()
+
+
+def parse(text: str) -> Node:
+    """Parse expression ``text`` into IR, or raise ``ExpressionSyntaxError``."""
+    if not isinstance(text, str):
+        raise ExpressionSyntaxError(f"an expression must be a string, not {type(text).__name__}", "")
+    if len(text) > MAX_LENGTH:
+        line, column = position_of(text, MAX_LENGTH)
+        raise ExpressionSyntaxError(
+            f"expression is {len(text)} characters long; Entra allows at most {MAX_LENGTH}",
+            text,
+            line,
+            column,
+        )
+    if not text.strip():
+        raise ExpressionSyntaxError("empty expression", text, 1, 1)
+    try:
+        tree = _lark().parse(text)
+    except UnexpectedInput as exc:
+        raise _wrap(exc, text) from None
+    node: Node = _TRANSFORMER.transform(tree)
+    return node
+
+
+def _wrap(exc: UnexpectedInput, text: str) -> ExpressionSyntaxError:
+    token = getattr(exc, "token", None)
+    if isinstance(exc, UnexpectedEOF) or (token is not None and token.type == "$END"):
+        line, column = position_of(text, len(text.rstrip()))
+        return ExpressionSyntaxError(
+            f"unexpected end of expression; expected {_expected(exc)}", text, line, column
+        )
+    pos = exc.pos_in_stream if exc.pos_in_stream is not None else len(text)
+    line, column = position_of(text, pos)
+    if isinstance(exc, UnexpectedCharacters):
+        return ExpressionSyntaxError(_describe_character(text, pos), text, line, column)
+    shown = repr(str(token)) if token is not None else "input"
+    return ExpressionSyntaxError(f"unexpected {shown}; expected {_expected(exc)}", text, line, column)
+
+
+def _describe_character(text: str, pos: int) -> str:
+    ch = text[pos] if pos < len(text) else ""
+    if ch == '"':
+        return 'unterminated string constant: add the closing " (write \\" for a quote inside it)'
+    if ch == "[":
+        return "unterminated attribute reference: add the closing ]"
+    if ch == "'":
+        return "single quotes are not string delimiters: use double quotes"
+    return f"unexpected character {ch!r}"
+
+
+def _expected(exc: UnexpectedInput) -> str:
+    names: set[str] = set(getattr(exc, "expected", None) or getattr(exc, "allowed", None) or ())
+    readable = sorted({_READABLE.get(name, name) for name in names})
+    if not readable:
+        return "a valid expression"
+    return ", ".join(readable[:-1]) + (" or " if len(readable) > 1 else "") + readable[-1]

@@ -26,7 +26,7 @@ def _load(path: Path) -> Any:
         fail(f"{path}: no such job file", EXIT_USAGE)
     try:
         return load_job(path)
-    except (ValueError, OSError) as exc:  # JobFileError names the file, key, line and column
+    except (ValueError, OSError, LookupError) as exc:  # JobFileError names the file, key, line, column
         fail(str(exc), EXIT_INVALID)
 
 

@@ -49,7 +49,7 @@ def _load_daemon(arguments: tuple[Path, ...]) -> Any:
     for path in files:
         try:
             jobs.append(load_job(path))
-        except (ValueError, OSError) as exc:  # JobFileError names the file, key, line and column
+        except (ValueError, OSError, LookupError) as exc:  # JobFileError names the file, key, line, column
             fail(str(exc), EXIT_INVALID)
     try:
         return Daemon(jobs)

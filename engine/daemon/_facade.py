@@ -81,7 +81,11 @@ def call(module: str, name: str, *args: Any, **kwargs: Any) -> Any:
 
 
 def load_job(path: Path) -> JobLike:
-    return cast(JobLike, call("engine", "load_job", path))
+    try:
+        return cast(JobLike, call("engine", "load_job", path))
+    except FacadeMissing:
+        # The job loader lives in engine.job; the package surface may not re-export it yet.
+        return cast(JobLike, call("engine.job", "load_job", path))
 
 
 def make_engine(job: JobLike) -> EngineLike:

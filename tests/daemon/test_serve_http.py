@@ -1,0 +1,102 @@
+"""``idsync serve`` as a real subprocess, spoken to over real HTTP (fast TestClient tests: tests/api)."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import engine
+
+from .serve_helpers import IDSYNC, Served, serve_env, write_job
+
+BASE = "/servicePrincipals/local/synchronization"
+
+needs_engine = pytest.mark.skipif(
+    not hasattr(engine, "SyncEngine"),
+    reason="engine.SyncEngine (issue 3, the engine core) has not landed yet",
+)
+
+
+def test_serve_refuses_to_start_without_a_token(tmp_path: Path) -> None:
+    job = write_job(tmp_path)
+    done = subprocess.run(
+        [*IDSYNC, "serve", str(job)], env=serve_env(None), capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2
+    assert "IDSYNC_API_TOKEN" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_no_auth_binds_loopback_only(tmp_path: Path) -> None:
+    job = write_job(tmp_path)
+    done = subprocess.run(
+        [*IDSYNC, "serve", "--no-auth", "--host", "0.0.0.0", str(job)],
+        env=serve_env(None),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "loopback only" in done.stderr
+
+
+def test_a_broken_job_file_is_named_with_its_position(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: bad\ntemplate: scim\nschedule: every minute\ndirectories: {}\n")
+    done = subprocess.run(
+        [*IDSYNC, "serve", str(bad)], env=serve_env(), capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1
+    assert str(bad) in done.stderr and "Traceback" not in done.stderr
+
+
+@needs_engine
+def test_serve_cycles_the_job_and_answers_graphs_api(tmp_path: Path) -> None:
+    write_job(tmp_path)
+    served = Served([str(tmp_path)], serve_env(), tmp_path)
+    try:
+        served.wait_ready()
+        assert "idsync listening on http://127.0.0.1:" in served.output()
+        unauthorised = served.client.get(f"{BASE}/jobs", headers={"Authorization": ""})
+        assert unauthorised.status_code == 401
+        assert unauthorised.json()["error"]["code"] == "InvalidAuthenticationToken"
+
+        def finished() -> dict[str, object] | None:
+            job = served.client.get(f"{BASE}/jobs/http-demo").json()
+            last = job["status"].get("lastSuccessfulExecution") or {}
+            return job if last.get("timeEnded") else None
+
+        job = served.wait_for(finished, what="the first successful cycle")
+        assert job["schedule"]["interval"] == "PT1S"
+        target = json.loads((tmp_path / "http-demo-target.json").read_text())
+        names = sorted(u.get("userName") for objects in target.values() for u in objects)
+        assert names == [f"user{n}@contoso.test" for n in range(1, 6)]
+
+        logs = served.client.get("/auditLogs/provisioning", params={"$filter": "jobId eq 'http-demo'"}).json()
+        assert {r["provisioningAction"] for r in logs["value"]} >= {"create"}
+        metrics = served.client.get("/metrics").text
+        assert 'idsync_cycles_total{job="http-demo",outcome="succeeded"}' in metrics
+
+        assert served.client.post(f"{BASE}/jobs/http-demo/pause").status_code == 204
+        paused = served.client.get(f"{BASE}/jobs/http-demo").json()
+        assert paused["status"]["code"] == "Paused" and paused["schedule"]["state"] == "Paused"
+        assert served.client.post(f"{BASE}/jobs/nope/start").status_code == 404
+    finally:
+        code = served.stop(signal.SIGTERM)
+    assert code == 0, served.output()
+    assert "Traceback" not in served.output()
+
+
+@needs_engine
+def test_sigint_also_exits_zero(tmp_path: Path) -> None:
+    write_job(tmp_path, interval="PT40M")
+    served = Served([str(tmp_path)], serve_env(), tmp_path)
+    try:
+        served.wait_ready()
+    finally:
+        code = served.stop(signal.SIGINT)
+    assert code == 0, served.output()

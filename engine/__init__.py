@@ -4,6 +4,8 @@ and the command line. ``engine`` may import ``expressions`` and ``connectors``; 
 __all__: list[str] = []
 
 # --- Graph schema models, load/dump, scoping (issue 7) ---
+from engine.catalog import filter_operators_catalog as filter_operators_catalog
+from engine.catalog import functions_catalog as functions_catalog
 from engine.schema import AttributeDefinition as AttributeDefinition
 from engine.schema import AttributeMapping as AttributeMapping
 from engine.schema import AttributeMappingFunctionSchema as AttributeMappingFunctionSchema
@@ -45,6 +47,9 @@ from engine.scoping import compile_scope as compile_scope
 from engine.scoping import compile_scope_result as compile_scope_result
 from engine.scoping import evaluate_scope as evaluate_scope
 from engine.scoping import explain_scope as explain_scope
+from engine.templates import UnknownTemplateError as UnknownTemplateError
+from engine.templates import get_template as get_template
+from engine.templates import list_templates as list_templates
 
 __all__ += [
     "AttributeDefinition",
@@ -80,12 +85,17 @@ __all__ += [
     "SynchronizationStatus",
     "SynchronizationTaskExecution",
     "SynchronizationTemplate",
+    "UnknownTemplateError",
     "classify_scope",
     "compile_scope",
     "compile_scope_result",
     "dump_schema",
     "evaluate_scope",
     "explain_scope",
+    "filter_operators_catalog",
+    "functions_catalog",
+    "get_template",
+    "list_templates",
     "load_schema",
     "load_template",
 ]

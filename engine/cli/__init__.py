@@ -23,3 +23,7 @@ from ._serve import serve as _serve_command  # noqa: E402
 
 main.add_command(_serve_command)
 main.add_command(_jobs_command)
+
+from ._templates import templates as _templates_command  # noqa: E402
+
+main.add_command(_templates_command)

@@ -12,7 +12,7 @@ from ._base import FlowBehavior, FlowType, GraphModel, HasMetadata, SourceType
 from ._filter import Filter
 
 if TYPE_CHECKING:
-    from expressions import CompiledExpression  # type: ignore[attr-defined]
+    from expressions import CompiledExpression
 
 FLOW_TYPE_NAMES = ("Add", "Update", "Delete")
 """The object-mapping flow types, in the bit order the numeric form uses (Add=1, Update=2, Delete=4)."""
@@ -95,9 +95,9 @@ def _compile_source(source: AttributeMappingSource | None) -> CompiledExpression
     if source is None:
         return None
     if source.type is None and source.expression:
-        return expressions.compile(source.expression)  # type: ignore[attr-defined]
+        return expressions.compile(source.expression)
     graph = source.model_dump(by_alias=True, exclude_unset=True, mode="json")
-    return expressions.from_graph(graph)  # type: ignore[attr-defined]
+    return expressions.from_graph(graph)
 
 
 def parse_flow_types(value: object) -> frozenset[str]:

@@ -1,4 +1,6 @@
 """Fixtures shared by the connector tests."""
 
+from tests.peers.scim import scim_server as scim_server
+from tests.peers.scim import scim_tenant as scim_tenant
 from tests.peers.slapd import ldap_subtree as ldap_subtree
 from tests.peers.slapd import slapd as slapd

@@ -1,0 +1,270 @@
+"""The hand-written pipeline every cycle scenario is measured against (issue 6): the same unavoidable work
+as an idsync cycle over ``schemas/users_groups_sql.json``, written as plain Python with no engine code.
+
+Initial cycle: decode the source, skip disabled and soft-deleted users (Entra does not provision them),
+compute the target values with plain Python (``map_user`` / ``map_group`` mirror the schema's mappings
+one for one), insert the target rows in batches, record the links (source id -> target id + the exported
+values) in a SQLite state file in batches, then resolve references (manager, members) through the links.
+Dry run: decode, compute, look the links up, build the plan in memory; nothing is written. Incremental:
+read the users whose indexed change column is at or after the watermark, compute, diff against the stored
+values, update only the changed target columns and the links' stored values.
+
+The target and state layouts are ``benchmarks._target``'s (the same target tables idsync writes through
+the ``sql`` connector); the baseline keeps its own link table, since idsync's state schema is its own.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from . import _target
+from ._formats import CHANGE_COLUMN, GROUP_COLUMNS, LIST_COLUMNS, USER_COLUMNS
+
+__all__ = ["BaselineCounts", "dry_run", "incremental", "initial", "is_soft_deleted", "map_group", "map_user"]
+
+Values = dict[str, str | list[str]]
+BATCH = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class BaselineCounts:
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+
+    @property
+    def objects(self) -> int:
+        return self.created + self.updated + self.skipped
+
+
+def is_soft_deleted(user: dict[str, Any]) -> bool:
+    """Spec §D.4: a disabled or recycle-bin user (no scoping filter, everyone assigned)."""
+    return user.get("accountEnabled") is False or user.get("deletedDateTime") is not None
+
+
+def _join(separator: str, *values: Any) -> str:
+    parts: list[str] = []
+    for value in values:
+        parts.extend(str(v) for v in (value if isinstance(value, list) else [value]) if v not in (None, ""))
+    return separator.join(parts)
+
+
+def map_user(user: dict[str, Any]) -> Values:
+    """The User mapping of the schema, by hand; manager stays a *source* id (resolved later)."""
+    given, surname = user.get("givenName") or "", user.get("surname") or ""
+    values: dict[str, Any] = {
+        "userName": user.get("userPrincipalName"),
+        "active": "False" if is_soft_deleted(user) else "True",
+        "displayName": user.get("displayName"),
+        "givenName": user.get("givenName"),
+        "familyName": user.get("surname"),
+        "email": user["mail"].lower() if user.get("mail") is not None else None,
+        "title": user.get("jobTitle"),
+        "department": user.get("department"),
+        "employeeNumber": user.get("employeeId"),
+        "phone": user.get("mobilePhone"),
+        "location": _join(", ", user.get("city"), user.get("country")),
+        "initials": _join("", given[:1], surname[:1]),
+        "aliases": _join(";", user.get("proxyAddresses")),
+        "usageLocation": user["usageLocation"].upper() if user.get("usageLocation") is not None else None,
+        "manager": user.get("manager"),
+    }
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def map_group(group: dict[str, Any]) -> Values:
+    """The Group mapping of the schema, by hand; members stay *source* ids (resolved later)."""
+    values: dict[str, Any] = {
+        "displayName": group.get("displayName"),
+        "mailNickname": group.get("mailNickname"),
+        "description": group.get("description"),
+        "members": list(group.get("members") or []),
+    }
+    return {name: value for name, value in values.items() if value is not None}
+
+
+# -- sources -------------------------------------------------------------------------------------------
+
+
+def read_json(path: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    with path.open(encoding="utf-8") as handle:
+        document = json.load(handle)
+    return document.get("User", []), document.get("Group", [])
+
+
+def _decode_row(columns: tuple[str, ...], row: tuple[Any, ...]) -> dict[str, Any]:
+    record = dict(zip(columns, row, strict=True))
+    for name in LIST_COLUMNS.intersection(columns):
+        record[name] = json.loads(record[name]) if record[name] else []
+    if "accountEnabled" in record and record["accountEnabled"] is not None:
+        record["accountEnabled"] = bool(record["accountEnabled"])
+    return record
+
+
+def read_sqlite(
+    path: Path, table: str, columns: tuple[str, ...], since: str | None
+) -> Iterator[dict[str, Any]]:
+    connection = sqlite3.connect(path)
+    try:
+        names = ", ".join(f'"{c}"' for c in columns)
+        where, params = (f' WHERE "{CHANGE_COLUMN}" >= ?', (since,)) if since is not None else ("", ())
+        for row in connection.execute(f'SELECT {names} FROM "{table}"{where}', params):
+            yield _decode_row(columns, row)
+    finally:
+        connection.close()
+
+
+def _source(path: Path) -> tuple[Iterable[dict[str, Any]], Iterable[dict[str, Any]]]:
+    if path.suffix == ".json":
+        return read_json(path)
+    return read_sqlite(path, "users", USER_COLUMNS, None), read_sqlite(path, "groups", GROUP_COLUMNS, None)
+
+
+def _chunks(items: Iterable[Any], size: int = BATCH) -> Iterator[list[Any]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+# -- the three pipelines --------------------------------------------------------------------------------
+
+
+def initial(source: Path, target_db: Path, state_db: Path) -> BaselineCounts:
+    """Full initial cycle into empty target tables; returns what it did."""
+    users, groups = _source(source)
+    target, state = sqlite3.connect(target_db), _target.open_state(state_db)
+    try:
+        links: dict[str, str] = {}
+        pending_managers: list[tuple[str, str]] = []
+        created, skipped = 0, 0
+        for chunk in _chunks(users):
+            rows = []
+            for user in chunk:
+                if is_soft_deleted(user):
+                    skipped += 1
+                    continue
+                values = map_user(user)
+                manager = values.pop("manager", None)
+                target_id = str(uuid.uuid4())
+                links[user["id"]] = target_id
+                if isinstance(manager, str):
+                    pending_managers.append((target_id, manager))
+                rows.append((user["id"], target_id, values))
+            _target.insert_rows(target, "User", rows)
+            _target.insert_links(state, "User", rows)
+            created += len(rows)
+            target.commit()
+            state.commit()
+        _resolve_managers(target, state, pending_managers, links)
+        created += _initial_groups(target, state, groups, links)
+    finally:
+        target.close()
+        state.close()
+    return BaselineCounts(created=created, skipped=skipped)
+
+
+def _resolve_managers(
+    target: sqlite3.Connection,
+    state: sqlite3.Connection,
+    pending: list[tuple[str, str]],
+    links: dict[str, str],
+) -> None:
+    resolved = [(links[manager], target_id) for target_id, manager in pending if manager in links]
+    for chunk in _chunks(resolved):
+        target.executemany('UPDATE "target_users" SET "manager" = ? WHERE "id" = ?', chunk)
+        state.executemany(
+            "UPDATE links SET essence = json_set(essence, '$.manager', ?) WHERE target_id = ?", chunk
+        )
+        target.commit()
+        state.commit()
+
+
+def _initial_groups(
+    target: sqlite3.Connection,
+    state: sqlite3.Connection,
+    groups: Iterable[dict[str, Any]],
+    links: dict[str, str],
+) -> int:
+    created = 0
+    for chunk in _chunks(groups):
+        rows = []
+        for group in chunk:
+            values = map_group(group)
+            members = values.get("members", [])
+            values["members"] = [links[m] for m in members if m in links]
+            rows.append((group["id"], str(uuid.uuid4()), values))
+        _target.insert_rows(target, "Group", rows)
+        _target.insert_links(state, "Group", rows)
+        created += len(rows)
+        target.commit()
+        state.commit()
+    return created
+
+
+def dry_run(source: Path, state_db: Path) -> BaselineCounts:
+    """The whole plan (creates for unlinked objects, updates for changed linked ones); writes nothing."""
+    users, groups = _source(source)
+    known: dict[str, Values] = {}
+    if state_db.exists():  # no state yet: an initial dry run (and nothing may be created by looking)
+        state = _target.open_state(state_db)
+        try:
+            known = _target.load_essences(state)
+        finally:
+            state.close()
+    plan: list[tuple[str, str, Values]] = []
+    for user in users:
+        if is_soft_deleted(user):
+            plan.append(("skip", user["id"], {}))
+        else:
+            plan.append(_decide(user["id"], map_user(user), known))
+    plan.extend(_decide(group["id"], map_group(group), known) for group in groups)
+    return BaselineCounts(
+        created=sum(1 for action, _, _ in plan if action == "create"),
+        updated=sum(1 for action, _, _ in plan if action == "update"),
+        skipped=sum(1 for action, _, _ in plan if action in ("skip", "noop")),
+    )
+
+
+def _decide(source_id: str, values: Values, known: dict[str, Values]) -> tuple[str, str, Values]:
+    old = known.get(source_id)
+    if old is None:
+        return "create", source_id, values
+    changes = {k: v for k, v in values.items() if k not in ("manager", "members") and old.get(k) != v}
+    return ("update", source_id, changes) if changes else ("noop", source_id, {})
+
+
+def incremental(source_db: Path, target_db: Path, state_db: Path, since: str) -> BaselineCounts:
+    """Users changed at or after ``since`` in a SQLite source: diff against the links, update the target."""
+    target, state = sqlite3.connect(target_db), _target.open_state(state_db)
+    updated = unchanged = 0
+    try:
+        for chunk in _chunks(read_sqlite(source_db, "users", USER_COLUMNS, since)):
+            essences = _target.essences_for(state, [user["id"] for user in chunk])
+            updates = []
+            for user in chunk:
+                source_id = user["id"]
+                if source_id not in essences:
+                    continue  # a new user: not part of these scenarios' changes
+                link_target, old = essences[source_id]
+                values = map_user(user)
+                values.pop("manager", None)  # managers do not change in these scenarios
+                changes = {k: v for k, v in values.items() if old.get(k) != v}
+                if changes:
+                    updates.append((link_target, changes, {**old, **changes}))
+                else:
+                    unchanged += 1
+            _target.apply_updates(target, state, updates)
+            updated += len(updates)
+            target.commit()
+            state.commit()
+    finally:
+        target.close()
+        state.close()
+    return BaselineCounts(updated=updated, skipped=unchanged)

@@ -53,8 +53,9 @@ def _tokens(text: str) -> list[tuple[str, int, bool]]:
     while pos < len(text):
         match = _TOKEN.match(text, pos)
         if match is None or match.end() == pos:
-            if text[pos:].strip():
-                raise FilterError("unbalanced quote", pos + 1)
+            rest = text[pos:]
+            if rest.strip():
+                raise FilterError("unbalanced quote", pos + len(rest) - len(rest.lstrip()) + 1)
             break
         quoted = match.group("str") is not None
         raw = match.group("str")[1:-1].replace("''", "'") if quoted else match.group("word")

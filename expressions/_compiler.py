@@ -173,9 +173,13 @@ class _Compiler:
             raise self.fail(
                 f"{spec.name} takes {expected} argument(s), got {count}: {spec.name}({signature})", node
             )
+        given: dict[str, bool] = {}
         for index, arg in enumerate(node.args):
             param = spec.param_at(index, count)
-            if arg is None and param.required:
+            given[param.key] = given.get(param.key, False) or arg is not None
+        # a repeatable parameter may have empty slots (real exports hold `Join("@", [x], )`), not all empty
+        for param in spec.params:
+            if param.required and param.key in given and not given[param.key]:
                 raise self.fail(f"{spec.name}: argument {param.key!r} is required", node)
 
     def argument(self, spec: FunctionSpec, call: Call, index: int, arg: Node | None) -> Compiled | None:

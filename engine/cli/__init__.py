@@ -27,3 +27,7 @@ main.add_command(_jobs_command)
 from ._templates import templates as _templates_command  # noqa: E402
 
 main.add_command(_templates_command)
+
+from ._parse_expression import parse_expression as _parse_expression_command  # noqa: E402
+
+main.add_command(_parse_expression_command)

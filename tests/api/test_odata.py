@@ -51,9 +51,11 @@ def test_matching_times_and_strings() -> None:
 @given(st.text(max_size=40))
 def test_any_text_parses_or_raises_filter_error(text: str) -> None:
     try:
-        parse_filter(text)
-    except FilterError:
-        pass
+        clauses = parse_filter(text)
+    except FilterError as exc:
+        assert 1 <= exc.column <= len(text) + 1
+    else:
+        assert all(isinstance(clause, Clause) for clause in clauses)
 
 
 def test_reset_scopes() -> None:

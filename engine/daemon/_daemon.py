@@ -83,6 +83,13 @@ def outcome_from_status(status: Mapping[str, Any]) -> CycleOutcome:
     )
 
 
+def _cycle_id(report: Any) -> str | None:
+    found = getattr(report, "cycle_id", None)
+    if found is None and isinstance(report, Mapping):
+        found = report.get("cycleId")
+    return None if found is None else str(found)
+
+
 def report_counts(report: Any) -> tuple[dict[str, int], dict[str, int]]:
     """Objects by action and errors by kind from a CycleReport, whatever mapping names it uses."""
     data = to_json(report)
@@ -233,17 +240,23 @@ class Daemon:
             if before.get("code") in _IDLE_CODES:
                 return CycleOutcome(succeeded=True)
             self.metrics.running.labels(managed.id).set(1)
-            began = time.monotonic()
+            began, raised = time.monotonic(), False
             try:
                 report = managed.engine.run_cycle(stop=managed.stop)
+            except Exception:
+                # A cycle that raises is a failed cycle of this job; the daemon and its other jobs go on.
+                log.exception("the cycle failed")
+                report, raised = {"errors": {"cycleFailure": 1}}, True
             finally:
                 self.metrics.running.labels(managed.id).set(0)
-            return self._after_cycle(managed, report, time.monotonic() - began)
+            return self._after_cycle(managed, report, time.monotonic() - began, raised=raised)
 
-    def _after_cycle(self, managed: ManagedJob, report: Any, seconds: float) -> CycleOutcome:
+    def _after_cycle(self, managed: ManagedJob, report: Any, seconds: float, *, raised: bool) -> CycleOutcome:
         status = self.status(managed)
         outcome = outcome_from_status(status)
-        managed.last_cycle_id = getattr(report, "cycle_id", None) or managed.last_cycle_id
+        if raised:
+            outcome = CycleOutcome(succeeded=False, quarantine_series=outcome.quarantine_series)
+        managed.last_cycle_id = _cycle_id(report) or managed.last_cycle_id
         actions, errors = report_counts(report)
         self.metrics.record_cycle(
             managed.id, succeeded=outcome.succeeded, seconds=seconds, actions=actions, errors=errors

@@ -7,6 +7,7 @@ provisioningObjectSummary records); the real engine is exercised by the HTTP tes
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -47,6 +48,7 @@ class FakeEngine:
         self.cycle_started = threading.Event()
         self.release = threading.Event()
         self.release.set()
+        self.fail_with: Exception | None = None
 
     def run_cycle(
         self,
@@ -57,7 +59,12 @@ class FakeEngine:
         stop: threading.Event | None = None,
     ) -> Any:
         self.cycle_started.set()
-        self.release.wait(10)
+        deadline = time.monotonic() + 10
+        # Stands for a cycle of batches: it ends when released, or after its "batch" once asked to stop.
+        while not self.release.is_set() and not (stop and stop.is_set()) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if self.fail_with is not None:
+            raise self.fail_with
         self.calls.append(("run_cycle", stop.is_set() if stop else None))
         if self.code not in ("Quarantine",):
             self.code = "Active"

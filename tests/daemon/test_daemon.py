@@ -1,0 +1,115 @@
+"""The daemon's job lifecycle over fake engines: quarantine stretches the schedule, pause stops a running
+cycle after its batch, a raising cycle is recorded and the daemon goes on, logs carry job and cycle ids."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from engine.daemon import Daemon, configure_logging, outcome_from_status
+from engine.scheduler import CycleOutcome, Scheduler
+from tests.api.fakes import FakeEngine, FakeJob
+
+NOW = datetime(2030, 6, 1, tzinfo=UTC)
+
+
+def _daemon(engines: dict[str, FakeEngine], *jobs: FakeJob, clock: Any = None) -> Daemon:
+    def factory(job: Any) -> FakeEngine:
+        engines[job.id] = FakeEngine(job)
+        return engines[job.id]
+
+    scheduler = Scheduler(clock=clock) if clock else None
+    return Daemon(list(jobs) or [FakeJob("a")], engine_factory=factory, scheduler=scheduler)
+
+
+def test_outcome_from_status() -> None:
+    assert outcome_from_status({"code": "Active", "lastExecution": {"state": "Succeeded"}}) == CycleOutcome(
+        True
+    )
+    assert outcome_from_status({"code": "Active", "lastExecution": {"state": "Failed"}}) == CycleOutcome(
+        False
+    )
+    quarantined = {"code": "Quarantine", "quarantine": {"seriesCount": 3}}
+    assert outcome_from_status(quarantined) == CycleOutcome(False, quarantine_series=3)
+    assert outcome_from_status({"code": "Quarantine"}) == CycleOutcome(False, quarantine_series=1)
+
+
+def test_quarantine_stretches_the_next_run_and_success_restores_it() -> None:
+    engines: dict[str, FakeEngine] = {}
+    daemon = _daemon(engines, FakeJob("a", interval=timedelta(minutes=10)), clock=lambda: NOW)
+    daemon.start()
+    try:
+        engines["a"].code = "Quarantine"  # the fake reports seriesCount 2
+        daemon.scheduler.run_now("a")
+        assert daemon.scheduler.next_run("a") == NOW + timedelta(minutes=40)
+        engines["a"].code = "Active"
+        daemon.scheduler.run_now("a")
+        assert daemon.scheduler.next_run("a") == NOW + timedelta(minutes=10)
+        assert 'idsync_quarantined{job="a"} 0.0' in daemon.metrics.render().decode()
+    finally:
+        daemon.shutdown()
+
+
+def test_pause_asks_the_running_cycle_to_stop_after_its_batch() -> None:
+    engines: dict[str, FakeEngine] = {}
+    daemon = _daemon(engines, FakeJob("a"))
+    engine = engines["a"]
+    engine.release.clear()
+    runner = threading.Thread(target=daemon.scheduler.run_now, args=("a",))
+    runner.start()
+    assert engine.cycle_started.wait(5)
+    daemon.pause_job(daemon.get("local", "a"))  # returns once the cycle has stopped and the job is paused
+    runner.join(5)
+    assert engine.calls == [("run_cycle", True), ("pause",)]
+    assert not daemon.get("local", "a").stop.is_set()  # the next start runs normally
+    daemon.shutdown()
+
+
+def test_a_raising_cycle_is_a_failed_cycle_and_other_jobs_go_on(caplog: pytest.LogCaptureFixture) -> None:
+    engines: dict[str, FakeEngine] = {}
+    daemon = _daemon(engines, FakeJob("a"), FakeJob("b"))
+    engines["a"].fail_with = RuntimeError("target unreachable")
+    with caplog.at_level(logging.ERROR, logger="idsync.daemon"):
+        assert daemon.scheduler.run_now("a") == CycleOutcome(False)
+    assert daemon.scheduler.run_now("b") == CycleOutcome(True)
+    metrics = daemon.metrics.render().decode()
+    assert 'idsync_cycles_total{job="a",outcome="failed"} 1.0' in metrics
+    assert 'idsync_errors_total{job="a",kind="cycleFailure"} 1.0' in metrics
+    assert 'idsync_cycles_total{job="b",outcome="succeeded"} 1.0' in metrics
+    assert "target unreachable" in caplog.text
+    daemon.shutdown()
+
+
+def test_json_logs_carry_the_job_and_cycle_ids(capsys: pytest.CaptureFixture[str]) -> None:
+    engines: dict[str, FakeEngine] = {}
+    daemon = _daemon(engines, FakeJob("a"))
+    handler = configure_logging(json_lines=True)
+    try:
+        daemon.scheduler.run_now("a")
+    finally:
+        for name in ("idsync", "engine", "connectors", "uvicorn", "uvicorn.error", "uvicorn.access"):
+            logging.getLogger(name).removeHandler(handler)
+            logging.getLogger(name).propagate = True
+        daemon.shutdown()
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
+    finished = [line for line in lines if line["message"].startswith("cycle finished")]
+    assert finished and finished[0]["jobId"] == "a" and finished[0]["cycleId"] == "c1"
+    assert finished[0]["level"] == "info" and finished[0]["time"].endswith("Z")
+
+
+def test_two_jobs_with_one_id_are_refused() -> None:
+    with pytest.raises(ValueError, match="two job files define job 'a'"):
+        _daemon({}, FakeJob("a"), FakeJob("a"))
+
+
+def test_jobs_of_other_service_principals_are_kept_apart() -> None:
+    engines: dict[str, FakeEngine] = {}
+    daemon = _daemon(engines, FakeJob("a"), FakeJob("a", service_principal="hr"))
+    assert daemon.principals() == {"local", "hr"}
+    assert [m.principal for m in daemon.jobs("hr")] == ["hr"]
+    daemon.shutdown()

@@ -51,6 +51,24 @@ from engine.templates import UnknownTemplateError as UnknownTemplateError
 from engine.templates import get_template as get_template
 from engine.templates import list_templates as list_templates
 
+# isort: split
+# --- engine core: job files, state, sync cycles, dry-run, explain (issue 3) ---
+from engine.job import Job as Job
+from engine.job import JobFileError as JobFileError
+from engine.job import JobSettings as JobSettings
+from engine.job import bind_connectors as bind_connectors
+from engine.job import load_job as load_job
+from engine.state import StateError as StateError
+from engine.state import StateStore as StateStore
+from engine.sync import RESET_SCOPES as RESET_SCOPES
+from engine.sync import Action as Action
+from engine.sync import AttributeChange as AttributeChange
+from engine.sync import CycleReport as CycleReport
+from engine.sync import ObjectNotFound as ObjectNotFound
+from engine.sync import Operation as Operation
+from engine.sync import Plan as Plan
+from engine.sync import SyncEngine as SyncEngine
+
 __all__ += [
     "AttributeDefinition",
     "AttributeMapping",
@@ -98,4 +116,22 @@ __all__ += [
     "list_templates",
     "load_schema",
     "load_template",
+]
+
+__all__ += [
+    "RESET_SCOPES",
+    "Action",
+    "AttributeChange",
+    "CycleReport",
+    "Job",
+    "JobFileError",
+    "JobSettings",
+    "ObjectNotFound",
+    "Operation",
+    "Plan",
+    "StateError",
+    "StateStore",
+    "SyncEngine",
+    "bind_connectors",
+    "load_job",
 ]

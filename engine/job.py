@@ -84,7 +84,7 @@ class _JobDocument(BaseModel):
     schedule: str = "PT40M"
     service_principal: str = Field("local", alias="servicePrincipal", min_length=1)
     directories: dict[str, _DirectoryBinding]
-    settings: JobSettings = Field(default_factory=JobSettings)  # type: ignore[arg-type]
+    settings: JobSettings = Field(default_factory=JobSettings)
     state: str | None = None
 
     @field_validator("id")
@@ -172,9 +172,12 @@ def _load_schema(document: _JobDocument, path: Path, node: Any) -> Synchronizati
         )
     if document.template is not None:
         try:
-            return get_template(document.template).schema_  # type: ignore[no-any-return]
+            template = get_template(document.template)
         except Exception as exc:  # the template registry's error lists the known ids
             raise _error_at(str(exc), path, node, "template") from None
+        if template.schema_ is None:
+            raise _error_at(f"template {document.template!r} has no schema", path, node, "template")
+        return template.schema_
     schema_path = (path.parent / str(document.schema_file)).resolve()
     if not schema_path.is_file():
         raise _error_at(f"schema file {schema_path} does not exist", path, node, "schema")
@@ -260,8 +263,10 @@ def _object_types(job: Job, directory: str) -> tuple[str, ...]:
     names: list[str] = []
     for rule in job.schema.synchronization_rules:
         for mapping in rule.object_mappings:
-            if rule.source_directory_name == directory and mapping.source_object_name not in names:
-                names.append(mapping.source_object_name)
-            if rule.target_directory_name == directory and mapping.target_object_name not in names:
-                names.append(mapping.target_object_name)
-    return tuple(name for name in names if name)
+            for dir_name, object_name in (
+                (rule.source_directory_name, mapping.source_object_name),
+                (rule.target_directory_name, mapping.target_object_name),
+            ):
+                if dir_name == directory and object_name and object_name not in names:
+                    names.append(object_name)
+    return tuple(names)

@@ -1,0 +1,420 @@
+"""One sync cycle: the only place that writes to targets and to the state (STYLE habit 9).
+
+Phases (spec §D.1, §D.5, §D.7; DESIGN "the pipeline"):
+
+1. **Objects**, mapping by mapping (users before groups): the source is read in pages (since the
+   watermark, or everything on an initial/full cycle); each page is planned, its creates and updates are
+   exported, its removals are *staged*, and its links, escrows, log records, data-store updates and
+   watermark are committed in one transaction. After a full read, links whose source object was not seen
+   are removals too. Escrows due for a retry are re-read and planned again.
+2. **Guard**: when the staged removals reach ``deleteThreshold`` nothing is removed, the job is
+   quarantined (TooManyDeletes) and ``stagedDelete`` records are logged, until a restart with ForceDeletes;
+   otherwise the staged removals are exported.
+3. **References**: reference values (source ids) waiting on links are translated and exported.
+
+Memory is bounded by the page size, except the set of source ids seen by a full read (needed to find
+deletions; one string per object).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import expressions
+from connectors import ApplyResult, Connector, ConnectorError, DirectoryObject, Page
+
+from .._state_types import Batch, EscrowRow, Link, StagedRemoval
+from ..job import Job
+from ..state import StateStore
+from ._decide import Policy, decide_delete
+from ._export import Exporter
+from ._model import Action, Operation, Reason
+from ._planner import PagePlan, PlannedObject, Planner
+from ._records import LogContext, log_record, operation_from_json, operation_to_json
+from ._references import referenced_ids, resolve
+from ._report import CycleReport
+from ._rules import CompiledMapping
+
+Progress = Callable[[str, int, int | None], None]
+
+
+class _StoreView:
+    """The connector data store of one mapping, read through the state store."""
+
+    def __init__(self, store: StateStore, scope: str) -> None:
+        self.store, self.scope = store, scope
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, str]:
+        return self.store.datastore_get(self.scope, keys)
+
+    def keys(self) -> Iterator[str]:
+        return self.store.datastore_keys(self.scope)
+
+
+@dataclass
+class CycleContext:
+    """What a cycle works with (built by ``SyncEngine``)."""
+
+    job: Job
+    mappings: Sequence[CompiledMapping]
+    store: StateStore
+    connectors: Mapping[str, Connector]
+    now: datetime
+    evaluation: expressions.EvaluationContext
+    progress: Progress | None = None
+    stop: threading.Event | None = None
+    force_deletes: bool = False
+    sleep: Callable[[float], None] | None = None
+
+    def policy(self, mapping: CompiledMapping) -> Policy:
+        target = self.connectors[mapping.target_directory]
+        return Policy(self.job.settings.skip_out_of_scope_deletions, target.capabilities.soft_delete)
+
+    def log_context(self, mapping: CompiledMapping, cycle_id: str) -> LogContext:
+        return LogContext(
+            self.job.id,
+            cycle_id,
+            self.job.service_principal,
+            mapping.source_directory,
+            mapping.target_directory,
+        )
+
+    def exporter(self, mapping: CompiledMapping) -> Exporter:
+        target = self.connectors[mapping.target_directory]
+        size = self.job.settings.batch_size or target.capabilities.batch_size
+        kwargs = {"sleep": self.sleep} if self.sleep is not None else {}
+        return Exporter(target, size, self.job.settings.max_retries, **kwargs)
+
+
+class Cycle:
+    """Runs one cycle; ``run`` returns the report (never raises for connector failures)."""
+
+    def __init__(self, ctx: CycleContext, report: CycleReport) -> None:
+        self.ctx = ctx
+        self.report = report
+        self.store = ctx.store
+        self.staged_now: list[tuple[str, str]] = []
+        self.processed = 0
+
+    # --- entry -----------------------------------------------------------------------------------------
+
+    def run(self, full: bool) -> CycleReport:
+        try:
+            for mapping in self.ctx.mappings:
+                if self._stopped():
+                    break
+                self._objects(mapping, full)
+            if not self._stopped():
+                self._guard()
+                for mapping in self.ctx.mappings:
+                    if mapping.references and not self._stopped():
+                        self._references(mapping)
+        except ConnectorError as exc:
+            self.report.state = "Failed"
+            self.report.error = str(exc)
+            self.report.error_code = type(exc).__name__
+        self.report.stopped = self._stopped()
+        if self.report.state != "Failed" and self.report.escrowed:
+            self.report.state = "EntryLevelErrors"
+        return self.report
+
+    def _stopped(self) -> bool:
+        return self.ctx.stop is not None and self.ctx.stop.is_set()
+
+    def _progress(self, phase: str, total: int | None = None) -> None:
+        if self.ctx.progress is not None:
+            self.ctx.progress(phase, self.processed, total)
+
+    # --- objects phase ---------------------------------------------------------------------------------
+
+    def _objects(self, mapping: CompiledMapping, full: bool) -> None:
+        since = None if full else self.store.watermark(mapping.key)
+        source = self.ctx.connectors[mapping.source_directory]
+        target = self.ctx.connectors[mapping.target_directory]
+        planner = Planner(mapping, self.store.links, target, self.ctx.evaluation, self.ctx.policy(mapping))
+        exporter = self.ctx.exporter(mapping)
+        seen: set[str] = set()
+        view = _StoreView(self.store, mapping.key)
+        for page in source.read(
+            mapping.source_object, since, page_size=self.ctx.job.settings.page_size, store=view
+        ):
+            seen.update(obj.id for obj in page.objects)
+            self.report.imported += len(page.objects)
+            self.process_page(mapping, planner.plan_page(page.objects), exporter, page)
+            self._progress(f"{mapping.source_object} → {mapping.target_object}")
+            if self._stopped():
+                return
+        if since is None:
+            self._vanished(mapping, seen, exporter)
+        self._retry_escrows(mapping, planner, exporter, source, seen)
+
+    def process_page(
+        self, mapping: CompiledMapping, plan: PagePlan, exporter: Exporter, page: Page | None
+    ) -> None:
+        batch = Batch()
+        log = self.ctx.log_context(mapping, self.report.id)
+        writes: list[PlannedObject] = []
+        failures: list[tuple[Operation, str]] = []
+        for planned in plan.objects:
+            op = planned.operation
+            self.processed += 1
+            self.report.count(mapping.target_object, op.action)
+            if not planned.source.deleted:
+                batch.unstage(mapping.key, op.source_id)
+            if op.action in (Action.CREATE, Action.UPDATE):
+                writes.append(planned)
+            elif op.action.is_removal:
+                self._stage(batch, op)
+            elif op.action is Action.FAIL:
+                failures.append((op, op.reason))
+            else:
+                self._settle(batch, planned, log)
+        results = exporter.apply([p.operation for p in writes])
+        for planned, result in zip(writes, results, strict=True):
+            if result.ok:
+                self._written(batch, planned, result, log)
+            else:
+                failures.append((planned.operation, f"{Reason.TARGET_REJECTED}: {result.error}"))
+        self._escrow(batch, mapping, failures, log)
+        if page is not None:
+            self._advance(batch, mapping, page)
+        self.store.commit(batch)
+
+    def _settle(self, batch: Batch, planned: PlannedObject, log: LogContext) -> None:
+        """NOOP / SKIP: no write, but the link may need recording (a match, new essence, pending refs)."""
+        op, link = planned.operation, planned.link
+        batch.clear_escrow(op.scope, op.source_id)
+        if op.action is Action.SKIP:
+            batch.logs.append(log_record(log, op, when=self.ctx.now, status="skipped"))
+            return
+        refs = planned.references
+        target_id = op.target_id
+        if target_id is None:
+            return
+        if (
+            link is None
+            or refs is not None
+            or dict(link.essence) != dict(op.essence)
+            or link.disabled != op.disabled
+        ):
+            pending = dict(refs) if refs is not None else (link.pending_refs if link else None)
+            batch.link(op.scope, Link(op.source_id, target_id, dict(op.essence), pending, op.disabled))
+
+    def _written(self, batch: Batch, planned: PlannedObject, result: ApplyResult, log: LogContext) -> None:
+        op = planned.operation
+        target_id = result.target_id or op.target_id or ""
+        refs = planned.references
+        batch.link(op.scope, Link(op.source_id, target_id, dict(op.essence), dict(refs) if refs else None))
+        batch.clear_escrow(op.scope, op.source_id)
+        done = Operation(
+            op.action,
+            op.scope,
+            op.object_type,
+            op.source_id,
+            target_id,
+            op.changes,
+            op.modifications,
+            op.essence,
+            op.reason,
+            op.display_name,
+            op.source_type,
+        )
+        batch.logs.append(log_record(log, done, when=self.ctx.now, status="success"))
+        self.report.exported += 1
+
+    def _stage(self, batch: Batch, op: Operation) -> None:
+        batch.stage(op.scope, StagedRemoval(op.source_id, operation_to_json(op)))
+        self.staged_now.append((op.scope, op.source_id))
+
+    def _advance(self, batch: Batch, mapping: CompiledMapping, page: Page) -> None:
+        batch.store_updates[mapping.key] = dict(page.store_updates)
+        if page.watermark is None:
+            return
+        previous = self.store.watermark(mapping.key)
+        if previous is None or previous.is_before_or_at(page.watermark):
+            batch.watermarks[mapping.key] = page.watermark
+
+    def _escrow(
+        self,
+        batch: Batch,
+        mapping: CompiledMapping,
+        failures: Sequence[tuple[Operation, str]],
+        log: LogContext,
+    ) -> None:
+        if not failures:
+            return
+        existing = self.store.escrows(mapping.key, [op.source_id for op, _ in failures])
+        settings = self.ctx.job.settings
+        for op, message in failures:
+            self.report.escrowed += 1
+            batch.logs.append(log_record(log, op, when=self.ctx.now, status="failure", error=message))
+            previous = existing.get(op.source_id)
+            attempts = previous.attempts + 1 if previous else 1
+            first = previous.first_failure if previous else self.ctx.now
+            if self.ctx.now - first > timedelta(days=settings.escrow_max_days):
+                batch.clear_escrow(mapping.key, op.source_id)  # spec §D.6: given up after 28 days
+                continue
+            hours = settings.escrow_retry_hours[min(attempts, len(settings.escrow_retry_hours)) - 1]
+            code = message.split(":", 1)[0]
+            batch.escrow(
+                mapping.key,
+                EscrowRow(
+                    op.source_id, attempts, first, self.ctx.now + timedelta(hours=hours), code, message
+                ),
+            )
+
+    def _vanished(self, mapping: CompiledMapping, seen: set[str], exporter: Exporter) -> None:
+        """After a full read: linked objects the source no longer has were hard-deleted."""
+        for links in self.store.iter_links(mapping.key):
+            gone = [link for link in links if link.source_id not in seen]
+            if gone:
+                plan = PagePlan(
+                    [
+                        PlannedObject(
+                            DirectoryObject(mapping.source_object, link.source_id, deleted=True),
+                            decide_delete(mapping, link, Reason.HARD_DELETED),
+                            link=link,
+                        )
+                        for link in gone
+                    ]
+                )
+                self.process_page(mapping, plan, exporter, None)
+
+    def _retry_escrows(
+        self,
+        mapping: CompiledMapping,
+        planner: Planner,
+        exporter: Exporter,
+        source: Connector,
+        seen: set[str],
+    ) -> None:
+        due = [
+            row.source_id
+            for row in self.store.due_escrows(mapping.key, self.ctx.now)
+            if row.source_id not in seen
+        ]
+        for start in range(0, len(due), self.ctx.job.settings.page_size):
+            ids = due[start : start + self.ctx.job.settings.page_size]
+            found = source.get(mapping.source_object, ids)
+            objects = [found.get(i) or DirectoryObject(mapping.source_object, i, deleted=True) for i in ids]
+            plan = planner.plan_page(objects)
+            handled = {p.source.id for p in plan.objects}
+            batch_clear = [i for i in ids if i not in handled]  # deleted and never linked: nothing left to do
+            self.process_page(mapping, plan, exporter, None)
+            if batch_clear:
+                clear = Batch()
+                for source_id in batch_clear:
+                    clear.clear_escrow(mapping.key, source_id)
+                self.store.commit(clear)
+
+    # --- guard -----------------------------------------------------------------------------------------
+
+    def _guard(self) -> None:
+        total = self.store.count_staged()
+        if total == 0:
+            return
+        threshold = self.ctx.job.settings.delete_threshold
+        if self.ctx.force_deletes or threshold is None or total < threshold:
+            for mapping in self.ctx.mappings:
+                self.apply_staged(mapping)
+            return
+        self.report.quarantine = Reason.TOO_MANY_DELETES
+        self.report.staged = total
+        batch = Batch()
+        by_scope = {m.key: m for m in self.ctx.mappings}
+        staged_now = set(self.staged_now)
+        for mapping in self.ctx.mappings:
+            log = self.ctx.log_context(mapping, self.report.id)
+            for removals in self.store.iter_staged(mapping.key):
+                for removal in removals:
+                    if (mapping.key, removal.source_id) in staged_now and mapping.key in by_scope:
+                        op = operation_from_json(removal.operation)
+                        held = Operation(
+                            Action.STAGED_DELETE,
+                            op.scope,
+                            op.object_type,
+                            op.source_id,
+                            op.target_id,
+                            op.changes,
+                            (),
+                            op.essence,
+                            Reason.TOO_MANY_DELETES,
+                            op.display_name,
+                            op.source_type,
+                        )
+                        batch.logs.append(log_record(log, held, when=self.ctx.now, status="skipped"))
+        self.store.commit(batch)
+
+    def apply_staged(self, mapping: CompiledMapping, only: set[str] | None = None) -> None:
+        """Export the removals held for ``mapping`` (all, or the source ids in ``only``)."""
+        exporter = self.ctx.exporter(mapping)
+        log = self.ctx.log_context(mapping, self.report.id)
+        for removals in list(self.store.iter_staged(mapping.key)):
+            batch = Batch()
+            ops = [operation_from_json(r.operation) for r in removals if only is None or r.source_id in only]
+            results = exporter.apply(ops)
+            failures: list[tuple[Operation, str]] = []
+            for op, result in zip(ops, results, strict=True):
+                batch.unstage(mapping.key, op.source_id)
+                if not result.ok:
+                    failures.append((op, f"{Reason.TARGET_REJECTED}: {result.error}"))
+                    continue
+                if op.action is Action.DELETE:
+                    batch.unlink(mapping.key, op.source_id)
+                else:
+                    batch.link(
+                        mapping.key, Link(op.source_id, op.target_id or "", dict(op.essence), None, True)
+                    )
+                batch.clear_escrow(mapping.key, op.source_id)
+                batch.logs.append(log_record(log, op, when=self.ctx.now, status="success"))
+                self.report.exported += 1
+            self._escrow(batch, mapping, failures, log)
+            self.store.commit(batch)
+
+    # --- references phase ------------------------------------------------------------------------------
+
+    def _references(self, mapping: CompiledMapping) -> None:
+        scopes = [
+            m.key
+            for m in self.ctx.mappings
+            if (m.source_directory, m.target_directory)
+            == (mapping.source_directory, mapping.target_directory)
+        ]
+        exporter = self.ctx.exporter(mapping)
+        log = self.ctx.log_context(mapping, self.report.id)
+        for links in self.store.iter_links(mapping.key, pending_only=True):
+            wanted = set().union(*(referenced_ids(link.pending_refs or {}) for link in links))
+            targets = self.store.target_ids(scopes, wanted)
+            batch = Batch()
+            ops: list[tuple[Link, Operation, Any]] = []
+            for link in links:
+                result = resolve(
+                    mapping, link.source_id, link.target_id, link.pending_refs or {}, link.essence, targets
+                )
+                updated = Link(
+                    link.source_id,
+                    link.target_id,
+                    dict(result.essence),
+                    dict(result.remaining) if result.remaining else None,
+                    link.disabled,
+                )
+                if result.operation is None:
+                    batch.link(mapping.key, updated)
+                else:
+                    ops.append((updated, result.operation, link))
+            results = exporter.apply([op for _, op, _ in ops])
+            failures: list[tuple[Operation, str]] = []
+            for (updated, op, _link), outcome in zip(ops, results, strict=True):
+                if outcome.ok:
+                    batch.link(mapping.key, updated)
+                    batch.logs.append(log_record(log, op, when=self.ctx.now, status="success"))
+                    self.report.exported += 1
+                    self.report.count(mapping.target_object, "referenceUpdate")
+                else:
+                    failures.append((op, f"{Reason.TARGET_REJECTED}: {outcome.error}"))
+            self._escrow(batch, mapping, failures, log)
+            self.store.commit(batch)

@@ -1,0 +1,298 @@
+"""The decide step (pure): source state + mapped values + link/match → one ``Operation``.
+
+Rules (spec §D.3, §D.4, §C.3):
+
+* In scope, linked → update with the essence diff (nothing when equal → NOOP); a disabled link coming
+  back into scope is re-enabled the same way (its IsSoftDeleted mapping now gives the active value).
+* In scope, matched to an existing target object (not linked yet) → link, and update what differs from the
+  object's current values; in scope, no match → create (when ``Add`` is allowed).
+* IsSoftDeleted (out of scope, disabled, soft-deleted) and linked → disable through the IsSoftDeleted
+  mapping when the target supports soft delete (``skipOutOfScopeDeletions`` suppresses it; a target that
+  supports soft delete but has no IsSoftDeleted mapping gets nothing), delete when it does not (``Delete``
+  must be allowed); not linked → skip (disabled users are not provisioned at all); already disabled →
+  nothing (no longer managed).
+* Hard-deleted in the source and linked → delete (``Delete`` must be allowed).
+
+Attribute flow types: ObjectAddOnly only on create; AttributeAddOnly only when the target has no value;
+MultiValueAddOnly / ValueAddOnly on a multi-valued attribute add missing values and never remove;
+FlowAlways exports the attribute with every update of the object even when unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from connectors import DirectoryObject, Modification, ValueOp
+
+from .._state_types import Link
+from ._map import Mapped, SourceState
+from ._model import Action, AttributeChange, Operation, Reason
+from ._rules import CompiledAttribute, CompiledMapping
+from ._values import as_list, is_empty, missing_values, same
+
+_ADD_ONLY_MULTI = ("MultiValueAddOnly", "ValueAddOnly")
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """Job- and target-level switches the decisions depend on."""
+
+    skip_out_of_scope_deletions: bool = False
+    target_soft_delete: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Diff:
+    changes: tuple[AttributeChange, ...]
+    modifications: tuple[Modification, ...]
+    essence: Mapping[str, Any]
+
+
+def _values(value: Any) -> tuple[Any, ...]:
+    return tuple(as_list(value))
+
+
+def _attribute_diff(attribute: CompiledAttribute, new: Any, old: Any) -> tuple[Modification, Any] | None:
+    """The modification turning ``old`` into ``new`` for one attribute and the resulting value, or None."""
+    if attribute.flow_type == "ObjectAddOnly":
+        return None
+    if attribute.flow_type == "AttributeAddOnly" and not is_empty(old):
+        return None
+    if new is None:
+        return None if is_empty(old) else (Modification(attribute.target, ValueOp.REPLACE, ()), None)
+    if attribute.multivalued and attribute.flow_type in _ADD_ONLY_MULTI:
+        added = missing_values(new, old, case_exact=attribute.case_exact)
+        if not added:
+            return None
+        return Modification(attribute.target, ValueOp.ADD, tuple(added)), as_list(old) + added
+    if same(new, old, case_exact=attribute.case_exact) and not attribute.flow_always:
+        return None
+    return Modification(attribute.target, ValueOp.REPLACE, _values(new)), new
+
+
+def diff(attributes: Sequence[CompiledAttribute], desired: Mapping[str, Any], old: Mapping[str, Any]) -> Diff:
+    """What to export so the target holds ``desired`` given it last held ``old`` (the essence)."""
+    changes: list[AttributeChange] = []
+    modifications: list[Modification] = []
+    essence = {a.target: old[a.target] for a in attributes if a.target in old}
+    for attribute in attributes:
+        if attribute.target not in desired:
+            continue
+        result = _attribute_diff(attribute, desired[attribute.target], old.get(attribute.target))
+        if result is None:
+            continue
+        modification, value = result
+        modifications.append(modification)
+        changes.append(AttributeChange(attribute.target, old.get(attribute.target), value))
+        if value is None:
+            essence.pop(attribute.target, None)
+        else:
+            essence[attribute.target] = value
+    return Diff(tuple(changes), tuple(modifications), essence)
+
+
+def create_values(
+    attributes: Sequence[CompiledAttribute], mapped: Mapped
+) -> tuple[dict[str, Any], list[str]]:
+    """Initial values of a create (defaults fill nulls) and the required attributes still missing."""
+    values = {name: value for name, value in mapped.values.items() if value is not None}
+    for name, value in mapped.defaults.items():
+        values.setdefault(name, value)
+    missing = [a.target for a in attributes if a.required and is_empty(values.get(a.target))]
+    return values, missing
+
+
+def _op(action: Action, mapping: CompiledMapping, source_id: str, **kwargs: Any) -> Operation:
+    return Operation(
+        action, mapping.key, mapping.target_object, source_id, source_type=mapping.source_object, **kwargs
+    )
+
+
+def decide_create(mapping: CompiledMapping, source_id: str, mapped: Mapped, name: str | None) -> Operation:
+    if "Add" not in mapping.flow_types:
+        return _op(Action.SKIP, mapping, source_id, reason=Reason.ADD_NOT_ALLOWED, display_name=name)
+    values, missing = create_values(mapping.attributes, mapped)
+    if missing:
+        return _op(
+            Action.FAIL,
+            mapping,
+            source_id,
+            display_name=name,
+            reason=f"{Reason.REQUIRED_MISSING}: {', '.join(missing)}",
+        )
+    changes = tuple(AttributeChange(k, None, v) for k, v in values.items())
+    modifications = tuple(Modification(k, ValueOp.REPLACE, _values(v)) for k, v in values.items())
+    return _op(
+        Action.CREATE,
+        mapping,
+        source_id,
+        changes=changes,
+        modifications=modifications,
+        essence=values,
+        display_name=name,
+    )
+
+
+def decide_update(
+    mapping: CompiledMapping,
+    source_id: str,
+    target_id: str,
+    mapped: Mapped,
+    old: Mapping[str, Any],
+    name: str | None,
+) -> Operation:
+    result = diff(mapping.attributes, mapped.values, old)
+    if not result.modifications:
+        return _op(
+            Action.NOOP,
+            mapping,
+            source_id,
+            target_id=target_id,
+            essence=result.essence,
+            reason=Reason.REDUNDANT,
+            display_name=name,
+        )
+    if "Update" not in mapping.flow_types:
+        return _op(
+            Action.SKIP,
+            mapping,
+            source_id,
+            target_id=target_id,
+            essence=old,
+            reason=Reason.UPDATE_NOT_ALLOWED,
+            display_name=name,
+        )
+    return _op(
+        Action.UPDATE,
+        mapping,
+        source_id,
+        target_id=target_id,
+        changes=result.changes,
+        modifications=result.modifications,
+        essence=result.essence,
+        display_name=name,
+    )
+
+
+def decide_removal(
+    mapping: CompiledMapping, state: SourceState, mapped: Mapped, link: Link, policy: Policy, name: str | None
+) -> Operation:
+    """A linked object that is now IsSoftDeleted."""
+    reason = state.reason
+    if link.disabled:
+        return _op(
+            Action.NOOP,
+            mapping,
+            link.source_id,
+            target_id=link.target_id,
+            essence=link.essence,
+            reason=Reason.ALREADY_DISABLED,
+            display_name=name,
+            disabled=True,
+        )
+    if policy.skip_out_of_scope_deletions:
+        return _op(
+            Action.SKIP,
+            mapping,
+            link.source_id,
+            target_id=link.target_id,
+            essence=link.essence,
+            reason=Reason.SKIP_OUT_OF_SCOPE,
+            display_name=name,
+        )
+    # The connector must be able to keep a disabled object, and the target object definition must not
+    # say IsSoftDeletionSupported=false (Entra's SCIM groups): otherwise leaving scope deletes.
+    if policy.target_soft_delete and mapping.target_soft_delete is not False:
+        if not mapping.soft_delete_attributes:
+            return _op(
+                Action.SKIP,
+                mapping,
+                link.source_id,
+                target_id=link.target_id,
+                essence=link.essence,
+                reason=Reason.NO_SOFT_DELETE_MAPPING,
+                display_name=name,
+            )
+        result = diff(mapping.attributes, mapped.values, link.essence)
+        return _op(
+            Action.DISABLE,
+            mapping,
+            link.source_id,
+            target_id=link.target_id,
+            changes=result.changes,
+            modifications=result.modifications,
+            essence=result.essence,
+            reason=reason,
+            display_name=name,
+            disabled=True,
+        )
+    return decide_delete(mapping, link, reason, name)
+
+
+def decide_delete(mapping: CompiledMapping, link: Link, reason: str, name: str | None = None) -> Operation:
+    if "Delete" not in mapping.flow_types:
+        return _op(
+            Action.SKIP,
+            mapping,
+            link.source_id,
+            target_id=link.target_id,
+            essence=link.essence,
+            reason=Reason.DELETE_NOT_ALLOWED,
+            display_name=name,
+        )
+    return _op(
+        Action.DELETE, mapping, link.source_id, target_id=link.target_id, reason=reason, display_name=name
+    )
+
+
+def decide(
+    mapping: CompiledMapping,
+    source_id: str,
+    state: SourceState,
+    mapped: Mapped,
+    link: Link | None,
+    matched: DirectoryObject | None,
+    policy: Policy,
+    name: str | None = None,
+) -> Operation:
+    """The operation for one live source object (tombstones go to ``decide_delete``)."""
+    if mapped.error is not None:
+        return _op(
+            Action.FAIL,
+            mapping,
+            source_id,
+            target_id=link.target_id if link else None,
+            reason=f"{Reason.EVALUATION_FAILED}: {mapped.error}",
+            display_name=name,
+        )
+    if not state.handled:
+        return _op(
+            Action.SKIP,
+            mapping,
+            source_id,
+            target_id=link.target_id if link else None,
+            essence=link.essence if link else {},
+            reason=state.reason,
+            display_name=name,
+        )
+    if state.is_soft_deleted:
+        if link is None:
+            return _op(Action.SKIP, mapping, source_id, reason=state.reason, display_name=name)
+        return decide_removal(mapping, state, mapped, link, policy, name)
+    if mapped.ignored:
+        return _op(
+            Action.SKIP,
+            mapping,
+            source_id,
+            target_id=link.target_id if link else None,
+            essence=link.essence if link else {},
+            reason=Reason.IGNORED,
+            display_name=name,
+        )
+    if link is not None:
+        return decide_update(mapping, source_id, link.target_id, mapped, link.essence, name)
+    if matched is not None:
+        return decide_update(mapping, source_id, matched.id, mapped, dict(matched.attributes), name)
+    return decide_create(mapping, source_id, mapped, name)

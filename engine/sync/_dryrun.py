@@ -1,0 +1,182 @@
+"""The dry-run: the whole plan of a cycle, computed with the same planner, writing nothing anywhere.
+
+Neither the target nor the state is written (the source's data-store updates are dropped), so a schema
+can be tried fully offline against a snapshot file. Removals count against ``deleteThreshold`` like in a
+real cycle (together with removals already held by the guard) and show as ``stagedDelete`` when they
+reach it. References to objects the plan would create show as ``(new <type> for <source id>)``.
+Unchanged objects are not listed, only counted (``summary.unchanged``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from connectors import DirectoryObject
+
+from ._cycle import CycleContext, _StoreView
+from ._decide import decide_delete
+from ._model import Action, Operation, Reason
+from ._planner import PlannedObject, Planner
+from ._records import operation_from_json
+from ._references import referenced_ids, resolve
+from ._rules import CompiledMapping
+
+_ORDER = ("create", "update", "disable", "delete", "stagedDelete", "skip", "fail")
+
+
+@dataclass
+class Plan:
+    """A cycle's operations (unchanged objects only counted)."""
+
+    operations: list[Operation] = field(default_factory=list)
+    unchanged: int = 0
+    full: bool = False
+
+    def summary(self) -> dict[str, Any]:
+        totals = Counter(op.action.value for op in self.operations)
+        by_type: dict[str, Counter[str]] = {}
+        for op in self.operations:
+            by_type.setdefault(op.object_type, Counter())[op.action.value] += 1
+        data: dict[str, Any] = {name: totals.get(name, 0) for name in _ORDER}
+        data["unchanged"] = self.unchanged
+        data["full"] = self.full
+        data["byObjectType"] = {name: dict(counter) for name, counter in by_type.items()}
+        return data
+
+    def to_json(self) -> dict[str, Any]:
+        return {"operations": [op.to_json() for op in self.operations], "summary": self.summary()}
+
+
+@dataclass
+class _Pending:
+    target_id: str
+    essence: Mapping[str, Any]
+    refs: Mapping[str, Any]
+    index: int | None
+    display_name: str | None
+
+
+class DryRun:
+    def __init__(self, ctx: CycleContext) -> None:
+        self.ctx = ctx
+        self.plan = Plan()
+        self.pending: dict[str, dict[str, _Pending]] = {}
+        self.creates: dict[str, str] = {}
+
+    def run(self, full: bool) -> Plan:
+        self.plan.full = full
+        for mapping in self.ctx.mappings:
+            self._objects(mapping, full)
+        self._guard()
+        for mapping in self.ctx.mappings:
+            if mapping.references:
+                self._references(mapping)
+        return self.plan
+
+    def _objects(self, mapping: CompiledMapping, full: bool) -> None:
+        store = self.ctx.store
+        since = None if full else store.watermark(mapping.key)
+        source = self.ctx.connectors[mapping.source_directory]
+        target = self.ctx.connectors[mapping.target_directory]
+        planner = Planner(mapping, store.links, target, self.ctx.evaluation, self.ctx.policy(mapping))
+        seen: set[str] = set()
+        view = _StoreView(store, mapping.key)
+        for page in source.read(
+            mapping.source_object, since, page_size=self.ctx.job.settings.page_size, store=view
+        ):
+            seen.update(obj.id for obj in page.objects)
+            for planned in planner.plan_page(page.objects).objects:
+                self._add(mapping, planned)
+        if since is None:
+            for links in store.iter_links(mapping.key):
+                for link in links:
+                    if link.source_id not in seen:
+                        self._add(
+                            mapping,
+                            PlannedObject(
+                                DirectoryObject(mapping.source_object, link.source_id, deleted=True),
+                                decide_delete(mapping, link, Reason.HARD_DELETED),
+                                link=link,
+                            ),
+                        )
+
+    def _add(self, mapping: CompiledMapping, planned: PlannedObject) -> None:
+        op = planned.operation
+        index: int | None = None
+        if op.action is Action.NOOP:
+            self.plan.unchanged += 1
+        else:
+            index = len(self.plan.operations)
+            self.plan.operations.append(op)
+        if op.action is Action.CREATE:
+            self.creates[op.source_id] = f"(new {mapping.target_object} for {op.source_id})"
+        refs = planned.references
+        if refs:
+            target_id = op.target_id or self.creates.get(op.source_id, "")
+            self.pending.setdefault(mapping.key, {})[op.source_id] = _Pending(
+                target_id, op.essence, refs, index, op.display_name
+            )
+
+    def _guard(self) -> None:
+        store = self.ctx.store
+        held = [
+            operation_from_json(r.operation)
+            for m in self.ctx.mappings
+            for page in store.iter_staged(m.key)
+            for r in page
+        ]
+        planned = {(op.scope, op.source_id) for op in self.plan.operations if op.action.is_removal}
+        held = [op for op in held if (op.scope, op.source_id) not in planned]
+        total = len(planned) + len(held)
+        threshold = self.ctx.job.settings.delete_threshold
+        if total == 0 or self.ctx.force_deletes or threshold is None or total < threshold:
+            self.plan.operations.extend(held)
+            return
+        self.plan.operations = [self._held(op) if op.action.is_removal else op for op in self.plan.operations]
+        self.plan.operations.extend(self._held(op) for op in held)
+
+    @staticmethod
+    def _held(op: Operation) -> Operation:
+        return replace(
+            op,
+            action=Action.STAGED_DELETE,
+            reason=f"{Reason.TOO_MANY_DELETES} ({op.action.value}: {op.reason})",
+        )
+
+    def _references(self, mapping: CompiledMapping) -> None:
+        scopes = [
+            m.key
+            for m in self.ctx.mappings
+            if (m.source_directory, m.target_directory)
+            == (mapping.source_directory, mapping.target_directory)
+        ]
+        pending = dict(self.pending.get(mapping.key, {}))
+        for links in self.ctx.store.iter_links(mapping.key, pending_only=True):
+            for link in links:
+                if link.source_id not in pending and link.pending_refs:
+                    pending[link.source_id] = _Pending(
+                        link.target_id, link.essence, link.pending_refs, None, None
+                    )
+        wanted = set().union(*(referenced_ids(p.refs) for p in pending.values())) if pending else set()
+        targets = {
+            **{k: v for k, v in self.creates.items() if k in wanted},
+            **self.ctx.store.target_ids(scopes, wanted),
+        }
+        for source_id, item in pending.items():
+            result = resolve(
+                mapping, source_id, item.target_id, item.refs, item.essence, targets, item.display_name
+            )
+            if result.operation is None:
+                continue
+            if item.index is not None:
+                op = self.plan.operations[item.index]
+                self.plan.operations[item.index] = replace(
+                    op,
+                    changes=op.changes + result.operation.changes,
+                    modifications=op.modifications + result.operation.modifications,
+                )
+            else:
+                self.plan.operations.append(result.operation)

@@ -1,0 +1,234 @@
+"""``SyncEngine``: the facade the CLI and the daemon use for one job.
+
+Thread-safety: cycles, on-demand provisioning and restarts of one engine are serialised by a lock; status
+and log reads go straight to the state database (SQLite in WAL mode lets them run during a cycle).
+``run_cycle`` runs even when the job is paused (an explicit request); the scheduler checks ``status()``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import expressions
+from connectors import Connector, ConnectorError
+
+from .._state_types import Batch
+from ..job import Job, JobFileError, bind_connectors
+from ..state import StateStore
+from ._cycle import Cycle, CycleContext, Progress
+from ._dryrun import DryRun, Plan
+from ._explain import explain_object, on_demand
+from ._report import CycleReport, apply_report, initial_status, status_code
+from ._rules import CompiledMapping, compile_rules
+
+RESET_SCOPES = frozenset(
+    {"Watermark", "Escrows", "QuarantineState", "Full", "ForceDeletes", "ConnectorDataStore"}
+)
+_DEFAULT_RESTART = frozenset({"Watermark", "Escrows", "QuarantineState"})
+
+
+class SyncEngine:
+    """Runs one job: cycles, dry-runs, explain, on-demand provisioning, status and restart."""
+
+    def __init__(
+        self,
+        job: Job,
+        *,
+        connectors: Mapping[str, Connector] | None = None,
+        store: StateStore | None = None,
+        connector_options: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
+        self.job = job
+        self.mappings: list[CompiledMapping] = compile_rules(job.schema)
+        self.store = store or StateStore(job.state_url, job.id)
+        self._connectors: dict[str, Connector] | None = dict(connectors) if connectors is not None else None
+        self._options = connector_options
+        self._lock = threading.RLock()
+        self.sleep = time.sleep
+
+    @property
+    def connectors(self) -> dict[str, Connector]:
+        """The bound connectors (bound on first use; ``${ENV}`` secrets resolved then)."""
+        if self._connectors is None:
+            self._connectors = bind_connectors(self.job, self._options)
+        return self._connectors
+
+    def _context(
+        self,
+        now: datetime,
+        progress: Progress | None = None,
+        stop: threading.Event | None = None,
+        force_deletes: bool = False,
+    ) -> CycleContext:
+        settings = self.job.settings
+        evaluation = expressions.EvaluationContext(
+            default_domain=settings.default_domain,
+            now=lambda: now,
+            placeholders=settings.placeholders or None,
+        )
+        return CycleContext(
+            self.job,
+            self.mappings,
+            self.store,
+            self.connectors,
+            now,
+            evaluation,
+            progress,
+            stop,
+            force_deletes,
+            self.sleep,
+        )
+
+    # --- cycles ----------------------------------------------------------------------------------------
+
+    def run_cycle(
+        self,
+        *,
+        full: bool = False,
+        now: datetime | None = None,
+        progress: Progress | None = None,
+        stop: threading.Event | None = None,
+    ) -> CycleReport:
+        """One cycle (initial when there is no watermark, or ``full``); never raises for directory failures:
+        the report says ``Failed`` and the watermark stays where it was."""
+        with self._lock:
+            began = now or datetime.now(UTC)
+            clock = time.monotonic()
+            status = self.store.status() or initial_status()
+            report = CycleReport(str(uuid.uuid4()), self.job.id, full, began)
+            force = bool(status.get("forceDeletes"))
+            try:
+                ctx = self._context(began, progress, stop, force)
+            except (JobFileError, ConnectorError) as exc:
+                report.state, report.error, report.error_code = "Failed", str(exc), type(exc).__name__
+            else:
+                Cycle(ctx, report).run(full)
+            report.ended = began + timedelta(seconds=time.monotonic() - clock)
+            if force and report.succeeded and not report.stopped:
+                status["forceDeletes"] = False
+                if (status.get("quarantine") or {}).get("reason") == "TooManyDeletes":
+                    status["quarantine"] = None
+            apply_report(status, report, began, max(report.imported, 1))
+            status["synchronizedEntryCountByType"] = self._entry_counts()
+            self.store.commit(Batch(cycle=report.to_json(), status=status))
+            return report
+
+    def plan(self, *, full: bool = False, now: datetime | None = None) -> Plan:
+        """The dry-run: every operation a cycle would perform, writing nothing to the target or the state."""
+        with self._lock:
+            status = self.store.status()
+            ctx = self._context(now or datetime.now(UTC), force_deletes=bool(status.get("forceDeletes")))
+            return DryRun(ctx).run(full)
+
+    def explain(self, object_id: str, object_type: str | None = None) -> dict[str, Any]:
+        """Provision-on-demand's steps for one source object, without writing anything."""
+        with self._lock:
+            return explain_object(self._context(datetime.now(UTC)), object_id, object_type)
+
+    def provision_on_demand(self, object_id: str, object_type: str | None = None) -> dict[str, Any]:
+        """Process one source object now (removals included, no threshold) and return its log record."""
+        with self._lock:
+            now = datetime.now(UTC)
+            return on_demand(self._context(now), object_id, object_type, str(uuid.uuid4()))
+
+    def validate_credentials(self) -> None:
+        """Raise the first connector's ``ConnectionFailed`` / ``AuthenticationFailed``."""
+        for connector in self.connectors.values():
+            connector.validate_credentials()
+
+    # --- status and lifecycle --------------------------------------------------------------------------
+
+    def _entry_counts(self) -> list[dict[str, Any]]:
+        counts = self.store.count_links()
+        by_type: dict[str, int] = {}
+        for mapping in self.mappings:
+            by_type[mapping.target_object] = by_type.get(mapping.target_object, 0) + counts.get(
+                mapping.key, 0
+            )
+        return [{"key": name, "value": value} for name, value in by_type.items()]
+
+    def status(self) -> dict[str, Any]:
+        """Graph's synchronizationStatus, plus ``escrowCount``, ``stagedCount`` and ``paused``."""
+        status = self.store.status() or initial_status()
+        status["code"] = status_code(status)
+        status["synchronizedEntryCountByType"] = self._entry_counts()
+        status["escrowCount"] = self.store.count_escrows()
+        status["stagedCount"] = self.store.count_staged()
+        return status
+
+    def _update_status(self, change: Mapping[str, Any]) -> None:
+        status = self.store.status() or initial_status()
+        status.update(change)
+        status["code"] = status_code(status)
+        self.store.commit(Batch(status=status))
+
+    def start(self) -> None:
+        """Resume a paused job; like Graph's start, it also lifts a quarantine."""
+        with self._lock:
+            self._update_status({"paused": False, "quarantine": None})
+
+    def pause(self) -> None:
+        with self._lock:
+            self._update_status({"paused": True})
+
+    def restart(self, scopes: set[str] | frozenset[str] | None = None) -> None:
+        """Graph's restart: ``resetScope`` names (empty: Watermark, Escrows, QuarantineState)."""
+        wanted = set(scopes or ()) - {"None"} or set(_DEFAULT_RESTART)
+        unknown = wanted - RESET_SCOPES
+        if unknown:
+            raise ValueError(
+                f"unknown reset scope {sorted(unknown)}; known: {', '.join(sorted(RESET_SCOPES))}"
+            )
+        if "Full" in wanted:
+            wanted |= {"Watermark", "Escrows", "QuarantineState", "ConnectorDataStore"}
+        with self._lock:
+            self._reset(wanted)
+
+    def _reset(self, wanted: set[str]) -> None:
+        parts = {"Watermark": "watermarks", "Escrows": "escrows", "ConnectorDataStore": "datastore"}
+        tables = {table for scope, table in parts.items() if scope in wanted}
+        if "Full" in wanted:
+            tables |= {"links", "staged"}
+        elif "Watermark" in wanted and "ForceDeletes" not in wanted:
+            tables.add("staged")  # held removals are recomputed by the full read
+        self.store.reset(tables)
+        change: dict[str, Any] = {"paused": False}
+        if "QuarantineState" in wanted:
+            change["quarantine"] = None
+        if "ForceDeletes" in wanted:
+            change["forceDeletes"] = True
+            status = self.store.status()
+            if (status.get("quarantine") or {}).get("reason") == "TooManyDeletes":
+                change["quarantine"] = None
+        self._update_status(change)
+
+    def logs(
+        self, *, cycle_id: str | None = None, since: int = 0, limit: int = 100, newest_first: bool = False
+    ) -> list[dict[str, Any]]:
+        """Provisioning log records (Graph provisioningObjectSummary), oldest first by default."""
+        return [
+            record
+            for _, record in self.store.logs(
+                cycle_id=cycle_id, since=since, limit=limit, newest_first=newest_first
+            )
+        ]
+
+    def cycles(self, limit: int = 20) -> list[dict[str, Any]]:
+        return self.store.cycles(limit)
+
+    def close(self) -> None:
+        if self._connectors is not None:
+            for connector in self._connectors.values():
+                connector.close()
+        self.store.close()
+
+    def __enter__(self) -> SyncEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,180 @@
+"""``explain`` (the per-object steps of provision-on-demand, writing nothing) and provision-on-demand itself.
+
+The explanation lists, for every object mapping whose source object type holds the id: import (the
+attributes read), scoping (each clause with its result, and why IsSoftDeleted is what it is), matching
+(the link, or each matching attribute tried with its hits), processing (the computed values) and the
+action with its changes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connectors import DirectoryObject
+
+from .._state_types import Batch, Link
+from ._cycle import Cycle, CycleContext
+from ._model import Action
+from ._planner import PagePlan, PlannedObject, Planner
+from ._records import log_record, step
+from ._references import resolve
+from ._report import CycleReport
+from ._rules import CompiledMapping
+
+
+class ObjectNotFound(LookupError):
+    """No object mapping's source holds the object (nor is it linked)."""
+
+
+def _candidates(ctx: CycleContext, object_type: str | None) -> list[CompiledMapping]:
+    found = [m for m in ctx.mappings if object_type is None or m.source_object.lower() == object_type.lower()]
+    if not found:
+        known = ", ".join(sorted({m.source_object for m in ctx.mappings}))
+        raise ObjectNotFound(f"no object mapping reads source object type {object_type!r} (known: {known})")
+    return found
+
+
+def _plan_one(ctx: CycleContext, mapping: CompiledMapping, object_id: str) -> PlannedObject | None:
+    source = ctx.connectors[mapping.source_directory]
+    obj = source.get(mapping.source_object, [object_id]).get(object_id)
+    link = ctx.store.links(mapping.key, [object_id]).get(object_id)
+    if obj is None and link is None:
+        return None
+    planner = Planner(
+        mapping,
+        ctx.store.links,
+        ctx.connectors[mapping.target_directory],
+        ctx.evaluation,
+        ctx.policy(mapping),
+    )
+    plan = planner.plan_page([obj or DirectoryObject(mapping.source_object, object_id, deleted=True)])
+    return plan.objects[0] if plan.objects else None
+
+
+def _locate(
+    ctx: CycleContext, object_id: str, object_type: str | None
+) -> tuple[CompiledMapping, PlannedObject]:
+    for mapping in _candidates(ctx, object_type):
+        planned = _plan_one(ctx, mapping, object_id)
+        if planned is not None:
+            return mapping, planned
+    raise ObjectNotFound(f"source object {object_id!r} was not found (and is not linked)")
+
+
+def _steps(ctx: CycleContext, mapping: CompiledMapping, planned: PlannedObject) -> list[dict[str, Any]]:
+    from ..scoping import explain_scope
+
+    state, mapped, op = planned.state, planned.mapped, planned.operation
+    record = dict(state.record) if state else {}
+    steps = [
+        {"step": "import", "found": not planned.source.deleted, "attributes": dict(planned.source.attributes)}
+    ]
+    if state is not None:
+        steps.append(
+            {
+                "step": "scoping",
+                "inScope": state.in_scope,
+                "handled": state.handled,
+                "disabled": state.disabled,
+                "softDeleted": state.soft_deleted,
+                "isSoftDeleted": state.is_soft_deleted,
+                "clauses": explain_scope(mapping.scope_filter, record),
+            }
+        )
+    match = planned.match
+    steps.append(
+        {
+            "step": "matching",
+            "linkedTargetId": planned.link.target_id if planned.link else None,
+            "tried": [{"attribute": a, "value": v, "hits": n} for a, v, n in (match.tried if match else ())],
+            "matchedTargetId": match.target.id if match and match.target else None,
+            "error": match.error if match else None,
+        }
+    )
+    if mapped is not None:
+        steps.append(
+            {
+                "step": "processing",
+                "values": dict(mapped.values),
+                "defaults": dict(mapped.defaults),
+                "references": dict(mapped.references),
+                "ignoreObjectFlow": mapped.ignored,
+                "error": mapped.error,
+            }
+        )
+    steps.append({"step": "action", **op.to_json()})
+    return steps
+
+
+def explain_object(ctx: CycleContext, object_id: str, object_type: str | None = None) -> dict[str, Any]:
+    mapping, planned = _locate(ctx, object_id, object_type)
+    return {
+        "objectId": object_id,
+        "sourceObjectType": mapping.source_object,
+        "targetObjectType": mapping.target_object,
+        "objectMapping": mapping.key,
+        "steps": _steps(ctx, mapping, planned),
+        "operation": planned.operation.to_json(),
+    }
+
+
+def on_demand(ctx: CycleContext, object_id: str, object_type: str | None, cycle_id: str) -> dict[str, Any]:
+    """Process one object now; its removals skip the threshold (one object cannot be a mass delete)."""
+    mapping, planned = _locate(ctx, object_id, object_type)
+    report = CycleReport(cycle_id, ctx.job.id, False, ctx.now)
+    cycle = Cycle(ctx, report)
+    exporter = ctx.exporter(mapping)
+    cycle.process_page(mapping, PagePlan([planned]), exporter, None)
+    if planned.operation.action.is_removal:
+        cycle.apply_staged(mapping, {object_id})
+    else:
+        _resolve_now(ctx, mapping, object_id, exporter)
+    records = ctx.store.logs(cycle_id=cycle_id, limit=10)
+    record = (
+        records[-1][1]
+        if records
+        else log_record(
+            ctx.log_context(mapping, cycle_id),
+            planned.operation,
+            when=ctx.now,
+            status="skipped" if planned.operation.action in (Action.SKIP, Action.NOOP) else "success",
+        )
+    )
+    summary = [step("EntryImport", "import", "success", f"Imported {object_id}", planned.source.attributes)]
+    record["provisioningSteps"] = summary + record.get("provisioningSteps", [])[1:]
+    record["details"] = _steps(ctx, mapping, planned)
+    return record
+
+
+def _resolve_now(ctx: CycleContext, mapping: CompiledMapping, object_id: str, exporter: Any) -> None:
+    link = ctx.store.links(mapping.key, [object_id]).get(object_id)
+    if link is None or not link.pending_refs:
+        return
+    scopes = [m.key for m in ctx.mappings if m.target_directory == mapping.target_directory]
+    wanted = {
+        str(v)
+        for value in link.pending_refs.values()
+        for v in (value if isinstance(value, list) else [value])
+    }
+    result = resolve(
+        mapping,
+        link.source_id,
+        link.target_id,
+        link.pending_refs,
+        link.essence,
+        ctx.store.target_ids(scopes, wanted),
+    )
+    if result.operation is not None and not exporter.apply([result.operation])[0].ok:
+        return
+    batch = Batch()
+    batch.link(
+        mapping.key,
+        Link(
+            link.source_id,
+            link.target_id,
+            dict(result.essence),
+            dict(result.remaining) if result.remaining else None,
+            link.disabled,
+        ),
+    )
+    ctx.store.commit(batch)

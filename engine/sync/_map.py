@@ -1,0 +1,139 @@
+"""The map step (pure): a source object → its record with ``IsSoftDeleted`` derived → target values.
+
+``IsSoftDeleted`` (spec §D.4) is true when the object is out of the mapping's scope, disabled
+(``accountEnabled`` false, or the attribute the source's ``PropertyNameAccountEnabled`` metadata names) or
+soft-deleted (a non-null ``deletedDateTime``, or the source's ``PropertyNameSoftDeleted`` attribute). There
+is no app assignment locally: every object of the source directory is "assigned".
+
+Values (spec §D.3, DESIGN decision 3): an expression giving null exports nothing for that attribute
+(the target keeps its value) unless null flow is enabled for it; IgnoreAttributeFlow drops the attribute,
+IgnoreObjectFlow the whole object. An empty string or list counts as null. ``defaultValue`` fills a
+null on create only (the portal's reading of
+the ambiguity in spec §G.15; the attributeMapping page's wording would also apply it on updates, which
+would overwrite values set in the target).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import expressions
+from connectors import DirectoryObject
+
+from ._rules import SOFT_DELETED, CompiledAttribute, CompiledMapping
+from ._values import coerce
+
+_FALSE = (False, "false", "False", "FALSE", 0, "0")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    """A source object as the rules see it."""
+
+    record: Mapping[str, Any]
+    in_scope: bool
+    disabled: bool
+    soft_deleted: bool
+    handled: bool = True
+    """False when an input or category filter excludes the object: this mapping ignores it entirely."""
+
+    @property
+    def is_soft_deleted(self) -> bool:
+        return not self.in_scope or self.disabled or self.soft_deleted
+
+    @property
+    def reason(self) -> str:
+        from ._model import Reason
+
+        if not self.handled:
+            return Reason.FILTERED_OUT
+        if self.soft_deleted:
+            return Reason.SOFT_DELETED
+        if self.disabled:
+            return Reason.DISABLED
+        return Reason.OUT_OF_SCOPE
+
+
+def derive(mapping: CompiledMapping, obj: DirectoryObject) -> SourceState:
+    """The record (attributes plus ``IsSoftDeleted``) and why the object is or is not provisioned."""
+    attributes = dict(obj.attributes)
+    result = str(mapping.scope(attributes))
+    in_scope = result == "inScope"
+    disabled = attributes.get(mapping.enabled_attribute, True) in _FALSE
+    soft_deleted = attributes.get("deletedDateTime") is not None
+    if mapping.soft_deleted_attribute:
+        soft_deleted = soft_deleted or attributes.get(mapping.soft_deleted_attribute) not in (None, *_FALSE)
+    state = SourceState(attributes, in_scope, disabled, soft_deleted, result in ("inScope", "outOfScope"))
+    attributes[SOFT_DELETED] = state.is_soft_deleted
+    return state
+
+
+@dataclass(frozen=True, slots=True)
+class Mapped:
+    """The target values of one source object."""
+
+    values: Mapping[str, Any] = field(default_factory=dict)
+    """Target attribute → value to export (None only for attributes where null flows)."""
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    """Target attribute → its defaultValue, for attributes whose source gave null (used on create)."""
+    references: Mapping[str, Any] = field(default_factory=dict)
+    """Reference attribute → source id(s) it points at (None: no reference)."""
+    ignored: bool = False
+    """IgnoreObjectFlow: nothing is exported for this object."""
+    error: str | None = None
+    """An evaluation failed (the object is escrowed)."""
+
+
+def _evaluate(
+    attribute: CompiledAttribute, record: Mapping[str, Any], context: expressions.EvaluationContext
+) -> Any:
+    if attribute.expression is None:
+        return None
+    return attribute.expression.evaluate(record, context)
+
+
+def map_object(
+    mapping: CompiledMapping,
+    record: Mapping[str, Any],
+    context: expressions.EvaluationContext,
+    contexts: Mapping[str, expressions.EvaluationContext] | None = None,
+) -> Mapped:
+    """Evaluate every attribute mapping of ``mapping`` against ``record``."""
+    values: dict[str, Any] = {}
+    defaults: dict[str, Any] = {}
+    references: dict[str, Any] = {}
+    for attribute in mapping.attributes + mapping.references:
+        own = (contexts or {}).get(attribute.target, context)
+        try:
+            raw = _evaluate(attribute, record, own)
+        except expressions.ExpressionError as exc:
+            return Mapped(error=f"{attribute.target}: {exc}")
+        if raw is expressions.IGNORE_OBJECT:
+            return Mapped(ignored=True)
+        if raw is expressions.IGNORE_ATTRIBUTE:
+            continue
+        if attribute.reference:
+            references[attribute.target] = raw
+            continue
+        value = coerce(raw, attribute.kind, attribute.multivalued)
+        if value == "" or value == []:
+            value = None  # Entra sends no empty values: "" (e.g. Join of nulls) is treated as null
+        if value is not None:
+            values[attribute.target] = value
+        elif attribute.default is not None:
+            defaults[attribute.target] = coerce(attribute.default, attribute.kind, attribute.multivalued)
+        elif attribute.flow_nulls and not attribute.multivalued:
+            values[attribute.target] = None
+    return Mapped(values=values, defaults=defaults, references=references)
+
+
+def display_name(record: Mapping[str, Any], values: Mapping[str, Any]) -> str | None:
+    """A human name for logs and dry-run tables."""
+    for source in (values, record):
+        for key in ("displayName", "userPrincipalName", "userName", "mail", "cn", "name"):
+            value = source.get(key)
+            if isinstance(value, str) and value:
+                return value
+    return None

@@ -1,0 +1,73 @@
+"""The match step (pure parts): which matching values to look up, and what the hits mean (spec §D.2).
+
+Matching attributes are tried in priority order (lowest first); the first attribute whose value finds
+exactly one target object links to it; several hits are a matching conflict for that object (it is
+escrowed, never linked at random); no hit on any attribute means the object is new. A source object with
+no value for any matching attribute cannot be matched (an error for the object, as in Entra).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import expressions
+from connectors import DirectoryObject
+
+from ._model import Reason
+from ._rules import CompiledAttribute, CompiledMapping
+from ._values import as_list
+
+
+@dataclass(frozen=True, slots=True)
+class MatchResult:
+    target: DirectoryObject | None = None
+    error: str | None = None
+    tried: tuple[tuple[str, str, int], ...] = ()
+    """(target attribute, value, number of hits) in the order tried, for explain and logs."""
+
+
+def matching_values(
+    mapping: CompiledMapping, record: Mapping[str, Any], context: expressions.EvaluationContext
+) -> list[tuple[CompiledAttribute, str]]:
+    """The matching attributes with a usable value, in priority order."""
+    found: list[tuple[CompiledAttribute, str]] = []
+    for attribute in mapping.matching:
+        if attribute.expression is None:
+            continue
+        try:
+            value = attribute.expression.evaluate(record, context)
+        except expressions.ExpressionError:
+            continue
+        if value is None or value is expressions.IGNORE_ATTRIBUTE or value is expressions.IGNORE_OBJECT:
+            continue
+        texts = as_list(expressions.format_value(value))
+        if texts and texts[0] not in (None, ""):
+            found.append((attribute, str(texts[0])))
+    return found
+
+
+def choose(
+    mapping: CompiledMapping,
+    candidates: Sequence[tuple[CompiledAttribute, str]],
+    hits: Mapping[tuple[str, str], Sequence[DirectoryObject]],
+) -> MatchResult:
+    """Interpret the lookups: ``hits[(attribute, value)]`` are the target objects found for that pair."""
+    if mapping.matching and not candidates:
+        names = ", ".join(a.target for a in mapping.matching)
+        return MatchResult(error=f"{Reason.NO_MATCHING_VALUE}: no value for any matching attribute ({names})")
+    tried: list[tuple[str, str, int]] = []
+    for attribute, value in candidates:
+        found = hits.get((attribute.target, value), ())
+        tried.append((attribute.target, value, len(found)))
+        if len(found) == 1:
+            return MatchResult(target=found[0], tried=tuple(tried))
+        if len(found) > 1:
+            ids = ", ".join(sorted(obj.id for obj in found))
+            return MatchResult(
+                error=f"{Reason.MATCH_CONFLICT}: {len(found)} target objects have {attribute.target} = "
+                f"{value!r} ({ids})",
+                tried=tuple(tried),
+            )
+    return MatchResult(tried=tuple(tried))

@@ -1,0 +1,107 @@
+"""The values the sync pipeline passes around: actions, attribute changes, planned operations.
+
+All immutable and hashable, so decisions are easy to compare in tests and a ``Plan`` can be printed,
+saved as JSON and diffed (STYLE habit 10).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from connectors import Modification
+
+
+class Action(enum.StrEnum):
+    """What a cycle does with one object (the values are Graph's ``provisioningAction`` names)."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    DISABLE = "disable"
+    DELETE = "delete"
+    SKIP = "skip"
+    """Nothing is written, for a reason worth telling (out of scope, flow type not allowed, ...)."""
+    NOOP = "noop"
+    """Nothing to write: source and target already agree (Entra's ``RedundantExport``)."""
+    STAGED_DELETE = "stagedDelete"
+    """A disable or delete held back by the accidental-deletion guard."""
+    FAIL = "fail"
+    """The object could not be processed (escrowed); ``reason`` says why."""
+
+    @property
+    def is_removal(self) -> bool:
+        return self in (Action.DISABLE, Action.DELETE)
+
+
+class AttributeChange(NamedTuple):
+    """One attribute's change, as shown to users (dry-run, logs): ``old`` is the last exported value."""
+
+    name: str
+    old: Any
+    new: Any
+
+
+class Reason:
+    """Reasons attached to skips and failures (shown in dry-run and logs)."""
+
+    OUT_OF_SCOPE = "NotInScope"
+    FILTERED_OUT = "FilteredOut"
+    DISABLED = "SourceDisabled"
+    SOFT_DELETED = "SourceSoftDeleted"
+    HARD_DELETED = "SourceDeleted"
+    NOT_PROVISIONED = "NotProvisioned"
+    SKIP_OUT_OF_SCOPE = "SkipOutOfScopeDeletions"
+    ADD_NOT_ALLOWED = "AddNotInFlowTypes"
+    UPDATE_NOT_ALLOWED = "UpdateNotInFlowTypes"
+    DELETE_NOT_ALLOWED = "DeleteNotInFlowTypes"
+    NO_SOFT_DELETE_MAPPING = "NoSoftDeleteMapping"
+    IGNORED = "IgnoreObjectFlow"
+    REDUNDANT = "RedundantExport"
+    MATCH_CONFLICT = "MatchingConflict"
+    NO_MATCHING_VALUE = "MissingMatchingValue"
+    REQUIRED_MISSING = "MissingRequiredValue"
+    EVALUATION_FAILED = "ExpressionEvaluationFailed"
+    TARGET_REJECTED = "TargetRejected"
+    TOO_MANY_DELETES = "TooManyDeletes"
+    ALREADY_DISABLED = "AlreadyDisabled"
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """One planned step for one object: what to write and what the state should remember afterwards."""
+
+    action: Action
+    scope: str
+    """The object mapping's key (``CompiledMapping.key``)."""
+    object_type: str
+    """The target object type."""
+    source_id: str
+    target_id: str | None = None
+    changes: tuple[AttributeChange, ...] = ()
+    modifications: tuple[Modification, ...] = ()
+    essence: Mapping[str, Any] = field(default_factory=dict)
+    """The values the target holds once this operation is applied (stored with the link)."""
+    reason: str = ""
+    display_name: str | None = None
+    source_type: str = ""
+    disabled: bool = False
+    """The link is marked disabled once applied (a DISABLE, or an object kept disabled)."""
+
+    def to_json(self) -> dict[str, Any]:
+        """The dry-run shape: action, objectType, sourceId, targetId, changes, reason."""
+        return {
+            "action": self.action.value,
+            "objectType": self.object_type,
+            "sourceObjectType": self.source_type,
+            "sourceId": self.source_id,
+            "targetId": self.target_id,
+            "displayName": self.display_name,
+            "changes": [{"name": c.name, "old": c.old, "new": c.new} for c in self.changes],
+            "reason": self.reason,
+        }
+
+    @property
+    def writes(self) -> bool:
+        return self.action in (Action.CREATE, Action.DELETE) or bool(self.modifications)

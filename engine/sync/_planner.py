@@ -1,0 +1,168 @@
+"""Planning one page of one object mapping: scope → map → match → decide, with batched lookups.
+
+It reads the state (links, one IN query per page) and the target (``find`` per matching attribute, one
+call per page and attribute) but writes nothing: the cycle and the dry-run share it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import expressions
+from connectors import Connector, DirectoryObject
+
+from .._state_types import Link
+from ._decide import Policy, decide, decide_delete
+from ._map import Mapped, SourceState, derive, display_name, map_object
+from ._match import MatchResult, choose, matching_values
+from ._model import Action, Operation, Reason
+from ._rules import CompiledAttribute, CompiledMapping
+
+LinkLookup = Callable[[str, Sequence[str]], Mapping[str, Link]]
+
+
+@dataclass
+class PlannedObject:
+    """Everything worked out for one source object (explain shows all of it)."""
+
+    source: DirectoryObject
+    operation: Operation
+    state: SourceState | None = None
+    mapped: Mapped | None = None
+    link: Link | None = None
+    match: MatchResult | None = None
+
+    @property
+    def references(self) -> Mapping[str, Any] | None:
+        """Reference values (source ids) to resolve after the objects phase, when the object stays managed."""
+        if self.mapped is None or self.state is None or not self.mapped.references:
+            return None
+        if (
+            self.operation.action not in (Action.CREATE, Action.UPDATE, Action.NOOP)
+            or self.operation.disabled
+        ):
+            return None
+        return self.mapped.references
+
+
+@dataclass
+class PagePlan:
+    objects: list[PlannedObject] = field(default_factory=list)
+
+    @property
+    def operations(self) -> list[Operation]:
+        return [p.operation for p in self.objects]
+
+
+def evaluation_contexts(
+    mapping: CompiledMapping, base: expressions.EvaluationContext, target: Connector
+) -> dict[str, expressions.EvaluationContext]:
+    """Per-attribute contexts for SelectUniqueValue: uniqueness is checked against the target directory."""
+
+    def is_unique(attribute: str | None, value: str) -> bool:
+        if not attribute:
+            return True
+        return not target.find(mapping.target_object, attribute, [value]).get(value)
+
+    found: dict[str, expressions.EvaluationContext] = {}
+    for attribute in mapping.attributes:
+        if getattr(attribute.expression, "uses_select_unique_value", False):
+            found[attribute.target] = replace(base, is_unique=is_unique, target_attribute=attribute.target)
+    return found
+
+
+class Planner:
+    """Plans pages of one mapping."""
+
+    def __init__(
+        self,
+        mapping: CompiledMapping,
+        links: LinkLookup,
+        target: Connector,
+        context: expressions.EvaluationContext,
+        policy: Policy,
+    ) -> None:
+        self.mapping = mapping
+        self.links = links
+        self.target = target
+        self.context = context
+        self.contexts = evaluation_contexts(mapping, context, target)
+        self.policy = policy
+
+    def plan_page(self, objects: Sequence[DirectoryObject]) -> PagePlan:
+        links = self.links(self.mapping.key, [obj.id for obj in objects])
+        plan = PagePlan()
+        pending: list[PlannedObject] = []
+        for obj in objects:
+            if obj.deleted:
+                link = links.get(obj.id)
+                if link is not None:
+                    operation = decide_delete(self.mapping, link, Reason.HARD_DELETED)
+                    plan.objects.append(PlannedObject(obj, operation, link=link))
+                continue
+            state = derive(self.mapping, obj)
+            mapped = map_object(self.mapping, state.record, self.context, self.contexts)
+            planned = PlannedObject(
+                obj, Operation(Action.NOOP, self.mapping.key, "", obj.id), state, mapped, links.get(obj.id)
+            )
+            pending.append(planned)
+        self._match(pending)
+        for planned in pending:
+            planned.operation = self._decide(planned)
+            plan.objects.append(planned)
+        return plan
+
+    def _needs_match(self, planned: PlannedObject) -> bool:
+        state, mapped = planned.state, planned.mapped
+        return (
+            planned.link is None
+            and state is not None
+            and mapped is not None
+            and state.handled
+            and not state.is_soft_deleted
+            and not mapped.ignored
+            and mapped.error is None
+        )
+
+    def _match(self, objects: Sequence[PlannedObject]) -> None:
+        """Look up every candidate value of the page with one ``find`` per matching attribute."""
+        wanted = [p for p in objects if self._needs_match(p)]
+        if not wanted or not self.mapping.matching:
+            return
+        candidates: dict[str, list[tuple[CompiledAttribute, str]]] = {}
+        values: dict[str, set[str]] = defaultdict(set)
+        for planned in wanted:
+            assert planned.state is not None
+            found = matching_values(self.mapping, planned.state.record, self.context)
+            candidates[planned.source.id] = found
+            for attribute, value in found:
+                values[attribute.target].add(value)
+        hits: dict[tuple[str, str], list[DirectoryObject]] = {}
+        for attribute_name, asked in values.items():
+            result = self.target.find(self.mapping.target_object, attribute_name, sorted(asked))
+            hits.update({(attribute_name, value): list(found) for value, found in result.items()})
+        for planned in wanted:
+            planned.match = choose(self.mapping, candidates[planned.source.id], hits)
+
+    def _decide(self, planned: PlannedObject) -> Operation:
+        state, mapped = planned.state, planned.mapped
+        assert state is not None and mapped is not None
+        name = display_name(state.record, mapped.values)
+        match = planned.match
+        if match is not None and match.error is not None:
+            return Operation(
+                Action.FAIL,
+                self.mapping.key,
+                self.mapping.target_object,
+                planned.source.id,
+                reason=match.error,
+                display_name=name,
+                source_type=self.mapping.source_object,
+            )
+        matched = match.target if match is not None else None
+        return decide(
+            self.mapping, planned.source.id, state, mapped, planned.link, matched, self.policy, name
+        )

@@ -1,0 +1,205 @@
+"""Serialising operations (for removals staged by the deletion guard) and building provisioning log records
+in Graph's ``provisioningObjectSummary`` shape (spec §D.9).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from connectors import Modification, ValueOp
+
+from ._model import Action, AttributeChange, Operation
+
+_STEP_TYPES = ("import", "scoping", "matching", "processing", "referenceResolution", "export")
+
+
+def operation_to_json(op: Operation) -> dict[str, Any]:
+    data = op.to_json()
+    data.update(
+        scope=op.scope,
+        essence=dict(op.essence),
+        disabled=op.disabled,
+        modifications=[
+            {"name": m.name, "op": m.op.value, "values": list(m.values)} for m in op.modifications
+        ],
+    )
+    return data
+
+
+def operation_from_json(data: Mapping[str, Any]) -> Operation:
+    return Operation(
+        action=Action(data["action"]),
+        scope=data["scope"],
+        object_type=data["objectType"],
+        source_id=data["sourceId"],
+        target_id=data.get("targetId"),
+        changes=tuple(AttributeChange(c["name"], c["old"], c["new"]) for c in data.get("changes", ())),
+        modifications=tuple(
+            Modification(m["name"], ValueOp(m["op"]), tuple(m["values"]))
+            for m in data.get("modifications", ())
+        ),
+        essence=dict(data.get("essence", {})),
+        reason=data.get("reason", ""),
+        display_name=data.get("displayName"),
+        source_type=data.get("sourceObjectType", ""),
+        disabled=bool(data.get("disabled", False)),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LogContext:
+    """What every record of one cycle shares."""
+
+    job_id: str
+    cycle_id: str
+    service_principal: str
+    source_system: str
+    target_system: str
+    initiated_by: str = "idsync"
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    return str(value)
+
+
+def step(
+    name: str, kind: str, status: str, description: str, details: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    assert kind in _STEP_TYPES
+    return {
+        "name": name,
+        "provisioningStepType": kind,
+        "status": status,
+        "description": description,
+        "details": {k: _text(v) for k, v in (details or {}).items()},
+    }
+
+
+_ACTION = {
+    Action.CREATE: "create",
+    Action.UPDATE: "update",
+    Action.DISABLE: "disable",
+    Action.DELETE: "delete",
+    Action.STAGED_DELETE: "stagedDelete",
+}
+
+
+def log_record(
+    ctx: LogContext,
+    op: Operation,
+    *,
+    when: datetime,
+    status: str,
+    error: str | None = None,
+    steps: Sequence[Mapping[str, Any]] = (),
+    duration_ms: int = 0,
+) -> dict[str, Any]:
+    """One provisioningObjectSummary record for ``op`` (status: success, failure, skipped, warning)."""
+    action = _ACTION.get(op.action, "other")
+    return {
+        "id": str(uuid.uuid4()),
+        "activityDateTime": when.isoformat(),
+        "cycleId": ctx.cycle_id,
+        "changeId": str(uuid.uuid4()),
+        "jobId": ctx.job_id,
+        "tenantId": "local",
+        "durationInMilliseconds": duration_ms,
+        "initiatedBy": {"id": "", "displayName": ctx.initiated_by, "initiatorType": "system"},
+        "servicePrincipal": {"id": ctx.service_principal, "displayName": ctx.service_principal},
+        "provisioningAction": action,
+        "sourceIdentity": {
+            "id": op.source_id,
+            "displayName": op.display_name,
+            "identityType": op.source_type,
+            "details": {},
+        },
+        "targetIdentity": {
+            "id": op.target_id,
+            "displayName": op.display_name,
+            "identityType": op.object_type,
+            "details": {},
+        },
+        "sourceSystem": {"id": ctx.source_system, "displayName": ctx.source_system, "details": {}},
+        "targetSystem": {"id": ctx.target_system, "displayName": ctx.target_system, "details": {}},
+        "modifiedProperties": [
+            {"displayName": c.name, "oldValue": _text(c.old), "newValue": _text(c.new)} for c in op.changes
+        ],
+        "provisioningSteps": list(steps) or default_steps(op, status, error),
+        "provisioningStatusInfo": _status_info(op, status, error),
+    }
+
+
+def _status_info(op: Operation, status: str, error: str | None) -> dict[str, Any]:
+    info: dict[str, Any] = {"status": status, "errorInformation": None}
+    if status == "failure" or error:
+        info["errorInformation"] = {
+            "errorCode": (error or op.reason).split(":", 1)[0],
+            "errorCategory": "failure",
+            "reason": error or op.reason,
+            "additionalDetails": None,
+            "recommendedAction": _advice(error or op.reason),
+        }
+    elif status == "skipped":
+        info["errorInformation"] = {
+            "errorCode": op.reason,
+            "errorCategory": "success",
+            "reason": op.reason,
+            "additionalDetails": None,
+            "recommendedAction": None,
+        }
+    return info
+
+
+def _advice(reason: str) -> str:
+    if reason.startswith("MatchingConflict"):
+        return "Make the matching attribute unique in the target, or link the object by hand."
+    if reason.startswith("MissingRequiredValue"):
+        return "Give the attribute a value in the source or a default value in the attribute mapping."
+    if reason.startswith("TooManyDeletes"):
+        return "Check the removals; then restart the job with the ForceDeletes scope to apply them."
+    return "Fix the value or the mapping; the object is retried in a later cycle."
+
+
+def default_steps(op: Operation, status: str, error: str | None) -> list[dict[str, Any]]:
+    """The steps of a cycle record: import, scoping, matching, the action taken (spec §D.9)."""
+    steps = [
+        step(
+            "EntryImport", "import", "success", f"Retrieved {op.source_type} '{op.source_id}' from the source"
+        )
+    ]
+    if op.action is Action.SKIP:
+        steps.append(
+            step(
+                "EntrySynchronizationSkip",
+                "scoping",
+                "skipped",
+                f"Skipped: {op.reason}",
+                {"SkipReason": op.reason},
+            )
+        )
+        return steps
+    matched = f"linked to target object '{op.target_id}'" if op.target_id else "no target object (new)"
+    steps.append(step("EntryImportByMatch", "matching", "success", f"Matching: {matched}"))
+    if status == "failure":
+        steps.append(step("EntryExportFailed", "export", "failure", error or op.reason))
+    else:
+        steps.append(
+            step(
+                f"EntryExport{op.action.value.capitalize()}",
+                "export",
+                status,
+                f"{op.action.value} {op.object_type} '{op.target_id or ''}'",
+                {"Reason": op.reason},
+            )
+        )
+    return steps

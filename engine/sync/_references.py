@@ -1,0 +1,107 @@
+"""The reference phase (pure): translate reference values (source ids) to target ids through the links
+and work out the update (spec §D.7, DESIGN decision 9).
+
+A reference whose object is not linked (yet) is left unset and stays *pending*: every later cycle tries
+it again, so a manager or member that comes into scope later is fixed without a restart. Multi-valued
+references (members) are exported as adds and removes, so large groups are not rewritten wholesale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from connectors import Modification, ValueOp
+
+from ._model import Action, AttributeChange, Operation
+from ._rules import CompiledAttribute, CompiledMapping
+from ._values import as_list, missing_values, same
+
+REASON = "ReferenceResolution"
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceResult:
+    operation: Operation | None
+    """The update to export; None when the target already holds the resolved references."""
+    essence: Mapping[str, Any]
+    remaining: Mapping[str, Any] | None
+    """References still unresolved (source ids), kept pending; None when all resolved."""
+
+
+def referenced_ids(pending: Mapping[str, Any]) -> set[str]:
+    return {str(v) for value in pending.values() for v in as_list(value)}
+
+
+def _attribute_update(
+    attribute: CompiledAttribute, wanted: Any, targets: Mapping[str, str], old: Any
+) -> tuple[list[Modification], Any, bool]:
+    """(modifications, new essence value, unresolved?) for one reference attribute."""
+    ids = [str(v) for v in as_list(wanted)]
+    resolved = [targets[i] for i in ids if i in targets]
+    unresolved = len(resolved) < len(ids)
+    if attribute.multivalued or isinstance(wanted, list):
+        add = missing_values(resolved, old, case_exact=True)
+        remove = (
+            []
+            if attribute.flow_type in ("MultiValueAddOnly", "ValueAddOnly")
+            else missing_values(old, resolved, case_exact=True)
+        )
+        mods = [Modification(attribute.target, ValueOp.ADD, tuple(add))] if add else []
+        mods += [Modification(attribute.target, ValueOp.REMOVE, tuple(remove))] if remove else []
+        kept = [v for v in as_list(old) if v not in remove]
+        return mods, kept + add, unresolved
+    if ids and not resolved:
+        return [], old, True  # the manager is not provisioned (yet): leave the reference unset
+    new = resolved[0] if resolved else None
+    if same(new, old, case_exact=True):
+        return [], old, unresolved
+    values = (new,) if new is not None else ()
+    return [Modification(attribute.target, ValueOp.REPLACE, values)], new, unresolved
+
+
+def resolve(
+    mapping: CompiledMapping,
+    source_id: str,
+    target_id: str,
+    pending: Mapping[str, Any],
+    essence: Mapping[str, Any],
+    targets: Mapping[str, str],
+    display_name: str | None = None,
+) -> ReferenceResult:
+    """The reference update of one linked object given the source→target id translation ``targets``."""
+    new_essence = dict(essence)
+    modifications: list[Modification] = []
+    changes: list[AttributeChange] = []
+    remaining: dict[str, Any] = {}
+    for attribute in mapping.references:
+        if attribute.target not in pending:
+            continue
+        old = essence.get(attribute.target)
+        mods, value, unresolved = _attribute_update(attribute, pending[attribute.target], targets, old)
+        if unresolved:
+            remaining[attribute.target] = pending[attribute.target]
+        if mods:
+            modifications.extend(mods)
+            changes.append(AttributeChange(attribute.target, old, value))
+            if value is None or value == []:
+                new_essence.pop(attribute.target, None)
+            else:
+                new_essence[attribute.target] = value
+    operation = None
+    if modifications:
+        operation = Operation(
+            Action.UPDATE,
+            mapping.key,
+            mapping.target_object,
+            source_id,
+            target_id,
+            tuple(changes),
+            tuple(modifications),
+            new_essence,
+            REASON,
+            display_name,
+            mapping.source_object,
+        )
+    return ReferenceResult(operation, new_essence, remaining or None)

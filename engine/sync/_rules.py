@@ -1,0 +1,205 @@
+"""Compiling a schema's rules into the small, fast values the cycle runs: ``CompiledMapping`` per enabled
+object mapping, in execution order.
+
+Order (spec §D.1, §D.7): rules by priority; inside the job, mappings that reference other object types
+(groups with members) after the ones they reference (users); reference attributes are split off so the
+cycle can export them after every object exists.
+
+Decisions:
+
+* A mapping attribute is a *reference* when its target (or, for a direct mapping, its source) attribute
+  definition has type Reference; when the definitions do not say, the names ``manager`` and ``members``
+  (any namespace prefix) are treated as references, because that is what every real schema means.
+* The soft-delete attributes are the mappings whose expression reads ``IsSoftDeleted`` (spec §D.4).
+* The enabled flag is the source object's ``PropertyNameAccountEnabled`` metadata (default
+  ``accountEnabled``); the soft-deleted flag is the ``PropertyNameSoftDeleted`` attribute when the source
+  stores one, plus a non-null ``deletedDateTime`` (how the json directory marks the recycle bin).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from expressions import CompiledExpression
+
+    from ..schema import AttributeDefinition, AttributeMapping, ObjectMapping, SynchronizationSchema
+
+SOFT_DELETED = "IsSoftDeleted"
+_REFERENCE_NAMES = ("manager", "members")
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledAttribute:
+    """One attribute mapping, ready to evaluate."""
+
+    target: str
+    expression: CompiledExpression | None
+    default: str | None = None
+    matching_priority: int = 0
+    flow_type: str = "Always"
+    flow_always: bool = False
+    kind: str | None = None
+    """The target attribute's type (String, Boolean, ...); None when the definition does not declare it."""
+    multivalued: bool = False
+    case_exact: bool = False
+    required: bool = False
+    reference: bool = False
+    flow_nulls: bool = False
+    soft_delete: bool = False
+
+    @property
+    def text(self) -> str:
+        return getattr(self.expression, "text", "") or ""
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledMapping:
+    """One enabled object mapping of one rule."""
+
+    key: str
+    """Stable id of the mapping in the state (rule id / source object / target object)."""
+    rule_id: str
+    source_directory: str
+    target_directory: str
+    source_object: str
+    target_object: str
+    flow_types: frozenset[str]
+    scope: Callable[[Mapping[str, Any]], str]
+    """Record -> ``engine.scoping.ScopeResult`` (inScope, outOfScope, filteredOut, notInCategory)."""
+    scope_filter: Any
+    attributes: tuple[CompiledAttribute, ...]
+    references: tuple[CompiledAttribute, ...]
+    matching: tuple[CompiledAttribute, ...]
+    enabled_attribute: str = "accountEnabled"
+    soft_deleted_attribute: str | None = None
+    target_soft_delete: bool | None = None
+    """The target object definition's IsSoftDeletionSupported (None: not said; the connector decides)."""
+
+    @property
+    def soft_delete_attributes(self) -> tuple[CompiledAttribute, ...]:
+        return tuple(a for a in self.attributes if a.soft_delete)
+
+    def reads(self) -> frozenset[str]:
+        names: set[str] = set()
+        for attribute in self.attributes + self.references:
+            names.update(getattr(attribute.expression, "attribute_names", ()))
+        return frozenset(names)
+
+
+def _is_reference(mapping: AttributeMapping, target: AttributeDefinition | None, source: Any) -> bool:
+    if target is not None and target.is_reference:
+        return True
+    if source is not None and getattr(source, "is_reference", False):
+        return True
+    name = (mapping.target_attribute_name or "").rsplit(":", 1)[-1]
+    return target is None and name in _REFERENCE_NAMES
+
+
+def _direct_source(mapping: AttributeMapping) -> str | None:
+    source = mapping.source
+    if source is not None and source.type is not None and source.type.value == "Attribute":
+        return source.name
+    return None
+
+
+def compile_attribute(
+    mapping: AttributeMapping, target: AttributeDefinition | None, source: AttributeDefinition | None
+) -> CompiledAttribute:
+    """One attribute mapping with what the target (and source) definitions say about it."""
+    expression = mapping.compiled()
+    reads: frozenset[str] = getattr(expression, "attribute_names", frozenset())
+    return CompiledAttribute(
+        target=mapping.target_attribute_name or "",
+        expression=expression,
+        default=mapping.default_value,
+        matching_priority=mapping.matching_priority,
+        flow_type=mapping.flow_type.value,
+        flow_always=mapping.flow_behavior.value == "FlowAlways",
+        kind=target.type.value if target is not None else None,
+        multivalued=target.multivalued if target is not None else False,
+        case_exact=target.case_exact if target is not None else False,
+        required=target.required if target is not None else False,
+        reference=_is_reference(mapping, target, source),
+        flow_nulls=bool(
+            (target is not None and target.flow_null_values) or (source and source.flow_null_values)
+        ),
+        soft_delete=SOFT_DELETED in reads,
+    )
+
+
+def _soft_delete_support(definition: Any) -> bool | None:
+    value = definition.metadata_value("IsSoftDeletionSupported") if definition is not None else None
+    return None if value is None else value.strip().lower() == "true"
+
+
+def _mapping_key(rule_id: str, mapping: ObjectMapping) -> str:
+    return f"{rule_id}/{mapping.source_object_name}/{mapping.target_object_name}"
+
+
+def compile_mapping(schema: SynchronizationSchema, rule: Any, mapping: ObjectMapping) -> CompiledMapping:
+    from ..scoping import compile_scope_result  # deferred: the scoping package is heavier than this module
+
+    source_def = schema.object_definition(rule.source_directory_name, mapping.source_object_name)
+    target_def = schema.object_definition(rule.target_directory_name, mapping.target_object_name)
+    compiled = [
+        compile_attribute(
+            am,
+            target_def.attribute(am.target_attribute_name or "") if target_def else None,
+            source_def.attribute(_direct_source(am) or "") if source_def and _direct_source(am) else None,
+        )
+        for am in mapping.attribute_mappings
+        if am.target_attribute_name
+    ]
+    enabled = source_def.metadata_value("PropertyNameAccountEnabled") if source_def else None
+    soft = source_def.metadata_value("PropertyNameSoftDeleted") if source_def else None
+    rule_id = rule.id or rule.name or f"{rule.source_directory_name}->{rule.target_directory_name}"
+    return CompiledMapping(
+        key=_mapping_key(rule_id, mapping),
+        rule_id=rule_id,
+        source_directory=rule.source_directory_name or "",
+        target_directory=rule.target_directory_name or "",
+        source_object=mapping.source_object_name or "",
+        target_object=mapping.target_object_name or "",
+        flow_types=mapping.flow_types,
+        scope=compile_scope_result(mapping.scope),
+        scope_filter=mapping.scope,
+        attributes=tuple(a for a in compiled if not a.reference),
+        references=tuple(a for a in compiled if a.reference),
+        matching=tuple(
+            sorted((a for a in compiled if a.matching_priority > 0), key=lambda a: a.matching_priority)
+        ),
+        enabled_attribute=enabled or "accountEnabled",
+        soft_deleted_attribute=soft if soft and soft != SOFT_DELETED else None,
+        target_soft_delete=_soft_delete_support(target_def),
+    )
+
+
+def _references_other(mapping: CompiledMapping, schema: SynchronizationSchema) -> bool:
+    """True when the mapping's references point at another object type (groups → users)."""
+    target_def = schema.object_definition(mapping.target_directory, mapping.target_object)
+    for attribute in mapping.references:
+        definition = target_def.attribute(attribute.target) if target_def else None
+        names = (
+            {r.referenced_object_name for r in (definition.referenced_objects or [])} if definition else set()
+        )
+        if names - {mapping.target_object}:
+            return True
+        if not names and attribute.target.rsplit(":", 1)[-1] != "manager":
+            return True
+    return False
+
+
+def compile_rules(schema: SynchronizationSchema) -> list[CompiledMapping]:
+    """Every enabled object mapping, in the order a cycle runs them."""
+    ordered: list[tuple[int, int, int, CompiledMapping]] = []
+    for rule_index, rule in enumerate(schema.rules_by_priority):
+        for index, mapping in enumerate(rule.object_mappings):
+            if not mapping.enabled or not mapping.source_object_name or not mapping.target_object_name:
+                continue
+            compiled = compile_mapping(schema, rule, mapping)
+            ordered.append((rule_index, int(_references_other(compiled, schema)), index, compiled))
+    ordered.sort(key=lambda item: item[:3])
+    return [item[3] for item in ordered]

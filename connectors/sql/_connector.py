@@ -1,0 +1,147 @@
+"""``connector: sql`` -- tables (or views, as a source) of any SQLAlchemy database as a directory.
+
+See ``_tables`` for the settings, ``_reads`` for change detection and ``_writes`` for batched writes. Column
+names are the attribute names; the anchor column's value (as text) is the object id; references hold ids.
+Tables are reflected on first use, so a job validates without touching the database until it runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from .._base import (
+    ApplyResult,
+    Capabilities,
+    Change,
+    Connector,
+    ConnectorContext,
+    DataStore,
+    DirectoryObject,
+    Page,
+    Watermark,
+)
+from .._describe import attribute_definition, directory_definition
+from .._directory import value_texts
+from .._errors import ConnectorConfigError
+from ._reads import read_pages, row_object
+from ._tables import TableSpec, make_engine, object_settings, reflect
+from ._values import anchor_param, is_list_column, python_type, sql_errors
+from ._writes import apply_run, fetch, runs
+
+_TYPES = {bool: "Boolean", int: "Integer", bytes: "Binary"}
+
+
+class SqlConnector(Connector):
+    kind = "sql"
+
+    def __init__(self, settings: Mapping[str, Any], context: ConnectorContext) -> None:
+        super().__init__(settings, context)
+        self._objects = object_settings(settings)
+        self.engine = make_engine(settings, context.base_dir)
+        self._specs: dict[str, TableSpec] = {}
+
+    @property
+    def capabilities(self) -> Capabilities:
+        native = all(o.change_column for o in self._objects.values())
+        return Capabilities(
+            change_tracking="native" if native else "datastore", soft_delete=True, batch_size=500
+        )
+
+    def validate_credentials(self) -> None:
+        with sql_errors("connecting to the database"), self.engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        for object_type in self._objects:
+            self._spec(object_type)
+
+    def describe(self) -> dict[str, Any]:
+        objects = {name: self._attributes(self._spec(name)) for name in self._objects}
+        return directory_definition(self.context.directory_name, objects)
+
+    def read(
+        self,
+        object_type: str,
+        since: Watermark | None = None,
+        *,
+        page_size: int = 1000,
+        store: DataStore | None = None,
+    ) -> Iterator[Page]:
+        return read_pages(self.engine, self._spec(object_type), since, page_size, store)
+
+    def get(self, object_type: str, ids: Sequence[str]) -> dict[str, DirectoryObject]:
+        spec = self._spec(object_type)
+        rows = fetch(self.engine, spec, list(ids))
+        return {i: row_object(spec, rows[i]) for i in ids if i in rows}
+
+    def find(
+        self, object_type: str, attribute: str, values: Sequence[str]
+    ) -> dict[str, list[DirectoryObject]]:
+        spec = self._spec(object_type)
+        column = spec.column(attribute)
+        if column is None:
+            return {}
+        params = [p for p in dict.fromkeys(anchor_param(column, v) for v in values) if p is not None]
+        found: dict[str, list[DirectoryObject]] = {}
+        if not params:
+            return found
+        with sql_errors(f"searching table {spec.table.name!r}"), self.engine.connect() as conn:
+            rows = list(conn.execute(sa.select(spec.table).where(column.in_(params))))
+        objects = [o for o in (row_object(spec, r._mapping) for r in rows) if not o.deleted]
+        for value in values:
+            # Exact, case-sensitive: a database collation may compare case-insensitively.
+            hits = [o for o in objects if value in value_texts(o.attributes.get(attribute))]
+            if hits:
+                found[value] = hits
+        return found
+
+    def apply(self, changes: Sequence[Change]) -> list[ApplyResult]:
+        results: list[ApplyResult | None] = [None] * len(changes)
+        for run in runs(changes):
+            apply_run(self.engine, self._spec(run[0][1].object_type), run, results)
+        assert all(r is not None for r in results)
+        return [r for r in results if r is not None]
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- helpers ------------------------------------------------------------------------------------------
+
+    def _spec(self, object_type: str) -> TableSpec:
+        spec = self._specs.get(object_type)
+        if spec is None:
+            settings = self._objects.get(object_type)
+            if settings is None:
+                raise ConnectorConfigError(
+                    f"no table is configured for {object_type!r} (configured: {', '.join(self._objects)})",
+                    setting="objects",
+                    connector=self.kind,
+                )
+            spec = self._specs[object_type] = reflect(self.engine, settings)
+        return spec
+
+    @staticmethod
+    def _attributes(spec: TableSpec) -> list[dict[str, Any]]:
+        out = [
+            attribute_definition(
+                spec.anchor.name, type_=_TYPES.get(python_type(spec.anchor) or str, "String"), anchor=True
+            )
+        ]
+        for column in spec.table.columns:
+            if column.name == spec.anchor.name:
+                continue
+            kind = python_type(column)
+            type_ = (
+                "DateTime"
+                if kind is not None and kind.__name__ in {"datetime", "date"}
+                else _TYPES.get(kind or str, "String")
+            )
+            definition = attribute_definition(
+                column.name, type_=type_, multivalued=is_list_column(column) or column.name == "members"
+            )
+            definition["required"] = (
+                not column.nullable and column.server_default is None and column.default is None
+            )
+            out.append(definition)
+        return out

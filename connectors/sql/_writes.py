@@ -1,0 +1,227 @@
+"""Writing a batch to the tables: creates, updates and deletes, batched with executemany.
+
+A batch is cut into runs of consecutive changes of one operation and object type (so their order holds),
+and each run is written in one transaction with one statement per set of columns. When the database refuses
+a run (a unique key, a bad value), the run is written again one change at a time so only the changes at
+fault are rejected (``ObjectConflict`` / ``ObjectRejected`` in their results).
+
+* Create: the anchor comes from the values; else the database assigns it (integer anchors, read back with
+  RETURNING) or a uuid4 is generated. A change column that holds a date/time is set to now (UTC) on every
+  write this connector makes; integer change counters are left to the database (a default or trigger).
+* Update: the current rows are read first so add / remove of values (multi-valued attributes, stored as JSON
+  text) work on the stored list; the anchor cannot change.
+* Delete: with a ``deletedColumn`` the row is flagged (and its change column set), else it is removed.
+  Deleting a row that is not there succeeds.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from .._base import ApplyResult, Change, Operation
+from .._directory import apply_modifications
+from .._errors import ObjectRejected
+from ._reads import row_object
+from ._tables import TableSpec
+from ._values import KIND, anchor_param, from_db, now_for, python_type, sql_errors, to_db
+
+Row = dict[str, Any]
+Indexed = list[tuple[int, Change]]
+Results = list[ApplyResult | None]
+
+
+def runs(changes: Sequence[Change]) -> Iterator[Indexed]:
+    indexed = enumerate(changes)
+    for _, group in itertools.groupby(indexed, key=lambda item: (item[1].operation, item[1].object_type)):
+        yield list(group)
+
+
+def apply_run(engine: sa.Engine, spec: TableSpec, run: Indexed, results: Results) -> None:
+    operation = run[0][1].operation
+    if operation is Operation.CREATE:
+        _write(engine, spec, run, results, lambda change: _create_row(spec, change), _insert)
+        return
+    current = fetch(engine, spec, [c.target_id for _, c in run if c.target_id], include_deleted=True)
+    if operation is Operation.UPDATE:
+        _write(engine, spec, run, results, lambda change: _update_row(spec, change, current), _update)
+    else:
+        _write(engine, spec, run, results, lambda change: _delete_row(spec, change), _delete)
+
+
+Prepare = Callable[[Change], Row]
+Execute = Callable[[sa.Connection, TableSpec, list[Row]], list[str]]
+
+
+def _write(
+    engine: sa.Engine, spec: TableSpec, run: Indexed, results: Results, prepare: Prepare, execute: Execute
+) -> None:
+    prepared: list[tuple[int, Change, Row]] = []
+    for index, change in run:
+        try:
+            prepared.append((index, change, prepare(change)))
+        except ObjectRejected as exc:
+            results[index] = ApplyResult(change.key, change.target_id, exc)
+    if not prepared:
+        return
+    try:
+        with sql_errors(f"writing to table {spec.table.name!r}"), engine.begin() as conn:
+            ids = execute(conn, spec, [row for _, _, row in prepared])
+    except ObjectRejected:
+        for index, change, row in prepared:
+            results[index] = _write_one(engine, spec, change, row, execute)
+        return
+    for (index, change, _), object_id in zip(prepared, ids, strict=True):
+        results[index] = ApplyResult(change.key, object_id)
+
+
+def _write_one(engine: sa.Engine, spec: TableSpec, change: Change, row: Row, execute: Execute) -> ApplyResult:
+    try:
+        with sql_errors(f"{change.operation.value} in table {spec.table.name!r}"), engine.begin() as conn:
+            [object_id] = execute(conn, spec, [row])
+    except ObjectRejected as exc:
+        return ApplyResult(change.key, change.target_id, exc)
+    return ApplyResult(change.key, object_id)
+
+
+# -- preparing rows -------------------------------------------------------------------------------------
+
+
+def _column(spec: TableSpec, name: str) -> sa.Column[Any]:
+    column = spec.column(name)
+    if column is None:
+        raise ObjectRejected(f"table {spec.table.name!r} has no column {name!r}", connector=KIND)
+    if spec.deleted is not None and column.name == spec.deleted.name:
+        raise ObjectRejected(f"{name!r} is the deleted flag, written by deletes only", connector=KIND)
+    return column
+
+
+def _stamp(spec: TableSpec, row: Row) -> Row:
+    if spec.change is not None and spec.change.name not in row:
+        moment = now_for(spec.change)
+        if moment is not None:
+            row[spec.change.name] = moment
+    return row
+
+
+def _create_row(spec: TableSpec, change: Change) -> Row:
+    values = apply_modifications({}, change.modifications)
+    row = {_column(spec, name).name: to_db(_column(spec, name), value) for name, value in values.items()}
+    if spec.anchor.name not in row and python_type(spec.anchor) is not int:
+        row[spec.anchor.name] = str(uuid.uuid4())
+    if spec.deleted is not None:
+        row[spec.deleted.name] = to_db(spec.deleted, False)
+    return _stamp(spec, row)
+
+
+def _update_row(spec: TableSpec, change: Change, current: Mapping[str, Row]) -> Row:
+    stored = current.get(change.target_id or "")
+    if stored is None:
+        raise ObjectRejected(f"no row with {spec.anchor.name} {change.target_id!r} to update", connector=KIND)
+    values = apply_modifications({k: from_db(v) for k, v in stored.items()}, change.modifications)
+    row: Row = {"_key": stored[spec.anchor.name]}
+    for name in dict.fromkeys(m.name for m in change.modifications):
+        column = _column(spec, name)
+        if column.name == spec.anchor.name and values.get(name) != from_db(stored[spec.anchor.name]):
+            raise ObjectRejected(f"the anchor {name!r} cannot be changed", connector=KIND)
+        row[column.name] = to_db(column, values.get(name))
+    return _stamp(spec, row)
+
+
+def _delete_row(spec: TableSpec, change: Change) -> Row:
+    key = anchor_param(spec.anchor, change.target_id or "")
+    row: Row = {"_key": key, "_id": change.target_id}
+    if spec.deleted is not None:
+        row[spec.deleted.name] = to_db(spec.deleted, True)
+        _stamp(spec, row)
+    return row
+
+
+# -- executing ------------------------------------------------------------------------------------------
+
+
+def _groups(rows: list[Row]) -> Iterator[list[int]]:
+    """Positions of rows with the same columns (executemany needs one shape per statement)."""
+    shapes: dict[tuple[str, ...], list[int]] = {}
+    for position, row in enumerate(rows):
+        shapes.setdefault(tuple(sorted(row)), []).append(position)
+    yield from shapes.values()
+
+
+def _insert(conn: sa.Connection, spec: TableSpec, rows: list[Row]) -> list[str]:
+    ids: list[str] = [""] * len(rows)
+    for positions in _groups(rows):
+        batch = [rows[p] for p in positions]
+        if spec.anchor.name in batch[0]:
+            conn.execute(sa.insert(spec.table), batch)
+            new = [row[spec.anchor.name] for row in batch]
+        else:
+            # The database assigns the anchor: one statement per row, since the order of RETURNING rows of an
+            # executemany is not guaranteed on every database.
+            new = [_insert_one(conn, spec, row) for row in batch]
+        for position, value in zip(positions, new, strict=True):
+            ids[position] = str(from_db(value))
+    return ids
+
+
+def _insert_one(conn: sa.Connection, spec: TableSpec, row: Row) -> Any:
+    key = conn.execute(sa.insert(spec.table), row).inserted_primary_key
+    if key is None or spec.anchor.name not in key._fields:
+        raise ObjectRejected(
+            f"the database assigned no {spec.anchor.name!r}; give the anchor a value", connector=KIND
+        )
+    return key._mapping[spec.anchor.name]
+
+
+def _update(conn: sa.Connection, spec: TableSpec, rows: list[Row]) -> list[str]:
+    for positions in _groups(rows):
+        batch = [rows[p] for p in positions]
+        names = [k for k in batch[0] if k != "_key"]
+        # Bind names differ from column names: SQLAlchemy reserves the column names for its own SET binds.
+        statement = (
+            sa.update(spec.table)
+            .where(spec.anchor == sa.bindparam("_key"))
+            .values({name: sa.bindparam(f"v_{i}") for i, name in enumerate(names)})
+        )
+        params = [{"_key": row["_key"], **{f"v_{i}": row[n] for i, n in enumerate(names)}} for row in batch]
+        conn.execute(statement, params)
+    return [str(from_db(row["_key"])) for row in rows]
+
+
+def _delete(conn: sa.Connection, spec: TableSpec, rows: list[Row]) -> list[str]:
+    live = [row for row in rows if row["_key"] is not None]
+    if live and spec.deleted is not None:
+        _update(conn, spec, [{k: v for k, v in row.items() if k != "_id"} for row in live])
+    elif live:
+        conn.execute(
+            sa.delete(spec.table).where(spec.anchor == sa.bindparam("_key")),
+            [{"_key": r["_key"]} for r in live],
+        )
+    return [str(row["_id"]) for row in rows]
+
+
+# -- reading rows by id ---------------------------------------------------------------------------------
+
+
+def _chunks(items: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
+    return (items[i : i + size] for i in range(0, len(items), size))
+
+
+def fetch(
+    engine: sa.Engine, spec: TableSpec, ids: Sequence[str], *, include_deleted: bool = False
+) -> dict[str, Row]:
+    """The stored rows (column name -> database value) of these ids."""
+    keys = [k for k in (anchor_param(spec.anchor, i) for i in ids) if k is not None]
+    found: dict[str, Row] = {}
+    with sql_errors(f"reading table {spec.table.name!r}"), engine.connect() as conn:
+        for chunk in _chunks(keys):
+            for row in conn.execute(sa.select(spec.table).where(spec.anchor.in_(chunk))):
+                if include_deleted or not row_object(spec, row._mapping).deleted:
+                    found[str(from_db(row._mapping[spec.anchor]))] = {
+                        c.name: row._mapping[c] for c in spec.table.columns
+                    }
+    return found

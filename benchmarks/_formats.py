@@ -24,6 +24,7 @@ USER_COLUMNS = (
 )  # fmt: skip
 GROUP_COLUMNS = ("id", "displayName", "mailNickname", "description", "securityEnabled", "members")
 LIST_COLUMNS = frozenset({"proxyAddresses", "members"})
+BOOLEAN_COLUMNS = frozenset({"accountEnabled", "securityEnabled"})
 CHANGE_COLUMN = "updated_at"
 TABLES = {"User": ("users", USER_COLUMNS), "Group": ("groups", GROUP_COLUMNS)}
 
@@ -61,22 +62,31 @@ def sql_value(column: str, value: Any) -> Any:
     return value
 
 
+def _column_type(column: str) -> str:
+    # Declared types matter: the sql connector reflects them (BOOLEAN cells come back as True / False).
+    if column == "id":
+        return "TEXT PRIMARY KEY"
+    return "BOOLEAN" if column in BOOLEAN_COLUMNS else "TEXT"
+
+
 def create_tables(connection: sqlite3.Connection) -> None:
     for table, columns in TABLES.values():
-        body = ", ".join(f'"{c}" TEXT PRIMARY KEY' if c == "id" else f'"{c}"' for c in columns)
+        body = ", ".join(f'"{c}" {_column_type(c)}' for c in columns)
         connection.execute(f'CREATE TABLE "{table}" ({body}, "{CHANGE_COLUMN}" TEXT NOT NULL)')
         connection.execute(f'CREATE INDEX "{table}_{CHANGE_COLUMN}" ON "{table}" ("{CHANGE_COLUMN}")')
 
 
 def upsert_rows(
-    connection: sqlite3.Connection, object_type: str, records: Iterable[Record], changed_at: str
+    connection: sqlite3.Connection, object_type: str, records: Iterable[Record], stamps: Iterable[str]
 ) -> int:
-    """Insert or replace records of ``object_type`` in batches, stamping the change column."""
+    """Insert or replace records of ``object_type`` in batches, each stamped with the next change time."""
     table, columns = TABLES[object_type]
     names = ", ".join(f'"{c}"' for c in (*columns, CHANGE_COLUMN))
     marks = ", ".join("?" * (len(columns) + 1))
     statement = f'INSERT OR REPLACE INTO "{table}" ({names}) VALUES ({marks})'
-    rows = ((*(sql_value(c, r.get(c)) for c in columns), changed_at) for r in records)
+    rows = (
+        (*(sql_value(c, r.get(c)) for c in columns), stamp) for r, stamp in zip(records, stamps, strict=False)
+    )
     count = 0
     for batch in _batches(rows, 5000):
         connection.executemany(statement, batch)

@@ -81,7 +81,19 @@ def open_state(path: Path) -> sqlite3.Connection:
         "CREATE TABLE IF NOT EXISTS links (source_id TEXT PRIMARY KEY, object_type TEXT NOT NULL,"
         " target_id TEXT NOT NULL UNIQUE, essence TEXT NOT NULL)"
     )
+    connection.execute(
+        "CREATE TABLE IF NOT EXISTS watermark (id INTEGER PRIMARY KEY CHECK (id = 1), cursor TEXT)"
+    )
     return connection
+
+
+def save_watermark(connection: sqlite3.Connection, cursor: str | None) -> None:
+    connection.execute("INSERT OR REPLACE INTO watermark (id, cursor) VALUES (1, ?)", (cursor,))
+
+
+def load_watermark(connection: sqlite3.Connection) -> str | None:
+    row = connection.execute("SELECT cursor FROM watermark WHERE id = 1").fetchone()
+    return None if row is None else row[0]
 
 
 def insert_links(

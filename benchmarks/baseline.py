@@ -164,6 +164,9 @@ def initial(source: Path, target_db: Path, state_db: Path) -> BaselineCounts:
             state.commit()
         _resolve_managers(target, state, pending_managers, links)
         created += _initial_groups(target, state, groups, links)
+        if source.suffix != ".json":
+            _target.save_watermark(state, _max_change(source))
+            state.commit()
     finally:
         target.close()
         state.close()
@@ -240,31 +243,51 @@ def _decide(source_id: str, values: Values, known: dict[str, Values]) -> tuple[s
     return ("update", source_id, changes) if changes else ("noop", source_id, {})
 
 
-def incremental(source_db: Path, target_db: Path, state_db: Path, since: str) -> BaselineCounts:
-    """Users changed at or after ``since`` in a SQLite source: diff against the links, update the target."""
+def _max_change(source_db: Path) -> str | None:
+    connection = sqlite3.connect(source_db)
+    try:
+        row = connection.execute(f'SELECT max("{CHANGE_COLUMN}") FROM "users"').fetchone()
+    finally:
+        connection.close()
+    return None if row is None else row[0]
+
+
+def incremental(source_db: Path, target_db: Path, state_db: Path) -> BaselineCounts:
+    """Users changed at or after the stored watermark in a SQLite source (the indexed change column): diff
+    against the links, update the changed target columns, then advance the watermark."""
     target, state = sqlite3.connect(target_db), _target.open_state(state_db)
+    since, newest = _target.load_watermark(state), None
     updated = unchanged = 0
     try:
-        for chunk in _chunks(read_sqlite(source_db, "users", USER_COLUMNS, since)):
-            essences = _target.essences_for(state, [user["id"] for user in chunk])
-            updates = []
-            for user in chunk:
-                source_id = user["id"]
-                if source_id not in essences:
-                    continue  # a new user: not part of these scenarios' changes
-                link_target, old = essences[source_id]
-                values = map_user(user)
-                values.pop("manager", None)  # managers do not change in these scenarios
-                changes = {k: v for k, v in values.items() if old.get(k) != v}
-                if changes:
-                    updates.append((link_target, changes, {**old, **changes}))
-                else:
-                    unchanged += 1
+        for chunk in _chunks(read_sqlite(source_db, "users", (*USER_COLUMNS, CHANGE_COLUMN), since)):
+            newest = max([newest or "", *(user[CHANGE_COLUMN] for user in chunk)])
+            updates, same = _user_updates(chunk, _target.essences_for(state, [user["id"] for user in chunk]))
             _target.apply_updates(target, state, updates)
-            updated += len(updates)
+            updated, unchanged = updated + len(updates), unchanged + same
             target.commit()
+            state.commit()
+        if newest:
+            _target.save_watermark(state, newest)
             state.commit()
     finally:
         target.close()
         state.close()
     return BaselineCounts(updated=updated, skipped=unchanged)
+
+
+def _user_updates(
+    chunk: list[dict[str, Any]], essences: dict[str, tuple[str, dict[str, Any]]]
+) -> tuple[list[tuple[str, dict[str, Any], dict[str, Any]]], int]:
+    updates, unchanged = [], 0
+    for user in chunk:
+        if user["id"] not in essences:
+            continue  # a new or never-provisioned user: not part of these scenarios' changes
+        link_target, old = essences[user["id"]]
+        values = map_user(user)
+        values.pop("manager", None)  # managers do not change in these scenarios
+        changes = {k: v for k, v in values.items() if old.get(k) != v}
+        if changes:
+            updates.append((link_target, changes, {**old, **changes}))
+        else:
+            unchanged += 1
+    return updates, unchanged

@@ -16,10 +16,12 @@ incremental scenarios can rebuild and edit just the users they change. Also runn
 from __future__ import annotations
 
 import argparse
+import itertools
 import random
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from . import _formats
@@ -34,6 +36,7 @@ __all__ = [
     "iter_groups",
     "iter_users",
     "main",
+    "now_stamp",
     "touch_users_sqlite",
     "write_csv",
     "write_json",
@@ -42,7 +45,9 @@ __all__ = [
 ]
 
 CHANGE_COLUMN = _formats.CHANGE_COLUMN
-INITIAL_CHANGED_AT = "2026-01-01T00:00:00Z"
+INITIAL_CHANGED_AT = "2000-01-01T00:00:00Z"
+"""The first row's change time; each following row is a second later (distinct, realistic cursors, all in
+the past so no watermark signpost hides them)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,19 +78,31 @@ def write_json(spec: DirectorySpec, path: str | Path) -> Path:
     return target
 
 
-def write_sqlite(spec: DirectorySpec, path: str | Path, changed_at: str = INITIAL_CHANGED_AT) -> Path:
-    """A fresh SQLite file with tables ``users`` and ``groups`` (anchor ``id``, indexed ``updated_at``)."""
+def write_sqlite(spec: DirectorySpec, path: str | Path, start: str = INITIAL_CHANGED_AT) -> Path:
+    """A fresh SQLite file with tables ``users`` and ``groups`` (anchor ``id``, indexed ``updated_at``;
+    row ``n`` changed ``n`` seconds after ``start``)."""
     target = Path(path)
     target.unlink(missing_ok=True)
+    stamps = _stamps(start)
     connection = sqlite3.connect(target)
     try:
         with connection:
             _formats.create_tables(connection)
-            _formats.upsert_rows(connection, "User", iter_users(spec), changed_at)
-            _formats.upsert_rows(connection, "Group", iter_groups(spec), changed_at)
+            _formats.upsert_rows(connection, "User", iter_users(spec), stamps)
+            _formats.upsert_rows(connection, "Group", iter_groups(spec), stamps)
     finally:
         connection.close()
     return target
+
+
+def _stamps(start: str) -> Iterator[str]:
+    first = datetime.fromisoformat(start.replace("Z", "+00:00"))
+    return ((first + timedelta(seconds=n)).strftime("%Y-%m-%dT%H:%M:%SZ") for n in itertools.count())
+
+
+def now_stamp() -> str:
+    """The current UTC time in the change column's format (for edits made now)."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def write_csv(spec: DirectorySpec, path: str | Path) -> Path:
@@ -128,7 +145,7 @@ def touch_users_sqlite(
     try:
         with connection:
             records = (user_record(spec.seed, index, version) for index in indexes)
-            return _formats.upsert_rows(connection, "User", records, changed_at)
+            return _formats.upsert_rows(connection, "User", records, itertools.repeat(changed_at))
     finally:
         connection.close()
 

@@ -96,7 +96,10 @@ def parse_expression_template(
 
 
 def _catalog(name: str) -> dict[str, Any]:
-    return {"value": [to_json(item) for item in call("engine", name)]}
+    found = call("engine", name)
+    if isinstance(found, dict) and "value" in found:  # already Graph's response shape
+        return found
+    return {"value": [to_json(item) for item in found]}
 
 
 @tools_router.get(_JOB + "/functions", summary="The expression function catalogue")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import uvicorn
@@ -13,7 +13,7 @@ import uvicorn
 from engine.api import create_app
 from engine.cli._serve import _server_class
 from engine.daemon import Daemon, configure_logging
-from tests.api.fakes import FakeEngine, FakeJob
+from tests.api.fakes import FakeEngine, FakeJob, log_record
 
 
 class SlowEngine(FakeEngine):
@@ -32,10 +32,18 @@ class SlowEngine(FakeEngine):
         return super().run_cycle(stop=stop)
 
 
+def _engine(job: Any) -> FakeEngine:
+    engine = SlowEngine(job)
+    when = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+    engine.records = [log_record(job.id, "c1", n, when + timedelta(seconds=n)) for n in range(3)]
+    return engine
+
+
 def main() -> None:
+    """``PORT [noauth]``: with ``noauth`` the app takes no token (as ``idsync serve --no-auth``)."""
     configure_logging()
-    daemon = Daemon([FakeJob("slow", interval=timedelta(minutes=40))], engine_factory=SlowEngine)
-    app = create_app(daemon, token="t")
+    daemon = Daemon([FakeJob("slow", interval=timedelta(minutes=40))], engine_factory=_engine)
+    app = create_app(daemon, token=None if sys.argv[2:] == ["noauth"] else "t")
     server = _server_class()(uvicorn.Config(app, host="127.0.0.1", port=int(sys.argv[1]), log_config=None))
     server.run()
     print("exited cleanly", flush=True)

@@ -102,7 +102,8 @@ class Served:
         self._log_file.close()
 
     def output(self) -> str:
-        self._log_file.flush()
+        if not self._log_file.closed:
+            self._log_file.flush()
         return self.log.read_text(errors="replace")
 
 

@@ -72,11 +72,18 @@ def _attribute_diff(attribute: CompiledAttribute, new: Any, old: Any) -> tuple[M
     return Modification(attribute.target, ValueOp.REPLACE, _values(new)), new
 
 
-def diff(attributes: Sequence[CompiledAttribute], desired: Mapping[str, Any], old: Mapping[str, Any]) -> Diff:
+def diff(
+    attributes: Sequence[CompiledAttribute],
+    desired: Mapping[str, Any],
+    old: Mapping[str, Any],
+    keep: Sequence[CompiledAttribute] = (),
+) -> Diff:
     """What to export so the target holds ``desired`` given it last held ``old`` (the essence)."""
     changes: list[AttributeChange] = []
     modifications: list[Modification] = []
-    essence = {a.target: old[a.target] for a in attributes if a.target in old}
+    # The essence keeps the mapped attributes only (a matched object's other attributes are not ours);
+    # ``keep`` (the reference attributes) are carried over for the references phase to diff against.
+    essence = {a.target: old[a.target] for a in (*attributes, *keep) if a.target in old}
     for attribute in attributes:
         if attribute.target not in desired:
             continue
@@ -143,7 +150,7 @@ def decide_update(
     old: Mapping[str, Any],
     name: str | None,
 ) -> Operation:
-    result = diff(mapping.attributes, mapped.values, old)
+    result = diff(mapping.attributes, mapped.values, old, mapping.references)
     if not result.modifications:
         return _op(
             Action.NOOP,
@@ -215,7 +222,7 @@ def decide_removal(
                 reason=Reason.NO_SOFT_DELETE_MAPPING,
                 display_name=name,
             )
-        result = diff(mapping.attributes, mapped.values, link.essence)
+        result = diff(mapping.attributes, mapped.values, link.essence, mapping.references)
         return _op(
             Action.DISABLE,
             mapping,

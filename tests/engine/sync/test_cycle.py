@@ -1,0 +1,268 @@
+"""Cycles end to end on json directories with the ``scim`` template (spec §D.1–§D.7)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from connectors import ConnectionFailed, ObjectRejected
+from engine import Action, SyncEngine, load_job
+
+from .conftest import GROUP, MANAGER, USER, group, read_json, user, write_job
+
+
+def target_users(folder: Path) -> dict[str, dict]:
+    return {u["userName"]: u for u in read_json(folder / "target.json").get(USER, [])}
+
+
+def write_source(folder: Path, source: dict) -> None:
+    (folder / "source.json").write_text(json.dumps(source), encoding="utf-8")
+
+
+def test_initial_cycle_creates_users_groups_and_references(tmp_path: Path, make_engine) -> None:
+    engine = make_engine(
+        {"User": [user("u1"), user("u2", manager="u1")], "Group": [group("g1", ["u1", "u2"])]}
+    )
+    report = engine.run_cycle()
+    assert report.state == "Succeeded"
+    users = target_users(tmp_path)
+    assert set(users) == {"u1@contoso.com", "u2@contoso.com"}
+    assert users["u2@contoso.com"][MANAGER] == users["u1@contoso.com"]["id"]
+    assert users["u1@contoso.com"]["active"] is True
+    (grp,) = read_json(tmp_path / "target.json")[GROUP]
+    assert sorted(grp["members"]) == sorted(u["id"] for u in users.values())
+    assert engine.status()["code"] == "Active"
+
+
+def test_second_cycle_writes_nothing(tmp_path: Path, make_engine) -> None:
+    engine = make_engine({"User": [user("u1"), user("u2", manager="u1")], "Group": [group("g1", ["u1"])]})
+    engine.run_cycle()
+    before = (tmp_path / "target.json").stat().st_mtime_ns
+    report = engine.run_cycle()
+    assert report.exported == 0 and report.imported == 0
+    assert (tmp_path / "target.json").stat().st_mtime_ns == before
+    full = engine.run_cycle(full=True)
+    assert full.exported == 0 and full.imported == 3
+
+
+def test_incremental_update_exports_only_the_difference(tmp_path: Path, make_engine) -> None:
+    engine = make_engine({"User": [user("u1"), user("u2")]})
+    engine.run_cycle()
+    write_source(tmp_path, {"User": [user("u1", displayName="Renamed"), user("u2")]})
+    report = engine.run_cycle()
+    assert report.imported == 1 and report.exported == 1
+    assert target_users(tmp_path)["u1@contoso.com"]["displayName"] == "Renamed"
+    (record,) = [r for r in engine.logs(cycle_id=report.id) if r["provisioningAction"] == "update"]
+    assert record["modifiedProperties"] == [
+        {"displayName": "displayName", "oldValue": "User u1", "newValue": "Renamed"}
+    ]
+
+
+def test_disabled_and_out_of_scope_users_are_disabled_then_reenabled(tmp_path: Path, make_engine) -> None:
+    engine = make_engine({"User": [user("u1"), user("u2")]})
+    engine.run_cycle()
+    write_source(
+        tmp_path, {"User": [user("u1", accountEnabled=False), user("u2", deletedDateTime="2026-01-01")]}
+    )
+    report = engine.run_cycle()
+    assert report.total(Action.DISABLE) == 2
+    assert {u["active"] for u in target_users(tmp_path).values()} == {False}
+    write_source(tmp_path, {"User": [user("u1"), user("u2", deletedDateTime="2026-01-01")]})
+    engine.run_cycle()
+    users = target_users(tmp_path)
+    assert users["u1@contoso.com"]["active"] is True and users["u2@contoso.com"]["active"] is False
+
+
+def test_disabled_user_is_never_provisioned(tmp_path: Path, make_engine) -> None:
+    engine = make_engine({"User": [user("u1", accountEnabled=False)]})
+    report = engine.run_cycle()
+    assert report.total(Action.SKIP) == 1 and target_users(tmp_path) == {}
+
+
+def test_hard_delete_deletes_user_and_group_without_soft_delete(tmp_path: Path, make_engine) -> None:
+    engine = make_engine({"User": [user("u1"), user("u2")], "Group": [group("g1", ["u1"])]})
+    engine.run_cycle()
+    write_source(tmp_path, {"User": [user("u1")], "Group": []})
+    report = engine.run_cycle()
+    assert report.total(Action.DELETE) == 2
+    assert set(target_users(tmp_path)) == {"u1@contoso.com"}
+    assert read_json(tmp_path / "target.json")[GROUP] == []
+
+
+def test_full_cycle_finds_deletions_by_comparing_links(tmp_path: Path, make_engine) -> None:
+    engine = make_engine({"User": [user("u1"), user("u2")]})
+    engine.run_cycle()
+    write_source(tmp_path, {"User": [user("u1")]})
+    report = engine.run_cycle(full=True)
+    assert report.total(Action.DELETE) == 1
+    assert set(target_users(tmp_path)) == {"u1@contoso.com"}
+
+
+def test_skip_out_of_scope_deletions(tmp_path: Path, make_engine) -> None:
+    engine = make_engine({"User": [user("u1")]}, settings={"skipOutOfScopeDeletions": True})
+    engine.run_cycle()
+    write_source(tmp_path, {"User": [user("u1", accountEnabled=False)]})
+    report = engine.run_cycle()
+    assert report.total(Action.SKIP) == 1
+    assert target_users(tmp_path)["u1@contoso.com"]["active"] is True
+
+
+def test_deletion_threshold_quarantines_until_force_deletes(tmp_path: Path, make_engine) -> None:
+    users = [user(f"u{i}") for i in range(5)]
+    engine = make_engine({"User": users}, settings={"deleteThreshold": 3})
+    engine.run_cycle()
+    write_source(tmp_path, {"User": users[:1]})
+    report = engine.run_cycle()
+    assert report.quarantine == "TooManyDeletes" and report.staged == 4
+    assert len(target_users(tmp_path)) == 5
+    status = engine.status()
+    assert status["code"] == "Quarantine" and status["quarantine"]["reason"] == "TooManyDeletes"
+    staged = [r for r in engine.logs() if r["provisioningAction"] == "stagedDelete"]
+    assert len(staged) == 4
+    # The plan shows them held too, and further cycles keep holding them.
+    assert engine.plan().summary()["stagedDelete"] == 4
+    assert engine.run_cycle().quarantine == "TooManyDeletes" and len(target_users(tmp_path)) == 5
+    engine.restart({"ForceDeletes"})
+    report = engine.run_cycle()
+    assert report.total(Action.DELETE) == 0 and report.exported == 4
+    assert set(target_users(tmp_path)) == {"u0@contoso.com"}
+    assert engine.status()["code"] == "Active" and engine.status()["stagedCount"] == 0
+
+
+def test_existing_target_object_is_matched_not_duplicated(tmp_path: Path, make_engine) -> None:
+    existing = {USER: [{"id": "t-1", "userName": "u1@contoso.com", "displayName": "Old"}]}
+    engine = make_engine({"User": [user("u1")]}, target=existing)
+    plan = engine.plan()
+    (op,) = plan.operations
+    assert op.action is Action.UPDATE and op.target_id == "t-1"
+    engine.run_cycle()
+    users = read_json(tmp_path / "target.json")[USER]
+    assert len(users) == 1 and users[0]["id"] == "t-1" and users[0]["displayName"] == "User u1"
+
+
+def test_matching_conflict_is_escrowed_and_others_go_on(tmp_path: Path, make_engine) -> None:
+    twins = {USER: [{"id": "a", "userName": "u1@contoso.com"}, {"id": "b", "userName": "u1@contoso.com"}]}
+    engine = make_engine({"User": [user("u1"), user("u2")]}, target=twins)
+    report = engine.run_cycle()
+    assert report.state == "EntryLevelErrors" and report.escrowed == 1
+    assert "u2@contoso.com" in {u["userName"] for u in read_json(tmp_path / "target.json")[USER]}
+    failure = [r for r in engine.logs() if r["provisioningStatusInfo"]["status"] == "failure"]
+    assert failure[0]["provisioningStatusInfo"]["errorInformation"]["errorCode"] == "MatchingConflict"
+    assert engine.status()["escrowCount"] == 1
+
+
+def test_escrow_is_retried_after_backoff(tmp_path: Path, make_engine) -> None:
+    engine = make_engine({"User": [user("u1")]})
+    target = engine.connectors["SCIM App"]
+    original = target.apply
+    target.apply = lambda changes: [  # type: ignore[method-assign]
+        __import__("connectors").ApplyResult(c.key, None, ObjectRejected("bad value")) for c in changes
+    ]
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    assert engine.run_cycle(now=now).escrowed == 1
+    target.apply = original  # type: ignore[method-assign]
+    assert engine.run_cycle(now=now + timedelta(hours=1)).exported == 0  # not due yet
+    report = engine.run_cycle(now=now + timedelta(hours=7))
+    assert report.exported == 1 and engine.status()["escrowCount"] == 0
+    assert set(target_users(tmp_path)) == {"u1@contoso.com"}
+
+
+def test_fatal_error_stops_the_cycle_without_advancing_the_watermark(tmp_path: Path, make_engine) -> None:
+    engine = make_engine({"User": [user("u1")]})
+    target = engine.connectors["SCIM App"]
+    original = target.apply
+
+    def down(changes):
+        raise ConnectionFailed("target unreachable")
+
+    target.apply = down  # type: ignore[method-assign]
+    report = engine.run_cycle()
+    assert report.state == "Failed" and "unreachable" in (report.error or "")
+    assert engine.store.watermark(engine.mappings[0].key) is None
+    target.apply = original  # type: ignore[method-assign]
+    assert engine.run_cycle().exported == 1
+    assert set(target_users(tmp_path)) == {"u1@contoso.com"}
+
+
+def test_late_arriving_manager_is_fixed_without_restart(tmp_path: Path, make_engine) -> None:
+    engine = make_engine({"User": [user("u1", accountEnabled=False), user("u2", manager="u1")]})
+    engine.run_cycle()
+    assert MANAGER not in target_users(tmp_path)["u2@contoso.com"]
+    write_source(tmp_path, {"User": [user("u1"), user("u2", manager="u1")]})
+    engine.run_cycle()
+    users = target_users(tmp_path)
+    assert users["u2@contoso.com"][MANAGER] == users["u1@contoso.com"]["id"]
+
+
+def test_member_removal_and_manager_clearing_flow(tmp_path: Path, make_engine) -> None:
+    engine = make_engine(
+        {"User": [user("u1"), user("u2", manager="u1")], "Group": [group("g1", ["u1", "u2"])]}
+    )
+    engine.run_cycle()
+    write_source(tmp_path, {"User": [user("u1"), user("u2")], "Group": [group("g1", ["u2"])]})
+    engine.run_cycle()
+    users = target_users(tmp_path)
+    assert MANAGER not in users["u2@contoso.com"]
+    (grp,) = read_json(tmp_path / "target.json")[GROUP]
+    assert grp["members"] == [users["u2@contoso.com"]["id"]]
+
+
+def test_restart_watermark_reprocesses_everything_without_duplicates(tmp_path: Path, make_engine) -> None:
+    engine = make_engine({"User": [user("u1")]})
+    engine.run_cycle()
+    engine.restart(set())
+    report = engine.run_cycle()
+    assert report.imported == 1 and report.exported == 0
+    engine.restart({"Full"})
+    report = engine.run_cycle()  # links gone: matching links the existing object again
+    assert report.exported == 0 and len(read_json(tmp_path / "target.json")[USER]) == 1
+
+
+def test_pause_start_and_unknown_restart_scope(make_engine) -> None:
+    engine = make_engine({"User": [user("u1")]})
+    engine.pause()
+    assert engine.status()["code"] == "Paused"
+    engine.start()
+    assert engine.status()["code"] == "NotRun"
+    try:
+        engine.restart({"Everything"})
+    except ValueError as exc:
+        assert "Everything" in str(exc)
+    else:
+        raise AssertionError("unknown scope accepted")
+
+
+def test_dry_run_writes_nothing(tmp_path: Path, make_engine) -> None:
+    engine = make_engine({"User": [user("u1"), user("u2", manager="u1")]})
+    plan = engine.plan()
+    assert plan.summary()["create"] == 2
+    assert not (tmp_path / "target.json").exists()
+    assert engine.store.watermark(engine.mappings[0].key) is None
+    assert engine.run_cycle().exported == 3  # 2 creates + the manager reference
+
+
+def test_explain_shows_scoping_matching_and_values(make_engine) -> None:
+    engine = make_engine({"User": [user("u1", department="Sales")]})
+    explanation = engine.explain("u1")
+    steps = {s["step"]: s for s in explanation["steps"]}
+    assert steps["scoping"]["inScope"] is True
+    assert steps["matching"]["tried"] == [{"attribute": "userName", "value": "u1@contoso.com", "hits": 0}]
+    assert steps["processing"]["values"]["displayName"] == "User u1"
+    assert explanation["operation"]["action"] == "create"
+
+
+def test_provision_on_demand_creates_one_object(tmp_path: Path, make_engine) -> None:
+    engine = make_engine({"User": [user("u1"), user("u2")]})
+    record = engine.provision_on_demand("u2")
+    assert record["provisioningAction"] == "create"
+    assert record["provisioningStatusInfo"]["status"] == "success"
+    assert set(target_users(tmp_path)) == {"u2@contoso.com"}
+
+
+def test_job_in_other_folder_uses_relative_paths(tmp_path: Path) -> None:
+    path = write_job(tmp_path / "jobs", {"User": [user("u1")]})
+    with SyncEngine(load_job(path)) as engine:
+        engine.run_cycle()
+    assert (tmp_path / "jobs" / "target.json").exists()
+    assert (tmp_path / "jobs" / "job.state.db").exists()

@@ -132,6 +132,12 @@ class ScimHttp:
                     connector="scim",
                     detail=reply.error_detail(),
                 )
+            if method == "POST" and reply.status >= 500 and reply.status not in _POST_RETRY_STATUSES:
+                raise RetriableConnectorError(
+                    f"POST {path} answered HTTP {reply.status}; not repeated, since the object may exist now",
+                    connector="scim",
+                    detail=reply.error_detail(),
+                )
             if not self._retriable(reply.status, method):
                 return reply
             wait = retry_after(response.headers.get("Retry-After"))

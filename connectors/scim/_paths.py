@@ -15,6 +15,7 @@ only operator Entra uses, and an element we create must be identified by it.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -108,7 +109,10 @@ def filter_literal(value: str) -> str:
 def _unquote(literal: str) -> tuple[str, bool]:
     if not literal.startswith('"'):
         return literal.lower() if literal.lower() in {"true", "false", "null"} else literal, False
-    return re.sub(r"\\(.)", r"\1", literal[1:-1]), True
+    try:
+        return json.loads(literal), True  # SCIM filter strings are JSON strings (RFC 7644 §3.4.2.2)
+    except ValueError:
+        return re.sub(r"\\(.)", r"\1", literal[1:-1]), True
 
 
 def _split_urn(text: str) -> tuple[str | None, str]:

@@ -140,18 +140,22 @@ class ScimReader:
         while signpost is not None and (lower is None or lower <= signpost):
             raw = self._window(lower, signpost, count)
             fresh = [r for r in raw if not (_cursor_of(r) == lower and r["id"] in skip)]
-            if not fresh and len(raw) >= count:
-                count *= 2  # a whole page at one timestamp, all delivered already: widen, never loop
+            if not fresh:
+                if len(raw) < count:
+                    break
+                count *= 2  # a whole window at one timestamp, all delivered already: widen, never loop
                 continue
-            objects = [self.to_object(r) for r in fresh]
-            if objects:
-                lower, skip = _advance(lower, skip, objects)
-                watermark = Watermark(lower, frozenset(skip))
-                delivered.update(obj.id for obj in objects)
-                yield Page(objects, watermark, _prints(objects))
-            if len(raw) < count:
+            objects = [self.to_object(r) for r in fresh[:page_size]]
+            lower, skip = _advance(lower, skip, objects)
+            watermark = Watermark(lower, frozenset(skip))
+            delivered.update(obj.id for obj in objects)
+            yield Page(objects, watermark, _prints(objects))
+            if len(raw) < count and len(fresh) <= page_size:
                 break
-        yield from self._deletions(watermark, store, delivered)
+        tombstones = list(self._deletions(watermark, store, delivered, page_size))
+        if tombstones or not delivered:
+            yield tombstones[0] if tombstones else Page([], watermark)
+        yield from tombstones[1:]
 
     def _window(self, lower: str | None, signpost: str, count: int) -> list[dict[str, Any]]:
         clause = f"meta.lastModified le {filter_literal(signpost)}"
@@ -162,15 +166,16 @@ class ScimReader:
         return self.list_page(params)[0]
 
     def _deletions(
-        self, watermark: Watermark, store: DataStore | None, delivered: set[str]
+        self, watermark: Watermark, store: DataStore | None, delivered: set[str], page_size: int
     ) -> Iterator[Page]:
         if store is None:
             return
         live = {r["id"] for r in self.all_resources(1000, {"attributes": "id"})} | delivered
         gone = [key for key in store.keys() if key not in live]  # noqa: SIM118
-        if gone:
-            tombstones = [DirectoryObject(self.object_type, key, {}, deleted=True) for key in gone]
-            yield Page(tombstones, watermark, dict.fromkeys(gone))
+        for start in range(0, len(gone), page_size):
+            chunk = gone[start : start + page_size]
+            tombstones = [DirectoryObject(self.object_type, key, {}, deleted=True) for key in chunk]
+            yield Page(tombstones, watermark, dict.fromkeys(chunk))
 
 
 def _advance(

@@ -41,4 +41,3 @@ class TestScimContract(ConnectorContract):
         connector = create_connector("scim", scim_tenant.settings(), ConnectorContext("SCIM App"))
         yield ContractSubject(connector, names=NAMES, extra=_required, unreachable=_unreachable)
         connector.close()
-

@@ -31,3 +31,17 @@ main.add_command(_templates_command)
 from ._parse_expression import parse_expression as _parse_expression_command  # noqa: E402
 
 main.add_command(_parse_expression_command)
+
+from ._validate import validate_command as _validate_command  # noqa: E402
+
+main.add_command(_validate_command)
+
+from ._dry_run import dry_run_command as _dry_run_command  # noqa: E402
+from ._explain import explain_command as _explain_command  # noqa: E402
+from ._logs import logs_command as _logs_command  # noqa: E402
+from ._run import run_command as _run_command  # noqa: E402
+
+main.add_command(_run_command)
+main.add_command(_dry_run_command)
+main.add_command(_explain_command)
+main.add_command(_logs_command)

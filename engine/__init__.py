@@ -50,6 +50,8 @@ from engine.scoping import explain_scope as explain_scope
 from engine.templates import UnknownTemplateError as UnknownTemplateError
 from engine.templates import get_template as get_template
 from engine.templates import list_templates as list_templates
+from engine.validation import Finding as Finding
+from engine.validation import validate as validate
 
 # isort: split
 # --- engine core: job files, state, sync cycles, dry-run, explain (issue 3) ---
@@ -83,6 +85,7 @@ __all__ += [
     "FilterGroup",
     "FilterOperand",
     "FilterOperatorSchema",
+    "Finding",
     "FlowBehavior",
     "FlowType",
     "MetadataEntry",
@@ -116,6 +119,7 @@ __all__ += [
     "list_templates",
     "load_schema",
     "load_template",
+    "validate",
 ]
 
 __all__ += [

@@ -195,11 +195,15 @@ def _parse_yaml(text: str, file: str | None) -> Document:
     return Document(data=data, file=file, text=text, positions=positions)
 
 
-def _walk_yaml(node: yaml.Node, path: str, positions: dict[str, tuple[int, int]]) -> None:
-    positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+def _walk_yaml(
+    node: yaml.Node, path: str, positions: dict[str, tuple[int, int]], at: yaml.Mark | None = None
+) -> None:
+    # A mapping entry is located at its key (``directories:``), where a reader looks, not at its value.
+    mark = at or node.start_mark
+    positions[path] = (mark.line + 1, mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
-            _walk_yaml(value_node, join_path(path, str(key_node.value)), positions)
+            _walk_yaml(value_node, join_path(path, str(key_node.value)), positions, key_node.start_mark)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             _walk_yaml(item, join_path(path, index), positions)

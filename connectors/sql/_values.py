@@ -106,7 +106,8 @@ def _scalar_to(target: type | None, value: Scalar) -> Any:
     if target is bool:
         return _bool(value)
     if target is int:
-        return value if isinstance(value, int) and not isinstance(value, bool) else int(str(value))
+        # A Boolean into an integer column is 1 / 0 (how many schemas keep flags).
+        return int(value) if isinstance(value, int) else int(str(value))
     if target in (float, decimal.Decimal):
         if isinstance(value, bool):
             raise ValueError(f"not a number: {value!r}")

@@ -5,7 +5,9 @@ Evaluation lives in :mod:`engine.scoping`; these are the data only.
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Any
+
+from pydantic import Field, field_validator
 
 from ._base import GraphModel
 
@@ -15,6 +17,22 @@ class FilterOperand(GraphModel):
 
     values: list[str] | None = None
     """The operand values, always strings on the wire (``"5"`` for an integer)."""
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _as_strings(cls, value: Any) -> Any:
+        # Hand-written schemas write numbers and Booleans; Graph's type is a string collection.
+        if isinstance(value, list):
+            return [_text(v) for v in value]
+        return value
+
+
+def _text(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(value, int | float):
+        return str(value)
+    return value
 
 
 class FilterClause(GraphModel):

@@ -40,7 +40,8 @@ def document_error_finding(exc: DocumentError) -> Finding:
 
 
 def is_job_document(data: Mapping[str, Any]) -> bool:
-    return isinstance(data.get("directories"), Mapping) and ("schema" in data or "template" in data)
+    """A job file binds directory names (a mapping); a schema lists directory definitions (a list)."""
+    return isinstance(data.get("directories"), Mapping)
 
 
 def validate_schema_document(document: Document, placeholders: Collection[str] = ()) -> list[Finding]:

@@ -257,3 +257,18 @@ def test_negated_operators_are_complements_on_non_empty_values(value: Any, opera
             assert not check(negative, args, value)
         else:
             assert check(positive, args, value) is not check(negative, args, value)
+
+
+def test_numeric_operand_values_in_hand_written_filters_are_read_as_strings() -> None:
+    document = {
+        "groups": [
+            {
+                "clauses": [
+                    {"sourceOperandName": "n", "operatorName": "EQUALS", "targetOperand": {"values": [5]}}
+                ]
+            }
+        ]
+    }
+    assert engine.evaluate_scope(document, {"n": 5}) is True
+    assert engine.evaluate_scope(document, {"n": "5"}) is True
+    assert engine.evaluate_scope(document, {"n": 6}) is False

@@ -416,3 +416,8 @@ def test_cli_exit_codes_and_json(tmp_path: Path) -> None:
     assert runner.invoke(main, ["validate", str(malformed)]).exit_code == 1
     assert runner.invoke(main, ["validate", str(tmp_path / "missing.json")]).exit_code == 2
     assert runner.invoke(main, ["validate"]).exit_code == 2
+
+
+def test_job_without_schema_or_template() -> None:
+    (finding,) = engine.validate({"id": "x", "directories": {"A": {"connector": "json"}}}, file="job.yaml")
+    assert "exactly one of 'schema'" in finding.message and finding.file == "job.yaml"

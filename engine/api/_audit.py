@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 
-from engine.daemon import ManagedJob
+from engine.daemon import ManagedJob, log_pages
 
 from ._deps import daemon_of
 from ._errors import GraphError
@@ -31,16 +31,10 @@ _EPOCH = datetime(1, 1, 1, tzinfo=UTC)
 
 
 def _job_records(managed: ManagedJob, cycle_id: str | None) -> Iterator[dict[str, Any]]:
-    since = 0
-    while True:
-        # No job lock: reading the log does not block a running cycle (SQLite readers and the writer coexist).
-        page = managed.engine.logs(cycle_id=cycle_id, since=since, limit=_PAGE, newest_first=True)  # type: ignore[attr-defined]
-        for item in page:
-            yield item[1] if isinstance(item, tuple) else item
-        if len(page) < _PAGE:
-            return
-        last = page[-1]
-        since = last[0] if isinstance(last, tuple) else since + _PAGE
+    # No job lock: reading the log does not block a running cycle (the engine's state allows readers).
+    for page in log_pages(managed.engine, cycle_id=cycle_id, page=_PAGE):
+        for _, record in page:
+            yield record
 
 
 def _when(record: dict[str, Any]) -> datetime:

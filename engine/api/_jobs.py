@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
+from connectors import ConnectorError
 from engine.daemon import Daemon, ManagedJob
 
 from ._deps import daemon_of, iso_duration, job_of, require_principal
@@ -106,12 +107,15 @@ def restart_job(
 def validate_credentials(
     principal: str, job_id: str, request: Request, body: ValidateCredentialsRequest | None = None
 ) -> Response:
+    """204 when every directory of the job answers with its configured credentials; 400
+    ``CredentialsInvalid`` naming the failure otherwise. Decision: credentials passed in the body are not
+    tried — idsync's connections are configured in the job file (``${ENV}`` secrets), so those are checked."""
     managed = job_of(request, principal, job_id)
-    with engine_errors(invalid_code="CredentialsInvalid"):
-        result = daemon_of(request).validate_credentials(managed)
-    if result is False or (isinstance(result, dict) and result.get("valid") is False):
-        reason = result.get("message", "") if isinstance(result, dict) else ""
-        raise GraphError(400, f"credentials are not valid {reason}".strip(), code="CredentialsInvalid")
+    try:
+        with engine_errors(invalid_code="CredentialsInvalid"):
+            daemon_of(request).validate_credentials(managed)
+    except ConnectorError as exc:
+        raise GraphError(400, f"credentials are not valid: {exc}", code="CredentialsInvalid") from exc
     return Response(status_code=204)
 
 

@@ -14,6 +14,7 @@ from ._facade import FacadeMissing as FacadeMissing
 from ._facade import JobLike as JobLike
 from ._facade import call as call
 from ._facade import load_job as load_job
+from ._facade import log_pages as log_pages
 from ._facade import make_engine as make_engine
 from ._facade import to_json as to_json
 from ._jobfiles import find_job_files as find_job_files
@@ -41,6 +42,7 @@ __all__ = [
     "find_job_files",
     "load_job",
     "log_context",
+    "log_pages",
     "make_engine",
     "outcome_from_status",
     "parse_reset_scope",

@@ -84,27 +84,31 @@ def outcome_from_status(status: Mapping[str, Any]) -> CycleOutcome:
 
 
 def _cycle_id(report: Any) -> str | None:
-    found = getattr(report, "cycle_id", None)
+    found = getattr(report, "id", None) or getattr(report, "cycle_id", None)
     if found is None and isinstance(report, Mapping):
-        found = report.get("cycleId")
+        found = report.get("id") or report.get("cycleId")
     return None if found is None else str(found)
 
 
 def report_counts(report: Any) -> tuple[dict[str, int], dict[str, int]]:
-    """Objects by action and errors by kind from a CycleReport, whatever mapping names it uses."""
+    """Objects by action (summed over object types) and errors by kind, from a CycleReport.
+
+    The report's JSON (Graph's synchronizationTaskExecution plus ``counts``: object type -> action -> n)
+    gives the actions; errors are the escrowed objects (kind ``escrow``) and, for a failed cycle, its error
+    code (e.g. ``AuthenticationFailed``).
+    """
     data = to_json(report)
     if not isinstance(data, Mapping):
         return {}, {}
-    actions = data.get("actions") or data.get("countsByAction") or data.get("counts") or {}
-    errors = data.get("errors") or data.get("errorsByKind") or {}
-    return (
-        {str(k): int(v) for k, v in actions.items() if isinstance(v, int)}
-        if isinstance(actions, Mapping)
-        else {},
-        {str(k): int(v) for k, v in errors.items() if isinstance(v, int)}
-        if isinstance(errors, Mapping)
-        else {},
-    )
+    actions: dict[str, int] = {}
+    for per_type in (data.get("counts") or {}).values():
+        for action, count in (per_type or {}).items():
+            actions[str(action)] = actions.get(str(action), 0) + int(count)
+    errors: dict[str, int] = {"escrow": int(data.get("countEscrowed") or 0)}
+    if data.get("state") == "Failed":
+        code = (data.get("error") or {}).get("code") or "cycleFailure"
+        errors[str(code)] = errors.get(str(code), 0) + 1
+    return actions, errors
 
 
 class Daemon:
@@ -246,7 +250,7 @@ class Daemon:
             except Exception:
                 # A cycle that raises is a failed cycle of this job; the daemon and its other jobs go on.
                 log.exception("the cycle failed")
-                report, raised = {"errors": {"cycleFailure": 1}}, True
+                report, raised = {"state": "Failed", "error": {"code": "cycleFailure"}}, True
             finally:
                 self.metrics.running.labels(managed.id).set(0)
             return self._after_cycle(managed, report, time.monotonic() - began, raised=raised)
@@ -261,7 +265,7 @@ class Daemon:
         self.metrics.record_cycle(
             managed.id, succeeded=outcome.succeeded, seconds=seconds, actions=actions, errors=errors
         )
-        escrows = _field(status, "lastExecution", "countEscrowed") or 0
+        escrows = status.get("escrowCount", _field(status, "lastExecution", "countEscrowed")) or 0
         self.metrics.set_job_state(
             managed.id, escrows=int(escrows), quarantined=outcome.quarantine_series > 0
         )

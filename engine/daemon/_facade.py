@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol, cast, runtime_checkable
@@ -21,6 +21,7 @@ __all__ = [
     "JobLike",
     "call",
     "load_job",
+    "log_pages",
     "make_engine",
     "to_json",
 ]
@@ -64,7 +65,37 @@ class EngineLike(Protocol):
 
     def validate_credentials(self) -> Any: ...
 
+    def logs(
+        self, *, cycle_id: str | None = None, since: int = 0, limit: int = 100, newest_first: bool = False
+    ) -> list[dict[str, Any]]: ...
+
     def close(self) -> Any: ...
+
+
+def log_pages(
+    engine: EngineLike, *, cycle_id: str | None, page: int
+) -> Iterator[list[tuple[int, dict[str, Any]]]]:
+    """A job's provisioning log newest first, page by page, as (sequence, record) pairs.
+
+    ``SyncEngine.logs`` pages by an exclusive sequence number but returns the records alone, so the
+    sequence is read where the engine keeps it (its state store's ``logs``); an engine without one is read
+    in a single page.
+    """
+    store = getattr(engine, "store", None)
+    if store is None or not callable(getattr(store, "logs", None)):
+        records = engine.logs(cycle_id=cycle_id, limit=1_000_000, newest_first=True)
+        yield list(enumerate(records))
+        return
+    since = 0
+    while True:
+        rows: list[tuple[int, dict[str, Any]]] = store.logs(
+            cycle_id=cycle_id, since=since, limit=page, newest_first=True
+        )
+        if rows:
+            yield rows
+        if len(rows) < page:
+            return
+        since = rows[-1][0]
 
 
 def _lookup(module: str, name: str) -> Callable[..., Any]:
@@ -97,9 +128,10 @@ def to_json(value: Any) -> Any:
     dump = getattr(value, "model_dump", None)
     if callable(dump):
         return dump(mode="json", by_alias=True, exclude_none=True)
-    as_dict = getattr(value, "to_dict", None)
-    if callable(as_dict):
-        return as_dict()
+    for method in ("to_json", "to_dict"):  # the engine's value types (CycleReport.to_json)
+        as_data = getattr(value, method, None)
+        if callable(as_data):
+            return as_data()
     if isinstance(value, Mapping):
         return {str(k): to_json(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from connectors import AuthenticationFailed
 from engine import SynchronizationSchema
 
 
@@ -49,6 +50,7 @@ class FakeEngine:
         self.release = threading.Event()
         self.release.set()
         self.fail_with: Exception | None = None
+        self.bad_credentials = False
 
     def run_cycle(
         self,
@@ -68,7 +70,14 @@ class FakeEngine:
         self.calls.append(("run_cycle", stop.is_set() if stop else None))
         if self.code not in ("Quarantine",):
             self.code = "Active"
-        return {"cycleId": "c1", "actions": {"create": 2, "update": 1}, "errors": {"escrow": 1}}
+        # The shape of engine.sync.CycleReport.to_json(), trimmed to what the daemon reads.
+        return {
+            "id": "c1",
+            "state": "Succeeded",
+            "counts": {"User": {"create": 2, "update": 1}, "Group": {"create": 1}},
+            "countEscrowed": 1,
+            "error": None,
+        }
 
     def status(self) -> dict[str, Any]:
         status: dict[str, Any] = {
@@ -100,17 +109,15 @@ class FakeEngine:
 
     def validate_credentials(self) -> None:
         self.calls.append(("validate_credentials",))
+        if self.bad_credentials:
+            raise AuthenticationFailed("SCIM App: 401 Unauthorized (check SecretToken)")
 
     def logs(
         self, *, cycle_id: str | None = None, since: int = 0, limit: int = 100, newest_first: bool = False
-    ) -> list[tuple[int, dict[str, Any]]]:
-        numbered = [
-            (i + 1, r) for i, r in enumerate(self.records) if cycle_id is None or r["cycleId"] == cycle_id
-        ]
-        numbered.reverse()
-        if since:
-            numbered = [(seq, r) for seq, r in numbered if seq < since]
-        return numbered[:limit]
+    ) -> list[dict[str, Any]]:
+        """Records only, as ``SyncEngine.logs`` returns them (no ``store``: the daemon reads one page)."""
+        records = [r for r in self.records if cycle_id is None or r["cycleId"] == cycle_id]
+        return (records[::-1] if newest_first else records)[:limit]
 
     def close(self) -> None:
         self.calls.append(("close",))

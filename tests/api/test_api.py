@@ -111,6 +111,13 @@ def test_validate_credentials_is_204(client: TestClient, engines: dict[str, Fake
         == 204
     )
     assert ("validate_credentials",) in engines["beta"].calls
+    engines["beta"].bad_credentials = True
+    response = client.post(f"{BASE}/jobs/beta/validateCredentials")
+    assert response.status_code == 400
+    assert response.json()["error"] == {
+        "code": "CredentialsInvalid",
+        "message": "credentials are not valid: SCIM App: 401 Unauthorized (check SecretToken)",
+    }
 
 
 def test_secrets_put_replaces_all_and_get_returns_keys_only(client: TestClient, daemon: Daemon) -> None:
@@ -206,7 +213,7 @@ def test_a_cycle_feeds_the_metrics(client: TestClient, daemon: Daemon) -> None:
     daemon.scheduler.run_now("alpha")
     text = client.get("/metrics").text
     assert 'idsync_cycles_total{job="alpha",outcome="succeeded"} 1.0' in text
-    assert 'idsync_objects_processed_total{action="create",job="alpha"} 2.0' in text
+    assert 'idsync_objects_processed_total{action="create",job="alpha"} 3.0' in text
     assert 'idsync_errors_total{job="alpha",kind="escrow"} 1.0' in text
     assert 'idsync_escrows{job="alpha"} 1.0' in text
     assert 'idsync_cycle_duration_seconds_count{job="alpha"} 1.0' in text

@@ -45,3 +45,7 @@ main.add_command(_run_command)
 main.add_command(_dry_run_command)
 main.add_command(_explain_command)
 main.add_command(_logs_command)
+
+from ._demo import demo_command as _demo_command  # noqa: E402
+
+main.add_command(_demo_command)

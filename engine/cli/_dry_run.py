@@ -20,8 +20,17 @@ _COLOURS = {
 }
 
 
+def _change(name: str, old: object, new: object) -> str:
+    if isinstance(old, list) and isinstance(new, list):
+        added = [v for v in new if v not in old]
+        removed = [v for v in old if v not in new]
+        parts = [f"+{show(v)}" for v in added] + [f"-{show(v)}" for v in removed]
+        return f"{name}: {' '.join(parts)}"
+    return f"{name}: {show(old)} → {show(new)}"
+
+
 def _details(op: Operation) -> list[str]:
-    lines = [f"{c.name}: {show(c.old)} → {show(c.new)}" for c in op.changes]
+    lines = [_change(c.name, c.old, c.new) for c in op.changes]
     if op.reason and op.action.value not in ("create", "update"):
         lines.insert(0, f"reason: {op.reason}")
     return lines or [""]
@@ -46,7 +55,7 @@ def print_plan(plan: Plan) -> None:
         f"{name} {summary[name]}"
         for name in ("create", "update", "disable", "delete", "stagedDelete", "skip", "fail", "unchanged")
     )
-    click.echo(click.style(f"plan ({'full' if plan.full else 'incremental'}): {totals}", bold=True))
+    click.echo(click.style(f"plan ({'initial/full' if plan.full else 'incremental'}): {totals}", bold=True))
 
 
 @click.command("dry-run")

@@ -15,7 +15,7 @@ from ._jobopen import open_engine, short_type
 def print_report(report: CycleReport) -> None:
     """The cycle summary: state, counts per object type and action, and the error if any."""
     state = click.style(report.state, fg="green" if report.state == "Succeeded" else "red", bold=True)
-    kind = "full" if report.full else "incremental"
+    kind = "initial/full" if report.full else "incremental"
     seconds = (report.ended - report.began).total_seconds() if report.ended else 0.0
     click.echo(f"cycle {report.id} ({kind}): {state} in {seconds:.2f}s")
     click.echo(f"  imported {report.imported}, exported {report.exported}, escrowed {report.escrowed}")

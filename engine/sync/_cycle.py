@@ -133,6 +133,7 @@ class Cycle:
 
     def _objects(self, mapping: CompiledMapping, full: bool) -> None:
         since = None if full else self.store.watermark(mapping.key)
+        self.report.full = self.report.full or since is None  # an initial cycle reads everything
         source = self.ctx.connectors[mapping.source_directory]
         target = self.ctx.connectors[mapping.target_directory]
         planner = Planner(mapping, self.store.links, target, self.ctx.evaluation, self.ctx.policy(mapping))

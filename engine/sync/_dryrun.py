@@ -79,6 +79,7 @@ class DryRun:
     def _objects(self, mapping: CompiledMapping, full: bool) -> None:
         store = self.ctx.store
         since = None if full else store.watermark(mapping.key)
+        self.plan.full = self.plan.full or since is None
         source = self.ctx.connectors[mapping.source_directory]
         target = self.ctx.connectors[mapping.target_directory]
         planner = Planner(mapping, store.links, target, self.ctx.evaluation, self.ctx.policy(mapping))

@@ -1,0 +1,14 @@
+"""Every benchmark scenario, by name. Adding one: write its module, add one line below."""
+
+from __future__ import annotations
+
+from ._harness import Scenario
+
+
+def scenarios() -> dict[str, Scenario]:
+    from . import scenario_expressions, scenario_scim
+
+    found: list[Scenario] = []
+    found += scenario_expressions.SCENARIOS
+    found += scenario_scim.SCENARIOS
+    return {scenario.name: scenario for scenario in found}

@@ -38,7 +38,16 @@ def _enum_from_number(members: tuple[str, ...], value: Any) -> Any:
     return value
 
 
-class FlowType(StrEnum):
+class GraphEnum(StrEnum):
+    """A Graph enum: its value is the name written on the wire; old documents write the ordinal."""
+
+    @classmethod
+    def coerce(cls, value: Any) -> Any:
+        """Map an ordinal (``0``, ``"1"``) to the member name; anything else is returned unchanged."""
+        return _enum_from_number(tuple(m.value for m in cls), value)
+
+
+class FlowType(GraphEnum):
     """When an attribute mapping flows (attributeMapping.flowType)."""
 
     ALWAYS = "Always"
@@ -47,35 +56,23 @@ class FlowType(StrEnum):
     VALUE_ADD_ONLY = "ValueAddOnly"
     ATTRIBUTE_ADD_ONLY = "AttributeAddOnly"
 
-    @classmethod
-    def coerce(cls, value: Any) -> Any:
-        return _enum_from_number(tuple(m.value for m in cls), value)
 
-
-class FlowBehavior(StrEnum):
+class FlowBehavior(GraphEnum):
     """When a changed value is exported (attributeMapping.flowBehavior)."""
 
     FLOW_WHEN_CHANGED = "FlowWhenChanged"
     FLOW_ALWAYS = "FlowAlways"
 
-    @classmethod
-    def coerce(cls, value: Any) -> Any:
-        return _enum_from_number(tuple(m.value for m in cls), value)
 
-
-class SourceType(StrEnum):
+class SourceType(GraphEnum):
     """The node kind of an attributeMappingSource."""
 
     ATTRIBUTE = "Attribute"
     CONSTANT = "Constant"
     FUNCTION = "Function"
 
-    @classmethod
-    def coerce(cls, value: Any) -> Any:
-        return _enum_from_number(tuple(m.value for m in cls), value)
 
-
-class AttributeType(StrEnum):
+class AttributeType(GraphEnum):
     """attributeDefinition.type."""
 
     STRING = "String"
@@ -85,22 +82,14 @@ class AttributeType(StrEnum):
     BOOLEAN = "Boolean"
     DATE_TIME = "DateTime"
 
-    @classmethod
-    def coerce(cls, value: Any) -> Any:
-        return _enum_from_number(tuple(m.value for m in cls), value)
 
-
-class Mutability(StrEnum):
+class Mutability(GraphEnum):
     """attributeDefinition.mutability."""
 
     READ_WRITE = "ReadWrite"
     READ_ONLY = "ReadOnly"
     IMMUTABLE = "Immutable"
     WRITE_ONLY = "WriteOnly"
-
-    @classmethod
-    def coerce(cls, value: Any) -> Any:
-        return _enum_from_number(tuple(m.value for m in cls), value)
 
 
 class MetadataEntry(GraphModel):

@@ -146,15 +146,15 @@ class SynchronizationJobRestartCriteria(GraphModel):
 
     @property
     def scopes(self) -> frozenset[str]:
-        """The flags named, normalised to their documented casing; unknown flags raise ValueError."""
-        if not self.reset_scope or not self.reset_scope.strip():
-            return frozenset({"Watermark", "Escrows", "QuarantineState"})
+        """The flags named, in their documented casing; ``None`` is dropped, and nothing left means the
+        portal's restart (Watermark, Escrows, QuarantineState). Unknown flags raise ValueError."""
         known = {s.lower(): s for s in RESET_SCOPES}
-        names = [p.strip() for p in self.reset_scope.split(",") if p.strip()]
+        names = [p.strip() for p in (self.reset_scope or "").split(",") if p.strip()]
         bad = [n for n in names if n.lower() not in known]
         if bad:
             raise ValueError(f"unknown reset scope {bad[0]!r}; known: {', '.join(RESET_SCOPES)}")
-        return frozenset(known[n.lower()] for n in names)
+        chosen = frozenset(known[n.lower()] for n in names) - {"None"}
+        return chosen or frozenset({"Watermark", "Escrows", "QuarantineState"})
 
 
 class SynchronizationJob(GraphModel):

@@ -292,3 +292,12 @@ def test_generated_schemas_dump_and_load_back_equal(document: dict[str, Any]) ->
     dumped = engine.dump_schema(schema)
     assert dumped == document
     assert engine.load_schema(dumped) == schema
+
+
+def test_restart_criteria_none_alone_means_the_portal_restart() -> None:
+    assert engine.SynchronizationJobRestartCriteria(reset_scope="None").scopes == {
+        "Watermark",
+        "Escrows",
+        "QuarantineState",
+    }
+    assert engine.SynchronizationJobRestartCriteria(reset_scope="None, Full").scopes == {"Full"}

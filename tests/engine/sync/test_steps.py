@@ -1,0 +1,257 @@
+"""Unit tests of the pure pipeline steps: values, map (IsSoftDeleted), match, decide, references."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import expressions
+from connectors import DirectoryObject, Modification, ValueOp
+from engine.state import Link
+from engine.sync import Action, AttributeChange, CompiledAttribute, CompiledMapping, Policy, decide, diff
+from engine.sync._map import derive, map_object
+from engine.sync._match import choose, matching_values
+from engine.sync._references import resolve
+from engine.sync._values import coerce, same
+
+CTX = expressions.EvaluationContext()
+DEFAULT_POLICY = Policy()
+
+
+def attr(target: str, text: str | None, **kwargs: Any) -> CompiledAttribute:
+    return CompiledAttribute(
+        target=target,
+        expression=expressions.compile(text) if text else None,
+        soft_delete="IsSoftDeleted" in (text or ""),
+        **kwargs,
+    )
+
+
+def mapping(
+    *attributes: CompiledAttribute,
+    scope: str = "inScope",
+    flow_types: str = "Add,Update,Delete",
+    references: tuple[CompiledAttribute, ...] = (),
+) -> CompiledMapping:
+    return CompiledMapping(
+        key="r/User/User",
+        rule_id="r",
+        source_directory="S",
+        target_directory="T",
+        source_object="User",
+        target_object="User",
+        flow_types=frozenset(flow_types.split(",")),
+        scope=lambda record: "outOfScope" if record.get("department") == "Excluded" else scope,
+        scope_filter=None,
+        attributes=attributes,
+        references=references,
+        matching=tuple(a for a in attributes if a.matching_priority),
+    )
+
+
+USER_MAPPING = mapping(
+    attr("userName", "[userPrincipalName]", matching_priority=1),
+    attr("displayName", "[displayName]"),
+    attr("active", 'Switch([IsSoftDeleted], , "False", "True", "True", "False")', kind="Boolean"),
+    attr("title", "[jobTitle]", default="Employee"),
+    attr("nickname", "[mailNickname]", flow_type="ObjectAddOnly"),
+)
+
+
+def plan(
+    record: dict[str, Any],
+    link: Link | None = None,
+    matched: DirectoryObject | None = None,
+    policy: Policy = DEFAULT_POLICY,
+    m: CompiledMapping = USER_MAPPING,
+) -> Any:
+    state = derive(m, DirectoryObject("User", "s1", record))
+    return decide(m, "s1", state, map_object(m, state.record, CTX), link, matched, policy)
+
+
+# --- values -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "kind", "multi", "expected"),
+    [
+        ("True", "Boolean", False, True),
+        ("false", "Boolean", False, False),
+        ("42", "Integer", False, 42),
+        (True, "String", False, "True"),
+        (7, "String", False, "7"),
+        ("a", "String", True, ["a"]),
+        (["a", None, "b"], None, True, ["a", "b"]),
+        (None, "String", False, None),
+    ],
+)
+def test_coerce(value: Any, kind: str | None, multi: bool, expected: Any) -> None:
+    assert coerce(value, kind, multi) == expected
+
+
+def test_same_honours_case_exact_and_multiset_order() -> None:
+    assert same("Alice", "alice") and not same("Alice", "alice", case_exact=True)
+    assert same(["b", "a"], ["a", "b"]) and not same(["a"], ["a", "b"])
+    assert not same(True, 1) and same(None, "") and same([], None)
+
+
+# --- map / IsSoftDeleted ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("record", "soft_deleted"),
+    [
+        ({"accountEnabled": True}, False),
+        ({"accountEnabled": False}, True),
+        ({"accountEnabled": "False"}, True),
+        ({"deletedDateTime": "2026-01-01T00:00:00Z"}, True),
+        ({"department": "Excluded"}, True),
+        ({}, False),
+    ],
+)
+def test_is_soft_deleted_derivation(record: dict[str, Any], soft_deleted: bool) -> None:
+    state = derive(USER_MAPPING, DirectoryObject("User", "s1", record))
+    assert state.record["IsSoftDeleted"] is soft_deleted
+
+
+def test_map_defaults_nulls_and_ignore_flows() -> None:
+    m = mapping(
+        attr("a", "[a]"),
+        attr("b", "[b]", default="dflt"),
+        attr("c", 'IIF([x]="1", IgnoreAttributeFlow, "c")'),
+        attr("d", '""'),
+    )
+    mapped = map_object(m, {"a": "A", "x": "1"}, CTX)
+    assert mapped.values == {"a": "A"} and mapped.defaults == {"b": "dflt"}
+    ignored = map_object(mapping(attr("a", 'IIF([x]="1", IgnoreObjectFlow, "a")')), {"x": "1"}, CTX)
+    assert ignored.ignored
+
+
+def test_map_evaluation_error_is_reported_not_raised() -> None:
+    mapped = map_object(mapping(attr("a", 'IIF([missing]="1", "x", "y")')), {}, CTX)
+    assert mapped.error is not None and mapped.error.startswith("a:")
+
+
+# --- decide -----------------------------------------------------------------------------------------------
+
+
+def test_create_uses_defaults_and_add_only_values() -> None:
+    op = plan({"userPrincipalName": "u@x", "displayName": "U", "mailNickname": "u"})
+    assert op.action is Action.CREATE
+    assert dict(op.essence) == {
+        "userName": "u@x",
+        "displayName": "U",
+        "active": True,
+        "title": "Employee",
+        "nickname": "u",
+    }
+    assert Modification("active", ValueOp.REPLACE, (True,)) in op.modifications
+
+
+def test_update_exports_only_differences_and_skips_object_add_only() -> None:
+    link = Link("s1", "t1", {"userName": "u@x", "displayName": "Old", "active": True, "nickname": "old"})
+    op = plan({"userPrincipalName": "U@X", "displayName": "New", "mailNickname": "changed"}, link)
+    assert op.action is Action.UPDATE and op.target_id == "t1"
+    assert op.changes == (AttributeChange("displayName", "Old", "New"),)  # case-insensitive userName
+    assert op.essence["nickname"] == "old"
+
+
+def test_unchanged_object_is_a_noop() -> None:
+    link = Link("s1", "t1", {"userName": "u@x", "displayName": "U", "active": True})
+    assert plan({"userPrincipalName": "u@x", "displayName": "U"}, link).action is Action.NOOP
+
+
+def test_disable_delete_and_skip_rules() -> None:
+    link = Link("s1", "t1", {"userName": "u@x", "active": True})
+    gone = {"userPrincipalName": "u@x", "accountEnabled": False}
+    disabled = plan(gone, link)
+    assert disabled.action is Action.DISABLE and disabled.changes == (AttributeChange("active", True, False),)
+    assert plan(gone, link, policy=Policy(target_soft_delete=False)).action is Action.DELETE
+    assert (
+        plan(gone, link, policy=Policy(skip_out_of_scope_deletions=True)).reason == "SkipOutOfScopeDeletions"
+    )
+    no_delete = mapping(*USER_MAPPING.attributes, flow_types="Add,Update")
+    assert plan(gone, link, policy=Policy(target_soft_delete=False), m=no_delete).action is Action.SKIP
+    assert plan(gone).action is Action.SKIP  # never provisioned: disabled users are not created
+    assert plan(gone, Link("s1", "t1", {}, disabled=True)).action is Action.NOOP
+
+
+def test_flow_types_without_add_or_update() -> None:
+    read_only = mapping(*USER_MAPPING.attributes, flow_types="Delete")
+    assert plan({"userPrincipalName": "u@x"}, m=read_only).reason == "AddNotInFlowTypes"
+    link = Link("s1", "t1", {"userName": "old"})
+    assert plan({"userPrincipalName": "u@x"}, link, m=read_only).reason == "UpdateNotInFlowTypes"
+
+
+def test_matched_object_is_updated_against_its_current_values() -> None:
+    target = DirectoryObject(
+        "User", "t9", {"userName": "u@x", "displayName": "U", "active": True, "other": 1}
+    )
+    op = plan({"userPrincipalName": "u@x", "displayName": "V"}, matched=target)
+    assert op.action is Action.UPDATE and op.target_id == "t9"
+    # Only the difference; no default value on an update; the target's unmapped attributes are not ours.
+    assert op.changes == (AttributeChange("displayName", "U", "V"),)
+    assert dict(op.essence) == {"userName": "u@x", "displayName": "V", "active": True}
+
+
+def test_attribute_flow_types() -> None:
+    attributes = (
+        attr("a", "[a]", flow_type="AttributeAddOnly"),
+        attr("m", "[m]", flow_type="MultiValueAddOnly", multivalued=True),
+        attr("f", "[f]", flow_always=True),
+    )
+    result = diff(
+        attributes, {"a": "new", "m": ["x", "y"], "f": "same"}, {"a": "old", "m": ["x", "z"], "f": "same"}
+    )
+    assert result.modifications == (
+        Modification("m", ValueOp.ADD, ("y",)),
+        Modification("f", ValueOp.REPLACE, ("same",)),
+    )
+    assert result.essence["m"] == ["x", "z", "y"] and result.essence["a"] == "old"
+    assert diff(attributes, {"a": "new"}, {}).essence == {"a": "new"}
+
+
+def test_required_attribute_missing_fails_the_object() -> None:
+    m = mapping(attr("userName", "[upn]", required=True))
+    assert plan({}, m=m).action is Action.FAIL
+
+
+# --- match ------------------------------------------------------------------------------------------------
+
+
+def test_matching_tries_priorities_and_reports_conflicts() -> None:
+    m = mapping(
+        attr("userName", "[upn]", matching_priority=1), attr("externalId", "[nick]", matching_priority=2)
+    )
+    candidates = matching_values(m, {"upn": "u@x", "nick": "u"}, CTX)
+    assert [(a.target, v) for a, v in candidates] == [("userName", "u@x"), ("externalId", "u")]
+    t1, t2 = DirectoryObject("User", "t1"), DirectoryObject("User", "t2")
+    assert choose(m, candidates, {("externalId", "u"): [t1]}).target == t1
+    conflict = choose(m, candidates, {("userName", "u@x"): [t1, t2], ("externalId", "u"): [t1]})
+    assert conflict.target is None and conflict.error and conflict.error.startswith("MatchingConflict")
+    assert choose(m, candidates, {}).target is None
+    assert choose(m, [], {}).error.startswith("MissingMatchingValue")
+
+
+# --- references -------------------------------------------------------------------------------------------
+
+
+def test_reference_resolution_with_pending_and_member_deltas() -> None:
+    manager = attr("manager", "[manager]", reference=True)
+    members = attr("members", "[members]", reference=True, multivalued=True)
+    m = mapping(references=(manager, members))
+    result = resolve(
+        m, "s1", "t1", {"manager": "s2", "members": ["s2", "s3"]}, {"members": ["t4"]}, {"s2": "t2"}
+    )
+    assert result.operation is not None
+    assert set(result.operation.modifications) == {
+        Modification("manager", ValueOp.REPLACE, ("t2",)),
+        Modification("members", ValueOp.ADD, ("t2",)),
+        Modification("members", ValueOp.REMOVE, ("t4",)),
+    }
+    assert result.remaining == {"members": ["s2", "s3"]}  # s3 is not provisioned yet: kept pending
+    unresolved = resolve(m, "s1", "t1", {"manager": "s9"}, {}, {})
+    assert unresolved.operation is None and unresolved.remaining == {"manager": "s9"}
+    cleared = resolve(m, "s1", "t1", {"manager": None}, {"manager": "t2"}, {})
+    assert cleared.operation is not None and cleared.essence == {} and cleared.remaining is None

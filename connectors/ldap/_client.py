@@ -191,19 +191,41 @@ class LdapClient:
     def paged_search(
         self, base: str, filterstr: str, attrs: Sequence[str], page_size: int
     ) -> Iterator[list[Entry]]:
-        """Pages of a subtree search (RFC 2696); the server's size limit is an error, not a short read."""
-        control = SimplePagedResultsControl(True, size=page_size, cookie=b"")
+        """Pages of a subtree search (RFC 2696); the server's size limit is an error, not a short read.
+
+        Pages are requested one after the other, never ahead: with the next page requested while the caller
+        converted the current one, slapd 2.5 sometimes never sent the SearchResultDone of the next page.
+        """
+        attrlist = list(attrs)
+        cookie = b""
         while True:
-            with map_ldap_errors(self.settings.url):
-                msgid = self.conn.search_ext(
-                    base, ldap.SCOPE_SUBTREE, filterstr, list(attrs), serverctrls=[control]
-                )
-                _, entries, _, controls = self.conn.result3(msgid)
+            entries, controls = self._whole_result(
+                self._request_page(base, filterstr, attrlist, page_size, cookie)
+            )
             yield [entry for entry in entries if entry[0] is not None]  # drop referrals
             cookies = [c.cookie for c in controls if c.controlType == SimplePagedResultsControl.controlType]
             if not cookies or not cookies[0]:
                 return
-            control.cookie = cookies[0]
+            cookie = cookies[0]
+
+    def _whole_result(self, msgid: int) -> tuple[list[Entry], list[Any]]:
+        """All entries of one search and its final controls (result3 may hand over entries before the
+        SearchResultDone: keep collecting until it comes)."""
+        entries: list[Entry] = []
+        with map_ldap_errors(self.settings.url):
+            while True:
+                rtype, data, _, controls = self.conn.result3(msgid)
+                entries.extend(data)
+                if rtype == ldap.RES_SEARCH_RESULT:
+                    return entries, controls
+
+    def _request_page(self, base: str, filterstr: str, attrs: list[str], size: int, cookie: bytes) -> int:
+        control = SimplePagedResultsControl(True, size=size, cookie=cookie)
+        with map_ldap_errors(self.settings.url):
+            msgid: int = self.conn.search_ext(
+                base, ldap.SCOPE_SUBTREE, filterstr, attrs, serverctrls=[control]
+            )
+        return msgid
 
     def search_many(self, requests: Sequence[tuple[str, int, str, Sequence[str]]]) -> list[list[Entry]]:
         """Several searches sent at once and collected in order (one round trip's latency, not N)."""

@@ -31,16 +31,16 @@ from .._base import (
     Operation,
     Page,
     Scalar,
-    Value,
     Watermark,
 )
 from .._errors import ConnectorConfigError, ConnectorError, ObjectRejected
 from . import _client as client
 from ._client import Entry, LdapClient, NoSuchEntry, NoSuchValue, normalize_dn
+from ._entries import DnIndex, EntryReader
 from ._schema import Schema
 from ._settings import ObjectSettings, parse_settings
 from ._sync import already_delivered, closing_watermark, deleted_ids, newest
-from ._values import AttributeInfo, attribute_definition, decode, encode, reference_dn
+from ._values import AttributeInfo, attribute_definition, encode, reference_dn
 from ._writes import MOD_DELETE, modlist, new_entry, new_rdn_value, without_absent_values
 
 BULK_RESOLVE = 200
@@ -57,8 +57,8 @@ class LdapConnector(Connector):
         self.config = parse_settings(settings, context.base_dir, client.is_dn)
         self._client = LdapClient(self.config)
         self._schema: Schema | None = None
-        self._dn_to_id: dict[str, str] = {}
-        self._id_to_dn: dict[str, str] = {}
+        self._reader: EntryReader | None = None
+        self._index = DnIndex()
 
     @property
     def capabilities(self) -> Capabilities:
@@ -74,6 +74,12 @@ class LdapConnector(Connector):
         if self._schema is None:
             self._schema = Schema(self._client.subschema_entry())
         return self._schema
+
+    @property
+    def reader(self) -> EntryReader:
+        if self._reader is None:
+            self._reader = EntryReader(self.schema, self.config.anchor, self._index)
+        return self._reader
 
     def validate_credentials(self) -> None:
         for obj in self.config.objects.values():
@@ -155,7 +161,9 @@ class LdapConnector(Connector):
             objects = [o for o in self._objects(obj, entries) if not already_delivered(since, o.id, _csn(o))]
             at_signpost.update(o.id for o in objects if signpost is not None and o.cursor == signpost)
             delivered.update(o.id for o in objects)
-            yield Page(objects, store_updates={o.id: self._id_to_dn[o.id] for o in objects} if store else {})
+            yield Page(
+                objects, store_updates={o.id: self._index.dn_of(o.id) or "" for o in objects} if store else {}
+            )
         yield self._closing_page(obj, since, store, signpost, at_signpost, delivered)
 
     def _closing_page(
@@ -185,8 +193,8 @@ class LdapConnector(Connector):
             obj.base_dn, obj.search_filter(), [self.config.anchor], 1000
         ):
             for dn, raw in entries:
-                anchor = self._anchor_of(dn, raw)
-                self._remember(dn, anchor)
+                anchor = self.reader.anchor_of(dn, raw)
+                self._index.remember(dn, anchor)
                 present.add(anchor)
         return present
 
@@ -205,83 +213,34 @@ class LdapConnector(Connector):
             csns.extend(newest(raw.decode() for raw in _get(attrs, "entryCSN")) for _, attrs in entries)
         return newest(csns)
 
-    def _anchor_of(self, dn: str, raw: Mapping[str, list[bytes]]) -> str:
-        values = _get(raw, self.config.anchor)
-        if not values:
-            raise ConnectorConfigError(
-                f"entry {dn!r} has no value for the anchor attribute {self.config.anchor!r}; "
-                "choose an anchor every entry has (entryUUID)",
-                setting="anchor",
-            )
-        return values[0].decode("utf-8")
-
-    def _remember(self, dn: str, anchor: str) -> None:
-        previous = self._id_to_dn.get(anchor)
-        if previous is not None and previous != dn:  # renamed: the old DN names nothing now
-            self._dn_to_id.pop(normalize_dn(previous), None)
-        self._dn_to_id[normalize_dn(dn)] = anchor
-        self._id_to_dn[anchor] = dn
-
     def _objects(self, obj: ObjectSettings, entries: list[Entry]) -> list[DirectoryObject]:
-        references = {
-            reference_dn(raw)
-            for _, attrs in entries
-            for name, values in attrs.items()
-            if self.schema.info(name).is_reference
-            for raw in values
-        }
-        self._resolve_dns(references)
-        return [self._object(obj, dn, attrs) for dn, attrs in entries]
-
-    def _object(self, obj: ObjectSettings, dn: str, raw: dict[str, list[bytes]]) -> DirectoryObject:
-        anchor = self._anchor_of(dn, raw)
-        self._remember(dn, anchor)
-        csn: str | None = None
-        attributes: dict[str, Value] = {}
-        schema = self.schema
-        for name, values in raw.items():
-            info = schema.info(name)
-            if info.name == "entryCSN":
-                csn = values[0].decode()
-            elif info.is_reference:
-                attributes[info.name] = self._reference_ids(info, values)
-            else:
-                attributes[info.name] = decode(info, values)
-        return DirectoryObject(obj.name, anchor, attributes, cursor=csn)
-
-    def _reference_ids(self, info: AttributeInfo, values: list[bytes]) -> Value:
-        ids: list[Scalar] = []
-        for raw in values:
-            anchor = self._dn_to_id.get(normalize_dn(reference_dn(raw))) if raw else None
-            if anchor is not None:
-                ids.append(anchor)
-        if info.single_value:
-            return ids[0] if ids else None
-        return ids
+        reader = self.reader
+        self._resolve_dns(reader.reference_dns(entries))
+        return [reader.to_object(obj.name, dn, attrs) for dn, attrs in entries]
 
     def _resolve_dns(self, dns: Iterable[str]) -> None:
-        """Fill the DN -> id cache for these DNs (the empty placeholder DN and unknown entries stay out)."""
-        missing = sorted({dn for dn in dns if dn and normalize_dn(dn) not in self._dn_to_id})
+        """Index these DNs' ids (the empty placeholder DN and entries that do not exist stay out)."""
+        missing = self._index.unknown_dns(dns)
         if len(missing) > BULK_RESOLVE:
-            self._present_ids_under(self.config.base_dn)
-            return
+            self._index_all_under(self.config.base_dn)
+            missing = self._index.unknown_dns(missing)
         requests = [(dn, client.SCOPE_BASE, "(objectClass=*)", [self.config.anchor]) for dn in missing]
         for dn, found in zip(missing, self._client.search_many(requests), strict=True):
             for entry_dn, raw in found:
                 if _get(raw, self.config.anchor):
-                    self._remember(entry_dn or dn, self._anchor_of(entry_dn, raw))
+                    self._index.remember(entry_dn, self.reader.anchor_of(entry_dn, raw), dn)
 
-    def _present_ids_under(self, base: str) -> None:
+    def _index_all_under(self, base: str) -> None:
         for entries in self._client.paged_search(base, "(objectClass=*)", [self.config.anchor], 1000):
             for dn, raw in entries:
                 if _get(raw, self.config.anchor):
-                    self._remember(dn, self._anchor_of(dn, raw))
+                    self._index.remember(dn, self.reader.anchor_of(dn, raw))
 
     def _resolve_ids(self, ids: Iterable[str], *, fresh: bool = False) -> None:
-        """Fill the id -> DN cache for these ids by anchor searches under ``baseDn``."""
-        missing = sorted({i for i in ids if fresh or i not in self._id_to_dn})
+        """Index the DNs of these ids by anchor searches under ``baseDn``."""
+        missing = sorted({i for i in ids if fresh or self._index.dn_of(i) is None})
         for anchor in missing:
-            self._id_to_dn.pop(anchor, None)
+            self._index.forget(anchor)
         chunks = [missing[i : i + OR_CHUNK] for i in range(0, len(missing), OR_CHUNK)]
         requests = [
             (self.config.base_dn, client.SCOPE_SUBTREE, self._anchor_filter(chunk), [self.config.anchor])
@@ -289,7 +248,7 @@ class LdapConnector(Connector):
         ]
         for found in self._client.search_many(requests):
             for dn, raw in found:
-                self._remember(dn, self._anchor_of(dn, raw))
+                self._index.remember(dn, self.reader.anchor_of(dn, raw))
 
     def _anchor_filter(self, ids: Sequence[str]) -> str:
         terms = "".join(client.equality_filter(self.config.anchor, anchor) for anchor in ids)
@@ -329,7 +288,7 @@ class LdapConnector(Connector):
 
     def _find_term(self, info: AttributeInfo, value: str) -> str | None:
         if info.is_reference:
-            dn = self._id_to_dn.get(value)
+            dn = self._index.dn_of(value)
             return None if dn is None else client.equality_filter(info.name, dn)
         return client.equality_filter(info.name, value)
 
@@ -357,7 +316,7 @@ class LdapConnector(Connector):
     def _encode(self, attribute: str, value: Scalar) -> bytes:
         info = self.schema.info(attribute)
         if info.is_reference:
-            dn = self._id_to_dn.get(str(value))
+            dn = self._index.dn_of(str(value))
             if dn is None:
                 raise ObjectRejected(
                     f"{attribute}: no entry with {self.config.anchor} {value!r} in {self.config.base_dn}",
@@ -383,16 +342,16 @@ class LdapConnector(Connector):
             return self._update_or_delete(obj, change, change.target_id)
 
     def _update_or_delete(self, obj: ObjectSettings, change: Change, target_id: str) -> str | None:
-        dn = self._id_to_dn.get(target_id)
+        dn = self._index.dn_of(target_id)
         if change.operation is Operation.DELETE:
             if dn is not None:
                 try:
                     self._client.delete(dn)
                 except NoSuchEntry:
                     self._resolve_ids([target_id], fresh=True)
-                    if target_id in self._id_to_dn:
+                    if self._index.dn_of(target_id) is not None:
                         raise
-            self._id_to_dn.pop(target_id, None)
+            self._index.forget(target_id)
             return target_id
         if dn is None:
             raise NoSuchEntry(f"no entry with {self.config.anchor} {target_id!r}", connector="ldap")
@@ -403,8 +362,8 @@ class LdapConnector(Connector):
         entry = new_entry(change, obj, self._encode)
         dn = client.child_dn(obj.rdn_attribute, entry.rdn_value, obj.base_dn)
         back = self._client.add(dn, entry.attributes, [self.config.anchor])
-        anchor = self._anchor_of(dn, back)
-        self._remember(dn, anchor)
+        anchor = self.reader.anchor_of(dn, back)
+        self._index.remember(dn, anchor)
         return anchor
 
     def _update(self, obj: ObjectSettings, change: Change, dn: str, target_id: str) -> None:
@@ -413,7 +372,7 @@ class LdapConnector(Connector):
             renamed = new_rdn_value(change.modifications, obj, current)
             if renamed is not None:
                 dn = self._client.rename(dn, obj.rdn_attribute, renamed)
-                self._remember(dn, target_id)
+                self._index.remember(dn, target_id)
         edits = modlist(change.modifications, obj, self._encode)
         try:
             self._client.modify(dn, edits)

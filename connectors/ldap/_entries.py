@@ -1,0 +1,156 @@
+"""LDAP entries -> ``DirectoryObject``: the DN <-> id index and per-attribute converters. No I/O.
+
+This is the hot path of a full read (10k entries): each attribute name the server returns is looked up in the
+schema once and gets a converter closure; an entry then costs one dict lookup and one call per attribute.
+
+DN keys are the DN lower-cased. The server spells an entry's DN the same way in search results and in the
+member values it stores, so that matches without parsing every DN (``ldap.dn`` costs more than the rest of
+the conversion); a differently spelt DN misses the index and is resolved by the server, which adds that
+spelling as an alias. (Two DNs differing only in the case of a caseExact naming value would share a key:
+no standard naming attribute is caseExact.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from .._base import DirectoryObject, Scalar, Value
+from .._errors import ConnectorConfigError
+from ._schema import Schema
+from ._values import AttributeInfo, Kind, decode, decode_one, generalized_to_iso, reference_dn
+
+Converter = Callable[[list[bytes]], Value]
+CURSOR_ATTRIBUTE = "entrycsn"
+
+
+class DnIndex:
+    """Which id each known DN has, and which DN each known id has."""
+
+    def __init__(self) -> None:
+        self._ids: dict[str, str] = {}
+        self._dns: dict[str, str] = {}
+
+    def remember(self, dn: str, anchor: str, *aliases: str) -> None:
+        previous = self._dns.get(anchor)
+        if previous is not None and previous != dn:  # renamed: the old DN names nothing now
+            self._ids.pop(previous.lower(), None)
+        self._dns[anchor] = dn
+        for name in (dn, *aliases):
+            self._ids[name.lower()] = anchor
+
+    def id_of(self, dn: str) -> str | None:
+        return self._ids.get(dn.lower())
+
+    def dn_of(self, anchor: str) -> str | None:
+        return self._dns.get(anchor)
+
+    def forget(self, anchor: str) -> None:
+        dn = self._dns.pop(anchor, None)
+        if dn is not None:
+            self._ids.pop(dn.lower(), None)
+
+    def unknown_dns(self, dns: Iterable[str]) -> list[str]:
+        """These DNs minus the known ones and the empty placeholder DN."""
+        return sorted({dn for dn in dns if dn and dn.lower() not in self._ids})
+
+
+def _texts(raws: list[bytes]) -> Value:
+    try:
+        return list(map(bytes.decode, raws))  # UTF-8, in C
+    except UnicodeDecodeError:
+        return decode(AttributeInfo("text"), raws)
+
+
+def _text(raws: list[bytes]) -> Value:
+    if not raws:
+        return None
+    try:
+        return raws[0].decode("utf-8")
+    except UnicodeDecodeError:
+        return decode_one(AttributeInfo("text"), raws[0])
+
+
+def _time(raw: bytes) -> str:
+    text = raw.decode("ascii", "replace")
+    if len(text) == 15 and text[-1] == "Z" and text[:14].isdigit():  # the common form, without a regex
+        return f"{text[0:4]}-{text[4:6]}-{text[6:8]}T{text[8:10]}:{text[10:12]}:{text[12:14]}Z"
+    return generalized_to_iso(text)
+
+
+class EntryReader:
+    """Turns python-ldap's ``(dn, {name: [bytes]})`` into connector objects, references as ids."""
+
+    def __init__(self, schema: Schema, anchor: str, index: DnIndex) -> None:
+        self.schema = schema
+        self.anchor = anchor
+        self.index = index
+        self._converters: dict[str, tuple[str, Converter | None]] = {}
+        self._references: set[str] = set()
+
+    def anchor_of(self, dn: str, raw: Mapping[str, list[bytes]]) -> str:
+        values = raw.get(self.anchor) or next(
+            (v for k, v in raw.items() if k.lower() == self.anchor.lower()), []
+        )
+        if not values:
+            raise ConnectorConfigError(
+                f"entry {dn!r} has no value for the anchor attribute {self.anchor!r}; "
+                "choose an anchor every entry has (entryUUID)",
+                setting="anchor",
+            )
+        return values[0].decode("utf-8")
+
+    def _converter(self, name: str) -> tuple[str, Converter | None]:
+        found = self._converters.get(name)
+        if found is None:
+            found = self._converters[name] = self._build(name)
+        return found
+
+    def _build(self, name: str) -> tuple[str, Converter | None]:
+        info = self.schema.info(name)
+        if name.lower() == CURSOR_ATTRIBUTE:
+            return info.name, None
+        if info.is_reference:
+            self._references.add(name)
+            return info.name, self._reference_converter(info)
+        if info.kind is Kind.STRING:
+            return info.name, _text if info.single_value else _texts
+        if info.kind is Kind.DATETIME:
+            if info.single_value:
+                return info.name, lambda raws: _time(raws[0]) if raws else None
+            return info.name, lambda raws: [_time(raw) for raw in raws]
+        return info.name, lambda raws: decode(info, raws)
+
+    def _reference_converter(self, info: AttributeInfo) -> Converter:
+        def ids(raws: list[bytes]) -> Value:
+            found: list[Scalar] = [a for a in (self.index.id_of(reference_dn(r)) for r in raws if r) if a]
+            if info.single_value:
+                return found[0] if found else None
+            return found
+
+        return ids
+
+    def reference_dns(self, entries: Iterable[tuple[str, Mapping[str, list[bytes]]]]) -> set[str]:
+        """The DNs the reference attributes of these entries name (to resolve before converting)."""
+        dns: set[str] = set()
+        known = self._converters.keys()
+        for _, raw in entries:
+            for name in raw.keys() - known:  # set operations in C: the common case costs no Python loop
+                self._converter(name)
+            for name in raw.keys() & self._references:
+                dns.update(reference_dn(value) for value in raw[name] if value)
+        return dns
+
+    def to_object(self, object_type: str, dn: str, raw: Mapping[str, list[bytes]]) -> DirectoryObject:
+        anchor = self.anchor_of(dn, raw)
+        self.index.remember(dn, anchor)
+        attributes: dict[str, Any] = {}
+        cursor: str | None = None
+        converters = self._converters
+        for name, values in raw.items():
+            canonical, convert = converters[name] if name in converters else self._converter(name)
+            if convert is None:
+                cursor = values[0].decode("ascii") if values else None
+            else:
+                attributes[canonical] = convert(values)
+        return DirectoryObject(object_type, anchor, attributes, cursor=cursor)

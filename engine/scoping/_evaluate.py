@@ -74,12 +74,16 @@ def compile_clause(clause: FilterClause, *, lenient_null: bool = False, path: st
     )
 
     def predicate(record: Record) -> bool:
-        values = scalars(record.get(attribute))
-        if not values:
+        # Hot path (once per clause per object): single values skip the list handling.
+        value = record.get(attribute)
+        if value is None or value == "":
             return on_empty
-        if negated:
-            return not any(test(v) for v in values)
-        return all(test(v) for v in values)
+        if isinstance(value, list | tuple | set | frozenset):
+            values = scalars(value)
+            if not values:
+                return on_empty
+            return not any(map(test, values)) if negated else all(map(test, values))
+        return not test(value) if negated else test(value)
 
     return predicate
 
@@ -95,10 +99,17 @@ def _compile_groups(groups: Sequence[FilterGroup], *, lenient_null: bool, path: 
         )
         for g, group in enumerate(groups)
     ]
-    if len(compiled) == 1:
-        only = compiled[0]
-        return lambda record: all(clause(record) for clause in only)
-    return lambda record: any(all(clause(record) for clause in group) for group in compiled)
+    return lambda record: _any_group(compiled, record)
+
+
+def _any_group(groups: list[tuple[Predicate, ...]], record: Record) -> bool:
+    for group in groups:
+        for clause in group:
+            if not clause(record):
+                break
+        else:
+            return True
+    return False
 
 
 def compile_scope_result(

@@ -58,7 +58,7 @@ class Operator:
 
 def _equals(operands: tuple[str, ...]) -> ValueTest:
     wanted = frozenset(operands)
-    return lambda value: as_text(value) in wanted
+    return lambda value: (value if type(value) is str else as_text(value)) in wanted
 
 
 def _regex(operands: tuple[str, ...]) -> ValueTest:
@@ -69,9 +69,14 @@ def _regex(operands: tuple[str, ...]) -> ValueTest:
         except re.error as exc:
             raise ScopeError(f"invalid regular expression {operand!r}: {exc}") from None
 
+    searches = tuple(p.search for p in patterns)
+    if len(searches) == 1:  # the usual case, kept free of a generator per value
+        search = searches[0]
+        return lambda value: search(value if type(value) is str else as_text(value)) is not None
+
     def test(value: Any) -> bool:
-        text = as_text(value)
-        return any(p.search(text) is not None for p in patterns)
+        text = value if type(value) is str else as_text(value)
+        return any(search(text) is not None for search in searches)
 
     return test
 

@@ -75,6 +75,18 @@ def insert_rows(
     )
 
 
+MATCHING = {"User": "userName", "Group": "displayName"}
+
+
+def match_existing(connection: sqlite3.Connection, object_type: str, values: Sequence[str]) -> dict[str, str]:
+    """Matching (spec §D.2) for a batch: matching value -> target id of the rows that already hold it."""
+    if not values:
+        return {}
+    column, marks = MATCHING[object_type], ", ".join("?" * len(values))
+    query = f'SELECT "{column}", "id" FROM "{TARGET_TABLES[object_type]}" WHERE "{column}" IN ({marks})'
+    return dict(connection.execute(query, list(values)).fetchall())
+
+
 def open_state(path: Path) -> sqlite3.Connection:
     connection = sqlite3.connect(path)
     connection.execute(

@@ -146,11 +146,10 @@ def initial(source: Path, target_db: Path, state_db: Path) -> BaselineCounts:
         created, skipped = 0, 0
         for chunk in _chunks(users):
             rows = []
-            for user in chunk:
-                if is_soft_deleted(user):
-                    skipped += 1
-                    continue
-                values = map_user(user)
+            mapped = [(user, map_user(user)) for user in chunk if not is_soft_deleted(user)]
+            skipped += len(chunk) - len(mapped)
+            _refuse_matches(target, "User", [str(values["userName"]) for _, values in mapped])
+            for user, values in mapped:
                 manager = values.pop("manager", None)
                 target_id = str(uuid.uuid4())
                 links[user["id"]] = target_id
@@ -189,6 +188,16 @@ def _resolve_managers(
         state.commit()
 
 
+def _refuse_matches(target: sqlite3.Connection, object_type: str, values: list[str]) -> None:
+    """The matching step of an initial cycle: these scenarios start from an empty target, so a hit is a
+    setup mistake; the query is made anyway because a real cycle cannot skip it."""
+    found = _target.match_existing(target, object_type, values)
+    if found:
+        raise RuntimeError(
+            f"{len(found)} {object_type} objects already in the target (e.g. {next(iter(found))})"
+        )
+
+
 def _initial_groups(
     target: sqlite3.Connection,
     state: sqlite3.Connection,
@@ -198,8 +207,9 @@ def _initial_groups(
     created = 0
     for chunk in _chunks(groups):
         rows = []
-        for group in chunk:
-            values = map_group(group)
+        mapped = [(group, map_group(group)) for group in chunk]
+        _refuse_matches(target, "Group", [str(values["displayName"]) for _, values in mapped])
+        for group, values in mapped:
             members = values.get("members", [])
             values["members"] = [links[m] for m in members if m in links]
             rows.append((group["id"], str(uuid.uuid4()), values))
@@ -211,7 +221,7 @@ def _initial_groups(
     return created
 
 
-def dry_run(source: Path, state_db: Path) -> BaselineCounts:
+def dry_run(source: Path, state_db: Path, target_db: Path) -> BaselineCounts:
     """The whole plan (creates for unlinked objects, updates for changed linked ones); writes nothing."""
     users, groups = _source(source)
     known: dict[str, Values] = {}
@@ -222,12 +232,16 @@ def dry_run(source: Path, state_db: Path) -> BaselineCounts:
         finally:
             state.close()
     plan: list[tuple[str, str, Values]] = []
-    for user in users:
-        if is_soft_deleted(user):
-            plan.append(("skip", user["id"], {}))
-        else:
-            plan.append(_decide(user["id"], map_user(user), known))
-    plan.extend(_decide(group["id"], map_group(group), known) for group in groups)
+    target = sqlite3.connect(target_db)
+    try:
+        for chunk in _chunks(users):
+            mapped = [(user["id"], map_user(user)) for user in chunk if not is_soft_deleted(user)]
+            plan.extend(("skip", user["id"], {}) for user in chunk if is_soft_deleted(user))
+            plan.extend(_plan_chunk(target, "User", mapped, known))
+        for chunk in _chunks(groups):
+            plan.extend(_plan_chunk(target, "Group", [(g["id"], map_group(g)) for g in chunk], known))
+    finally:
+        target.close()
     return BaselineCounts(
         created=sum(1 for action, _, _ in plan if action == "create"),
         updated=sum(1 for action, _, _ in plan if action == "update"),
@@ -235,10 +249,22 @@ def dry_run(source: Path, state_db: Path) -> BaselineCounts:
     )
 
 
-def _decide(source_id: str, values: Values, known: dict[str, Values]) -> tuple[str, str, Values]:
+def _plan_chunk(
+    target: sqlite3.Connection, object_type: str, mapped: list[tuple[str, Values]], known: dict[str, Values]
+) -> list[tuple[str, str, Values]]:
+    """Decisions for a batch; unlinked objects are matched against the target first (one query)."""
+    key = _target.MATCHING[object_type]
+    unlinked = [str(values[key]) for source_id, values in mapped if source_id not in known]
+    matched = _target.match_existing(target, object_type, unlinked)
+    return [_decide(source_id, values, known, matched.get(str(values[key]))) for source_id, values in mapped]
+
+
+def _decide(
+    source_id: str, values: Values, known: dict[str, Values], matched: str | None
+) -> tuple[str, str, Values]:
     old = known.get(source_id)
     if old is None:
-        return "create", source_id, values
+        return ("update" if matched else "create"), source_id, values
     changes = {k: v for k, v in values.items() if k not in ("manager", "members") and old.get(k) != v}
     return ("update", source_id, changes) if changes else ("noop", source_id, {})
 

@@ -32,6 +32,7 @@ __all__ = [
     "INITIAL_CHANGED_AT",
     "DirectorySpec",
     "Record",
+    "change_stamp",
     "changed_user_indexes",
     "iter_groups",
     "iter_users",
@@ -96,8 +97,18 @@ def write_sqlite(spec: DirectorySpec, path: str | Path, start: str = INITIAL_CHA
 
 
 def _stamps(start: str) -> Iterator[str]:
+    return (_stamp(start, n) for n in itertools.count())
+
+
+def _stamp(start: str, seconds: int) -> str:
     first = datetime.fromisoformat(start.replace("Z", "+00:00"))
-    return ((first + timedelta(seconds=n)).strftime("%Y-%m-%dT%H:%M:%SZ") for n in itertools.count())
+    return (first + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def change_stamp(spec: DirectorySpec, round_number: int, start: str = INITIAL_CHANGED_AT) -> str:
+    """The change time of edit round ``round_number`` (>= 1): after every row ``write_sqlite`` stamped and
+    after every earlier round, so each round's edits are exactly the rows at or after its stamp."""
+    return _stamp(start, spec.users + spec.group_count + round_number)
 
 
 def now_stamp() -> str:

@@ -1,9 +1,9 @@
 """Figures of a benchmark run: medians, peak memory, the JSON rows, the markdown table and the PNG chart.
 
 Peak memory: each measured step runs in its own fresh subprocess (``benchmarks._measure``), which reports
-``resource.getrusage(RUSAGE_SELF).ru_maxrss`` at its end. One process per measurement keeps peaks from
-mixing (a process's maximum RSS never goes down, so measuring in-process would report the largest step
-seen so far, and the baseline would inherit idsync's peak). ``peak_rss_mb`` in the JSON is idsync's median
+its own peak resident set size at its end (``peak_rss_mb``). One process per measurement keeps peaks from
+mixing (a process's peak never goes down, so measuring in-process would report the largest step seen so
+far, and the baseline would inherit idsync's peak). ``peak_rss_mb`` in the JSON is idsync's median
 peak; the baseline's is in the markdown table beside it. Timings are medians of the repeats.
 
 A scenario row in the JSON (issue 6): ``{"name", "users", "seconds", "baseline_seconds", "ratio",
@@ -43,7 +43,19 @@ def median(values: Iterable[float]) -> float:
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident set size so far, in MiB (Linux reports KiB, macOS bytes)."""
+    """This process's peak resident set size so far, in MiB.
+
+    Linux: ``VmHWM`` of ``/proc/self/status``, the high-water mark of this process's own memory map.
+    ``ru_maxrss`` is not used there because the kernel carries it over ``fork`` + ``exec``: a child started
+    by a large parent would report the parent's size. Elsewhere: ``ru_maxrss`` (KiB on Linux, bytes on
+    macOS)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 

@@ -107,7 +107,7 @@ def test_initial_then_incremental(tmp_path: Path) -> None:
     for index in changed_enabled:
         assert titles[f"E{index:08d}"] == user_record(SPEC.seed, index, 1)["jobTitle"]
 
-    plan = baseline.dry_run(source, state)
+    plan = baseline.dry_run(source, state, target)
     assert plan.created == 0 and plan.updated == 0
     again = baseline.incremental(source, target, state)  # the watermark moved: only the boundary is re-read
     assert again.updated == 0 and again.skipped <= len(changed_enabled)
@@ -115,7 +115,8 @@ def test_initial_then_incremental(tmp_path: Path) -> None:
 
 def test_dry_run_on_an_empty_state_plans_every_enabled_user_and_group(tmp_path: Path) -> None:
     source = generator.write_json(SPEC, tmp_path / "source.json")
-    plan = baseline.dry_run(source, tmp_path / "state.db")
+    _target.create_target(tmp_path / "target.db")
+    plan = baseline.dry_run(source, tmp_path / "state.db", tmp_path / "target.db")
     assert not (tmp_path / "state.db").exists()
     enabled = sum(1 for u in generator.iter_users(SPEC) if not baseline.is_soft_deleted(u))
     assert plan.created == enabled + SPEC.group_count

@@ -1,0 +1,107 @@
+"""One measured step in a fresh process: ``python -m benchmarks._measure STEP ARGS_JSON``.
+
+The parent (``benchmarks.scenario_cycles``) calls ``measure(step, args)``; the child imports everything and
+prepares the step outside the clock, times only the step itself, and prints one JSON line with
+``seconds``, ``peak_rss_mb`` (its own ``ru_maxrss``: a fresh process per step keeps peaks from mixing) and
+a ``summary`` of what the step did, which the parent checks so a failed cycle never passes for a fast one.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .report import peak_rss_mb
+
+Step = Callable[[], dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    seconds: float
+    peak_rss_mb: float
+    summary: dict[str, Any]
+
+
+class StepFailed(RuntimeError):
+    """A measured step did not do its work (a failed cycle, a crash); the message says why."""
+
+
+def _baseline_step(kind: str, args: Mapping[str, Any]) -> Step:
+    from . import baseline
+
+    paths = {key: Path(value) for key, value in args.items()}
+
+    def run() -> dict[str, Any]:
+        if kind == "initial":
+            counts = baseline.initial(paths["source"], paths["target"], paths["state"])
+        elif kind == "dry_run":
+            counts = baseline.dry_run(paths["source"], paths["state"], paths["target"])
+        else:
+            counts = baseline.incremental(paths["source"], paths["target"], paths["state"])
+        return {"created": counts.created, "updated": counts.updated, "skipped": counts.skipped}
+
+    return run
+
+
+def _idsync_step(kind: str, args: Mapping[str, Any]) -> Step:
+    import engine
+
+    sync = engine.SyncEngine(engine.load_job(Path(args["job"])))
+
+    def run() -> dict[str, Any]:
+        if kind == "dry_run":
+            plan = sync.plan()
+            return {"operations": len(plan.operations)}
+        report = sync.run_cycle(full=kind == "initial")
+        if report.state != "Succeeded":
+            raise StepFailed(f"the idsync cycle ended {report.state}: {report.error}")
+        counts = {f"{t}.{action}": n for t, c in report.counts.items() for action, n in c.items()}
+        return {"exported": report.exported, "escrowed": report.escrowed, **counts}
+
+    return run
+
+
+def prepare(step: str, args: Mapping[str, Any]) -> Step:
+    """``baseline.initial|dry_run|incremental`` or ``idsync.initial|dry_run|incremental``."""
+    side, _, kind = step.partition(".")
+    if kind not in ("initial", "dry_run", "incremental") or side not in ("baseline", "idsync"):
+        raise StepFailed(f"unknown step {step!r}")
+    return _baseline_step(kind, args) if side == "baseline" else _idsync_step(kind, args)
+
+
+def measure(step: str, args: Mapping[str, Any], timeout: float = 3600) -> Sample:
+    """Run ``step`` in a fresh Python process and return its timing, peak memory and summary."""
+    command = [sys.executable, "-m", "benchmarks._measure", step, json.dumps(dict(args))]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+    if done.returncode != 0:
+        detail = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
+        raise StepFailed(f"{step} failed (exit {done.returncode}): {detail}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return Sample(float(result["seconds"]), float(result["peak_rss_mb"]), dict(result["summary"]))
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2:
+        print("usage: python -m benchmarks._measure STEP ARGS_JSON", file=sys.stderr)
+        return 2
+    try:
+        run = prepare(argv[0], json.loads(argv[1]))
+        started = time.perf_counter()
+        summary = run()
+        seconds = time.perf_counter() - started
+    except StepFailed as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    print(json.dumps({"seconds": seconds, "peak_rss_mb": peak_rss_mb(), "summary": summary}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

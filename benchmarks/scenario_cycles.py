@@ -1,0 +1,205 @@
+"""The engine scenarios of issue 6, each beside the hand-written baseline on the same data in the same run:
+
+* ``cycle_initial``  -- full initial cycle, JSON source (users + groups) -> SQLite ``sql`` target,
+  SQLite state;
+* ``dry_run``        -- the plan of that same initial cycle, nothing written;
+* ``incremental_1pct`` / ``incremental_0.1pct`` -- SQLite source with an indexed change column: after an
+  initial cycle, 1 % / 0.1 % of the users are edited and one incremental cycle is measured.
+
+Sizes 10k / 100k / 1M users (``--quick``: 1k, one run: a smoke test of the whole path). Each
+measurement runs in a fresh subprocess (``_measure``) so peaks don't mix; figures are medians of
+``repeats`` runs. idsync and the baseline get separate but identical target tables and state, built from
+the same generated files; after the first run each scenario checks that both did the same work (same
+creates, same updates), so a failed or partial cycle can never pass for a fast one.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import _target, baseline, generator
+from ._measure import Sample, StepFailed, measure
+from .generator import DirectorySpec
+from .report import ScenarioResult, median
+
+__all__ = ["CYCLE_SCENARIOS", "SIZES", "run_cycle_scenario"]
+
+SIZES = {False: (10_000, 100_000, 1_000_000), True: (1_000,)}
+SEED = 2026
+CYCLE_SCENARIOS = ("cycle_initial", "dry_run", "incremental_1pct", "incremental_0.1pct")
+TARGETS = {
+    "cycle_initial": "ratio <= 3 (100k and 1M); peak RSS < 1.5 GB at 1M",
+    "dry_run": "ratio <= 2 at 100k",
+    "incremental_1pct": "cost follows the changes",
+    "incremental_0.1pct": "< 250 ms at 1M and <= 1.5x the same 1,000 changes among 10k",
+}
+_FRACTION = {"incremental_1pct": 0.01, "incremental_0.1pct": 0.001}
+
+
+def repeats_for(users: int, quick: bool) -> int:
+    if quick:
+        return 1
+    return 3 if users <= 100_000 else 2
+
+
+@contextmanager
+def _workdir(root: Path | None) -> Iterator[Path]:
+    if root is not None:
+        root.mkdir(parents=True, exist_ok=True)
+        yield root
+        return
+    with tempfile.TemporaryDirectory(prefix="idsync-bench-") as name:
+        yield Path(name)
+
+
+def _sql_directory(url: str, change_column: str | None = None) -> dict[str, Any]:
+    tables = {"User": ("users", "target_users"), "Group": ("groups", "target_groups")}
+    source = change_column is not None
+    objects = {
+        name: {"table": pair[0] if source else pair[1], "anchor": "id"}
+        | ({"changeColumn": change_column} if change_column else {})
+        for name, pair in tables.items()
+    }
+    return {"connector": "sql", "url": url, "objects": objects}
+
+
+def write_job(folder: Path, name: str, source: dict[str, Any]) -> Path:
+    """An idsync job file: ``source`` -> ``<name>-target.db`` (sql), state in ``<name>-state.db``."""
+    job = {
+        "id": f"bench-{name}",
+        "schema": str(_target.schema_path()),
+        "schedule": "PT40M",
+        "directories": {
+            "Azure Active Directory": source,
+            "SQL Target": _sql_directory(f"sqlite:///{folder / (name + '-target.db')}"),
+        },
+        "settings": {"deleteThreshold": None, "pageSize": 1000},
+        "state": f"sqlite:///{folder / (name + '-state.db')}",
+    }
+    path = folder / f"{name}-job.json"
+    path.write_text(json.dumps(job, indent=2), encoding="utf-8")
+    return path
+
+
+def _fresh(folder: Path, name: str) -> dict[str, Path]:
+    """Empty target tables and no state for run ``name``."""
+    paths = {"target": folder / f"{name}-target.db", "state": folder / f"{name}-state.db"}
+    for path in paths.values():
+        path.unlink(missing_ok=True)
+    _target.create_target(paths["target"])
+    return paths
+
+
+@dataclass
+class _Pairs:
+    idsync: list[Sample]
+    baseline: list[Sample]
+
+    def result(self, name: str, users: int, objects: int) -> ScenarioResult:
+        return ScenarioResult(
+            name=name,
+            users=users,
+            objects=objects,
+            seconds=median(s.seconds for s in self.idsync),
+            baseline_seconds=median(s.seconds for s in self.baseline),
+            peak_rss_mb=median(s.peak_rss_mb for s in self.idsync),
+            baseline_peak_rss_mb=median(s.peak_rss_mb for s in self.baseline),
+            runs=len(self.idsync),
+        )
+
+
+def _initial_like(kind: str, spec: DirectorySpec, folder: Path, repeats: int) -> _Pairs:
+    source = generator.write_json(spec, folder / f"source-{spec.users}.json")
+    pairs = _Pairs([], [])
+    for run in range(repeats):
+        ids = _fresh(folder, "idsync")
+        job = write_job(folder, "idsync", {"connector": "json", "path": str(source)})
+        pairs.idsync.append(measure(f"idsync.{kind}", {"job": str(job)}))
+        base = _fresh(folder, "baseline")
+        pairs.baseline.append(measure(f"baseline.{kind}", {"source": str(source), **_text(base)}))
+        if run == 0:
+            _check_initial(kind, spec, pairs.idsync[0], pairs.baseline[0], ids)
+    return pairs
+
+
+def _text(paths: dict[str, Path]) -> dict[str, str]:
+    return {key: str(value) for key, value in paths.items()}
+
+
+def _check_initial(
+    kind: str, spec: DirectorySpec, ours: Sample, theirs: Sample, ids: dict[str, Path]
+) -> None:
+    """Both sides must have done the same work, or the ratio means nothing."""
+    expected = theirs.summary["created"]
+    if kind == "dry_run":
+        done = ours.summary.get("operations", 0)
+        if done < expected:
+            raise StepFailed(f"idsync planned {done} operations, the baseline {expected} creates")
+        return
+    created = sum(v for k, v in ours.summary.items() if k.endswith(".create"))
+    if created != expected:
+        raise StepFailed(f"idsync created {created} objects, the baseline {expected} ({spec.users} users)")
+
+
+def _incremental(name: str, spec: DirectorySpec, folder: Path, repeats: int) -> tuple[_Pairs, int]:
+    source = generator.write_sqlite(spec, folder / f"source-{spec.users}.db")
+    job = write_job(folder, "idsync", _sql_directory(f"sqlite:///{source}", generator.CHANGE_COLUMN))
+    _fresh(folder, "idsync")
+    _initial_cycle_in_process(job)  # the starting point, not measured
+    base = _fresh(folder, "baseline")
+    baseline.initial(source, base["target"], base["state"])
+    count = max(1, round(spec.users * _FRACTION[name]))
+    pairs = _Pairs([], [])
+    for round_number in range(1, repeats + 1):
+        indexes = generator.changed_user_indexes(spec, count, round_number)
+        stamp = generator.change_stamp(spec, round_number)
+        generator.touch_users_sqlite(spec, source, indexes, version=round_number, changed_at=stamp)
+        pairs.idsync.append(measure("idsync.incremental", {"job": str(job)}))
+        pairs.baseline.append(measure("baseline.incremental", {"source": str(source), **_text(base)}))
+        _check_incremental(pairs.idsync[-1], pairs.baseline[-1])
+    return pairs, count
+
+
+def _initial_cycle_in_process(job: Path) -> None:
+    import engine  # here, not at the top: the generator and baseline must not need the engine
+
+    with engine.SyncEngine(engine.load_job(job)) as sync:
+        report = sync.run_cycle(full=True)
+    if report.state != "Succeeded":
+        raise StepFailed(
+            f"the initial idsync cycle before the incremental one ended {report.state}: {report.error}"
+        )
+
+
+def _check_incremental(ours: Sample, theirs: Sample) -> None:
+    updated = ours.summary.get("User.update", 0)
+    if updated != theirs.summary["updated"]:
+        raise StepFailed(f"idsync updated {updated} users, the baseline {theirs.summary['updated']}")
+
+
+def run_cycle_scenario(
+    name: str, quick: bool, workdir: Path | None = None, sizes: tuple[int, ...] | None = None
+) -> list[ScenarioResult]:
+    """Every size of scenario ``name``; ``workdir`` keeps the generated files (default: a temp folder)."""
+    results = []
+    for users in sizes or SIZES[quick]:
+        spec = DirectorySpec(users=users, seed=SEED)
+        repeats = repeats_for(users, quick)
+        with _workdir(workdir) as folder:
+            if name in _FRACTION:
+                pairs, objects = _incremental(name, spec, folder, repeats)
+            else:
+                kind = "initial" if name == "cycle_initial" else "dry_run"
+                pairs, objects = _initial_like(kind, spec, folder, repeats), users + spec.group_count
+        results.append(pairs.result(name, users, objects))
+    return results
+
+
+def scenario_runner(name: str) -> Callable[[bool], list[ScenarioResult]]:
+    return lambda quick: run_cycle_scenario(name, quick)

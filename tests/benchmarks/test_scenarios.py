@@ -1,0 +1,85 @@
+"""The cycle scenarios end to end at tiny sizes, the report files, and idsync vs baseline equivalence.
+
+No timing assertions: the figures are the harness's business; these tests check that the paths work and
+that idsync and the baseline do the same work (so a ratio compares like with like)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from benchmarks import _target, baseline, generator, report
+from benchmarks._measure import measure
+from benchmarks.generator import DirectorySpec
+from benchmarks.scenario_cycles import run_cycle_scenario, write_job
+
+
+def _target_rows(path: Path) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """Target users and groups keyed by their matching value, ids replaced by userNames (ids differ)."""
+    connection = sqlite3.connect(path)
+    connection.row_factory = sqlite3.Row
+    try:
+        users = [dict(row) for row in connection.execute("SELECT * FROM target_users")]
+        groups = [dict(row) for row in connection.execute("SELECT * FROM target_groups")]
+    finally:
+        connection.close()
+    names = {u["id"]: u["userName"] for u in users}
+    by_name = {u["userName"]: {**u, "id": None, "manager": names.get(u["manager"])} for u in users}
+    by_group = {
+        g["displayName"]: {
+            **g,
+            "id": None,
+            "members": sorted(names[m] for m in json.loads(g["members"] or "[]")),
+        }
+        for g in groups
+    }
+    return by_name, by_group
+
+
+def test_idsync_and_the_baseline_write_the_same_target(tmp_path: Path) -> None:
+    import engine
+
+    spec = DirectorySpec(users=300, seed=4)
+    source = generator.write_json(spec, tmp_path / "source.json")
+    _target.create_target(tmp_path / "idsync-target.db")
+    job = write_job(tmp_path, "idsync", {"connector": "json", "path": str(source)})
+    with engine.SyncEngine(engine.load_job(job)) as sync:
+        assert sync.run_cycle().state == "Succeeded"
+    _target.create_target(tmp_path / "base-target.db")
+    baseline.initial(source, tmp_path / "base-target.db", tmp_path / "base-state.db")
+
+    ours, theirs = _target_rows(tmp_path / "idsync-target.db"), _target_rows(tmp_path / "base-target.db")
+    assert len(ours[0]) == sum(1 for u in generator.iter_users(spec) if not baseline.is_soft_deleted(u))
+    assert ours == theirs
+    assert any(u["manager"] for u in ours[0].values()) and any(g["members"] for g in ours[1].values())
+
+
+def test_a_measured_step_runs_in_its_own_process(tmp_path: Path) -> None:
+    spec = DirectorySpec(users=120, seed=4)
+    source = generator.write_json(spec, tmp_path / "source.json")
+    _target.create_target(tmp_path / "target.db")
+    paths = {"source": source, "target": tmp_path / "target.db", "state": tmp_path / "state.db"}
+    sample = measure("baseline.initial", {k: str(v) for k, v in paths.items()})
+    assert sample.summary["created"] + sample.summary["skipped"] == spec.users + spec.group_count
+    assert sample.seconds > 0 and sample.peak_rss_mb > 0
+
+
+def test_quick_scenarios_give_documented_rows_and_a_report(tmp_path: Path) -> None:
+    results = run_cycle_scenario("cycle_initial", quick=True, workdir=tmp_path / "a", sizes=(150,))
+    results += run_cycle_scenario("incremental_1pct", quick=True, workdir=tmp_path / "b", sizes=(200,))
+    assert [(r.name, r.users) for r in results] == [("cycle_initial", 150), ("incremental_1pct", 200)]
+    assert results[1].objects == 2  # 1 % of 200 users changed
+    document = report.to_json(results)
+    for row in document["scenarios"]:
+        assert set(report.ROW_KEYS) <= set(row)
+        assert row["seconds"] > 0 and row["baseline_seconds"] > 0 and row["peak_rss_mb"] > 0
+    markdown = report.write_report(results, tmp_path / "report", "python -m benchmarks run --quick")
+    text = markdown.read_text(encoding="utf-8")
+    assert "| cycle_initial | 150 |" in text and "| incremental_1pct | 200 |" in text
+    assert (tmp_path / "report" / "chart.png").read_bytes().startswith(b"\x89PNG")
+    assert (
+        json.loads((tmp_path / "report" / "results.json").read_text())["scenarios"][0]["name"]
+        == "cycle_initial"
+    )

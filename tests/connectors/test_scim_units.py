@@ -244,3 +244,13 @@ def test_paths_parse_urns_filters_and_case() -> None:
     assert parse_path('emails[type eq "work"].value').key == parse_path('EMAILS[Type eq "Work"].Value').key
     with pytest.raises(ValueError, match="not a SCIM attribute path"):
         parse_path('emails[type co "w"].value')
+
+
+def test_without_schemas_describe_lists_entras_default_scim_attributes() -> None:
+    fake = Recorder(created)  # answers 404 to /Schemas and /ResourceTypes
+    definition = fake.connector().describe()
+    objects = {o["name"]: {a["name"]: a for a in o["attributes"]} for o in definition["objects"]}
+    user = objects["User"]
+    assert len(user) == 23, "id + the 22 targets of Entra's default user mappings (spec entra-scim.md §1.2)"
+    assert user["active"]["type"] == "Boolean" and user[f"{ENT}:manager"]["type"] == "Reference"
+    assert set(objects["Group"]) == {"id", "displayName", "externalId", "members"}

@@ -26,7 +26,7 @@ import signal
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import pytest
@@ -51,8 +51,10 @@ class ScimTenant:
 class ScimServer:
     """``scim2-server --hostname 127.0.0.1 --port P --bearer-token T --dynamic-tenants`` in a subprocess."""
 
-    def __init__(self, token: str | None = None) -> None:
+    def __init__(self, token: str | None = None, extra_args: Sequence[str] = ()) -> None:
         self.token = token or uuid.uuid4().hex
+        self.extra_args = tuple(extra_args)
+        """More ``scim2-server`` options, e.g. ``("--service-provider-config", FILE)``."""
         self.port = free_port()
         self.root = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[str] | None = None
@@ -60,6 +62,7 @@ class ScimServer:
     def start(self) -> ScimServer:
         command = [sys.executable, "-m", "scim2_server.testserver.cli", "--hostname", "127.0.0.1",
                    "--port", str(self.port), "--bearer-token", self.token, "--dynamic-tenants"]  # fmt: skip
+        command += self.extra_args
         self.process = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True
         )

@@ -24,12 +24,12 @@ from .._base import (
     Watermark,
 )
 from .._describe import attribute_definition, directory_definition
-from .._directory import value_texts
 from .._errors import ConnectorConfigError
+from ._lookups import fetch, find_objects
 from ._reads import read_pages, row_object
 from ._tables import TableSpec, make_engine, object_settings, reflect
-from ._values import anchor_param, is_list_column, python_type, sql_errors
-from ._writes import apply_run, fetch, runs
+from ._values import is_list_column, python_type, sql_errors
+from ._writes import apply_run, runs
 
 _TYPES = {bool: "Boolean", int: "Integer", bytes: "Binary"}
 
@@ -82,19 +82,7 @@ class SqlConnector(Connector):
         column = spec.column(attribute)
         if column is None:
             return {}
-        params = [p for p in dict.fromkeys(anchor_param(column, v) for v in values) if p is not None]
-        found: dict[str, list[DirectoryObject]] = {}
-        if not params:
-            return found
-        with sql_errors(f"searching table {spec.table.name!r}"), self.engine.connect() as conn:
-            rows = list(conn.execute(sa.select(spec.table).where(column.in_(params))))
-        objects = [o for o in (row_object(spec, r._mapping) for r in rows) if not o.deleted]
-        for value in values:
-            # Exact, case-sensitive: a database collation may compare case-insensitively.
-            hits = [o for o in objects if value in value_texts(o.attributes.get(attribute))]
-            if hits:
-                found[value] = hits
-        return found
+        return find_objects(self.engine, spec, column, values)
 
     def apply(self, changes: Sequence[Change]) -> list[ApplyResult]:
         results: list[ApplyResult | None] = [None] * len(changes)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from .._base import ApplyResult, Change, Operation
 from .._directory import apply_modifications
 from .._errors import ObjectRejected
-from ._reads import row_object
+from ._lookups import fetch
 from ._tables import TableSpec
 from ._values import KIND, anchor_param, from_db, now_for, python_type, sql_errors, to_db
 
@@ -202,26 +202,3 @@ def _delete(conn: sa.Connection, spec: TableSpec, rows: list[Row]) -> list[str]:
             [{"_key": r["_key"]} for r in live],
         )
     return [str(row["_id"]) for row in rows]
-
-
-# -- reading rows by id ---------------------------------------------------------------------------------
-
-
-def _chunks(items: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
-    return (items[i : i + size] for i in range(0, len(items), size))
-
-
-def fetch(
-    engine: sa.Engine, spec: TableSpec, ids: Sequence[str], *, include_deleted: bool = False
-) -> dict[str, Row]:
-    """The stored rows (column name -> database value) of these ids."""
-    keys = [k for k in (anchor_param(spec.anchor, i) for i in ids) if k is not None]
-    found: dict[str, Row] = {}
-    with sql_errors(f"reading table {spec.table.name!r}"), engine.connect() as conn:
-        for chunk in _chunks(keys):
-            for row in conn.execute(sa.select(spec.table).where(spec.anchor.in_(chunk))):
-                if include_deleted or not row_object(spec, row._mapping).deleted:
-                    found[str(from_db(row._mapping[spec.anchor]))] = {
-                        c.name: row._mapping[c] for c in spec.table.columns
-                    }
-    return found

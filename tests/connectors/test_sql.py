@@ -302,3 +302,14 @@ def test_sqlalchemy_errors_are_classified(error: Exception, expected: type[Excep
         raise error
     assert str(caught.value).startswith("[sql] doing it: ")
     assert " s" not in str(caught.value), "no statement text in the message"
+
+
+def test_find_matches_any_value_of_a_multi_valued_text_column(db: sa.Engine, tmp_path: Path) -> None:
+    insert(
+        db,
+        {"id": "u1", "tags": '["a_b", "100%"]'},
+        {"id": "u2", "tags": '["aXb"]'},
+        {"id": "u3", "tags": "a_b"},
+    )
+    found = sql(tmp_path).find("User", "tags", ["a_b", "100%", "b"])
+    assert {k: sorted(o.id for o in v) for k, v in found.items()} == {"a_b": ["u1", "u3"], "100%": ["u1"]}

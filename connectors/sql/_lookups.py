@@ -1,0 +1,84 @@
+"""Looking rows up: by anchor (``get``, and before updates) and by an attribute value (``find``).
+
+``find`` compares exactly and case-sensitively in Python after the database narrowed the rows down, since a
+column's collation may ignore case. A multi-valued attribute matches when any value does: in a text column
+(values stored as a JSON array) the database narrows with ``LIKE`` on the JSON-quoted value; a JSON or ARRAY
+column is scanned in Python (there is no portable SQL for it), which costs a read of the table per call.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from .._base import DirectoryObject
+from .._directory import value_texts
+from ._reads import row_object
+from ._tables import TableSpec
+from ._values import anchor_param, from_db, is_list_column, python_type, sql_errors
+
+Row = dict[str, Any]
+
+
+def _chunks(items: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
+    return (items[i : i + size] for i in range(0, len(items), size))
+
+
+def fetch(
+    engine: sa.Engine, spec: TableSpec, ids: Sequence[str], *, include_deleted: bool = False
+) -> dict[str, Row]:
+    """The stored rows (column name -> database value) of these ids."""
+    keys = [k for k in (anchor_param(spec.anchor, i) for i in ids) if k is not None]
+    found: dict[str, Row] = {}
+    with sql_errors(f"reading table {spec.table.name!r}"), engine.connect() as conn:
+        for chunk in _chunks(keys):
+            for row in conn.execute(sa.select(spec.table).where(spec.anchor.in_(chunk))):
+                if include_deleted or not row_object(spec, row._mapping).deleted:
+                    found[str(from_db(row._mapping[spec.anchor]))] = {
+                        c.name: row._mapping[c] for c in spec.table.columns
+                    }
+    return found
+
+
+def _like(value: str) -> str:
+    quoted = json.dumps(value, ensure_ascii=False)
+    escaped = quoted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _narrowing(column: sa.Column[Any], values: Sequence[str]) -> sa.ColumnElement[bool] | None:
+    params = [p for p in dict.fromkeys(anchor_param(column, v) for v in values) if p is not None]
+    clauses: list[sa.ColumnElement[bool]] = [column.in_(params)] if params else []
+    if python_type(column) is str:
+        clauses += [sa.and_(column.like("[%"), column.like(_like(v), escape="\\")) for v in values]
+    return sa.or_(*clauses) if clauses else None
+
+
+def find_objects(
+    engine: sa.Engine, spec: TableSpec, column: sa.Column[Any], values: Sequence[str]
+) -> dict[str, list[DirectoryObject]]:
+    candidates: list[DirectoryObject] = []
+    with sql_errors(f"searching table {spec.table.name!r}"), engine.connect() as conn:
+        if is_list_column(column):
+            rows = list(conn.execute(sa.select(spec.table).where(column.is_not(None))))
+        else:
+            rows = []
+            for chunk in _chunks(list(values), 200):
+                where = _narrowing(column, chunk)
+                if where is not None:
+                    rows += conn.execute(sa.select(spec.table).where(where))
+    seen: set[str] = set()
+    for row in rows:
+        obj = row_object(spec, row._mapping)
+        if not obj.deleted and obj.id not in seen:
+            seen.add(obj.id)
+            candidates.append(obj)
+    found: dict[str, list[DirectoryObject]] = {}
+    for value in values:
+        hits = [o for o in candidates if value in value_texts(o.attributes.get(column.name))]
+        if hits:
+            found[value] = hits
+    return found

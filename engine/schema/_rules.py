@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from pydantic import Field, PrivateAttr, field_validator
+from pydantic import Field, field_validator
 
 from ._base import FlowBehavior, FlowType, GraphModel, HasMetadata, SourceType
 from ._filter import Filter
@@ -67,8 +68,6 @@ class AttributeMapping(GraphModel):
     export_missing_references: bool = False
     """Graph: "for internal use only"; kept."""
 
-    _compiled: tuple[CompiledExpression | None] | None = PrivateAttr(default=None)
-
     @field_validator("flow_type", mode="before")
     @classmethod
     def _flow_type(cls, value: Any) -> Any:
@@ -84,9 +83,13 @@ class AttributeMapping(GraphModel):
         is there, else from the ``expression`` text; None when the source is null.
 
         Raises ``expressions.ExpressionError`` when the source does not compile."""
-        if self._compiled is None:
-            self._compiled = (_compile_source(self.source),)
-        return self._compiled[0]
+        return self.compiled_expression
+
+    @cached_property
+    def compiled_expression(self) -> CompiledExpression | None:
+        """:meth:`compiled` as a cached property (a cached property, unlike a private attribute, does not
+        take part in model equality)."""
+        return _compile_source(self.source)
 
 
 def _compile_source(source: AttributeMappingSource | None) -> CompiledExpression | None:

@@ -301,3 +301,14 @@ def test_restart_criteria_none_alone_means_the_portal_restart() -> None:
         "QuarantineState",
     }
     assert engine.SynchronizationJobRestartCriteria(reset_scope="None, Full").scopes == {"Full"}
+
+
+def test_compiled_is_cached_and_does_not_change_equality_or_dumps() -> None:
+    document = {"targetAttributeName": "x", "source": {"expression": 'Join(" ", [a], [b])'}}
+    mapping = engine.AttributeMapping.model_validate(document)
+    twin = mapping.model_copy(deep=True)
+    compiled = mapping.compiled()
+    assert compiled is not None and compiled is mapping.compiled()
+    assert compiled.evaluate({"a": "x", "b": "y"}) == "x y"
+    assert mapping == twin and dump_model(mapping) == document
+    assert engine.AttributeMapping(target_attribute_name="y").compiled() is None

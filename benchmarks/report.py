@@ -14,19 +14,25 @@ scenario processes (users plus groups for a full cycle, the changed users for an
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import platform
 import resource
 import statistics
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "ROW_KEYS",
+    "Row",
     "ScenarioResult",
+    "baseline_objects_per_second",
     "machine_description",
+    "main",
     "markdown_table",
     "median",
     "peak_rss_mb",
@@ -85,8 +91,8 @@ class ScenarioResult:
     def baseline_objects_per_second(self) -> float:
         return self.objects / self.baseline_seconds if self.baseline_seconds > 0 else float("inf")
 
-    def row(self) -> dict[str, Any]:
-        """The documented JSON row (rounded for reading; the raw values are in ``details``)."""
+    def row(self, target: str = "", notes: str = "") -> dict[str, Any]:
+        """The documented JSON row, plus the harness's ``target`` / ``notes`` and the raw ``details``."""
         return {
             "name": self.name,
             "users": self.users,
@@ -95,48 +101,69 @@ class ScenarioResult:
             "ratio": round(self.ratio, 3),
             "objects_per_second": round(self.objects_per_second, 1),
             "peak_rss_mb": round(self.peak_rss_mb, 1),
+            "target": target,
+            "notes": notes or f"median of {self.runs} run(s); {self.objects} objects",
             "details": asdict(self),
         }
 
 
-def to_json(results: Sequence[ScenarioResult]) -> dict[str, Any]:
-    return {"machine": machine_description(), "scenarios": [r.row() for r in results]}
+Row = Mapping[str, Any]
+
+
+def to_json(results: Sequence[ScenarioResult | Row]) -> dict[str, Any]:
+    rows = [r.row() if isinstance(r, ScenarioResult) else dict(r) for r in results]
+    return {"machine": machine_description(), "scenarios": rows}
 
 
 def machine_description() -> str:
-    import os
-
     return (
         f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
     )
 
 
-def _figure(value: float) -> str:
-    if value >= 100:
-        return f"{value:,.0f}"
-    return f"{value:.3g}"
+def _figure(value: Any) -> str:
+    if not isinstance(value, int | float):
+        return "–"
+    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
 
 
-def markdown_table(results: Sequence[ScenarioResult]) -> str:
+def baseline_objects_per_second(row: Row) -> float | None:
+    """objects / baseline time, recovered from the documented keys (ratio = seconds / baseline_seconds)."""
+    rate, ratio = row.get("objects_per_second"), row.get("ratio")
+    if not isinstance(rate, int | float) or not isinstance(ratio, int | float):
+        return None
+    return float(rate) * float(ratio)
+
+
+def markdown_table(results: Sequence[ScenarioResult | Row]) -> str:
+    """One line per scenario and size: times, ratio, throughput, idsync's peak memory."""
     lines = [
-        "| scenario | users | objects | idsync s | baseline s | ratio | idsync obj/s | baseline obj/s "
-        "| idsync peak MB | baseline peak MB | runs |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| scenario | users | idsync s | baseline s | ratio | idsync obj/s | baseline obj/s | peak MB "
+        "| target |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
-    for r in results:
+    for row in to_json(results)["scenarios"]:
+        ratio = row.get("ratio")
         cells = (
-            r.name, f"{r.users:,}", f"{r.objects:,}", _figure(r.seconds), _figure(r.baseline_seconds),
-            f"{r.ratio:.2f}×", _figure(r.objects_per_second), _figure(r.baseline_objects_per_second),
-            f"{r.peak_rss_mb:.0f}", f"{r.baseline_peak_rss_mb:.0f}", str(r.runs),
-        )  # fmt: skip
+            row["name"],
+            f"{row['users']:,}",
+            _figure(row.get("seconds")),
+            _figure(row.get("baseline_seconds")),
+            f"{ratio:.2f}×" if isinstance(ratio, int | float) else "–",
+            _figure(row.get("objects_per_second")),
+            _figure(baseline_objects_per_second(row)),
+            _figure(row.get("peak_rss_mb")),
+            row.get("target") or "",
+        )
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
-def write_chart(results: Sequence[ScenarioResult], path: Path) -> Path | None:
+def write_chart(results: Sequence[ScenarioResult | Row], path: Path) -> Path | None:
     """Objects per second against directory size (log-log), one colour per scenario: idsync solid, the
     baseline dashed. None when there is nothing to draw."""
-    if not results:
+    rows = to_json(results)["scenarios"]
+    if not rows:
         return None
     import matplotlib
 
@@ -144,39 +171,67 @@ def write_chart(results: Sequence[ScenarioResult], path: Path) -> Path | None:
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(figsize=(8, 5), dpi=110)
-    names = list(dict.fromkeys(r.name for r in results))
-    for number, name in enumerate(names):
-        rows = sorted((r for r in results if r.name == name), key=lambda r: r.users)
+    for number, name in enumerate(dict.fromkeys(r["name"] for r in rows)):
+        mine = sorted((r for r in rows if r["name"] == name), key=lambda r: r["users"])
         colour = f"C{number % 10}"
-        sizes = [r.users for r in rows]
-        axes.plot(sizes, [r.objects_per_second for r in rows], "o-", color=colour, label=f"{name} (idsync)")
-        axes.plot(sizes, [r.baseline_objects_per_second for r in rows], "s--", color=colour, alpha=0.6,
-                  label=f"{name} (baseline)")  # fmt: skip
+        sizes = [r["users"] for r in mine]
+        axes.plot(
+            sizes, [r["objects_per_second"] for r in mine], "o-", color=colour, label=f"{name} (idsync)"
+        )
+        theirs = [baseline_objects_per_second(r) for r in mine]
+        if all(value is not None for value in theirs):
+            values = [float(value or 0) for value in theirs]
+            axes.plot(sizes, values, "s--", color=colour, alpha=0.6, label=f"{name} (baseline)")
     axes.set_xscale("log")
     axes.set_yscale("log")
-    axes.set_xlabel("users in the directory")
+    axes.set_xlabel("users in the directory (objects, for the expression scenarios)")
     axes.set_ylabel("objects per second")
-    axes.set_title("idsync beside the hand-written baseline")
+    axes.set_title("idsync (solid) beside the hand-written baseline (dashed)")
     axes.grid(True, which="both", alpha=0.3)
-    axes.legend(fontsize="small")
+    axes.legend(fontsize="x-small")
     figure.tight_layout()
     figure.savefig(path)
     plt.close(figure)
     return path
 
 
-def write_report(results: Sequence[ScenarioResult], directory: Path, command: str) -> Path:
-    """``report.md`` (table, machine, command) and ``chart.png`` in ``directory``; returns the markdown."""
+def write_report(results: Sequence[ScenarioResult | Row], directory: Path, command: str) -> Path:
+    """``report.md`` (machine, command, table, chart), ``chart.png`` and ``results.json`` in ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
     chart = write_chart(results, directory / "chart.png")
     text = (
         "# idsync benchmarks\n\n"
         f"Machine: {machine_description()}. Command: `{command}`.\n"
-        "Medians of the runs; ratio = idsync time / baseline time (same data, same run).\n\n"
+        "Medians of the runs; ratio = idsync time / baseline time (same data, same run; lower is better).\n\n"
         + markdown_table(results)
         + (f"\n![objects per second]({chart.name})\n" if chart else "")
     )
     target = directory / "report.md"
     target.write_text(text, encoding="utf-8")
-    (directory / "results.json").write_text(json.dumps(to_json(results), indent=2) + "\n", encoding="utf-8")
+    document = json.dumps(to_json(results), indent=2) + "\n"
+    (directory / "results.json").write_text(document, encoding="utf-8")
     return target
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m benchmarks.report RESULTS.json [--out DIR]``: the table and chart of a ``--json`` file."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.report", description=main.__doc__)
+    parser.add_argument("results", type=Path, help="a file written by `python -m benchmarks run --json FILE`")
+    parser.add_argument("--out", type=Path, default=Path("benchmark-report"), help="folder for the report")
+    args = parser.parse_args(argv)
+    try:
+        document = json.loads(args.results.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        parser.error(f"{args.results}: cannot read the results ({exc})")
+    rows = document.get("scenarios") if isinstance(document, dict) else None
+    if not isinstance(rows, list) or not all(isinstance(r, dict) and set(ROW_KEYS) <= set(r) for r in rows):
+        parser.error(
+            f'{args.results}: expected {{"scenarios": [...]}} rows with the keys {", ".join(ROW_KEYS)}'
+        )
+    path = write_report(rows, args.out, f"python -m benchmarks.report {args.results}")
+    print(f"wrote {path} and {args.out / 'chart.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -78,6 +78,7 @@ def test_quick_scenarios_give_documented_rows_and_a_report(tmp_path: Path) -> No
     markdown = report.write_report(results, tmp_path / "report", "python -m benchmarks run --quick")
     text = markdown.read_text(encoding="utf-8")
     assert "| cycle_initial | 150 |" in text and "| incremental_1pct | 200 |" in text
+    assert report.markdown_table(document["scenarios"]) in text  # rows read back from JSON: same table
     assert (tmp_path / "report" / "chart.png").read_bytes().startswith(b"\x89PNG")
     assert (
         json.loads((tmp_path / "report" / "results.json").read_text())["scenarios"][0]["name"]

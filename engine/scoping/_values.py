@@ -7,8 +7,9 @@ empty string and empty lists are all "empty" (spec §B.2 common rules).
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any
+
+from expressions import format_value
 
 _INTEGER = re.compile(r"^\s*[-+]?\d+\s*$")
 
@@ -23,16 +24,11 @@ def scalars(value: Any) -> list[Any]:
 
 
 def as_text(value: Any) -> str:
-    """Entra's string rendering of a scalar: Booleans ``True``/``False``, integers in decimal."""
-    if isinstance(value, bool):
-        return "True" if value else "False"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, bytes):
-        return value.hex()
-    return str(value)
+    """Entra's string rendering of a scalar (``True``/``False``, integers in decimal, dates as Entra prints
+    them), shared with the expressions package so a clause sees what a mapping would export."""
+    if type(value) is str:
+        return value
+    return str(format_value(value))
 
 
 def as_integer(value: Any) -> int | None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._codegen import MappingSet as MappingSet
 from ._compiler import CompiledExpression as CompiledExpression
 from ._compiler import compile_node
 from ._context import EvaluationContext as EvaluationContext
@@ -53,6 +54,7 @@ __all__ = [
     "ExpressionError",
     "ExpressionEvaluationError",
     "ExpressionSyntaxError",
+    "MappingSet",
     "compile",
     "format_value",
     "from_graph",

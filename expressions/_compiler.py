@@ -151,8 +151,7 @@ class _Compiler:
             raise self.fail(f"unknown function {node.name!r}", node, suggest(node.name))
         if spec.top_level_only and not top:
             raise self.fail(f"{spec.name} must be the whole expression, not nested inside another call", node)
-        self.check_arity(spec, node)
-        args = [self.argument(spec, node, i, arg) for i, arg in enumerate(node.args)]
+        args = self.arguments(spec, node)
         try:
             fn = spec.builder(spec, args) if spec.builder else _eager(spec, args)
         except CompileError as exc:
@@ -162,6 +161,11 @@ class _Compiler:
             fn = _unsupported(spec)
         compiled = Compiled(fn, node)
         return self.fold(compiled, args) if spec.pure and spec.supported else compiled
+
+    def arguments(self, spec: FunctionSpec, node: Call) -> list[Compiled | None]:
+        """Check the call's arity and compile its arguments (constants converted to the parameter's type)."""
+        self.check_arity(spec, node)
+        return [self.argument(spec, node, i, arg) for i, arg in enumerate(node.args)]
 
     def check_arity(self, spec: FunctionSpec, node: Call) -> None:
         count, low, high = len(node.args), spec.min_slots, spec.max_slots
@@ -193,9 +197,10 @@ class _Compiler:
             raise self.fail(f"{spec.name}: a comparison is only allowed as a condition", arg)
         if param.type == "Integer" and isinstance(arg, Constant) and arg.kind in {"string", "number"}:
             try:
-                _integer(arg.value)
+                number = _integer(arg.value)
             except ValueError:
                 raise self.fail(f"{spec.name}: argument {param.key!r} must be an integer", arg) from None
+            return Compiled(lambda r, c: number, arg, True, number)  # converted once, not per record
         return self.node(arg)
 
     def fold(self, compiled: Compiled, args: list[Compiled | None]) -> Compiled:

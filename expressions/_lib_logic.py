@@ -83,21 +83,26 @@ def _iif(spec: FunctionSpec, args: Sequence[Compiled | None]) -> Evaluator:
     yes, no = _fn(args[1]), _fn(args[2])
 
     def iif(r: Mapping[str, Any], c: EvaluationContext) -> Any:
-        value = cond(r, c)
-        if value is None or value == "":
-            raise ExpressionEvaluationError(
-                "the condition is null (an attribute it reads has no value); test it with IsPresent or use "
-                "Switch with an empty key",
-                "IIF",
-                "condition",
-            )
-        try:
-            chosen = to_bool(single(value, "condition"), "condition")
-        except ArgumentError as exc:
-            raise ExpressionEvaluationError(exc.message, "IIF", "condition") from None
-        return yes(r, c) if chosen else no(r, c)
+        return yes(r, c) if iif_condition(cond(r, c)) else no(r, c)
 
     return iif
+
+
+def iif_condition(value: Any) -> bool:
+    """IIF's reading of its condition: Booleans (or their text, any case) and numbers; null is an error."""
+    if value is True or value is False:
+        return value
+    if value is None or value == "":
+        raise ExpressionEvaluationError(
+            "the condition is null (an attribute it reads has no value); test it with IsPresent or use "
+            "Switch with an empty key",
+            "IIF",
+            "condition",
+        )
+    try:
+        return to_bool(single(value, "condition"), "condition")
+    except ArgumentError as exc:
+        raise ExpressionEvaluationError(exc.message, "IIF", "condition") from None
 
 
 def _none(r: Mapping[str, Any], c: EvaluationContext) -> Any:

@@ -42,8 +42,14 @@ def prepend(prefix: Any, source: Any) -> Any:
 
 @function("Join", Param("separator"), Param("source", repeat=True))
 def join(separator: Any, *sources: Any) -> str:
-    sep = text_arg(separator, "separator") or ""
-    parts = [text for source in sources for text in map(to_text, values_of(source)) if text]
+    sep = separator if separator.__class__ is str else text_arg(separator, "separator") or ""
+    parts: list[str] = []
+    for source in sources:
+        if source.__class__ is str:  # the common case: one string value
+            if source:
+                parts.append(source)
+        elif source is not None:
+            parts.extend(text for text in map(to_text, values_of(source)) if text)
     return sep.join(parts)
 
 

@@ -8,6 +8,7 @@ the evaluator. The same specs give arity/kind checks, Graph parameter keys and `
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -151,11 +152,34 @@ def _elementwise(impl: Callable[..., Any], context: bool) -> Callable[..., Any]:
         return with_context
 
     def mapped(first: Any, *rest: Any) -> Any:
-        if isinstance(first, list | tuple):
+        if first.__class__ is list or isinstance(first, list | tuple):
             return [impl(v, *rest) for v in first]
         return impl(first, *rest)
 
-    return mapped
+    def mapped1(first: Any) -> Any:
+        if first.__class__ is str:  # the common case first: one value
+            return impl(first)
+        if isinstance(first, list | tuple):
+            return [impl(v) for v in first]
+        return impl(first)
+
+    def mapped2(first: Any, second: Any = None) -> Any:
+        if first.__class__ is str:
+            return impl(first, second)
+        if isinstance(first, list | tuple):
+            return [impl(v, second) for v in first]
+        return impl(first, second)
+
+    def mapped3(first: Any, second: Any = None, third: Any = None) -> Any:
+        if first.__class__ is str:
+            return impl(first, second, third)
+        if isinstance(first, list | tuple):
+            return [impl(v, second, third) for v in first]
+        return impl(first, second, third)
+
+    # Optional parameters default to None, which is also what an omitted slot passes.
+    positional = [p for p in inspect.signature(impl).parameters.values() if p.kind is p.POSITIONAL_OR_KEYWORD]
+    return {1: mapped1, 2: mapped2, 3: mapped3}.get(len(positional), mapped)
 
 
 def lookup(name: str) -> FunctionSpec | None:

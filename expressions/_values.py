@@ -87,7 +87,7 @@ def format_number(value: int | float) -> str:
 
 def to_text(value: Any) -> str | None:
     """One scalar value as Entra prints it (``None`` stays ``None``)."""
-    if value is None or isinstance(value, str):
+    if value.__class__ is str or value is None:
         return value
     if isinstance(value, bool):
         return "True" if value else "False"
@@ -110,6 +110,8 @@ def format_value(value: Any) -> str | list[str] | None:
     Booleans print ``True``/``False``, numbers in invariant decimal, DateTimes ``M/d/yyyy h:mm:ss tt`` in
     UTC; a multi-valued result becomes a list (null members dropped); null and the flow sentinels give None.
     """
+    if value.__class__ is str:
+        return value
     if value is None or isinstance(value, _Sentinel):
         return None
     if isinstance(value, list | tuple):
@@ -119,6 +121,8 @@ def format_value(value: Any) -> str | list[str] | None:
 
 def to_int(value: Any, argument: str | None) -> int:
     """An Integer argument: ints, integral floats, decimal or ``&H`` hex strings."""
+    if value.__class__ is int:
+        return value
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, int):
@@ -181,6 +185,8 @@ def to_bool(value: Any, argument: str | None) -> bool:
 
 def single(value: Any, argument: str | None) -> Any:
     """The one value of a scalar argument; a one-element list is accepted, a longer one is an error."""
+    if value.__class__ is str:
+        return value
     if isinstance(value, list | tuple):
         if len(value) == 1:
             return value[0]

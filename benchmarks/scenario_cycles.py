@@ -111,6 +111,7 @@ class _Pairs:
             peak_rss_mb=median(s.peak_rss_mb for s in self.idsync),
             baseline_peak_rss_mb=median(s.peak_rss_mb for s in self.baseline),
             runs=len(self.idsync),
+            target=TARGETS.get(name, ""),
         )
 
 
@@ -203,3 +204,41 @@ def run_cycle_scenario(
 
 def scenario_runner(name: str) -> Callable[[bool], list[ScenarioResult]]:
     return lambda quick: run_cycle_scenario(name, quick)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m benchmarks.scenario_cycles [--quick] [--scenario NAME] [--sizes N ...] [--json FILE]
+    [--report DIR]``: the cycle scenarios alone (``python -m benchmarks run`` runs them with the others)."""
+    import argparse
+    import sys
+
+    from .report import markdown_table, to_json, write_report
+
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.scenario_cycles", description=main.__doc__)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--scenario", action="append", choices=CYCLE_SCENARIOS)
+    parser.add_argument("--sizes", type=int, nargs="+", help="users per directory (default: 10k 100k 1M)")
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--report", type=Path, help="folder for report.md, chart.png, results.json")
+    parser.add_argument("--workdir", type=Path, help="keep the generated files here (default: a temp folder)")
+    args = parser.parse_args(argv)
+    results: list[ScenarioResult] = []
+    for name in args.scenario or CYCLE_SCENARIOS:
+        try:
+            found = run_cycle_scenario(name, args.quick, args.workdir, tuple(args.sizes or ()) or None)
+        except StepFailed as exc:
+            print(f"{name}: {exc}", file=sys.stderr)
+            return 1
+        results += found
+        print(markdown_table(found), end="", flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(to_json(results), indent=2) + "\n", encoding="utf-8")
+    if args.report:
+        write_report(
+            results, args.report, "python -m benchmarks.scenario_cycles " + " ".join(argv or sys.argv[1:])
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

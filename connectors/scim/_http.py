@@ -33,6 +33,7 @@ from .._errors import AuthenticationFailed, ConnectionFailed, ConnectorError, Re
 
 MAX_ATTEMPTS = 4
 MAX_WAIT = 30.0
+CONNECT_TIMEOUT = 10.0
 BACKOFF_BASE = 0.25
 SCIM_JSON = "application/scim+json"
 _POST_RETRY_STATUSES = frozenset({429, 503})
@@ -95,7 +96,8 @@ class ScimHttp:
         self.client = httpx.Client(
             base_url=self.base_address,
             headers={"Authorization": f"Bearer {token}", "Accept": f"{SCIM_JSON}, application/json"},
-            timeout=httpx.Timeout(timeout),
+            # connecting never needs long: an unreachable address fails fast even with a long timeout
+            timeout=httpx.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT)),
             limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
             transport=transport,
         )

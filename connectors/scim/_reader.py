@@ -42,6 +42,17 @@ def normalize_cursor(text: str) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def _since_cursor(text: str) -> str:
+    try:
+        return normalize_cursor(text)
+    except ValueError as exc:
+        raise ConnectorError(
+            f"the watermark {text!r} is not a SCIM meta.lastModified time; restart the job with the "
+            "Watermark scope to read everything again",
+            connector="scim",
+        ) from exc
+
+
 def _cursor_of(resource: Mapping[str, Any]) -> str | None:
     meta = resource.get("meta")
     modified = meta.get("lastModified") if isinstance(meta, dict) else None
@@ -69,7 +80,8 @@ class ScimReader:
 
     def list_page(self, params: Mapping[str, str | int]) -> tuple[list[dict[str, Any]], int]:
         reply = self.http.request("GET", self.endpoint, params=params)
-        return _resources(reply, self.endpoint), _total(reply)
+        query = " ".join(f"{key}={value}" for key, value in params.items() if key in {"filter", "sortBy"})
+        return _resources(reply, f"{self.endpoint} {query}".strip()), _total(reply)
 
     def read(self, since: Watermark | None, page_size: int, store: DataStore | None) -> Iterator[Page]:
         page_size = max(1, page_size)
@@ -132,7 +144,7 @@ class ScimReader:
     def _changes(
         self, since: Watermark, signpost: str | None, page_size: int, store: DataStore | None
     ) -> Iterator[Page]:
-        lower = None if since.cursor is None else normalize_cursor(str(since.cursor))
+        lower = None if since.cursor is None else _since_cursor(str(since.cursor))
         skip = set(since.boundary_ids)
         watermark = since
         delivered: set[str] = set()

@@ -15,6 +15,7 @@ from connectors import (
     ConnectionFailed,
     ConnectorConfigError,
     ConnectorContext,
+    ConnectorError,
     DirectoryObject,
     Modification,
     ObjectConflict,
@@ -337,3 +338,14 @@ def test_unreachable_server_is_a_fast_fatal_error() -> None:
     assert caught.value.policy == "fatal" and time.monotonic() - started < 5
     assert isinstance(caught.value.__cause__, httpx.ConnectError)
     assert str(settings["baseAddress"]) in str(caught.value)
+
+
+def test_a_foreign_watermark_is_a_clear_error(scim: ScimConnector) -> None:
+    with pytest.raises(ConnectorError, match=r"not a SCIM meta\.lastModified time; restart"):
+        list(scim.read("User", Watermark("yesterday")))
+
+
+def test_a_filter_the_server_refuses_names_the_filter(scim: ScimConnector) -> None:
+    with pytest.raises(ConnectorError, match=r"filter=nosuch\[type eq \"x\"\].value eq") as caught:
+        scim.find("User", 'nosuch[type eq "x"].value', ["v"])
+    assert "HTTP 400" in str(caught.value)

@@ -84,6 +84,8 @@ def _problems(exc: ValidationError, *, file: str | None, text: str | None, prefi
         message = error["msg"]
         if error["type"] == "missing":
             message = "a required field is missing"
+        elif error["type"] == "value_error" and "error" in error.get("ctx", {}):
+            message = str(error["ctx"]["error"])  # our own validators' messages, without "Value error, "
         problems.append(Problem(path, message, *(where or (None, None))))
     return problems
 

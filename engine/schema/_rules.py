@@ -141,9 +141,10 @@ class ObjectMapping(HasMetadata):
     attribute_mappings: list[AttributeMapping] = Field(default_factory=list)
     """The attribute mappings."""
 
-    @field_validator("flow_types_raw")
+    @field_validator("flow_types_raw", mode="before")
     @classmethod
-    def _check_flow_types(cls, value: str | int | None) -> str | int | None:
+    def _check_flow_types(cls, value: Any) -> Any:
+        # Checked before the union so a wrong value gets one clear message, not one per union member.
         parse_flow_types(value)
         return value
 

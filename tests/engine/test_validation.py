@@ -421,3 +421,9 @@ def test_cli_exit_codes_and_json(tmp_path: Path) -> None:
 def test_job_without_schema_or_template() -> None:
     (finding,) = engine.validate({"id": "x", "directories": {"A": {"connector": "json"}}}, file="job.yaml")
     assert "exactly one of 'schema'" in finding.message and finding.file == "job.yaml"
+
+
+def test_wrong_flow_types_give_one_clear_finding() -> None:
+    (finding,) = engine.validate({"synchronizationRules": [{"objectMappings": [{"flowTypes": ["Add"]}]}]})
+    assert finding.path == "synchronizationRules[0].objectMappings[0].flowTypes"
+    assert "flowTypes must be a string like 'Add, Update, Delete'" in finding.message

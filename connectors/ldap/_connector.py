@@ -56,6 +56,9 @@ class LdapConnector(Connector):
         super().__init__(settings, context)
         self.config = parse_settings(settings, context.base_dir, client.is_dn)
         self._client = LdapClient(self.config)
+        # DN lookups made while a paged read is between pages go through a second connection: slapd keeps
+        # one paged-search state per connection, and another paged search there voids the read's cookie
+        self._lookups = LdapClient(self.config)
         self._schema: Schema | None = None
         self._reader: EntryReader | None = None
         self._index = DnIndex()
@@ -66,6 +69,7 @@ class LdapConnector(Connector):
 
     def close(self) -> None:
         self._client.close()
+        self._lookups.close()
 
     # --- schema and description ---------------------------------------------------------------------------
 
@@ -215,7 +219,7 @@ class LdapConnector(Connector):
 
     def _objects(self, obj: ObjectSettings, entries: list[Entry]) -> list[DirectoryObject]:
         reader = self.reader
-        self._resolve_dns(reader.reference_dns(entries))
+        self._resolve_dns(reader.index_page(entries))
         return [reader.to_object(obj.name, dn, attrs) for dn, attrs in entries]
 
     def _resolve_dns(self, dns: Iterable[str]) -> None:
@@ -225,13 +229,13 @@ class LdapConnector(Connector):
             self._index_all_under(self.config.base_dn)
             missing = self._index.unknown_dns(missing)
         requests = [(dn, client.SCOPE_BASE, "(objectClass=*)", [self.config.anchor]) for dn in missing]
-        for dn, found in zip(missing, self._client.search_many(requests), strict=True):
+        for dn, found in zip(missing, self._lookups.search_many(requests), strict=True):
             for entry_dn, raw in found:
                 if _get(raw, self.config.anchor):
                     self._index.remember(entry_dn, self.reader.anchor_of(entry_dn, raw), dn)
 
     def _index_all_under(self, base: str) -> None:
-        for entries in self._client.paged_search(base, "(objectClass=*)", [self.config.anchor], 1000):
+        for entries in self._lookups.paged_search(base, "(objectClass=*)", [self.config.anchor], 1000):
             for dn, raw in entries:
                 if _get(raw, self.config.anchor):
                     self._index.remember(dn, self.reader.anchor_of(dn, raw))

@@ -39,6 +39,11 @@ class DnIndex:
         for name in (dn, *aliases):
             self._ids[name.lower()] = anchor
 
+    @property
+    def ids_by_key(self) -> Mapping[str, str]:
+        """The live DN key -> id mapping (for the read hot path)."""
+        return self._ids
+
     def id_of(self, dn: str) -> str | None:
         return self._ids.get(dn.lower())
 
@@ -122,28 +127,40 @@ class EntryReader:
         return info.name, lambda raws: decode(info, raws)
 
     def _reference_converter(self, info: AttributeInfo) -> Converter:
+        known = self.index.ids_by_key
+
         def ids(raws: list[bytes]) -> Value:
-            found: list[Scalar] = [a for a in (self.index.id_of(reference_dn(r)) for r in raws if r) if a]
+            found: list[Scalar] = []
+            for raw in raws:
+                # only uniqueMember values carry a '#' (an optional unique id): skip the regex otherwise
+                anchor = (
+                    known.get((reference_dn(raw) if b"#" in raw else raw.decode()).lower()) if raw else None
+                )
+                if anchor is not None:
+                    found.append(anchor)
             if info.single_value:
                 return found[0] if found else None
             return found
 
         return ids
 
-    def reference_dns(self, entries: Iterable[tuple[str, Mapping[str, list[bytes]]]]) -> set[str]:
-        """The DNs the reference attributes of these entries name (to resolve before converting)."""
+    def index_page(self, entries: Iterable[tuple[str, Mapping[str, list[bytes]]]]) -> set[str]:
+        """Index the entries' own DNs, then return the DNs their references name (to resolve before
+        ``to_object``). Indexing the page first means references within the page (a manager read with
+        their reports) need no lookup."""
         dns: set[str] = set()
         known = self._converters.keys()
-        for _, raw in entries:
+        for dn, raw in entries:
+            self.index.remember(dn, self.anchor_of(dn, raw))
             for name in raw.keys() - known:  # set operations in C: the common case costs no Python loop
                 self._converter(name)
             for name in raw.keys() & self._references:
                 dns.update(reference_dn(value) for value in raw[name] if value)
-        return dns
+        return {dn for dn in dns if self.index.id_of(dn) is None}
 
     def to_object(self, object_type: str, dn: str, raw: Mapping[str, list[bytes]]) -> DirectoryObject:
+        """The entry as an object (after ``index_page`` has seen it)."""
         anchor = self.anchor_of(dn, raw)
-        self.index.remember(dn, anchor)
         attributes: dict[str, Any] = {}
         cursor: str | None = None
         converters = self._converters

@@ -38,7 +38,9 @@ class Finding:
 
     def format(self) -> str:
         """``file:line:column: severity: path: message`` plus the caret drawing and the suggestion."""
-        where = ":".join(str(p) for p in (self.file or "<document>", self.line, self.column) if p is not None)
+        where = self.file or "<document>"
+        if self.line is not None:  # a column alone (an expression without a file position) is in the caret
+            where += f":{self.line}" + (f":{self.column}" if self.column is not None else "")
         text = f"{where}: {self.severity}: {self.path or '<document>'}: {self.message}"
         if self.caret:
             text += "\n" + "\n".join(f"    {line}" for line in self.caret.splitlines())

@@ -427,3 +427,9 @@ def test_wrong_flow_types_give_one_clear_finding() -> None:
     (finding,) = engine.validate({"synchronizationRules": [{"objectMappings": [{"flowTypes": ["Add"]}]}]})
     assert finding.path == "synchronizationRules[0].objectMappings[0].flowTypes"
     assert "flowTypes must be a string like 'Add, Update, Delete'" in finding.message
+
+
+def test_finding_format() -> None:
+    located = engine.Finding("error", "a.b", "bad", "f.json", 3, 7, "x\n^", "c")
+    assert located.format() == "f.json:3:7: error: a.b: bad\n    x\n    ^\n    did you mean 'c'?"
+    assert engine.Finding("warning", "", "m", None, None, 4).format() == "<document>: warning: <document>: m"

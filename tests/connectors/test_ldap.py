@@ -376,3 +376,26 @@ def test_describe_names_an_unknown_object_class(tree: LdapSubtree) -> None:
     with pytest.raises(ConnectorConfigError) as caught:
         create_connector("ldap", settings, CONTEXT).describe()
     assert caught.value.setting == "objects.User.objectClass"
+
+
+@pytest.mark.parametrize("bulk", [False, True])
+def test_references_to_later_pages_resolve_mid_read(
+    tree: LdapSubtree, conn: Connector, monkeypatch: pytest.MonkeyPatch, bulk: bool
+) -> None:
+    # each user's manager is created after them, so a fresh reader meets the manager's DN before its entry;
+    # the lookups happen between pages of the read and must not disturb its paging
+    if bulk:
+        monkeypatch.setattr("connectors.ldap._connector.BULK_RESOLVE", 0)  # force the anchor scan
+    ids = created(conn, *[user(f"chain{i:02d}") for i in range(12)])
+    created(
+        conn,
+        *[update("User", ids[i], Modification("manager", ValueOp.REPLACE, (ids[i + 1],))) for i in range(11)],
+    )
+    with create_connector("ldap", tree.settings(), CONTEXT) as fresh:
+        objects, _ = drain(fresh.read("User", page_size=3, store=DictStore()))
+        managers = {o.id: o.attributes.get("manager") for o in objects}
+        assert len(objects) == 12
+        # manager is multi-valued in the cosine schema, so it reads as a list
+        assert managers == {ids[i]: [ids[i + 1]] if i < 11 else None for i in range(12)}
+        found = fresh.find("User", "manager", [ids[5]])
+        assert [o.id for o in found[ids[5]]] == [ids[4]]

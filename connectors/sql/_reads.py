@@ -5,8 +5,9 @@
   wait for the next cycle), in (change, anchor) order, skipping ``since.boundary_ids`` at exactly the lower
   bound. Each page's watermark is the last delivered row's change value plus the ids delivered at that
   value, so every page is safe to commit. Rows with a NULL change value are seen only by full reads.
-  Hard-deleted rows cannot be seen this way: give a ``deletedColumn`` (rows flagged deleted are tombstones)
-  or leave the change column out so the data store comparison finds them.
+  Rows flagged by a ``deletedColumn`` are tombstones. Without that column, hard-deleted rows are found by
+  keeping the delivered ids in the engine's data store and comparing them with the table's anchors after the
+  last page (one ``SELECT anchor`` per read).
 * A full read walks the table by anchor. With a change column, only its last page carries a watermark
   (the signpost and the ids at it): a cycle killed part-way must not skip the rows it never saw.
 * Without a change column, rows are compared with the engine's data store (``_fingerprints``).
@@ -71,10 +72,50 @@ def read_pages(
         yield from datastore_pages(
             objects, since, page_size=page_size, store=store, object_type=spec.settings.object_type
         )
-    elif since is None:
-        yield from _full_with_change(engine, spec, page_size)
     else:
-        yield from _changes(engine, spec, since, page_size)
+        pages = (
+            _full_with_change(engine, spec, page_size)
+            if since is None
+            else _changes(engine, spec, since, page_size)
+        )
+        if spec.deleted is None and store is not None:
+            pages = _track_anchors(
+                pages, engine, spec, store, incremental=since is not None, page_size=page_size
+            )
+        yield from pages
+
+
+def _track_anchors(
+    pages: Iterator[Page],
+    engine: sa.Engine,
+    spec: TableSpec,
+    store: DataStore,
+    *,
+    incremental: bool,
+    page_size: int,
+) -> Iterator[Page]:
+    """Hard deletes in a table with a change column but no deleted flag: remember every delivered id in the
+    data store, and after the last page turn stored ids missing from the table into tombstones."""
+    previous: Page | None = None
+    for page in pages:
+        if previous is not None:
+            yield previous
+        marks = {o.id: (None if o.deleted else "1") for o in page.objects}
+        previous = Page(page.objects, page.watermark, {**page.store_updates, **marks})
+    assert previous is not None, "a read yields at least one page"
+    with sql_errors(f"reading table {spec.table.name!r}"), engine.connect() as conn:
+        present = {str(from_db(v)) for v in conn.execute(sa.select(spec.anchor)).scalars()}
+    stored = store.keys()
+    gone = [key for key in stored if key not in present and key not in previous.store_updates]
+    if not incremental:
+        yield Page(previous.objects, previous.watermark, {**previous.store_updates, **dict.fromkeys(gone)})
+        return
+    yield previous
+    object_type = spec.settings.object_type
+    for start in range(0, len(gone), page_size):
+        chunk = gone[start : start + page_size]
+        tombstones = [DirectoryObject(object_type, key, {}, deleted=True) for key in chunk]
+        yield Page(tombstones, previous.watermark, dict.fromkeys(chunk))
 
 
 def _signpost(engine: sa.Engine, spec: TableSpec) -> Any:

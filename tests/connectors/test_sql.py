@@ -313,3 +313,26 @@ def test_find_matches_any_value_of_a_multi_valued_text_column(db: sa.Engine, tmp
     )
     found = sql(tmp_path).find("User", "tags", ["a_b", "100%", "b"])
     assert {k: sorted(o.id for o in v) for k, v in found.items()} == {"a_b": ["u1", "u3"], "100%": ["u1"]}
+
+
+def test_hard_deletes_beside_a_change_column_are_found_through_the_store(
+    db: sa.Engine, tmp_path: Path
+) -> None:
+    insert(db, {"id": "u1", "version": 1}, {"id": "u2", "version": 1}, {"id": "u3", "version": 2})
+    connector, store = sql(tmp_path, changeColumn="version"), DictStore()
+    _, mark = drain(connector.read("User", page_size=2, store=store), store)
+    assert set(store.data) == {"u1", "u2", "u3"}
+    execute(db, "DELETE FROM users WHERE id IN ('u1', 'u3')")
+    insert(db, {"id": "u4", "version": 3})
+    pages = list(connector.read("User", mark, page_size=1, store=store))
+    for page in pages:
+        store.commit(page)
+    delivered = [[(o.id, o.deleted) for o in p.objects] for p in pages if p.objects]
+    assert delivered == [[("u4", False)], [("u1", True)], [("u3", True)]]
+    assert all(p.watermark == pages[-1].watermark for p in pages[1:]), (
+        "tombstones ride at the final watermark"
+    )
+    assert set(store.data) == {"u2", "u4"}
+    execute(db, "DELETE FROM users WHERE id = 'u2'")
+    _, _ = drain(connector.read("User", page_size=5, store=store), store)
+    assert set(store.data) == {"u4"}, "a full read forgets ids that are gone"

@@ -100,7 +100,7 @@ def word(source: Any, number: Any, delimiters: Any) -> str:
 
 
 @function("Split", Param("source"), Param("delimiter", required=False))
-def split(source: Any, delimiter: Any) -> list[str] | None:
+def split(source: Any, delimiter: Any = None) -> list[str] | None:
     """Split on the delimiter (default ","). Parts are trimmed of surrounding spaces, as the documented
     example shows (``"PermissionSetOne, PermissionSetTwo"`` → two values without the space)."""
     values = values_of(source)

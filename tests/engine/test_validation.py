@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import engine
 from engine.cli import main
@@ -433,3 +435,36 @@ def test_finding_format() -> None:
     located = engine.Finding("error", "a.b", "bad", "f.json", 3, 7, "x\n^", "c")
     assert located.format() == "f.json:3:7: error: a.b: bad\n    x\n    ^\n    did you mean 'c'?"
     assert engine.Finding("warning", "", "m", None, None, 4).format() == "<document>: warning: <document>: m"
+
+
+# --- robustness: any damage to a document gives findings, never an exception -----------------------------
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 5) | st.text(max_size=6),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=6,
+)
+
+
+def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix]
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else []
+    for key, child in items:
+        found.extend(_paths(child, (*prefix, key)))
+    return found
+
+
+_SCIM = json.loads(read_text(TEMPLATES / "scim.json"))["schema"]
+_SCIM_PATHS = [p for p in _paths(_SCIM) if p]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(where=st.sampled_from(_SCIM_PATHS), value=_json_values)
+def test_damaged_documents_give_findings_not_exceptions(where: tuple[Any, ...], value: Any) -> None:
+    damaged = copy.deepcopy(_SCIM)
+    parent = damaged
+    for key in where[:-1]:
+        parent = parent[key]
+    parent[where[-1]] = value
+    findings = engine.validate(damaged)
+    assert all(isinstance(f, engine.Finding) and f.severity in ("error", "warning") for f in findings)

@@ -8,8 +8,9 @@ holding the separator is one), ``objectType`` (default ``User``: the object name
 * Attribute names are the header's column names; the anchor column is also an attribute; every value read
   is a string (see ``_csv_rows``).
 * Source: changes through the engine's data store (fingerprints); a row missing from a new file is a
-  deletion (a tombstone on an incremental read). A missing file is a fatal ``ConnectionFailed`` when read as a
-  source -- an HR drop that has not arrived must not look like everybody left.
+  deletion (a tombstone on an incremental read). A missing file, or one without even a header row, is a fatal
+  ``ConnectionFailed`` when read as a source -- an HR drop that has not arrived must not look like everybody
+  left.
 * Malformed rows are skipped and reported, never silently dropped: each is logged as a warning on the
   ``connectors.csv`` logger (``file:line: reason``) and listed in ``CsvConnector.problems`` (``RowProblem``
   values) after each load. The anchor of a skipped row keeps its object from being taken for deleted.
@@ -57,16 +58,24 @@ def _text_setting(settings: Mapping[str, Any], name: str, default: str | None) -
 def _format(settings: Mapping[str, Any]) -> CsvFormat:
     anchor = _text_setting(settings, "anchor", None)
     if anchor is None:
-        raise ConnectorConfigError("the anchor column is required, e.g. anchor: employeeId", setting="anchor")
+        raise ConnectorConfigError(
+            "the anchor column is required, e.g. anchor: employeeId", setting="anchor", connector="csv"
+        )
     delimiter = _text_setting(settings, "delimiter", ",") or ","
     if len(delimiter) != 1:
-        raise ConnectorConfigError(f"must be one character, got {delimiter!r}", setting="delimiter")
+        raise ConnectorConfigError(
+            f"must be one character, got {delimiter!r}", setting="delimiter", connector="csv"
+        )
     columns = settings.get("multiValueColumns", [])
     if not isinstance(columns, list) or not all(isinstance(c, str) for c in columns):
-        raise ConnectorConfigError("must be a list of column names", setting="multiValueColumns")
+        raise ConnectorConfigError(
+            "must be a list of column names", setting="multiValueColumns", connector="csv"
+        )
     separator = _text_setting(settings, "multiValueSeparator", None)
     if columns and separator is None:
-        raise ConnectorConfigError("needs multiValueSeparator as well", setting="multiValueColumns")
+        raise ConnectorConfigError(
+            "needs multiValueSeparator as well", setting="multiValueColumns", connector="csv"
+        )
     return CsvFormat(anchor, delimiter, separator, frozenset(columns))
 
 
@@ -116,7 +125,11 @@ class CsvConnector(Connector):
             raise ConnectionFailed(
                 f"{self.path} does not exist; check the 'path' setting", connector=self.kind
             )
-        objects = list(self._load().objects(object_type))
+        directory = self._load()
+        if not self._columns:
+            # A feed without even a header row is a failed export, not a company with nobody left.
+            raise ConnectionFailed(f"{self.path} is empty (no header row)", connector=self.kind)
+        objects = list(directory.objects(object_type))
         return datastore_pages(
             objects,
             since,

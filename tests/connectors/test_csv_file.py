@@ -76,6 +76,11 @@ def test_a_row_missing_from_the_new_file_is_a_deletion_but_a_broken_row_is_not(t
     assert [p.line for p in hr.problems] == [3]
 
 
+def test_file_without_a_header_is_fatal_for_a_source(tmp_path: Path) -> None:
+    with pytest.raises(ConnectionFailed, match="is empty"):
+        list(feed(tmp_path, "").read("User"))
+
+
 def test_missing_file_is_fatal_for_a_source_but_empty_for_a_target(tmp_path: Path) -> None:
     hr = feed(tmp_path, None)
     with pytest.raises(ConnectionFailed, match="does not exist"):

@@ -272,3 +272,22 @@ def test_numeric_operand_values_in_hand_written_filters_are_read_as_strings() ->
     assert engine.evaluate_scope(document, {"n": 5}) is True
     assert engine.evaluate_scope(document, {"n": "5"}) is True
     assert engine.evaluate_scope(document, {"n": 6}) is False
+
+
+_attribute = st.sampled_from(["a", "b", "c"])
+_simple_clause = st.tuples(_attribute, st.sampled_from(["x", "y"]))
+_groups = st.lists(st.lists(_simple_clause, min_size=1, max_size=3), max_size=3)
+_record = st.dictionaries(_attribute, st.sampled_from(["x", "y", ""]), max_size=3)
+
+
+@given(groups=_groups, record=_record)
+def test_groups_are_ored_and_clauses_anded(
+    groups: list[list[tuple[str, str]]], record: dict[str, str]
+) -> None:
+    document = {"groups": [{"clauses": [clause(a, "EQUALS", v) for a, v in group]} for group in groups]}
+    expected = not groups or any(all(record.get(a) == v for a, v in group) for group in groups)
+    assert engine.evaluate_scope(document, record) is expected
+    assert engine.compile_scope(document)(record) is expected
+    rows = engine.explain_scope(document, record)
+    assert len(rows) == sum(len(g) for g in groups)
+    assert all(row["result"] is (record.get(row["attribute"]) == row["values"][0]) for row in rows)

@@ -139,6 +139,17 @@ class HasMetadata(GraphModel):
                 return unwrap_metadata(entry.value)
         return None
 
+    def metadata_json(self, key: str) -> Any:
+        """Metadata ``key`` decoded as JSON (``defaultSourceObjectMappings``, ``ComplexObjectDefinition``);
+        None when absent. A value that is not JSON raises ValueError naming the key."""
+        raw = next((e.value for e in self.metadata or [] if e.key.lower() == key.lower()), None)
+        if raw is None:
+            return None
+        try:
+            return json.loads(raw)
+        except ValueError as exc:
+            raise ValueError(f"metadata {key!r} does not hold JSON: {exc}") from None
+
     def metadata_flag(self, key: str) -> bool:
         """True when metadata ``key`` says ``true`` (any case)."""
         value = self.metadata_value(key)

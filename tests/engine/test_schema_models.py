@@ -312,3 +312,17 @@ def test_compiled_is_cached_and_does_not_change_equality_or_dumps() -> None:
     assert compiled.evaluate({"a": "x", "b": "y"}) == "x y"
     assert mapping == twin and dump_model(mapping) == document
     assert engine.AttributeMapping(target_attribute_name="y").compiled() is None
+
+
+def test_metadata_json_decodes_json_held_in_metadata() -> None:
+    schema = engine.load_schema(
+        SAMPLES / "graphdocs-beta-2017_salesforce-SfOutDelta_template-with-schema.json"
+    )
+    defaults = schema.synchronization_rules[0].metadata_json("defaultSourceObjectMappings")
+    assert defaults[0]["FlowTypes"] == 7 and defaults[0]["TargetObjectName"] == "User"
+    mapping = ObjectMapping.model_validate(defaults[0] | {"flowTypes": defaults[0]["FlowTypes"]})
+    assert mapping.flow_types == {"Add", "Update", "Delete"}
+    assert schema.synchronization_rules[0].metadata_json("absent") is None
+    broken = ObjectMapping.model_validate({"metadata": [{"key": "k", "value": "{not json"}]})
+    with pytest.raises(ValueError, match="'k' does not hold JSON"):
+        broken.metadata_json("k")

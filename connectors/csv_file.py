@@ -28,12 +28,9 @@ from typing import Any
 
 from ._base import (
     ApplyResult,
-    Capabilities,
     Change,
-    Connector,
     ConnectorContext,
     DataStore,
-    DirectoryObject,
     Operation,
     Page,
     Watermark,
@@ -41,9 +38,9 @@ from ._base import (
 from ._csv_rows import CsvFormat, RowProblem, parse, render, unwritable
 from ._describe import attribute_definition, directory_definition
 from ._directory import Directory
+from ._directory_connector import DirectoryConnector
 from ._errors import ConnectionFailed, ConnectorConfigError, ConnectorError, ObjectRejected
 from ._files import atomic_write, file_stamp, setting_path
-from ._fingerprints import datastore_pages
 
 log = logging.getLogger("connectors.csv")
 
@@ -79,7 +76,7 @@ def _format(settings: Mapping[str, Any]) -> CsvFormat:
     return CsvFormat(anchor, delimiter, separator, frozenset(columns))
 
 
-class CsvConnector(Connector):
+class CsvConnector(DirectoryConnector):
     kind = "csv"
 
     def __init__(self, settings: Mapping[str, Any], context: ConnectorContext) -> None:
@@ -90,13 +87,9 @@ class CsvConnector(Connector):
         self.object_type = _text_setting(settings, "objectType", "User") or "User"
         self.problems: list[RowProblem] = []
         self._columns: list[str] = []
-        self._protected: frozenset[str] = frozenset()
+        self._protected_ids: frozenset[str] = frozenset()
         self._directory: Directory | None = None
         self._stamp: tuple[int, int] | None = None
-
-    @property
-    def capabilities(self) -> Capabilities:
-        return Capabilities(change_tracking="datastore", soft_delete=True, batch_size=500)
 
     def validate_credentials(self) -> None:
         self._load()
@@ -125,29 +118,18 @@ class CsvConnector(Connector):
             raise ConnectionFailed(
                 f"{self.path} does not exist; check the 'path' setting", connector=self.kind
             )
-        directory = self._load()
+        self._load()
         if not self._columns:
             # A feed without even a header row is a failed export, not a company with nobody left.
             raise ConnectionFailed(f"{self.path} is empty (no header row)", connector=self.kind)
-        objects = list(directory.objects(object_type))
-        return datastore_pages(
-            objects,
-            since,
-            page_size=page_size,
-            store=store,
-            object_type=object_type,
-            protected=self._protected,
-        )
+        return super().read(object_type, since, page_size=page_size, store=store)
 
-    def get(self, object_type: str, ids: Sequence[str]) -> dict[str, DirectoryObject]:
+    def _directory_for(self, object_type: str) -> Directory:
         self._check_type(object_type)
-        return self._load().get(object_type, ids)
+        return self._load()
 
-    def find(
-        self, object_type: str, attribute: str, values: Sequence[str]
-    ) -> dict[str, list[DirectoryObject]]:
-        self._check_type(object_type)
-        return self._load().find(object_type, attribute, values)
+    def _protected(self) -> frozenset[str]:
+        return self._protected_ids
 
     def apply(self, changes: Sequence[Change]) -> list[ApplyResult]:
         directory = self._load()
@@ -198,7 +180,7 @@ class CsvConnector(Connector):
         parsed = parse(self._text(), self.format, str(self.path)) if stamp is not None else None
         self._columns = parsed.columns if parsed else []
         self.problems = parsed.problems if parsed else []
-        self._protected = frozenset(parsed.protected) if parsed else frozenset()
+        self._protected_ids = frozenset(parsed.protected) if parsed else frozenset()
         for problem in self.problems:
             log.warning("%s", problem)
         for object_id, row in (parsed.rows if parsed else {}).items():

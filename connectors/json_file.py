@@ -19,29 +19,19 @@ references hold ids of this file.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ._base import (
-    ApplyResult,
-    Capabilities,
-    Change,
-    Connector,
-    ConnectorContext,
-    DataStore,
-    DirectoryObject,
-    Page,
-    Watermark,
-)
+from ._base import ApplyResult, Change, ConnectorContext
 from ._describe import directory_definition, infer_attributes
 from ._directory import Directory
+from ._directory_connector import DirectoryConnector
 from ._errors import ConnectorConfigError, ConnectorError
 from ._files import atomic_write, file_stamp, setting_path
-from ._fingerprints import datastore_pages
 from ._objects_json import dump_document, load_objects, parse_file
 
 
-class JsonFileConnector(Connector):
+class JsonFileConnector(DirectoryConnector):
     kind = "json"
 
     def __init__(self, settings: Mapping[str, Any], context: ConnectorContext) -> None:
@@ -56,10 +46,6 @@ class JsonFileConnector(Connector):
         self._directory: Directory | None = None
         self._stamp: tuple[int, int] | None = None
 
-    @property
-    def capabilities(self) -> Capabilities:
-        return Capabilities(change_tracking="datastore", soft_delete=True, batch_size=500)
-
     def validate_credentials(self) -> None:
         self._load()
 
@@ -69,24 +55,8 @@ class JsonFileConnector(Connector):
         objects = {t: infer_attributes((o.attributes for o in directory.objects(t)), "id") for t in types}
         return directory_definition(self.context.directory_name, objects)
 
-    def read(
-        self,
-        object_type: str,
-        since: Watermark | None = None,
-        *,
-        page_size: int = 1000,
-        store: DataStore | None = None,
-    ) -> Iterator[Page]:
-        objects = list(self._load().objects(object_type))
-        return datastore_pages(objects, since, page_size=page_size, store=store, object_type=object_type)
-
-    def get(self, object_type: str, ids: Sequence[str]) -> dict[str, DirectoryObject]:
-        return self._load().get(object_type, ids)
-
-    def find(
-        self, object_type: str, attribute: str, values: Sequence[str]
-    ) -> dict[str, list[DirectoryObject]]:
-        return self._load().find(object_type, attribute, values)
+    def _directory_for(self, object_type: str) -> Directory:
+        return self._load()
 
     def apply(self, changes: Sequence[Change]) -> list[ApplyResult]:
         directory = self._load()

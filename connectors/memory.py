@@ -17,24 +17,14 @@ directory behaves exactly like a json file minus the file.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ._base import (
-    ApplyResult,
-    Capabilities,
-    Change,
-    Connector,
-    ConnectorContext,
-    DataStore,
-    DirectoryObject,
-    Page,
-    Watermark,
-)
+from ._base import ApplyResult, Change, ConnectorContext
 from ._describe import directory_definition, infer_attributes
 from ._directory import Directory
+from ._directory_connector import DirectoryConnector
 from ._errors import ConnectorConfigError, ConnectorError
-from ._fingerprints import datastore_pages
 from ._objects_json import load_objects
 
 _SHARED: dict[str, Directory] = {}
@@ -50,7 +40,7 @@ def reset_memory_directories() -> None:
     _SHARED.clear()
 
 
-class MemoryConnector(Connector):
+class MemoryConnector(DirectoryConnector):
     kind = "memory"
 
     def __init__(self, settings: Mapping[str, Any], context: ConnectorContext) -> None:
@@ -86,10 +76,6 @@ class MemoryConnector(Connector):
         """Make ``apply`` raise ``error`` once ``changes`` more changes were written (a crash mid-batch)."""
         self._fail_after, self._failure = changes, error
 
-    @property
-    def capabilities(self) -> Capabilities:
-        return Capabilities(change_tracking="datastore", soft_delete=True, batch_size=500)
-
     def describe(self) -> dict[str, Any]:
         types = list(dict.fromkeys([*self.context.object_types, *self.directory.object_types()]))
         objects = {
@@ -97,24 +83,8 @@ class MemoryConnector(Connector):
         }
         return directory_definition(self.context.directory_name, objects)
 
-    def read(
-        self,
-        object_type: str,
-        since: Watermark | None = None,
-        *,
-        page_size: int = 1000,
-        store: DataStore | None = None,
-    ) -> Iterator[Page]:
-        objects = list(self.directory.objects(object_type))
-        return datastore_pages(objects, since, page_size=page_size, store=store, object_type=object_type)
-
-    def get(self, object_type: str, ids: Sequence[str]) -> dict[str, DirectoryObject]:
-        return self.directory.get(object_type, ids)
-
-    def find(
-        self, object_type: str, attribute: str, values: Sequence[str]
-    ) -> dict[str, list[DirectoryObject]]:
-        return self.directory.find(object_type, attribute, values)
+    def _directory_for(self, object_type: str) -> Directory:
+        return self.directory
 
     def apply(self, changes: Sequence[Change]) -> list[ApplyResult]:
         results: list[ApplyResult] = []

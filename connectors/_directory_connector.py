@@ -1,0 +1,57 @@
+"""The source/target half shared by the connectors whose directory is a ``Directory`` in memory (memory,
+json, csv): reads through the data store (``_fingerprints``), ``get`` and ``find`` on the loaded objects.
+
+A subclass says how to reach its ``Directory`` (``_directory_for``: load the file, check the object type)
+and, for files, saves it after ``apply``.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Iterator, Sequence
+
+from ._base import Capabilities, Connector, DataStore, DirectoryObject, Page, Watermark
+from ._directory import Directory
+from ._fingerprints import datastore_pages
+
+
+class DirectoryConnector(Connector):
+    @abstractmethod
+    def _directory_for(self, object_type: str) -> Directory:
+        """The directory holding ``object_type`` (loaded and checked)."""
+
+    def _protected(self) -> frozenset[str]:
+        """Ids present but unreadable in the last load: neither changed nor deleted."""
+        return frozenset()
+
+    @property
+    def capabilities(self) -> Capabilities:
+        # Soft delete: the directory keeps whatever the engine writes (e.g. accountEnabled: false).
+        return Capabilities(change_tracking="datastore", soft_delete=True, batch_size=500)
+
+    def read(
+        self,
+        object_type: str,
+        since: Watermark | None = None,
+        *,
+        page_size: int = 1000,
+        store: DataStore | None = None,
+    ) -> Iterator[Page]:
+        # Snapshot first: the file may be rewritten by a target write while the engine walks the pages.
+        objects = list(self._directory_for(object_type).objects(object_type))
+        return datastore_pages(
+            objects,
+            since,
+            page_size=page_size,
+            store=store,
+            object_type=object_type,
+            protected=self._protected(),
+        )
+
+    def get(self, object_type: str, ids: Sequence[str]) -> dict[str, DirectoryObject]:
+        return self._directory_for(object_type).get(object_type, ids)
+
+    def find(
+        self, object_type: str, attribute: str, values: Sequence[str]
+    ) -> dict[str, list[DirectoryObject]]:
+        return self._directory_for(object_type).find(object_type, attribute, values)

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from ._harness import run_scenario
+from ._harness import scenario_rows
 from ._registry import scenarios
 
 
@@ -19,6 +19,7 @@ def _parser() -> argparse.ArgumentParser:
         "--scenario", action="append", metavar="NAME", help="run only this scenario (repeatable)"
     )
     run.add_argument("--json", metavar="FILE", help="also write the report as JSON to FILE")
+    run.add_argument("--report", metavar="DIR", help="also write report.md and chart.png into DIR")
     commands.add_parser("list", help="list the scenarios")
     return parser
 
@@ -48,13 +49,19 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     rows = []
     for name in names:
-        result = run_scenario(known[name], args.quick)
-        _print_row(result)
-        rows.append(result)
+        for result in scenario_rows(known[name], args.quick):
+            _print_row(result)
+            rows.append(result)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
             json.dump({"scenarios": rows}, handle, indent=2)
             handle.write("\n")
+    if args.report:
+        from pathlib import Path
+
+        from .report import write_report
+
+        write_report(rows, Path(args.report), "python -m benchmarks " + " ".join(argv or sys.argv[1:]))
     return 0
 
 

@@ -40,6 +40,9 @@ class Scenario:
     run: Callable[[bool], Measurement]
     target: str = ""  # the figure to meet, in words (e.g. "ratio <= 2.5")
     tags: tuple[str, ...] = field(default_factory=tuple)
+    rows: Callable[[bool], list[dict[str, Any]]] | None = None
+    """Set by scenarios measured at several sizes (``scenario_cycles``): they isolate each measurement in
+    its own subprocess and give their report rows themselves; ``run`` then measures the smallest size."""
 
 
 def _peak_rss_mb() -> float:
@@ -89,3 +92,10 @@ def run_scenario(scenario: Scenario, quick: bool, isolate: bool = True) -> dict[
         raise RuntimeError(f"scenario {scenario.name} failed: {payload}")
     result: dict[str, Any] = payload
     return result
+
+
+def scenario_rows(scenario: Scenario, quick: bool) -> list[dict[str, Any]]:
+    """Every report row of a scenario: its own rows when it gives them, else the one ``run_scenario`` row."""
+    if scenario.rows is not None:
+        return scenario.rows(quick)
+    return [run_scenario(scenario, quick)]

@@ -6,10 +6,11 @@ from ._harness import Scenario
 
 
 def scenarios() -> dict[str, Scenario]:
-    from . import scenario_expressions, scenario_ldap, scenario_scim
+    from . import scenario_cycles, scenario_expressions, scenario_ldap, scenario_scim
 
     found: list[Scenario] = []
     found += scenario_expressions.SCENARIOS
     found += scenario_scim.SCENARIOS
     found += scenario_ldap.SCENARIOS
+    found += scenario_cycles.SCENARIOS
     return {scenario.name: scenario for scenario in found}

@@ -26,11 +26,12 @@ from pathlib import Path
 from typing import Any
 
 from . import _target, baseline, generator
+from ._harness import Measurement, Scenario
 from ._measure import Sample, StepFailed, measure
 from .generator import DirectorySpec
 from .report import ScenarioResult, median
 
-__all__ = ["CYCLE_SCENARIOS", "SIZES", "run_cycle_scenario"]
+__all__ = ["CYCLE_SCENARIOS", "SCENARIOS", "SIZES", "main", "run_cycle_scenario", "write_job"]
 
 SIZES = {False: (10_000, 100_000, 1_000_000), True: (1_000,)}
 SEED = 2026
@@ -209,8 +210,32 @@ def run_cycle_scenario(
     return results
 
 
-def scenario_runner(name: str) -> Callable[[bool], list[ScenarioResult]]:
-    return lambda quick: run_cycle_scenario(name, quick)
+DESCRIPTIONS = {
+    "cycle_initial": "initial cycle, JSON source -> SQLite sql target, SQLite state (10k/100k/1M)",
+    "dry_run": "dry-run (plan only) of the initial cycle (10k/100k/1M)",
+    "incremental_1pct": "incremental cycle after 1 % of the users changed, SQL source (10k/100k/1M)",
+    "incremental_0.1pct": "incremental cycle after 0.1 % of the users changed, SQL source (10k/100k/1M)",
+    "incremental_1000": "incremental cycle after 1,000 users changed, SQL source (10k/100k/1M)",
+}
+
+
+def _rows(name: str) -> Callable[[bool], list[dict[str, Any]]]:
+    return lambda quick: [result.row() for result in run_cycle_scenario(name, quick)]
+
+
+def _smallest(name: str) -> Callable[[bool], Measurement]:
+    def run(quick: bool) -> Measurement:
+        result = run_cycle_scenario(name, quick, sizes=SIZES[quick][:1])[0]
+        notes = f"{result.users} users; median of {result.runs} run(s)"
+        return Measurement(result.objects, result.seconds, result.baseline_seconds, notes)
+
+    return run
+
+
+SCENARIOS = [
+    Scenario(name, DESCRIPTIONS[name], _smallest(name), TARGETS[name], rows=_rows(name))
+    for name in CYCLE_SCENARIOS
+]
 
 
 def main(argv: list[str] | None = None) -> int:

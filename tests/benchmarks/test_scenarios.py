@@ -84,3 +84,24 @@ def test_quick_scenarios_give_documented_rows_and_a_report(tmp_path: Path) -> No
         json.loads((tmp_path / "report" / "results.json").read_text())["scenarios"][0]["name"]
         == "cycle_initial"
     )
+
+
+def test_harness_quick_run_writes_the_documented_json(tmp_path: Path) -> None:
+    from benchmarks.__main__ import main
+
+    out = tmp_path / "quick.json"
+    argv = [
+        "run",
+        "--quick",
+        "--scenario",
+        "incremental_0.1pct",
+        "--json",
+        str(out),
+        "--report",
+        str(tmp_path),
+    ]
+    assert main(argv) == 0
+    rows = json.loads(out.read_text(encoding="utf-8"))["scenarios"]
+    assert [(row["name"], row["users"]) for row in rows] == [("incremental_0.1pct", 1000)]
+    assert set(report.ROW_KEYS) <= set(rows[0])
+    assert (tmp_path / "chart.png").exists() and "incremental_0.1pct" in (tmp_path / "report.md").read_text()

@@ -254,3 +254,11 @@ def test_without_schemas_describe_lists_entras_default_scim_attributes() -> None
     assert len(user) == 23, "id + the 22 targets of Entra's default user mappings (spec entra-scim.md §1.2)"
     assert user["active"]["type"] == "Boolean" and user[f"{ENT}:manager"]["type"] == "Reference"
     assert set(objects["Group"]) == {"id", "displayName", "externalId", "members"}
+
+
+def test_a_fatal_error_stops_the_changes_not_yet_started() -> None:
+    answers = iter([httpx.Response(201, json={"id": "a"}), httpx.Response(401)])
+    fake = Recorder(lambda request: next(answers, httpx.Response(201, json={"id": "late"})))
+    with pytest.raises(AuthenticationFailed):
+        fake.connector(concurrency=1).apply([create_user() for _ in range(5)])
+    assert len(fake.writes()) == 2, "nothing is sent after the refusal"

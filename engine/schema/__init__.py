@@ -36,6 +36,7 @@ from ._jobs import SynchronizationJobRestartCriteria as SynchronizationJobRestar
 from ._jobs import SynchronizationProgress as SynchronizationProgress
 from ._jobs import SynchronizationQuarantine as SynchronizationQuarantine
 from ._jobs import SynchronizationSchedule as SynchronizationSchedule
+from ._jobs import SynchronizationSecretKeyStringValuePair as SynchronizationSecretKeyStringValuePair
 from ._jobs import SynchronizationStatus as SynchronizationStatus
 from ._jobs import SynchronizationTaskExecution as SynchronizationTaskExecution
 from ._rules import AttributeMapping as AttributeMapping
@@ -90,6 +91,7 @@ __all__ = [
     "SynchronizationRule",
     "SynchronizationSchedule",
     "SynchronizationSchema",
+    "SynchronizationSecretKeyStringValuePair",
     "SynchronizationStatus",
     "SynchronizationTaskExecution",
     "SynchronizationTemplate",

@@ -24,6 +24,15 @@ RESET_SCOPES = (
 """The flags of ``synchronizationJobRestartCriteria.resetScope``."""
 
 
+class SynchronizationSecretKeyStringValuePair(GraphModel):
+    """One synchronization secret (``PUT .../synchronization/secrets`` replaces them all)."""
+
+    key: str | None = None
+    """The secret's name: BaseAddress, SecretToken, SyncNotificationSettings, SkipOutOfScopeDeletions, ..."""
+    value: str | None = None
+    """Its value (a string; SyncNotificationSettings holds JSON)."""
+
+
 class SynchronizationSchedule(GraphModel):
     """When a job runs."""
 

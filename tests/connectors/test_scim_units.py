@@ -26,6 +26,8 @@ from connectors import (
 from connectors.scim import ScimConnector
 from connectors.scim._http import MAX_ATTEMPTS, retry_after
 from connectors.scim._paths import filter_literal, parse_path
+from connectors.scim._resource import build_resource, flatten
+from connectors.scim._schema import default_catalog
 
 BASE = "https://app.example/scim/v2"
 ENT = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
@@ -262,3 +264,28 @@ def test_a_fatal_error_stops_the_changes_not_yet_started() -> None:
     with pytest.raises(AuthenticationFailed):
         fake.connector(concurrency=1).apply([create_user() for _ in range(5)])
     assert len(fake.writes()) == 2, "nothing is sent after the refusal"
+
+
+DEFAULT_USER_PATHS = [
+    a["name"]
+    for a in Recorder(created).connector().describe()["objects"][0]["attributes"]
+    if a["name"] not in {"id", "active"} and a["type"] == "String"
+]
+scalars = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=12)
+
+
+@given(st.dictionaries(st.sampled_from(DEFAULT_USER_PATHS), scalars, min_size=1))
+def test_a_created_body_flattens_back_to_the_values_written(values: dict[str, str]) -> None:
+    mods = [Modification(name, R, (value,)) for name, value in values.items()]
+    body = build_resource("urn:ietf:params:scim:schemas:core:2.0:User", mods, default_catalog())
+    flat = flatten({**body, "id": "x"})
+    assert {name: flat.get(name) for name in values} == values
+
+
+@given(st.text(max_size=60))
+def test_every_text_is_a_path_or_a_value_error(text: str) -> None:
+    try:
+        path = parse_path(text)
+    except ValueError:
+        return
+    assert parse_path(path.text()).key == path.key

@@ -218,3 +218,6 @@ class CsvConnector(DirectoryConnector):
             raise
         self._stamp = file_stamp(self.path, self.kind)
         self._columns = columns
+
+
+__all__ = ["CsvConnector", "RowProblem"]

@@ -99,3 +99,6 @@ class JsonFileConnector(DirectoryConnector):
             self._directory = None
             raise
         self._stamp = file_stamp(self.path)
+
+
+__all__ = ["JsonFileConnector"]

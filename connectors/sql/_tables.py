@@ -3,6 +3,7 @@
 Settings: ``url`` (any SQLAlchemy URL; a relative SQLite file is relative to the job file's folder) and
 ``objects``: per object name ``table``, ``anchor`` (the id column), optional ``changeColumn`` (a timestamp or
 counter that grows on every change) and ``deletedColumn`` (a flag: true means the row is a tombstone).
+Optional ``connectTimeoutSeconds`` (PostgreSQL, default 10): an unreachable server fails within it.
 """
 
 from __future__ import annotations

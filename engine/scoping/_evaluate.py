@@ -69,7 +69,7 @@ def compile_clause(clause: FilterClause, *, lenient_null: bool = False, path: st
         raise ScopeError(exc.message, path) from None
     attribute, on_empty, negated = (
         clause.source_operand_name,
-        empty_result(operator, lenient_null=lenient_null),
+        empty_result(operator, test, lenient_null=lenient_null),
         operator.negated,
     )
 

@@ -12,12 +12,14 @@ Semantics (spec §B.2 and DESIGN decisions 6 and 7), for a clause ``attribute OP
   negated operator (NOT EQUALS, NOT REGEX MATCH, ``!&``) when it matches *none*.
 * Multi-valued attributes: the operator schema says ``multivaluedComparisonType: All``, so *every* value
   must pass the clause (for a negated operator: no value matches).
-* Null or empty values fail every clause except IS NULL (spec §B.2 "common rules"). The lenient variant
-  (``lenient_null=True``) is used for cloud sync's ``inputFilterGroups`` only, where the documentation is
-  silent: there a negated test (NOT EQUALS, NOT REGEX MATCH, ``!&``, IS FALSE) holds on an empty value,
-  because the real cloud-sync default exclusions (``adminDescription NOT REGEX MATCH ^User_``,
-  ``msExchRecipientTypeDetails !& 566259712``, ``isCriticalSystemObject IS FALSE``) would otherwise drop
-  every ordinary user, which is plainly not what they mean.
+* Null or empty values fail every clause except IS NULL (spec §B.2 "common rules").
+* The lenient variant (``lenient_null=True``) is used for ``inputFilterGroups`` only (cloud sync and
+  cross-tenant sync; undocumented, "experimental"). There an empty value is compared as the text ``None``
+  by the binary operators, and IS FALSE holds on it. So negated tests hold on an empty value and
+  ``EQUALS None`` matches one. The real default filters need this: the cloud-sync exclusions
+  (``adminDescription NOT REGEX MATCH ^User_``, ``msExchRecipientTypeDetails !& 566259712``,
+  ``isCriticalSystemObject IS FALSE``) and cross-tenant sync's "Filter external users"
+  (``alternativeSecurityIds EQUALS None``) would otherwise drop every ordinary user.
 """
 
 from __future__ import annotations
@@ -153,7 +155,8 @@ OPERATORS: tuple[Operator, ...] = (
 )
 """Every operator idsync evaluates, in the order Graph's filterOperators catalogue lists them."""
 
-_LENIENT_ON_EMPTY = frozenset({"NOT EQUALS", "NOT REGEX MATCH", "!&", "IS FALSE"})
+EMPTY_AS_TEXT = "None"
+"""How an empty value reads to a binary operator in the lenient variant."""
 
 
 def _key(name: str) -> str:
@@ -172,6 +175,10 @@ def known_operator_names() -> list[str]:
     return [o.name for o in OPERATORS]
 
 
-def empty_result(operator: Operator, *, lenient_null: bool) -> bool:
-    """What a clause gives on a null or empty value."""
-    return operator.on_empty or (lenient_null and operator.name in _LENIENT_ON_EMPTY)
+def empty_result(operator: Operator, test: ValueTest, *, lenient_null: bool) -> bool:
+    """What a clause gives on a null or empty value (see the module docstring)."""
+    if not lenient_null:
+        return operator.on_empty
+    if operator.arity == "Binary":
+        return not test(EMPTY_AS_TEXT) if operator.negated else test(EMPTY_AS_TEXT)
+    return operator.on_empty or operator.name == "IS FALSE"

@@ -291,3 +291,35 @@ def test_groups_are_ored_and_clauses_anded(
     rows = engine.explain_scope(document, record)
     assert len(rows) == sum(len(g) for g in groups)
     assert all(row["result"] is (record.get(row["attribute"]) == row["values"][0]) for row in rows)
+
+
+def test_cross_tenant_input_filter_keeps_members_and_drops_guests() -> None:
+    schema = engine.load_schema(
+        Path(__file__).parent.parent
+        / "samples"
+        / "terraprovider_terraform-provider-microsoft365wp_cross-tenant-sync-Azure2Azure-schema.json"
+    )
+    users = schema.synchronization_rules[0].object_mappings[0]
+    assert classify_scope(users.scope, {"userPrincipalName": "ann@contoso.com"}) is ScopeResult.IN_SCOPE
+    assert classify_scope(users.scope, {"alternativeSecurityIds": ["x"]}) is ScopeResult.FILTERED_OUT
+    assert classify_scope(users.scope, {"userState": "PendingAcceptance"}) is ScopeResult.FILTERED_OUT
+
+
+def test_lenient_empty_rules_apply_to_input_filters_only() -> None:
+    def both(operator: str, *values: str) -> tuple[bool, bool]:
+        clauses = [clause("a", operator, *values)]
+        strict = engine.evaluate_scope({"groups": [{"clauses": clauses}]}, {})
+        lenient = engine.evaluate_scope({"inputFilterGroups": [{"clauses": clauses}]}, {})
+        return strict, lenient
+
+    assert both("EQUALS", "None") == (False, True)
+    assert both("EQUALS", "x") == (False, False)
+    assert both("NOT EQUALS", "x") == (False, True)
+    assert both("NOT REGEX MATCH", "^x") == (False, True)
+    assert both("!&", "4") == (False, True)
+    assert both("&", "4") == (False, False)
+    assert both("IS FALSE") == (False, True)
+    assert both("IS TRUE") == (False, False)
+    assert both("IS NULL") == (True, True)
+    assert both("IS NOT NULL") == (False, False)
+    assert both("REGEX MATCH", "SMTP:") == (False, False)

@@ -56,15 +56,15 @@ class ScimConnector(Connector):
 
     def __init__(self, settings: Mapping[str, Any], context: ConnectorContext) -> None:
         super().__init__(settings, context)
-        self.options = parse_settings(settings)
+        self.config = parse_settings(settings)
         transport = context.options.get("transport")
         if transport is not None and not isinstance(transport, httpx.BaseTransport):
             raise ConnectorConfigError("options.transport must be an httpx.BaseTransport", connector="scim")
         self.http = ScimHttp(
-            self.options.base_address,
-            self.options.secret_token,
-            timeout=self.options.timeout_seconds,
-            concurrency=self.options.concurrency,
+            self.config.base_address,
+            self.config.secret_token,
+            timeout=self.config.timeout_seconds,
+            concurrency=self.config.concurrency,
             transport=transport,
             sleep=context.options.get("sleep", time.sleep),
         )
@@ -72,14 +72,14 @@ class ScimConnector(Connector):
         self._catalog: Catalog | None = None
         self._native: bool | None = None
         self._pool: ThreadPoolExecutor | None = None
-        self.writer = ScimWriter(self.http, Dialect(self.options.dialect), self.catalog, self.endpoint)
+        self.writer = ScimWriter(self.http, Dialect(self.config.dialect), self.catalog, self.endpoint)
 
     # -- discovery ----------------------------------------------------------------------------------------
 
     @property
     def capabilities(self) -> Capabilities:
         return Capabilities(change_tracking="native", soft_delete=True, batch_size=100,
-                            concurrency=self.options.concurrency)  # fmt: skip
+                            concurrency=self.config.concurrency)  # fmt: skip
 
     def endpoint(self, object_type: str) -> tuple[str, str]:
         """(``/Users`` or ``/Groups``, the core schema URN) for an object name."""
@@ -121,7 +121,7 @@ class ScimConnector(Connector):
         reply = self.http.request("GET", "/Users", params={"filter": probe})
         if reply.status != 200 or not isinstance(reply.body, dict):
             raise ConnectionFailed(
-                f"the SCIM server at {self.options.base_address} answered HTTP {reply.status} to the test "
+                f"the SCIM server at {self.config.base_address} answered HTTP {reply.status} to the test "
                 "query "
                 'GET /Users?filter=userName eq "<random GUID>" (Entra expects 200 and an empty list; '
                 "check that 'baseAddress' ends with the SCIM root, e.g. /scim/v2)",
@@ -211,11 +211,11 @@ class ScimConnector(Connector):
             return ApplyResult(change.key, change.target_id, exc)
 
     def _map(self, work: Callable[[Any], T], items: list[Any]) -> list[T]:
-        if self.options.concurrency == 1 or len(items) <= 1:
+        if self.config.concurrency == 1 or len(items) <= 1:
             return [work(item) for item in items]
         with self._lock:
             if self._pool is None:
-                self._pool = ThreadPoolExecutor(self.options.concurrency, thread_name_prefix="idsync-scim")
+                self._pool = ThreadPoolExecutor(self.config.concurrency, thread_name_prefix="idsync-scim")
             pool = self._pool
         return list(pool.map(work, items))
 

@@ -76,13 +76,15 @@ class Served:
             time.sleep(0.1)
         raise AssertionError(f"idsync serve did not answer within {timeout}s:\n{self.output()}")
 
-    def wait_for(self, check: Callable[[], Any], timeout: float = 30, what: str = "condition") -> Any:
+    def wait_for(
+        self, check: Callable[[], Any], timeout: float = 30, what: str = "condition", poll: float = 0.2
+    ) -> Any:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             value = check()
             if value:
                 return value
-            time.sleep(0.2)
+            time.sleep(poll)
         raise AssertionError(f"timed out waiting for {what}:\n{self.output()}")
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:

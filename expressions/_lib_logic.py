@@ -74,6 +74,7 @@ def _apply(op: str, a: Any, b: Any) -> bool:
     Param("condition", "Boolean"),
     Param("valueIfTrue", required=False),
     Param("valueIfFalse", required=False),
+    minimum=3,
 )
 def _iif(spec: FunctionSpec, args: Sequence[Compiled | None]) -> Evaluator:
     """IIF(condition, valueIfTrue, valueIfFalse): only the chosen branch is evaluated."""

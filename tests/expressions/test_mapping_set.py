@@ -1,0 +1,91 @@
+"""MappingSet (generated source) gives exactly what the per-expression closures give, errors included."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import expressions
+from tests.expressions.conftest import context_for, load_cases
+
+CASES = [
+    case
+    for case in load_cases("expressions.jsonl") + load_cases("functions.jsonl")
+    if case.get("kind") != "error"
+    and "check" not in case
+    and "Guid" not in case["expression"]
+    and "RandomString" not in case["expression"]
+]
+
+
+def _outcome(run: Any) -> tuple[str, Any]:
+    try:
+        return "value", run()
+    except expressions.ExpressionEvaluationError as exc:
+        return "error", (exc.function, exc.argument, str(exc))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_mapping_set_matches_the_closures(case: dict[str, Any]) -> None:
+    compiled = expressions.compile(case["expression"])
+    context = context_for(case)
+    mapping_set = expressions.MappingSet({"target": compiled}, case["id"])
+    single = _outcome(lambda: compiled.evaluate(case["input"], context))
+    together = _outcome(lambda: mapping_set.evaluate(case["input"], context)["target"])
+    assert together == single
+
+
+def test_export_values_renders_and_leaves_out_what_is_not_exported() -> None:
+    mapping_set = expressions.MappingSet(
+        {
+            "active": expressions.compile('Switch([IsSoftDeleted], , "False", "True", "True", "False")'),
+            "count": expressions.compile("Count([proxyAddresses])"),
+            "upn": expressions.compile("[userPrincipalName]"),
+            "skip": expressions.compile("IgnoreFlowIfNullOrEmpty([department])"),
+            "when": expressions.compile('CDate("2021-06-30+08:00")'),
+        },
+        "users",
+    )
+    record = {"IsSoftDeleted": False, "proxyAddresses": ["a", "b"]}
+    assert mapping_set.export_values(record) == {
+        "active": "True",
+        "count": "2",
+        "when": "6/29/2021 4:00:00 PM",
+    }
+    assert "def users(r, c):" in mapping_set.source
+    assert "def users_export(r, c):" in mapping_set.source
+
+
+def test_export_values_returns_ignore_object() -> None:
+    mapping_set = expressions.MappingSet(
+        {
+            "a": expressions.compile("[a]"),
+            "filter": expressions.compile('IIF([t]="x", IgnoreObjectFlow, "ok")'),
+        }
+    )
+    assert mapping_set.export_values({"t": "x", "a": "1"}) is expressions.IGNORE_OBJECT
+    assert mapping_set.export_values({"t": "y", "a": "1"}) == {"a": "1", "filter": "ok"}
+
+
+def test_one_set_over_many_mappings_equals_each_alone() -> None:
+    records = [case["input"] for case in CASES[:80]]
+    context = expressions.EvaluationContext(
+        default_domain="contoso.com", is_unique=lambda attribute, value: True
+    )
+    compiled = {case["id"]: expressions.compile(case["expression"]) for case in CASES}
+    alone: dict[str, list[Any]] = {}
+    for target, expression in compiled.items():
+        outcomes = [_outcome(lambda e=expression, r=r: e.evaluate(r, context)) for r in records]
+        if all(kind == "value" for kind, _ in outcomes):  # a failing mapping fails the whole set's call
+            alone[target] = [value for _, value in outcomes]
+    assert len(alone) > 150
+    mapping_set = expressions.MappingSet({target: compiled[target] for target in alone}, "everything")
+    for index, record in enumerate(records):
+        together = mapping_set.evaluate(record, context)
+        assert together == {target: values[index] for target, values in alone.items()}
+
+
+def test_names_that_are_not_identifiers_are_made_safe() -> None:
+    mapping_set = expressions.MappingSet({"x": expressions.compile("[a]")}, "1 weird-name class")
+    assert mapping_set.evaluate({"a": "v"}) == {"x": "v"}

@@ -1,0 +1,137 @@
+"""Hypothesis properties: any text compiles or raises ExpressionSyntaxError (never anything else);
+grammar-generated IR round-trips text → IR → text and IR → Graph JSON → IR."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import expressions
+from expressions._graph import from_graph, to_graph
+from expressions._ir import COMPARISON_OPERATORS, Attribute, Call, Comparison, Constant, Node, render
+from expressions._parser import parse
+from expressions._registry import all_specs, canonical_name, lookup
+
+_TOKENS = [
+    *list('()[]",\\ =<>&%-.'),
+    "\n",
+    "\t",
+    "IIF",
+    "Join",
+    "Switch",
+    "Replace",
+    "[a]",
+    '"x"',
+    "1",
+    "&HF",
+]
+_FRAGMENTS = st.lists(st.sampled_from(_TOKENS) | st.text(max_size=3), max_size=25).map("".join)
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(st.text(max_size=60), _FRAGMENTS))
+def test_any_text_compiles_or_raises_syntax_error(text: str) -> None:
+    try:
+        compiled = expressions.compile(text)
+    except expressions.ExpressionSyntaxError as exc:
+        assert exc.line >= 1 and exc.column >= 1
+        assert "^" in exc.caret
+        return
+    with contextlib.suppress(expressions.ExpressionEvaluationError):
+        compiled.evaluate({})
+
+
+# ---- grammar-generated IR --------------------------------------------------------------------------------
+
+_IDENT = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}", fullmatch=True)
+_UNKNOWN_NAME = _IDENT.filter(lambda name: lookup(name) is None)
+_ATTRIBUTE = st.text(
+    st.characters(blacklist_characters="]", blacklist_categories=("Cs",)), min_size=1, max_size=12
+)
+_STRING = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
+_NUMBER = st.from_regex(r"-?[0-9]{1,6}(\.[0-9]{1,3})?", fullmatch=True)
+_HEX = st.from_regex(r"&H[0-9A-F]{1,6}", fullmatch=True)
+_PLACEHOLDER = _IDENT.map(lambda name: f"%{name}%")
+
+_LEAF = st.one_of(
+    _ATTRIBUTE.map(Attribute),
+    _STRING.map(lambda v: Constant(v, "string")),
+    _NUMBER.map(lambda v: Constant(v, "number")),
+    _HEX.map(lambda v: Constant(v, "hex")),
+    _IDENT.map(lambda v: Constant(v, "keyword")),
+    _PLACEHOLDER.map(lambda v: Constant(v, "placeholder")),
+)
+
+
+def _text_tree(children: st.SearchStrategy[Node]) -> st.SearchStrategy[Node]:
+    name = st.one_of(_UNKNOWN_NAME, st.sampled_from([spec.name for spec in all_specs()]))
+    slots = st.lists(st.one_of(st.none(), children), max_size=5).filter(lambda args: args != [None])
+    call = st.builds(lambda n, a: Call(n, tuple(a)), name, slots)
+    operand = st.one_of(_LEAF, call)
+    comparison = st.builds(Comparison, operand, st.sampled_from(COMPARISON_OPERATORS), operand)
+    return st.one_of(call, comparison)
+
+
+# comparisons take leaves or calls as operands, so they never nest (the grammar has no nested comparison)
+_TEXT_IR = st.recursive(_LEAF, _text_tree, max_leaves=12)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(_TEXT_IR)
+def test_text_ir_text_round_trip(node: Node) -> None:
+    text = render(node, canonical_name)
+    parsed = parse(text)
+    assert parsed == node
+    assert render(parsed, canonical_name) == text
+
+
+def _graph_call(children: st.SearchStrategy[Node]) -> st.SearchStrategy[Node]:
+    """Calls of known functions with slot counts Graph can represent (its omitted slots leave no trace)."""
+
+    @st.composite
+    def build(draw: Any) -> Node:
+        spec = draw(st.sampled_from([s for s in all_specs() if s.params]))
+        low, high = spec.min_slots, spec.max_slots if spec.max_slots is not None else spec.min_slots + 3
+        count = draw(st.integers(max(low, 1), max(high, 1)))
+        if spec.name in ("IIF", "Replace"):  # Graph writes every slot of these
+            count = len(spec.params)
+        args: list[Node | None] = []
+        for index in range(count):
+            param = spec.param_at(index, count)
+            optional = (
+                not param.required and not param.repeat and not (spec.name == "FormatDateTime" and index == 1)
+            )
+            args.append(draw(st.none()) if optional and draw(st.booleans()) else draw(children))
+        if spec.name not in ("IIF", "Replace"):  # only these keep trailing empty slots in Graph's form
+            while args and args[-1] is None:
+                args.pop()
+        if spec.params[0].type == "Boolean" and draw(st.booleans()):
+            op = draw(st.sampled_from(COMPARISON_OPERATORS))
+            args[0] = Comparison(draw(children), op, draw(children))
+        return Call(spec.name, tuple(args))
+
+    return build()
+
+
+_GRAPH_LEAF = _LEAF.filter(lambda n: not (isinstance(n, Constant) and n.kind == "number"))
+_GRAPH_IR = st.recursive(_GRAPH_LEAF, _graph_call, max_leaves=10)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(_GRAPH_IR)
+def test_ir_graph_ir_round_trip(node: Node) -> None:
+    document = to_graph(node)
+    assert from_graph(document) == node
+    assert to_graph(from_graph(document)) == document
+
+
+@given(_NUMBER)
+def test_numbers_come_back_from_graph_as_equal_string_constants(number: str) -> None:
+    # Graph stores numbers as quoted strings ("1" in Mid([x], 1, 8)); their value is the same text
+    document = to_graph(Call("Len", (Constant(number, "number"),)))
+    back = from_graph(document)
+    assert back == Call("Len", (Constant(number, "string"),))
+    assert expressions.from_graph(document).evaluate({}) == expressions.compile(f"Len({number})").evaluate({})

@@ -193,7 +193,9 @@ class CsvConnector(DirectoryConnector):
             "utf-8-sig" if self.encoding.lower().replace("_", "-") in {"utf-8", "utf8"} else self.encoding
         )
         try:
-            return self.path.read_text(encoding=encoding)
+            # newline="": the csv module handles line ends itself; a \r inside a quoted cell is data.
+            with self.path.open(encoding=encoding, newline="") as handle:
+                return handle.read()
         except LookupError as exc:
             raise ConnectorConfigError(f"unknown encoding {self.encoding!r}", setting="encoding") from exc
         except UnicodeDecodeError as exc:

@@ -9,7 +9,8 @@ Settings (all optional):
 
 ``context.options["directory"]`` may hand in a ``Directory`` to use instead. Tests mutate and read it through
 ``connector.directory`` (``put``, ``remove``, ``attributes``, ``objects``, ``snapshot``), and can make a write
-fail part-way with ``connector.fail_after(n, error)`` to test crash recovery.
+fail part-way with ``connector.fail_after(n, error)`` to test crash recovery; ``connector.applied``
+lists every change written.
 
 Changes are found through the engine's data store like the json connector (fingerprints), so the memory
 directory behaves exactly like a json file minus the file.
@@ -46,6 +47,8 @@ class MemoryConnector(DirectoryConnector):
     def __init__(self, settings: Mapping[str, Any], context: ConnectorContext) -> None:
         super().__init__(settings, context)
         self.directory = self._directory_from(settings, context)
+        self.applied: list[Change] = []
+        """Every change ``apply`` was given, in order (tests assert "a second cycle writes nothing")."""
         self._fail_after: int | None = None
         self._failure: ConnectorError | None = None
         initial = settings.get("objects")
@@ -90,6 +93,7 @@ class MemoryConnector(DirectoryConnector):
         results: list[ApplyResult] = []
         for change in changes:
             self._maybe_fail()
+            self.applied.append(change)
             results.append(self.directory.apply_one(change))
         return results
 

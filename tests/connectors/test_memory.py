@@ -74,6 +74,7 @@ def test_injected_failure_stops_a_batch_part_way_once() -> None:
     with pytest.raises(ConnectionFailed):
         mem.apply([create(f"u{i}") for i in range(4)])
     assert len(mem.directory.ids("User")) == 2
+    assert [c.modifications[0].values for c in mem.applied] == [("u0",), ("u1",)]
     assert all(r.ok for r in mem.apply([create("after")]))
 
 

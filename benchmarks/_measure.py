@@ -4,11 +4,14 @@ The parent (``benchmarks.scenario_cycles``) calls ``measure(step, args)``; the c
 prepares the step outside the clock, times only the step itself, and prints one JSON line with
 ``seconds``, ``peak_rss_mb`` (its own ``ru_maxrss``: a fresh process per step keeps peaks from mixing) and
 a ``summary`` of what the step did, which the parent checks so a failed cycle never passes for a fast one.
+With ``IDSYNC_BENCH_PROFILE=DIR`` every step is also profiled with pyinstrument (HTML files in DIR), the
+"profile before optimising" of issue 6.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -87,6 +90,22 @@ def measure(step: str, args: Mapping[str, Any], timeout: float = 3600) -> Sample
     return Sample(float(result["seconds"]), float(result["peak_rss_mb"]), dict(result["summary"]))
 
 
+PROFILE_ENV = "IDSYNC_BENCH_PROFILE"
+"""Set it to a folder to profile every measured step with pyinstrument (``<step>-<pid>.html`` there);
+the timings of a profiled run are not comparable with unprofiled ones."""
+
+
+def _profiled(step: str, run: Step) -> dict[str, Any]:
+    from pyinstrument import Profiler
+
+    folder = Path(os.environ[PROFILE_ENV])
+    folder.mkdir(parents=True, exist_ok=True)
+    with Profiler() as profiler:
+        summary = run()
+    profiler.write_html(str(folder / f"{step}-{os.getpid()}.html"))
+    return summary
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
         print("usage: python -m benchmarks._measure STEP ARGS_JSON", file=sys.stderr)
@@ -94,7 +113,7 @@ def main(argv: list[str]) -> int:
     try:
         run = prepare(argv[0], json.loads(argv[1]))
         started = time.perf_counter()
-        summary = run()
+        summary = _profiled(argv[0], run) if os.environ.get(PROFILE_ENV) else run()
         seconds = time.perf_counter() - started
     except StepFailed as exc:
         print(str(exc), file=sys.stderr)

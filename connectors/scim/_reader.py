@@ -7,7 +7,9 @@ Which change tracking, decided per server from /ServiceProviderConfig:
   a closed lower bound with the ids of ``w.boundary_ids`` skipped. Pages advance by *keyset* (the next
   lower bound is the last cursor seen), never by ``startIndex``: an object modified during the read moves
   out of the filtered set, which would shift offsets and skip an untouched object. The signpost is the
-  newest ``meta.lastModified`` when the read began; later changes wait for the next cycle.
+  newest ``meta.lastModified`` when the read began; later changes wait for the next cycle. Known limit: a
+  server that stamps ``lastModified`` before it commits could commit a write stamped below the signpost
+  after we read it; such a change is seen at the next full read (scim2-server stamps and stores at once).
 * **datastore** (no sorting or no ``meta.lastModified``): every read lists everything and compares
   fingerprints with the engine's connector data store (``connectors._fingerprints``).
 

@@ -33,8 +33,7 @@ _EPOCH = datetime(1, 1, 1, tzinfo=UTC)
 def _job_records(managed: ManagedJob, cycle_id: str | None) -> Iterator[dict[str, Any]]:
     # No job lock: reading the log does not block a running cycle (the engine's state allows readers).
     for page in log_pages(managed.engine, cycle_id=cycle_id, page=_PAGE):
-        for _, record in page:
-            yield record
+        yield from page
 
 
 def _when(record: dict[str, Any]) -> datetime:

@@ -72,30 +72,23 @@ class EngineLike(Protocol):
     def close(self) -> Any: ...
 
 
-def log_pages(
-    engine: EngineLike, *, cycle_id: str | None, page: int
-) -> Iterator[list[tuple[int, dict[str, Any]]]]:
-    """A job's provisioning log newest first, page by page, as (sequence, record) pairs.
+def log_pages(engine: EngineLike, *, cycle_id: str | None, page: int) -> Iterator[list[dict[str, Any]]]:
+    """A job's provisioning log (Graph provisioningObjectSummary records) newest first, page by page.
 
-    ``SyncEngine.logs`` pages by an exclusive sequence number but returns the records alone, so the
-    sequence is read where the engine keeps it (its state store's ``logs``); an engine without one is read
-    in a single page.
+    Uses ``SyncEngine.log_page`` (records plus the cursor of the next page); an engine without it is read
+    through ``logs`` in a single page.
     """
-    store = getattr(engine, "store", None)
-    if store is None or not callable(getattr(store, "logs", None)):
-        records = engine.logs(cycle_id=cycle_id, limit=1_000_000, newest_first=True)
-        yield list(enumerate(records))
+    log_page = getattr(engine, "log_page", None)
+    if not callable(log_page):
+        yield engine.logs(cycle_id=cycle_id, limit=1_000_000, newest_first=True)
         return
     since = 0
     while True:
-        rows: list[tuple[int, dict[str, Any]]] = store.logs(
-            cycle_id=cycle_id, since=since, limit=page, newest_first=True
-        )
-        if rows:
-            yield rows
-        if len(rows) < page:
+        records, since = log_page(cycle_id=cycle_id, since=since, limit=page, newest_first=True)
+        if records:
+            yield list(records)
+        if not since:
             return
-        since = rows[-1][0]
 
 
 def _lookup(module: str, name: str) -> Callable[..., Any]:

@@ -429,8 +429,8 @@ class StateStore:
             "cycle_id": record.get("cycleId"),
             "activity": datetime.fromisoformat(record["activityDateTime"]),
             "action": record.get("provisioningAction", "other"),
-            "status": record.get("provisioningStatusInfo", {}).get("status", "success"),
-            "source_id": record.get("sourceIdentity", {}).get("id"),
+            "status": record.get("status", "success"),
+            "source_id": record.get("sourceId"),
             "data": _dumps(record),
         }
 

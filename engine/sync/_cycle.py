@@ -99,6 +99,9 @@ class Cycle:
         self.store = ctx.store
         self.staged_now: list[tuple[str, str]] = []
         self.processed = 0
+        # Deleting rows that do not exist costs a query per page: skip it when the tables are empty.
+        self.any_staged = self.store.count_staged() > 0
+        self.any_escrows = self.store.count_escrows() > 0
 
     # --- entry -----------------------------------------------------------------------------------------
 
@@ -164,7 +167,7 @@ class Cycle:
             op = planned.operation
             self.processed += 1
             self.report.count(mapping.target_object, op.action)
-            if not planned.source.deleted:
+            if not planned.source.deleted and self.any_staged:
                 batch.unstage(mapping.key, op.source_id)
             if op.action in (Action.CREATE, Action.UPDATE):
                 writes.append(planned)
@@ -188,7 +191,7 @@ class Cycle:
     def _settle(self, batch: Batch, planned: PlannedObject, log: LogContext) -> None:
         """NOOP / SKIP: no write, but the link may need recording (a match, new essence, pending refs)."""
         op, link = planned.operation, planned.link
-        batch.clear_escrow(op.scope, op.source_id)
+        self._clear_escrow(batch, op)
         if op.action is Action.SKIP:
             batch.logs.append(log_record(log, op, when=self.ctx.now, status="skipped"))
             return
@@ -210,7 +213,7 @@ class Cycle:
         target_id = result.target_id or op.target_id or ""
         refs = planned.references
         batch.link(op.scope, Link(op.source_id, target_id, dict(op.essence), dict(refs) if refs else None))
-        batch.clear_escrow(op.scope, op.source_id)
+        self._clear_escrow(batch, op)
         done = Operation(
             op.action,
             op.scope,
@@ -227,9 +230,14 @@ class Cycle:
         batch.logs.append(log_record(log, done, when=self.ctx.now, status="success"))
         self.report.exported += 1
 
+    def _clear_escrow(self, batch: Batch, op: Operation) -> None:
+        if self.any_escrows:
+            batch.clear_escrow(op.scope, op.source_id)
+
     def _stage(self, batch: Batch, op: Operation) -> None:
         batch.stage(op.scope, StagedRemoval(op.source_id, operation_to_json(op)))
         self.staged_now.append((op.scope, op.source_id))
+        self.any_staged = True
 
     def _advance(self, batch: Batch, mapping: CompiledMapping, page: Page) -> None:
         batch.store_updates[mapping.key] = dict(page.store_updates)
@@ -248,6 +256,7 @@ class Cycle:
     ) -> None:
         if not failures:
             return
+        self.any_escrows = True
         existing = self.store.escrows(mapping.key, [op.source_id for op, _ in failures])
         settings = self.ctx.job.settings
         for op, message in failures:

@@ -23,6 +23,7 @@ from ..state import StateStore
 from ._cycle import Cycle, CycleContext, Progress
 from ._dryrun import DryRun, Plan
 from ._explain import explain_object, on_demand
+from ._records import summary
 from ._report import CycleReport, apply_report, initial_status, status_code
 from ._rules import CompiledMapping, compile_rules
 
@@ -210,13 +211,16 @@ class SyncEngine:
     def logs(
         self, *, cycle_id: str | None = None, since: int = 0, limit: int = 100, newest_first: bool = False
     ) -> list[dict[str, Any]]:
-        """Provisioning log records (Graph provisioningObjectSummary), oldest first by default."""
-        return [
-            record
-            for _, record in self.store.logs(
-                cycle_id=cycle_id, since=since, limit=limit, newest_first=newest_first
-            )
-        ]
+        """Provisioning log records (Graph provisioningObjectSummary), oldest first by default; ``since`` is a
+        sequence number from :meth:`log_page` (exclusive)."""
+        return self.log_page(cycle_id=cycle_id, since=since, limit=limit, newest_first=newest_first)[0]
+
+    def log_page(
+        self, *, cycle_id: str | None = None, since: int = 0, limit: int = 100, newest_first: bool = False
+    ) -> tuple[list[dict[str, Any]], int]:
+        """A page of log records and the sequence number to pass as ``since`` for the next page (0: none)."""
+        rows = self.store.logs(cycle_id=cycle_id, since=since, limit=limit, newest_first=newest_first)
+        return [summary(entry) for _, entry in rows], (rows[-1][0] if len(rows) == limit else 0)
 
     def cycles(self, limit: int = 20) -> list[dict[str, Any]]:
         return self.store.cycles(limit)

@@ -16,7 +16,7 @@ from .._state_types import Batch, Link
 from ._cycle import Cycle, CycleContext
 from ._model import Action
 from ._planner import PagePlan, PlannedObject, Planner
-from ._records import log_record, step
+from ._records import log_record, step, summary
 from ._references import resolve
 from ._report import CycleReport
 from ._rules import CompiledMapping
@@ -130,7 +130,7 @@ def on_demand(ctx: CycleContext, object_id: str, object_type: str | None, cycle_
     else:
         _resolve_now(ctx, mapping, object_id, exporter)
     records = ctx.store.logs(cycle_id=cycle_id, limit=10)
-    record = (
+    entry = (
         records[-1][1]
         if records
         else log_record(
@@ -140,8 +140,9 @@ def on_demand(ctx: CycleContext, object_id: str, object_type: str | None, cycle_
             status="skipped" if planned.operation.action in (Action.SKIP, Action.NOOP) else "success",
         )
     )
-    summary = [step("EntryImport", "import", "success", f"Imported {object_id}", planned.source.attributes)]
-    record["provisioningSteps"] = summary + record.get("provisioningSteps", [])[1:]
+    record = summary(entry)
+    imported = step("EntryImport", "import", "success", f"Imported {object_id}", planned.source.attributes)
+    record["provisioningSteps"] = [imported, *record["provisioningSteps"][1:]]
     record["details"] = _steps(ctx, mapping, planned)
     return record
 

@@ -94,6 +94,29 @@ def _evaluate(
     return attribute.expression.evaluate(record, context)
 
 
+def _raw_values(
+    mapping: CompiledMapping,
+    record: Mapping[str, Any],
+    context: expressions.EvaluationContext,
+    contexts: Mapping[str, expressions.EvaluationContext] | None,
+) -> dict[str, Any] | str:
+    """Every attribute's raw value, or the error text naming the attribute that failed."""
+    if mapping.mapping_set is not None and not contexts:
+        try:
+            fast: dict[str, Any] = mapping.mapping_set.evaluate(record, context)  # one generated function
+            return fast
+        except expressions.ExpressionError:
+            pass  # evaluate one by one below to name the failing attribute
+    raws: dict[str, Any] = {}
+    for attribute in mapping.attributes + mapping.references:
+        own = (contexts or {}).get(attribute.target, context)
+        try:
+            raws[attribute.target] = _evaluate(attribute, record, own)
+        except expressions.ExpressionError as exc:
+            return f"{attribute.target}: {exc}"
+    return raws
+
+
 def map_object(
     mapping: CompiledMapping,
     record: Mapping[str, Any],
@@ -101,15 +124,14 @@ def map_object(
     contexts: Mapping[str, expressions.EvaluationContext] | None = None,
 ) -> Mapped:
     """Evaluate every attribute mapping of ``mapping`` against ``record``."""
+    raws = _raw_values(mapping, record, context, contexts)
+    if isinstance(raws, str):
+        return Mapped(error=raws)
     values: dict[str, Any] = {}
     defaults: dict[str, Any] = {}
     references: dict[str, Any] = {}
     for attribute in mapping.attributes + mapping.references:
-        own = (contexts or {}).get(attribute.target, context)
-        try:
-            raw = _evaluate(attribute, record, own)
-        except expressions.ExpressionError as exc:
-            return Mapped(error=f"{attribute.target}: {exc}")
+        raw = raws.get(attribute.target)
         if raw is expressions.IGNORE_OBJECT:
             return Mapped(ignored=True)
         if raw is expressions.IGNORE_ATTRIBUTE:

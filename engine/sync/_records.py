@@ -101,22 +101,57 @@ def log_record(
     when: datetime,
     status: str,
     error: str | None = None,
-    steps: Sequence[Mapping[str, Any]] = (),
-    duration_ms: int = 0,
 ) -> dict[str, Any]:
-    """One provisioningObjectSummary record for ``op`` (status: success, failure, skipped, warning)."""
-    action = _ACTION.get(op.action, "other")
+    """A compact log entry for ``op`` (status: success, failure, skipped, warning), stored as is and expanded
+    to Graph's provisioningObjectSummary by :func:`summary` when read: writing stays cheap in big cycles."""
     return {
-        "id": str(uuid.uuid4()),
+        "id": uuid.uuid4().hex,
         "activityDateTime": when.isoformat(),
         "cycleId": ctx.cycle_id,
-        "changeId": str(uuid.uuid4()),
-        "jobId": ctx.job_id,
+        "job": ctx.job_id,
+        "sp": ctx.service_principal,
+        "src": ctx.source_system,
+        "tgt": ctx.target_system,
+        "provisioningAction": _ACTION.get(op.action, "other"),
+        "status": status,
+        "sourceId": op.source_id,
+        "targetId": op.target_id,
+        "sourceType": op.source_type,
+        "targetType": op.object_type,
+        "name": op.display_name,
+        "changes": [[c.name, c.old, c.new] for c in op.changes],
+        "reason": op.reason,
+        "error": error,
+    }
+
+
+def summary(entry: Mapping[str, Any], steps: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+    """The Graph provisioningObjectSummary of a compact log entry (spec §D.9)."""
+    op = Operation(
+        Action.STAGED_DELETE if entry["provisioningAction"] == "stagedDelete" else _action(entry),
+        "",
+        entry["targetType"],
+        entry["sourceId"],
+        entry["targetId"],
+        tuple(AttributeChange(*c) for c in entry["changes"]),
+        (),
+        {},
+        entry["reason"],
+        entry["name"],
+        entry["sourceType"],
+    )
+    status, error = entry["status"], entry["error"]
+    return {
+        "id": entry["id"],
+        "activityDateTime": entry["activityDateTime"],
+        "cycleId": entry["cycleId"],
+        "changeId": entry["id"],
+        "jobId": entry["job"],
         "tenantId": "local",
-        "durationInMilliseconds": duration_ms,
-        "initiatedBy": {"id": "", "displayName": ctx.initiated_by, "initiatorType": "system"},
-        "servicePrincipal": {"id": ctx.service_principal, "displayName": ctx.service_principal},
-        "provisioningAction": action,
+        "durationInMilliseconds": 0,
+        "initiatedBy": {"id": "", "displayName": "idsync", "initiatorType": "system"},
+        "servicePrincipal": {"id": entry["sp"], "displayName": entry["sp"]},
+        "provisioningAction": entry["provisioningAction"],
         "sourceIdentity": {
             "id": op.source_id,
             "displayName": op.display_name,
@@ -129,14 +164,21 @@ def log_record(
             "identityType": op.object_type,
             "details": {},
         },
-        "sourceSystem": {"id": ctx.source_system, "displayName": ctx.source_system, "details": {}},
-        "targetSystem": {"id": ctx.target_system, "displayName": ctx.target_system, "details": {}},
+        "sourceSystem": {"id": entry["src"], "displayName": entry["src"], "details": {}},
+        "targetSystem": {"id": entry["tgt"], "displayName": entry["tgt"], "details": {}},
         "modifiedProperties": [
             {"displayName": c.name, "oldValue": _text(c.old), "newValue": _text(c.new)} for c in op.changes
         ],
         "provisioningSteps": list(steps) or default_steps(op, status, error),
         "provisioningStatusInfo": _status_info(op, status, error),
     }
+
+
+def _action(entry: Mapping[str, Any]) -> Action:
+    try:
+        return Action(entry["provisioningAction"])
+    except ValueError:
+        return Action.SKIP if entry["status"] == "skipped" else Action.FAIL
 
 
 def _status_info(op: Operation, status: str, error: str | None) -> dict[str, Any]:

@@ -75,6 +75,8 @@ class CompiledMapping:
     matching: tuple[CompiledAttribute, ...]
     enabled_attribute: str = "accountEnabled"
     soft_deleted_attribute: str | None = None
+    mapping_set: Any = None
+    """``expressions.MappingSet`` evaluating every attribute in one generated function (None: one by one)."""
     target_soft_delete: bool | None = None
     """The target object definition's IsSoftDeletionSupported (None: not said; the connector decides)."""
 
@@ -130,6 +132,18 @@ def compile_attribute(
     )
 
 
+def _mapping_set(name: str, attributes: list[CompiledAttribute]) -> Any:
+    import expressions
+
+    wanted = {a.target: a.expression for a in attributes if a.expression is not None}
+    if len(wanted) != len(attributes):
+        return None  # a "None" mapping (no source) is simpler to evaluate one by one
+    try:
+        return expressions.MappingSet(wanted, name=name)
+    except Exception:  # generating source is an optimisation: fall back to the closures
+        return None
+
+
 def _soft_delete_support(definition: Any) -> bool | None:
     value = definition.metadata_value("IsSoftDeletionSupported") if definition is not None else None
     return None if value is None else value.strip().lower() == "true"
@@ -156,8 +170,9 @@ def compile_mapping(schema: SynchronizationSchema, rule: Any, mapping: ObjectMap
     enabled = source_def.metadata_value("PropertyNameAccountEnabled") if source_def else None
     soft = source_def.metadata_value("PropertyNameSoftDeleted") if source_def else None
     rule_id = rule.id or rule.name or f"{rule.source_directory_name}->{rule.target_directory_name}"
+    key = _mapping_key(rule_id, mapping)
     return CompiledMapping(
-        key=_mapping_key(rule_id, mapping),
+        key=key,
         rule_id=rule_id,
         source_directory=rule.source_directory_name or "",
         target_directory=rule.target_directory_name or "",
@@ -174,6 +189,7 @@ def compile_mapping(schema: SynchronizationSchema, rule: Any, mapping: ObjectMap
         enabled_attribute=enabled or "accountEnabled",
         soft_deleted_attribute=soft if soft and soft != SOFT_DELETED else None,
         target_soft_delete=_soft_delete_support(target_def),
+        mapping_set=_mapping_set(key, compiled),
     )
 
 

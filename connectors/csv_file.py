@@ -3,7 +3,8 @@
 Settings: ``path`` (relative to the job file's folder), ``anchor`` (the column holding each row's unique id),
 optional ``delimiter`` (default ``,``), ``encoding`` (default ``utf-8``; a byte-order mark is accepted),
 ``multiValueSeparator`` (e.g. ``;``), ``multiValueColumns`` (the columns that are lists; without it, any cell
-holding the separator is one), ``objectType`` (default ``User``: the object name the rows are).
+holding the separator is one), ``objectType`` (the object name the rows are; by default the one object
+name the job's schema uses in this directory, e.g. ``Worker`` in the csv-to-ldap template).
 
 * Attribute names are the header's column names; the anchor column is also an attribute; every value read
   is a string (see ``_csv_rows``).
@@ -76,6 +77,20 @@ def _format(settings: Mapping[str, Any]) -> CsvFormat:
     return CsvFormat(anchor, delimiter, separator, frozenset(columns))
 
 
+def _object_type(settings: Mapping[str, Any], context: ConnectorContext) -> str | None:
+    given = _text_setting(settings, "objectType", None)
+    if given is not None:
+        return given
+    if len(context.object_types) > 1:
+        raise ConnectorConfigError(
+            f"a csv file holds one object type, but the schema uses {', '.join(context.object_types)} "
+            "in this directory; bind one csv directory per object type, each with objectType",
+            setting="objectType",
+            connector="csv",
+        )
+    return context.object_types[0] if context.object_types else None
+
+
 class CsvConnector(DirectoryConnector):
     kind = "csv"
 
@@ -84,7 +99,7 @@ class CsvConnector(DirectoryConnector):
         self.path = setting_path(settings, context, self.kind)
         self.format = _format(settings)
         self.encoding = _text_setting(settings, "encoding", "utf-8") or "utf-8"
-        self.object_type = _text_setting(settings, "objectType", "User") or "User"
+        self._type = _object_type(settings, context)
         self.problems: list[RowProblem] = []
         self._columns: list[str] = []
         self._protected_ids: frozenset[str] = frozenset()
@@ -132,14 +147,14 @@ class CsvConnector(DirectoryConnector):
         return self._protected_ids
 
     def apply(self, changes: Sequence[Change]) -> list[ApplyResult]:
+        for change in changes:
+            self._check_type(change.object_type)
         directory = self._load()
         if self.problems:
             lines = ", ".join(str(p.line) for p in self.problems[:10])
             raise ConnectorError(
                 f"{self.path} has malformed rows (lines {lines}); fix them before writing to it"
             )
-        for change in changes:
-            self._check_type(change.object_type)
         results = [self._apply_one(directory, change) for change in changes]
         if any(result.ok for result in results):
             self._save(directory)
@@ -161,10 +176,18 @@ class CsvConnector(DirectoryConnector):
             directory.put(self.object_type, result.target_id, before)
         return ApplyResult(change.key, change.target_id, ObjectRejected(reason, connector=self.kind))
 
+    @property
+    def object_type(self) -> str:
+        """The rows' object name: ``objectType``, the schema's only one, or the first one asked for."""
+        return self._type or "User"
+
     def _check_type(self, object_type: str) -> None:
-        if object_type != self.object_type:
+        if self._type is None:
+            # No setting and no hint from the schema: the first object name asked for is the rows' name.
+            self._type, self._directory = object_type, None
+        if object_type != self._type:
             raise ConnectorConfigError(
-                f"{self.path} holds {self.object_type} objects, not {object_type}; "
+                f"{self.path} holds {self._type} objects, not {object_type}; "
                 "use one csv directory per object type (setting objectType)",
                 setting="objectType",
                 connector=self.kind,

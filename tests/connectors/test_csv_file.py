@@ -147,9 +147,29 @@ def test_bad_settings_name_the_setting(tmp_path: Path, settings: dict[str, objec
     assert caught.value.setting == setting
 
 
-def test_other_object_types_are_a_config_error(tmp_path: Path) -> None:
-    with pytest.raises(ConnectorConfigError, match="holds User objects, not Group"):
-        list(feed(tmp_path, "employeeId\n").read("Group"))
+def test_the_rows_are_one_object_type_named_by_the_setting_the_schema_or_first_use(tmp_path: Path) -> None:
+    (tmp_path / "hr.csv").write_text("employeeId\nE1\n")
+    worker = create_connector(
+        "csv",
+        {"path": "hr.csv", "anchor": "employeeId"},
+        ConnectorContext("HR", tmp_path, object_types=("Worker",)),
+    )
+    assert [o.object_type for o in drain(worker.read("Worker"))[0]] == ["Worker"]
+    with pytest.raises(ConnectorConfigError, match="holds Worker objects, not User") as caught:
+        worker.get("User", ["E1"])
+    assert caught.value.setting == "objectType"
+    first_use = feed(tmp_path, None)
+    assert list(first_use.get("Person", ["E1"])) == ["E1"]
+    with pytest.raises(ConnectorConfigError, match="holds Person objects, not Group"):
+        list(first_use.read("Group"))
+    with pytest.raises(ConnectorConfigError, match="schema uses User, Group") as caught:
+        create_connector(
+            "csv",
+            {"path": "hr.csv", "anchor": "employeeId"},
+            ConnectorContext("HR", tmp_path, ("User", "Group")),
+        )
+    strict = feed(tmp_path, None, objectType="Employee")
+    assert strict.describe()["objects"][0]["name"] == "Employee"
 
 
 def test_lists_need_a_separator_and_values_must_not_hold_it(tmp_path: Path) -> None:

@@ -94,20 +94,37 @@ def normalize_diacritics(text: str) -> str:
     return out.replace("oe\u0304", "oe")  # œ̄ (œ + macron) is in the documented table
 
 
-def _default_separator(ch: str) -> bool:
-    """.NET ToTitleCase word boundaries: anything but letters, digits, marks and the apostrophe."""
-    if ch == "'" or ch == "’":
-        return False
-    return unicodedata.category(ch)[0] in "ZCPS"
+_SEPARATOR_CATEGORIES = frozenset(
+    {"Zs", "Zl", "Zp", "Cc", "Cf", "Pc", "Pd", "Ps", "Pe", "Pi", "Pf", "Po", "Sm", "Sc", "Sk", "So"}
+)
+
+
+def _title_case_default(text: str) -> str:
+    """.NET ``TextInfo.ToTitleCase`` on lower-cased text: a word starts at a letter and runs until a word
+    separator (spaces, controls, punctuation, symbols); digits, marks and the apostrophe stay inside it, so
+    ``3rd`` → ``3Rd`` and ``o'neil`` → ``O'neil``."""
+    out: list[str] = []
+    in_word = False
+    for ch in to_lower(text):
+        category = unicodedata.category(ch)
+        if in_word and (ch == "'" or category not in _SEPARATOR_CATEGORIES):
+            out.append(ch)
+            continue
+        in_word = category.startswith("L")
+        out.append(to_upper(ch) if in_word else ch)
+    return "".join(out)
 
 
 def proper_case(text: str, separators: str | None) -> str:
-    """PCase: first letter of every word upper-case, the rest lower-case."""
+    """PCase: first letter of every word upper-case, the rest lower-case. Without ``separators`` the .NET
+    title-case rules apply (after lower-casing, since all-caps input is documented to become proper case);
+    with them, only those characters separate words."""
+    if not separators:
+        return _title_case_default(text)
     out: list[str] = []
     start_of_word = True
     for ch in text:
-        is_separator = ch in separators if separators else _default_separator(ch)
-        if is_separator:
+        if ch in separators:
             out.append(ch)
             start_of_word = True
             continue

@@ -146,6 +146,8 @@ def _describe_character(text: str, pos: int) -> str:
         return 'unterminated string constant: add the closing " (write \\" for a quote inside it)'
     if ch == "[":
         return "unterminated attribute reference: add the closing ]"
+    if ch == "&":
+        return 'the & operator is not part of the expression language: write Join("", a, b) to concatenate'
     if ch == "'":
         return "single quotes are not string delimiters: use double quotes"
     return f"unexpected character {ch!r}"

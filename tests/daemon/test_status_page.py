@@ -18,8 +18,9 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-import expressions
 from tests.peers import free_port, peer_missing
+
+from .serve_helpers import USERS, Served, serve_env, write_job
 
 ROOT = Path(__file__).parents[2]
 
@@ -78,18 +79,36 @@ def test_page_shows_jobs_and_recent_provisioning_log(chromium: str, base_url: st
     assert '<p id="error" role="alert"></p>' in dom  # no API call failed
 
 
-@pytest.mark.skipif(
-    not hasattr(expressions, "parse_expression_request"),
-    reason="expressions.parse_expression_request (the expressions issue) has not landed yet",
-)
-def test_expression_tester_runs_the_documented_round_trip(chromium: str, base_url: str) -> None:
+@pytest.fixture(scope="module")
+def real_serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """``idsync serve --no-auth`` on a real job, after its first cycle."""
+    folder = tmp_path_factory.mktemp("page-real")
+    write_job(folder, "page-demo", interval="PT40M")
+    served = Served(["--no-auth", str(folder)], serve_env(None), folder)
+    try:
+        served.wait_ready()
+        served.wait_for(lambda: served.client.get("/auditLogs/provisioning").json()["value"], what="a cycle")
+        yield served
+    finally:
+        assert served.stop() == 0, served.output()
+
+
+def test_page_over_a_real_serve_without_auth(chromium: str, real_serve: Served) -> None:
+    dom = _render(chromium, real_serve.base + "/")
+    assert '<tr data-job="page-demo"><td>page-demo</td><td class="code-Active">Active</td>' in dom
+    assert dom.count("<td>page-demo</td>") == 1 + len(USERS)  # the job row, then one log row per user
+    assert '<p id="error" role="alert"></p>' in dom
+    assert 'id="auth-row" hidden' in dom
+
+
+def test_expression_tester_runs_the_documented_round_trip(chromium: str, real_serve: Served) -> None:
     query = urlencode(
         {
             "expression": 'Replace([preferredLanguage], "-", , , "_", ,  )',
             "values": json.dumps({"preferredLanguage": "EN-US"}),
         }
     )
-    dom = _render(chromium, f"{base_url}/?{query}")
+    dom = _render(chromium, f"{real_serve.base}/?{query}")
     result = dom.split('<pre id="result">', 1)[1].split("</pre>", 1)[0]
     answer = json.loads(result.replace("&quot;", '"'))
     assert answer["evaluationResult"] == ["EN_US"]

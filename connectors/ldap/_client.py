@@ -193,8 +193,8 @@ class LdapClient:
     ) -> Iterator[list[Entry]]:
         """Pages of a subtree search (RFC 2696); the server's size limit is an error, not a short read.
 
-        Pages are requested one after the other, never ahead: with the next page requested while the caller
-        converted the current one, slapd 2.5 sometimes never sent the SearchResultDone of the next page.
+        Pages are requested one after the other. Nothing else may use this connection meanwhile (see
+        ``LdapConnector._entry_pages``).
         """
         attrlist = list(attrs)
         cookie = b""

@@ -37,6 +37,7 @@ from .._errors import ConnectorConfigError, ConnectorError, ObjectRejected
 from . import _client as client
 from ._client import Entry, LdapClient, NoSuchEntry, NoSuchValue, normalize_dn
 from ._entries import DnIndex, EntryReader
+from ._prefetch import prefetched
 from ._schema import Schema
 from ._settings import ObjectSettings, parse_settings
 from ._sync import already_delivered, closing_watermark, deleted_ids, newest
@@ -56,9 +57,6 @@ class LdapConnector(Connector):
         super().__init__(settings, context)
         self.config = parse_settings(settings, context.base_dir, client.is_dn)
         self._client = LdapClient(self.config)
-        # DN lookups made while a paged read is between pages go through a second connection: slapd keeps
-        # one paged-search state per connection, and another paged search there voids the read's cookie
-        self._lookups = LdapClient(self.config)
         self._schema: Schema | None = None
         self._reader: EntryReader | None = None
         self._index = DnIndex()
@@ -69,7 +67,6 @@ class LdapConnector(Connector):
 
     def close(self) -> None:
         self._client.close()
-        self._lookups.close()
 
     # --- schema and description ---------------------------------------------------------------------------
 
@@ -158,10 +155,7 @@ class LdapConnector(Connector):
                 bounds += f"(entryCSN<={client.escape_filter_value(signpost)})"
         at_signpost: set[str] = set()
         delivered: set[str] = set()
-        pages = self._client.paged_search(
-            obj.base_dn, obj.search_filter(bounds), self._attributes_to_read(), page_size
-        )
-        for entries in pages:
+        for entries in self._entry_pages(obj, obj.search_filter(bounds), page_size):
             objects = [o for o in self._objects(obj, entries) if not already_delivered(since, o.id, _csn(o))]
             at_signpost.update(o.id for o in objects if signpost is not None and o.cursor == signpost)
             delivered.update(o.id for o in objects)
@@ -169,6 +163,22 @@ class LdapConnector(Connector):
                 objects, store_updates={o.id: self._index.dn_of(o.id) or "" for o in objects} if store else {}
             )
         yield self._closing_page(obj, since, store, signpost, at_signpost, delivered)
+
+    def _entry_pages(self, obj: ObjectSettings, filterstr: str, page_size: int) -> Iterator[list[Entry]]:
+        """The read's pages, fetched one ahead, over a connection of the read's own: a paged search must be
+        alone on its connection (another search there voids its cookie, or with a page outstanding leaves
+        libldap waiting for a SearchResultDone that never comes), and the caller may look DNs up, get or
+        find between pages."""
+        self.reader  # noqa: B018 -- the schema, read on the main connection before the read begins
+        connection = LdapClient(self.config)
+        pages = prefetched(
+            connection.paged_search(obj.base_dn, filterstr, self._attributes_to_read(), page_size)
+        )
+        try:
+            yield from pages
+        finally:
+            pages.close()
+            connection.close()
 
     def _closing_page(
         self,
@@ -229,13 +239,13 @@ class LdapConnector(Connector):
             self._index_all_under(self.config.base_dn)
             missing = self._index.unknown_dns(missing)
         requests = [(dn, client.SCOPE_BASE, "(objectClass=*)", [self.config.anchor]) for dn in missing]
-        for dn, found in zip(missing, self._lookups.search_many(requests), strict=True):
+        for dn, found in zip(missing, self._client.search_many(requests), strict=True):
             for entry_dn, raw in found:
                 if _get(raw, self.config.anchor):
                     self._index.remember(entry_dn, self.reader.anchor_of(entry_dn, raw), dn)
 
     def _index_all_under(self, base: str) -> None:
-        for entries in self._lookups.paged_search(base, "(objectClass=*)", [self.config.anchor], 1000):
+        for entries in self._client.paged_search(base, "(objectClass=*)", [self.config.anchor], 1000):
             for dn, raw in entries:
                 if _get(raw, self.config.anchor):
                     self._index.remember(dn, self.reader.anchor_of(dn, raw))

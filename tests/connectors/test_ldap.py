@@ -399,3 +399,14 @@ def test_references_to_later_pages_resolve_mid_read(
         assert managers == {ids[i]: [ids[i + 1]] if i < 11 else None for i in range(12)}
         found = fresh.find("User", "manager", [ids[5]])
         assert [o.id for o in found[ids[5]]] == [ids[4]]
+
+
+def test_a_read_abandoned_midway_leaves_the_connector_usable(conn: Connector) -> None:
+    ids = created(conn, *[user(f"early{i}") for i in range(7)])
+    pages = conn.read("User", page_size=2, store=DictStore())
+    first = next(pages)
+    assert len(first.objects) == 2
+    pages.close()  # type: ignore[attr-defined]
+    assert set(conn.get("User", ids)) == set(ids)
+    objects, _ = drain(conn.read("User", page_size=2, store=DictStore()))
+    assert {o.id for o in objects} == set(ids)

@@ -223,6 +223,22 @@ class ConnectorContract:
             "the deletion is read as a tombstone"
         )
 
+    def test_find_returns_every_match_of_each_value(self, subject: ContractSubject) -> None:
+        n = subject.names
+        twin1, twin2, solo = subject.apply_ok(
+            [
+                subject.user("twin1", "Twin Name"),
+                subject.user("twin2", "Twin Name"),
+                subject.user("solo", "Solo"),
+            ]
+        )
+        found = subject.connector.find(n.user_type, n.name, ["Twin Name", "Solo", "Nobody"])
+        assert sorted(found) == ["Solo", "Twin Name"]
+        assert sorted(o.id for o in found["Twin Name"]) == sorted([twin1, twin2]), (
+            "a matching conflict is visible"
+        )
+        assert [o.id for o in found["Solo"]] == [solo]
+
     def test_full_read_returns_only_live_objects(self, subject: ContractSubject) -> None:
         n = subject.names
         keep, drop = subject.apply_ok([subject.user("live1"), subject.user("live2")])

@@ -36,8 +36,8 @@ What the suite checks (each a method below): create -> find -> update -> read ch
 changes sees the deletion; references (manager, members: ids of this directory, add/remove of members);
 paging past 1,000 objects on a full read; values with non-ASCII characters, quotes, commas, ``*``, ``(``,
 ``)``, ``\\`` round-trip and match only themselves in ``find``; per-change failures come back in the
-results (never raised); watermarks never go backwards; ``describe()`` is a directoryDefinition; an
-unreachable server fails fast.
+results (never raised); watermarks never go backwards and survive JSON (the engine stores them so);
+``describe()`` is a directoryDefinition; an unreachable server fails fast.
 
 Changes are read through a dict-backed data store committed page by page, exactly as the engine does, so
 connectors that find changes through fingerprints (json, csv, SQL without a change column) are tested too.
@@ -45,6 +45,7 @@ connectors that find changes through fingerprints (json, csv, SQL without a chan
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -159,7 +160,10 @@ class ContractSubject:
                 )
                 watermark = page.watermark
         assert watermark is not None, "a completed read reports a watermark"
-        return objects, watermark
+        # The engine stores watermarks as JSON: the next read must work from the stored form.
+        stored = Watermark.from_json(json.loads(json.dumps(watermark.to_json())))
+        assert stored == watermark, f"watermark {watermark} does not survive JSON"
+        return objects, stored
 
     def one(self, object_type: str, object_id: str) -> DirectoryObject:
         found = self.connector.get(object_type, [object_id])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from connectors import Connector
+
 from .contract import ContractSubject
 
 SQLITE_TRACKED = [
@@ -40,8 +42,5 @@ def create_tables(url: str, statements: list[str]) -> None:
     engine.dispose()
 
 
-def subject_for(connector: object) -> ContractSubject:
-    from connectors import Connector
-
-    assert isinstance(connector, Connector)
+def subject_for(connector: Connector) -> ContractSubject:
     return ContractSubject(connector)

@@ -28,11 +28,17 @@ import pytest
 from . import free_port, peer_missing
 
 
+def _version(path: str) -> tuple[int, ...]:
+    major = Path(path).parent.parent.name
+    return tuple(int(part) for part in major.split(".") if part.isdigit())
+
+
 def find_bin_dir() -> Path | None:
     found = shutil.which("initdb")
     if found and (Path(found).resolve().parent / "postgres").exists():
         return Path(found).resolve().parent
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
+    # The newest major version: compare "15" and "9.6" as numbers, not as text.
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=_version)
     return Path(candidates[-1]).parent if candidates else None
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import importlib.resources
 from functools import lru_cache
+from typing import Any
 
 from lark import Lark, Token, Transformer, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, v_args
-from lark.tree import Meta
 
 from ._errors import ExpressionSyntaxError, position_of
 from ._ir import Attribute, Call, Comparison, Constant, Node, Span
@@ -35,11 +35,10 @@ _READABLE = {
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
     grammar = importlib.resources.files(__package__).joinpath("grammar.lark").read_text(encoding="utf-8")
-    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False)
-
-
-def _span(meta: Meta) -> Span:
-    return Span(meta.start_pos, meta.end_pos, meta.line, meta.column)
+    # Tree-less mode: the transformer runs inside the parser, so no parse tree is built and walked again
+    # (parsing is most of compile time, and compiling a whole schema must stay well under 50 ms). Spans
+    # come from the tokens, which carry their positions, so propagate_positions is not needed.
+    return Lark(grammar, parser="lalr", maybe_placeholders=False, transformer=_TRANSFORMER)
 
 
 def _token_span(token: Token) -> Span:
@@ -84,13 +83,11 @@ class _ToIR(Transformer[Token, Node]):
     def keyword(self, tok: Token) -> Node:
         return Constant(str(tok), "keyword", _token_span(tok))
 
-    @v_args(meta=True, inline=True)
-    def comparison(self, meta: Meta, left: Node, op: Token, right: Node) -> Node:
-        return Comparison(left, str(op), right, _span(meta))
+    def comparison(self, left: Node, op: Token, right: Node) -> Node:
+        return Comparison(left, str(op), right, left.span or _token_span(op))
 
-    @v_args(meta=True, inline=True)
-    def call(self, meta: Meta, name: Token, args: tuple[Node | None, ...]) -> Node:
-        return Call(str(name), args, _span(meta))
+    def call(self, name: Token, args: tuple[Node | None, ...]) -> Node:
+        return Call(str(name), args, _token_span(name))
 
     def args(self, *slots: Node | None) -> tuple[Node | None, ...]:
         # "F()" is written with one empty slot; it means no arguments at all.
@@ -118,10 +115,10 @@ def parse(text: str) -> Node:
     if not text.strip():
         raise ExpressionSyntaxError("empty expression", text, 1, 1)
     try:
-        tree = _lark().parse(text)
+        built: Any = _lark().parse(text)  # the transformer inside the parser already built the IR
     except UnexpectedInput as exc:
         raise _wrap(exc, text) from None
-    node: Node = _TRANSFORMER.transform(tree)
+    node: Node = built
     return node
 
 

@@ -31,11 +31,13 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 __all__ = [
+    "QUARANTINE_DISABLE_AFTER",
     "QUARANTINE_MAX_INTERVAL",
     "CycleOutcome",
     "Scheduler",
     "effective_interval",
     "next_run_time",
+    "quarantine_expired",
     "utcnow",
 ]
 
@@ -43,6 +45,8 @@ log = logging.getLogger("idsync.scheduler")
 
 #: While quarantined, Entra's cycle frequency decays until it reaches once a day (spec §D.6).
 QUARANTINE_MAX_INTERVAL = timedelta(days=1)
+#: After four weeks in quarantine Entra disables the job (spec §D.6).
+QUARANTINE_DISABLE_AFTER = timedelta(weeks=4)
 
 Clock = Callable[[], datetime]
 
@@ -83,6 +87,11 @@ def effective_interval(base: timedelta, quarantine_series: int) -> timedelta:
     return min(stretched, ceiling)
 
 
+def quarantine_expired(series_began: datetime | None, now: datetime) -> bool:
+    """True once a quarantine series has lasted four weeks: the job is then stopped (spec §D.6)."""
+    return series_began is not None and now - series_began >= QUARANTINE_DISABLE_AFTER
+
+
 def next_run_time(now: datetime, base: timedelta, outcome: CycleOutcome) -> datetime:
     """When the next cycle starts, counted from the end of the one that just finished."""
     return now + effective_interval(base, outcome.quarantine_series)
@@ -116,6 +125,10 @@ class Scheduler:
             job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
             executors={"default": {"type": "threadpool", "max_workers": max_workers}},
         )
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock
 
     @property
     def stop_event(self) -> threading.Event:

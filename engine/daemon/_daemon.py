@@ -21,9 +21,10 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, cast
 
-from engine.scheduler import CycleOutcome, Scheduler
+from engine.scheduler import CycleOutcome, Scheduler, quarantine_expired
 
 from ._facade import EngineLike, FacadeMissing, JobLike, load_job, make_engine, to_json
 from ._logging import log_context
@@ -255,11 +256,27 @@ class Daemon:
                 self.metrics.running.labels(managed.id).set(0)
             return self._after_cycle(managed, report, time.monotonic() - began, raised=raised)
 
+    def _quarantine_too_long(self, status: Mapping[str, Any]) -> bool:
+        began = _field(status, "quarantine", "seriesBegan")
+        try:
+            since = datetime.fromisoformat(str(began).replace("Z", "+00:00")) if began else None
+        except ValueError:
+            return False
+        return quarantine_expired(since, self.scheduler.clock())
+
     def _after_cycle(self, managed: ManagedJob, report: Any, seconds: float, *, raised: bool) -> CycleOutcome:
         status = self.status(managed)
         outcome = outcome_from_status(status)
         if raised:
             outcome = CycleOutcome(succeeded=False, quarantine_series=outcome.quarantine_series)
+        if outcome.quarantine_series and self._quarantine_too_long(status):
+            # Entra disables a job after four weeks in quarantine; idsync pauses it (its state keeps
+            # everything) and says so, and a start or restart resumes it.
+            managed.engine.pause()
+            log.warning(
+                "in quarantine since %s (4 weeks): the job is paused until started again",
+                _field(status, "quarantine", "seriesBegan"),
+            )
         managed.last_cycle_id = _cycle_id(report) or managed.last_cycle_id
         actions, errors = report_counts(report)
         self.metrics.record_cycle(

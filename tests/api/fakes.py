@@ -51,6 +51,7 @@ class FakeEngine:
         self.release.set()
         self.fail_with: Exception | None = None
         self.bad_credentials = False
+        self.series_began = "2030-05-30T00:00:00+00:00"
 
     def run_cycle(
         self,
@@ -86,7 +87,11 @@ class FakeEngine:
             "lastExecution": {"state": "Succeeded", "countEscrowed": 1, "countImported": 3},
         }
         if self.code == "Quarantine":
-            status["quarantine"] = {"reason": "TooManyDeletes", "seriesCount": 2}
+            status["quarantine"] = {
+                "reason": "TooManyDeletes",
+                "seriesCount": 2,
+                "seriesBegan": self.series_began,
+            }
         return status
 
     def start(self) -> None:

@@ -55,6 +55,19 @@ def test_quarantine_stretches_the_next_run_and_success_restores_it() -> None:
         daemon.shutdown()
 
 
+def test_four_weeks_in_quarantine_pause_the_job() -> None:
+    engines: dict[str, FakeEngine] = {}
+    daemon = _daemon(engines, FakeJob("a"), clock=lambda: NOW)
+    engines["a"].code = "Quarantine"
+    engines["a"].series_began = (NOW - timedelta(days=27)).isoformat()
+    daemon.scheduler.run_now("a")
+    assert ("pause",) not in engines["a"].calls
+    engines["a"].series_began = (NOW - timedelta(days=28)).isoformat()
+    daemon.scheduler.run_now("a")
+    assert engines["a"].calls[-1] == ("pause",)
+    daemon.shutdown()
+
+
 def test_pause_asks_the_running_cycle_to_stop_after_its_batch() -> None:
     engines: dict[str, FakeEngine] = {}
     daemon = _daemon(engines, FakeJob("a"))

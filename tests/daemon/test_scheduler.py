@@ -18,6 +18,7 @@ from engine.scheduler import (
     Scheduler,
     effective_interval,
     next_run_time,
+    quarantine_expired,
 )
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -47,6 +48,12 @@ def test_quarantine_interval_is_bounded_and_monotonic(base: timedelta, series: i
     current = effective_interval(base, series)
     assert base <= current <= max(base, QUARANTINE_MAX_INTERVAL)
     assert effective_interval(base, series + 1) >= current
+
+
+def test_quarantine_expires_after_four_weeks() -> None:
+    assert not quarantine_expired(None, T0)
+    assert not quarantine_expired(T0, T0 + timedelta(days=27, hours=23))
+    assert quarantine_expired(T0, T0 + timedelta(weeks=4))
 
 
 def test_next_run_counts_from_the_injected_now() -> None:

@@ -81,7 +81,14 @@ class SqlConnector(Connector):
         spec = self._spec(object_type)
         column = spec.column(attribute)
         if column is None:
-            return {}
+            # Matching on a column that does not exist would find nothing and create duplicates.
+            columns = ", ".join(c.name for c in spec.table.columns)
+            raise ConnectorConfigError(
+                f"cannot look {object_type} objects up by {attribute!r}: "
+                f"table {spec.table.name!r} has no such column (columns: {columns})",
+                setting=f"objects.{object_type}",
+                connector=self.kind,
+            )
         return find_objects(self.engine, spec, column, values)
 
     def apply(self, changes: Sequence[Change]) -> list[ApplyResult]:

@@ -272,7 +272,9 @@ def test_find_is_exact_even_on_a_case_insensitive_column(db: sa.Engine, tmp_path
     insert(db, {"id": "u1", "name": "Ann"}, {"id": "u2", "name": "ANN"})
     found = sql(tmp_path).find("User", "name", ["Ann", "nobody"])
     assert {k: [o.id for o in v] for k, v in found.items()} == {"Ann": ["u1"]}
-    assert sql(tmp_path).find("User", "noSuchColumn", ["x"]) == {}
+    with pytest.raises(ConnectorConfigError, match="has no such column") as caught:
+        sql(tmp_path).find("User", "noSuchColumn", ["x"])
+    assert caught.value.policy == "fatal"
 
 
 def test_describe_maps_column_types(db: sa.Engine, tmp_path: Path) -> None:

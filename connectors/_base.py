@@ -111,13 +111,13 @@ class DataStore(Protocol):
     def keys(self) -> Iterator[str]: ...
 
 
-class Operation(str, enum.Enum):
+class Operation(str, enum.Enum):  # noqa: UP042 -- StrEnum would change str() and format()
     CREATE = "create"
     UPDATE = "update"
     DELETE = "delete"
 
 
-class ValueOp(str, enum.Enum):
+class ValueOp(str, enum.Enum):  # noqa: UP042 -- StrEnum would change str() and format()
     REPLACE = "replace"
     """Set the attribute to exactly ``values`` (an empty tuple clears it)."""
     ADD = "add"
@@ -212,7 +212,7 @@ class Connector(ABC):
     def describe(self) -> dict[str, Any]:
         """This directory as a Graph ``directoryDefinition`` document (name, objects, attributes)."""
 
-    def validate_credentials(self) -> None:
+    def validate_credentials(self) -> None:  # noqa: B027 -- an optional hook: no check by default
         """Raise ``ConnectionFailed`` / ``AuthenticationFailed`` when the directory cannot be used."""
 
     @abstractmethod
@@ -231,14 +231,16 @@ class Connector(ABC):
         """The objects with these ids that exist (missing ids are simply absent from the result)."""
 
     @abstractmethod
-    def find(self, object_type: str, attribute: str, values: Sequence[str]) -> dict[str, list[DirectoryObject]]:
+    def find(
+        self, object_type: str, attribute: str, values: Sequence[str]
+    ) -> dict[str, list[DirectoryObject]]:
         """Objects whose ``attribute`` equals each value, keyed by the value asked for (for matching)."""
 
     @abstractmethod
     def apply(self, changes: Sequence[Change]) -> list[ApplyResult]:
         """Write a batch; one result per change, in order."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 -- an optional hook: nothing to release by default
         """Release connections and files."""
 
     def __enter__(self) -> Connector:

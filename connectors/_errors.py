@@ -40,7 +40,7 @@ class ConnectorError(Exception):
 
 
 class ConnectorConfigError(ConnectorError):
-    """The connector's settings are wrong; ``setting`` names the offending key (e.g. ``objects.User.table``)."""
+    """The connector's settings are wrong; ``setting`` names the offending key (``objects.User.table``)."""
 
     policy: ClassVar[Policy] = "fatal"
 
@@ -70,7 +70,12 @@ class RetriableConnectorError(ConnectorError):
     policy: ClassVar[Policy] = "retriable"
 
     def __init__(
-        self, message: str, *, retry_after: float = 1.0, connector: str | None = None, detail: str | None = None
+        self,
+        message: str,
+        *,
+        retry_after: float = 1.0,
+        connector: str | None = None,
+        detail: str | None = None,
     ) -> None:
         super().__init__(message, connector=connector, detail=detail)
         self.retry_after = retry_after

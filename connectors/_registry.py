@@ -63,13 +63,16 @@ def connector_class(kind: str) -> type[Connector]:
                 break
     if target is None:
         known = ", ".join(available_connectors())
-        raise ConnectorConfigError(f"unknown connector {kind!r}; known connectors: {known}", setting="connector")
+        raise ConnectorConfigError(
+            f"unknown connector {kind!r}; known connectors: {known}", setting="connector"
+        )
     module_name, _, attr = target.partition(":")
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         raise ConnectorConfigError(
-            f"connector {kind!r} cannot be loaded ({exc}); install its extra, e.g. pip install 'idsync[{kind}]'",
+            f"connector {kind!r} cannot be loaded ({exc}); "
+            f"install its extra, e.g. pip install 'idsync[{kind}]'",
             setting="connector",
         ) from exc
     cls = getattr(module, attr)

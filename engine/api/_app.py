@@ -47,6 +47,7 @@ def create_app(daemon: Daemon, *, token: str | None, manage_daemon: bool = True)
     guarded = [Depends(bearer_guard(token))]
     for router in (
         _templates.router,
+        _templates.applications_router,
         _jobs.router,
         _schema.router,
         _schema.tools_router,

@@ -11,9 +11,14 @@ from engine.daemon import FacadeMissing, call, to_json
 from ._deps import daemon_of, require_principal
 from ._errors import GraphError
 
-__all__ = ["router"]
+__all__ = ["applications_router", "router"]
 
 router = APIRouter(prefix="/servicePrincipals/{principal}/synchronization/templates", tags=["templates"])
+#: Graph serves the same templates under the application object; ``{principal}`` is then the application id,
+#: which for idsync is the same name as the service principal (``local`` by default).
+applications_router = APIRouter(
+    prefix="/applications/{principal}/synchronization/templates", tags=["templates"]
+)
 
 
 def _template(template_id: str) -> Any:
@@ -26,6 +31,7 @@ def _template(template_id: str) -> Any:
 
 
 @router.get("", summary="List synchronization templates")
+@applications_router.get("", summary="List synchronization templates")
 def list_templates(principal: str, request: Request) -> dict[str, Any]:
     require_principal(daemon_of(request), principal)
     templates = [_without_schema(to_json(t)) for t in call("engine", "list_templates")]
@@ -33,12 +39,14 @@ def list_templates(principal: str, request: Request) -> dict[str, Any]:
 
 
 @router.get("/{template_id}", summary="Get a synchronization template")
+@applications_router.get("/{template_id}", summary="Get a synchronization template")
 def get_template(principal: str, template_id: str, request: Request) -> Any:
     require_principal(daemon_of(request), principal)
     return _without_schema(to_json(_template(template_id)))
 
 
 @router.get("/{template_id}/schema", summary="Get a template's schema")
+@applications_router.get("/{template_id}/schema", summary="Get a template's schema")
 def get_template_schema(principal: str, template_id: str, request: Request) -> Any:
     require_principal(daemon_of(request), principal)
     return call("engine", "dump_schema", _template(template_id).schema_)

@@ -69,6 +69,8 @@ def test_templates_list_get_and_schema(client: TestClient) -> None:
     assert client.get(f"{BASE}/templates/scim").json()["id"] == "scim"
     schema = client.get(f"{BASE}/templates/scim/schema").json()
     assert schema["synchronizationRules"][0]["sourceDirectoryName"] == "Azure Active Directory"
+    assert client.get("/applications/local/synchronization/templates").json()["value"] == templates
+    assert client.get("/applications/local/synchronization/templates/scim/schema").json() == schema
     missing = client.get(f"{BASE}/templates/nope")
     assert missing.status_code == 404
     assert missing.json()["error"]["code"] == "ResourceNotFound"

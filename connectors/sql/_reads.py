@@ -127,17 +127,19 @@ def _signpost(engine: sa.Engine, spec: TableSpec) -> Any:
 def _full_with_change(engine: sa.Engine, spec: TableSpec, page_size: int) -> Iterator[Page]:
     assert spec.change is not None
     signpost = _signpost(engine, spec)
+    # The ids at the signpost are taken before the scan: a row stamped with that same value while the scan
+    # runs is then not in the boundary and comes again next time, instead of being skipped with old values.
+    boundary: frozenset[str] = frozenset()
+    if signpost is not None:
+        query = sa.select(spec.anchor).where(spec.change == signpost)
+        with sql_errors(f"reading table {spec.table.name!r}"), engine.connect() as conn:
+            boundary = frozenset(str(from_db(v)) for v in conn.execute(query).scalars())
     pending: list[DirectoryObject] = []
     for obj in _live(engine, spec, page_size):
         pending.append(obj)
         if len(pending) == page_size:
             yield Page(pending)
             pending = []
-    boundary: frozenset[str] = frozenset()
-    if signpost is not None:
-        query = sa.select(spec.anchor).where(spec.change == signpost)
-        with sql_errors(f"reading table {spec.table.name!r}"), engine.connect() as conn:
-            boundary = frozenset(str(from_db(v)) for v in conn.execute(query).scalars())
     yield Page(pending, Watermark(cursor_out(signpost), boundary))
 
 

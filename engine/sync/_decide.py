@@ -7,7 +7,8 @@ Rules (spec §D.3, §D.4, §C.3):
 * In scope, matched to an existing target object (not linked yet) → link, and update what differs from the
   object's current values; in scope, no match → create (when ``Add`` is allowed).
 * IsSoftDeleted (out of scope, disabled, soft-deleted) and linked → disable through the IsSoftDeleted
-  mapping when the target supports soft delete (``skipOutOfScopeDeletions`` suppresses it; a target that
+  mapping when the target supports soft delete (``skipOutOfScopeDeletions`` suppresses it for objects that
+  leave the scoping filter — a disabled or soft-deleted account is still disabled; a target that
   supports soft delete but has no IsSoftDeleted mapping gets nothing), delete when it does not (``Delete``
   must be allowed); not linked → skip (disabled users are not provisioned at all); already disabled →
   nothing (no longer managed).
@@ -199,7 +200,11 @@ def decide_removal(
             display_name=name,
             disabled=True,
         )
-    if policy.skip_out_of_scope_deletions:
+    if (
+        policy.skip_out_of_scope_deletions
+        and not state.in_scope
+        and not (state.disabled or state.soft_deleted)
+    ):
         return _op(
             Action.SKIP,
             mapping,

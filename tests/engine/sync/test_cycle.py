@@ -99,13 +99,67 @@ def test_full_cycle_finds_deletions_by_comparing_links(tmp_path: Path, make_engi
     assert set(target_users(tmp_path)) == {"u1@contoso.com"}
 
 
-def test_skip_out_of_scope_deletions(tmp_path: Path, make_engine) -> None:
-    engine = make_engine({"User": [user("u1")]}, settings={"skipOutOfScopeDeletions": True})
+def _scoped_schema(folder: Path) -> str:
+    """The scim template with a scoping filter on users: department must not be 'Excluded'."""
+    from engine import dump_schema, get_template
+
+    document = dump_schema(get_template("scim").schema_)  # type: ignore[arg-type]
+    users = document["synchronizationRules"][0]["objectMappings"][0]
+    users["scope"] = {
+        "groups": [
+            {
+                "name": "not excluded",
+                "clauses": [
+                    {
+                        "operatorName": "NOT EQUALS",
+                        "sourceOperandName": "department",
+                        "targetOperand": {"values": ["Excluded"]},
+                    }
+                ],
+            }
+        ]
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "schema.json").write_text(json.dumps(document), encoding="utf-8")
+    return "schema.json"
+
+
+def test_scoping_filter_and_skip_out_of_scope_deletions(tmp_path: Path, make_engine) -> None:
+    schema = _scoped_schema(tmp_path)
+    sales = {"department": "Sales"}
+    engine = make_engine(
+        {"User": [user("u1", **sales), user("u2", **sales), user("u3", department="Excluded")]},
+        settings={"skipOutOfScopeDeletions": True},
+        schema=schema,
+    )
     engine.run_cycle()
-    write_source(tmp_path, {"User": [user("u1", accountEnabled=False)]})
+    assert set(target_users(tmp_path)) == {"u1@contoso.com", "u2@contoso.com"}
+    write_source(
+        tmp_path,
+        {
+            "User": [
+                user("u1", department="Excluded"),
+                user("u2", accountEnabled=False, **sales),
+                user("u3", department="Excluded"),
+            ]
+        },
+    )
     report = engine.run_cycle()
-    assert report.total(Action.SKIP) == 1
-    assert target_users(tmp_path)["u1@contoso.com"]["active"] is True
+    users = target_users(tmp_path)
+    assert users["u1@contoso.com"]["active"] is True  # left scope: kept as is
+    assert users["u2@contoso.com"]["active"] is False  # disabled in the source: still disabled
+    assert report.total(Action.SKIP) == 2 and report.total(Action.DISABLE) == 1
+    explanation = engine.explain("u1")
+    (clause,) = next(s for s in explanation["steps"] if s["step"] == "scoping")["clauses"]
+    assert clause["result"] is False and clause["value"] == "Excluded"
+
+
+def test_leaving_scope_disables_without_the_setting(tmp_path: Path, make_engine) -> None:
+    engine = make_engine({"User": [user("u1", department="Sales")]}, schema=_scoped_schema(tmp_path))
+    engine.run_cycle()
+    write_source(tmp_path, {"User": [user("u1", department="Excluded")]})
+    assert engine.run_cycle().total(Action.DISABLE) == 1
+    assert target_users(tmp_path)["u1@contoso.com"]["active"] is False
 
 
 def test_deletion_threshold_quarantines_until_force_deletes(tmp_path: Path, make_engine) -> None:

@@ -148,7 +148,7 @@ def test_scoping_filter_and_skip_out_of_scope_deletions(tmp_path: Path, make_eng
     users = target_users(tmp_path)
     assert users["u1@contoso.com"]["active"] is True  # left scope: kept as is
     assert users["u2@contoso.com"]["active"] is False  # disabled in the source: still disabled
-    assert report.total(Action.SKIP) == 2 and report.total(Action.DISABLE) == 1
+    assert report.total(Action.SKIP) == 1 and report.total(Action.DISABLE) == 1  # u3 unchanged: not read
     explanation = engine.explain("u1")
     (clause,) = next(s for s in explanation["steps"] if s["step"] == "scoping")["clauses"]
     assert clause["result"] is False and clause["value"] == "Excluded"

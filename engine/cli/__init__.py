@@ -49,3 +49,7 @@ main.add_command(_logs_command)
 from ._demo import demo_command as _demo_command  # noqa: E402
 
 main.add_command(_demo_command)
+
+from ._discover import discover_command as _discover_command  # noqa: E402
+
+main.add_command(_discover_command)

@@ -16,7 +16,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,26 +28,20 @@ from .._base import (
     ConnectorContext,
     DataStore,
     DirectoryObject,
-    Operation,
     Page,
-    Scalar,
     Watermark,
 )
-from .._errors import ConnectorConfigError, ConnectorError, ObjectRejected
+from .._errors import ConnectorConfigError, ConnectorError
 from . import _client as client
-from ._client import Entry, LdapClient, NoSuchEntry, NoSuchValue, normalize_dn
+from ._apply import Writer
+from ._client import Entry, LdapClient, normalize_dn
 from ._entries import DnIndex, EntryReader
+from ._lookups import OR_CHUNK, Lookups, attribute_values
 from ._prefetch import prefetched
 from ._schema import Schema
 from ._settings import ObjectSettings, parse_settings
 from ._sync import already_delivered, closing_watermark, deleted_ids, newest
-from ._values import AttributeInfo, attribute_definition, encode, reference_dn
-from ._writes import MOD_DELETE, modlist, new_entry, new_rdn_value, without_absent_values
-
-BULK_RESOLVE = 200
-"""Above this many unknown DNs, one anchor scan of ``baseDn`` beats one base search each."""
-OR_CHUNK = 100
-"""Ids per ``(|(anchor=...)...)`` filter."""
+from ._values import AttributeInfo, attribute_definition
 
 
 class LdapConnector(Connector):
@@ -60,6 +54,8 @@ class LdapConnector(Connector):
         self._schema: Schema | None = None
         self._reader: EntryReader | None = None
         self._index = DnIndex()
+        self._lookups = Lookups(self._client, self.config, self._index, lambda: self.reader)
+        self._writer = Writer(self._client, self.config, self._index, self._lookups, lambda: self.reader)
 
     @property
     def capabilities(self) -> Capabilities:
@@ -148,20 +144,16 @@ class LdapConnector(Connector):
                 connector="ldap",
             )
         signpost = self._signpost(obj)
-        bounds = ""
-        if cursor is not None:
-            bounds = f"(entryCSN>={client.escape_filter_value(cursor)})"
-            if signpost is not None:
-                bounds += f"(entryCSN<={client.escape_filter_value(signpost)})"
         at_signpost: set[str] = set()
         delivered: set[str] = set()
-        for entries in self._entry_pages(obj, obj.search_filter(bounds), page_size):
-            objects = [o for o in self._objects(obj, entries) if not already_delivered(since, o.id, _csn(o))]
+        for entries in self._entry_pages(obj, obj.search_filter(_csn_bounds(cursor, signpost)), page_size):
+            objects = [
+                o for o in self._lookups.objects(obj, entries) if not already_delivered(since, o.id, _csn(o))
+            ]
             at_signpost.update(o.id for o in objects if signpost is not None and o.cursor == signpost)
             delivered.update(o.id for o in objects)
-            yield Page(
-                objects, store_updates={o.id: self._index.dn_of(o.id) or "" for o in objects} if store else {}
-            )
+            updates = {o.id: self._index.dn_of(o.id) or "" for o in objects} if store else {}
+            yield Page(objects, store_updates=updates)
         yield self._closing_page(obj, since, store, signpost, at_signpost, delivered)
 
     def _entry_pages(self, obj: ObjectSettings, filterstr: str, page_size: int) -> Iterator[list[Entry]]:
@@ -219,54 +211,15 @@ class LdapConnector(Connector):
         if suffixes:
             suffix = max(suffixes, key=len)
             entry = self._client.base_entry(suffix, ["contextCSN"]) or {}
-            csn = newest(raw.decode() for raw in _get(entry, "contextCSN"))
+            csn = newest(raw.decode() for raw in attribute_values(entry, "contextCSN"))
             if csn is not None:
                 return csn
         csns: list[str | None] = []
         for entries in self._client.paged_search(obj.base_dn, obj.search_filter(), ["entryCSN"], 1000):
-            csns.extend(newest(raw.decode() for raw in _get(attrs, "entryCSN")) for _, attrs in entries)
+            csns.extend(
+                newest(raw.decode() for raw in attribute_values(attrs, "entryCSN")) for _, attrs in entries
+            )
         return newest(csns)
-
-    def _objects(self, obj: ObjectSettings, entries: list[Entry]) -> list[DirectoryObject]:
-        reader = self.reader
-        self._resolve_dns(reader.index_page(entries))
-        return [reader.to_object(obj.name, dn, attrs) for dn, attrs in entries]
-
-    def _resolve_dns(self, dns: Iterable[str]) -> None:
-        """Index these DNs' ids (the empty placeholder DN and entries that do not exist stay out)."""
-        missing = self._index.unknown_dns(dns)
-        if len(missing) > BULK_RESOLVE:
-            self._index_all_under(self.config.base_dn)
-            missing = self._index.unknown_dns(missing)
-        requests = [(dn, client.SCOPE_BASE, "(objectClass=*)", [self.config.anchor]) for dn in missing]
-        for dn, found in zip(missing, self._client.search_many(requests), strict=True):
-            for entry_dn, raw in found:
-                if _get(raw, self.config.anchor):
-                    self._index.remember(entry_dn, self.reader.anchor_of(entry_dn, raw), dn)
-
-    def _index_all_under(self, base: str) -> None:
-        for entries in self._client.paged_search(base, "(objectClass=*)", [self.config.anchor], 1000):
-            for dn, raw in entries:
-                if _get(raw, self.config.anchor):
-                    self._index.remember(dn, self.reader.anchor_of(dn, raw))
-
-    def _resolve_ids(self, ids: Iterable[str], *, fresh: bool = False) -> None:
-        """Index the DNs of these ids by anchor searches under ``baseDn``."""
-        missing = sorted({i for i in ids if fresh or self._index.dn_of(i) is None})
-        for anchor in missing:
-            self._index.forget(anchor)
-        chunks = [missing[i : i + OR_CHUNK] for i in range(0, len(missing), OR_CHUNK)]
-        requests = [
-            (self.config.base_dn, client.SCOPE_SUBTREE, self._anchor_filter(chunk), [self.config.anchor])
-            for chunk in chunks
-        ]
-        for found in self._client.search_many(requests):
-            for dn, raw in found:
-                self._index.remember(dn, self.reader.anchor_of(dn, raw))
-
-    def _anchor_filter(self, ids: Sequence[str]) -> str:
-        terms = "".join(client.equality_filter(self.config.anchor, anchor) for anchor in ids)
-        return terms if len(ids) == 1 else f"(|{terms})"
 
     def get(self, object_type: str, ids: Sequence[str]) -> dict[str, DirectoryObject]:
         obj = self.config.object(object_type)
@@ -275,13 +228,13 @@ class LdapConnector(Connector):
             (
                 obj.base_dn,
                 client.SCOPE_SUBTREE,
-                obj.search_filter(self._anchor_filter(unique[i : i + OR_CHUNK])),
+                obj.search_filter(self._lookups.anchor_filter(unique[i : i + OR_CHUNK])),
                 self._attributes_to_read(),
             )
             for i in range(0, len(unique), OR_CHUNK)
         ]
         found = [entry for entries in self._client.search_many(requests) for entry in entries]
-        return {o.id: o for o in self._objects(obj, found) if o.id in unique}
+        return {o.id: o for o in self._lookups.objects(obj, found) if o.id in unique}
 
     def find(
         self, object_type: str, attribute: str, values: Sequence[str]
@@ -290,7 +243,7 @@ class LdapConnector(Connector):
         info = self.schema.info(attribute)
         wanted = list(dict.fromkeys(values))
         if info.is_reference:  # values are ids: the directory stores DNs
-            self._resolve_ids(wanted)
+            self._lookups.resolve_ids(wanted)
         terms = {v: self._find_term(info, v) for v in wanted}
         asked = [v for v in wanted if terms[v] is not None]
         requests = [
@@ -298,7 +251,8 @@ class LdapConnector(Connector):
             for v in asked
         ]
         results = self._client.search_many(requests)
-        return {v: self._objects(obj, entries) for v, entries in zip(asked, results, strict=True) if entries}
+        pairs = zip(asked, results, strict=True)
+        return {v: self._lookups.objects(obj, entries) for v, entries in pairs if entries}
 
     def _find_term(self, info: AttributeInfo, value: str) -> str | None:
         if info.is_reference:
@@ -309,108 +263,18 @@ class LdapConnector(Connector):
     # --- writing ------------------------------------------------------------------------------------------
 
     def apply(self, changes: Sequence[Change]) -> list[ApplyResult]:
-        self._prefetch(changes)
-        results: list[ApplyResult] = []
-        for change in changes:
-            try:
-                results.append(ApplyResult(change.key, self._apply_one(change)))
-            except ObjectRejected as exc:
-                results.append(ApplyResult(change.key, change.target_id, exc))
-        return results
-
-    def _prefetch(self, changes: Sequence[Change]) -> None:
-        """Resolve every target id and referenced id of the batch in a few searches."""
-        ids = {c.target_id for c in changes if c.target_id}
-        for change in changes:
-            for modification in change.modifications:
-                if self.schema.info(modification.name).is_reference:
-                    ids.update(str(v) for v in modification.values)
-        self._resolve_ids(ids)
-
-    def _encode(self, attribute: str, value: Scalar) -> bytes:
-        info = self.schema.info(attribute)
-        if info.is_reference:
-            dn = self._index.dn_of(str(value))
-            if dn is None:
-                raise ObjectRejected(
-                    f"{attribute}: no entry with {self.config.anchor} {value!r} in {self.config.base_dn}",
-                    connector="ldap",
-                )
-            return dn.encode("utf-8")
-        try:
-            return encode(info, value)
-        except ValueError as exc:
-            raise ObjectRejected(f"{attribute}: {exc}", connector="ldap") from exc
-
-    def _apply_one(self, change: Change) -> str | None:
-        obj = self.config.object(change.object_type)
-        if change.operation is Operation.CREATE:
-            return self._create(obj, change)
-        if change.target_id is None:
-            raise ObjectRejected(f"a {change.operation.value} needs the target id", connector="ldap")
-        try:
-            return self._update_or_delete(obj, change, change.target_id)
-        except NoSuchEntry:
-            # renamed or moved behind our back since it was cached: look it up again, once
-            self._resolve_ids([change.target_id], fresh=True)
-            return self._update_or_delete(obj, change, change.target_id)
-
-    def _update_or_delete(self, obj: ObjectSettings, change: Change, target_id: str) -> str | None:
-        dn = self._index.dn_of(target_id)
-        if change.operation is Operation.DELETE:
-            if dn is not None:
-                try:
-                    self._client.delete(dn)
-                except NoSuchEntry:
-                    self._resolve_ids([target_id], fresh=True)
-                    if self._index.dn_of(target_id) is not None:
-                        raise
-            self._index.forget(target_id)
-            return target_id
-        if dn is None:
-            raise NoSuchEntry(f"no entry with {self.config.anchor} {target_id!r}", connector="ldap")
-        self._update(obj, change, dn, target_id)
-        return target_id
-
-    def _create(self, obj: ObjectSettings, change: Change) -> str | None:
-        entry = new_entry(change, obj, self._encode)
-        dn = client.child_dn(obj.rdn_attribute, entry.rdn_value, obj.base_dn)
-        back = self._client.add(dn, entry.attributes, [self.config.anchor])
-        anchor = self.reader.anchor_of(dn, back)
-        self._index.remember(dn, anchor)
-        return anchor
-
-    def _update(self, obj: ObjectSettings, change: Change, dn: str, target_id: str) -> None:
-        rdn_attribute, current = client.rdn_of(dn)
-        if rdn_attribute.lower() == obj.rdn_attribute.lower():
-            renamed = new_rdn_value(change.modifications, obj, current)
-            if renamed is not None:
-                dn = self._client.rename(dn, obj.rdn_attribute, renamed)
-                self._index.remember(dn, target_id)
-        edits = modlist(change.modifications, obj, self._encode)
-        try:
-            self._client.modify(dn, edits)
-        except NoSuchValue:
-            names = sorted({name for op, name, values in edits if op == MOD_DELETE and values})
-            held = {k.lower(): v for k, v in (self._client.base_entry(dn, names) or {}).items()}
-            self._client.modify(dn, without_absent_values(edits, held, self._comparable))
-
-    def _comparable(self, name: str, raw: bytes) -> object:
-        """A value as the server's equality rule sees it (DNs normalised, case folded unless caseExact)."""
-        info = self.schema.info(name)
-        if info.is_reference:
-            return normalize_dn(reference_dn(raw))
-        return raw if info.case_exact else raw.decode("utf-8", "replace").casefold()
-
-
-def _get(raw: Mapping[str, list[bytes]], name: str) -> list[bytes]:
-    """An attribute's values whatever case the server spelt its name in."""
-    values = raw.get(name)
-    if values is not None:
-        return values
-    lowered = name.lower()
-    return next((v for k, v in raw.items() if k.lower() == lowered), [])
+        return self._writer.apply(changes)
 
 
 def _csn(obj: DirectoryObject) -> str | None:
     return obj.cursor if isinstance(obj.cursor, str) else None
+
+
+def _csn_bounds(cursor: str | None, signpost: str | None) -> str:
+    """``(entryCSN>=cursor)(entryCSN<=signpost)`` for an incremental read, nothing for a full one."""
+    if cursor is None:
+        return ""
+    bounds = f"(entryCSN>={client.escape_filter_value(cursor)})"
+    if signpost is not None:
+        bounds += f"(entryCSN<={client.escape_filter_value(signpost)})"
+    return bounds

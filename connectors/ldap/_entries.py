@@ -12,7 +12,7 @@ no standard naming attribute is caseExact.)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from .._base import DirectoryObject, Scalar, Value
@@ -144,23 +144,28 @@ class EntryReader:
 
         return ids
 
-    def index_page(self, entries: Iterable[tuple[str, Mapping[str, list[bytes]]]]) -> set[str]:
-        """Index the entries' own DNs, then return the DNs their references name (to resolve before
-        ``to_object``). Indexing the page first means references within the page (a manager read with
-        their reports) need no lookup."""
+    def index_page(
+        self, entries: Sequence[tuple[str, Mapping[str, list[bytes]]]]
+    ) -> tuple[list[str], set[str]]:
+        """Index the entries' own DNs: (their anchors, the DNs their references name that are still
+        unknown, to resolve before ``to_object``). Indexing the page first means references within the
+        page (a manager read with their reports) need no lookup."""
+        anchors = [self.anchor_of(dn, raw) for dn, raw in entries]
         dns: set[str] = set()
         known = self._converters.keys()
-        for dn, raw in entries:
-            self.index.remember(dn, self.anchor_of(dn, raw))
-            for name in raw.keys() - known:  # set operations in C: the common case costs no Python loop
-                self._converter(name)
-            for name in raw.keys() & self._references:
-                dns.update(reference_dn(value) for value in raw[name] if value)
-        return {dn for dn in dns if self.index.id_of(dn) is None}
+        references = self._references
+        for (dn, raw), anchor in zip(entries, anchors, strict=True):
+            self.index.remember(dn, anchor)
+            if not raw.keys() <= known:  # subset tests in C: the common case builds no set
+                for name in raw.keys() - known:
+                    self._converter(name)
+            if references and not references.isdisjoint(raw):
+                for name in raw.keys() & references:
+                    dns.update(reference_dn(value) for value in raw[name] if value)
+        return anchors, {dn for dn in dns if self.index.id_of(dn) is None}
 
-    def to_object(self, object_type: str, dn: str, raw: Mapping[str, list[bytes]]) -> DirectoryObject:
-        """The entry as an object (after ``index_page`` has seen it)."""
-        anchor = self.anchor_of(dn, raw)
+    def to_object(self, object_type: str, anchor: str, raw: Mapping[str, list[bytes]]) -> DirectoryObject:
+        """The entry as an object (``anchor`` from ``index_page``)."""
         attributes: dict[str, Any] = {}
         cursor: str | None = None
         converters = self._converters

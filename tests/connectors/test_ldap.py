@@ -385,7 +385,7 @@ def test_references_to_later_pages_resolve_mid_read(
     # each user's manager is created after them, so a fresh reader meets the manager's DN before its entry;
     # the lookups happen between pages of the read and must not disturb its paging
     if bulk:
-        monkeypatch.setattr("connectors.ldap._connector.BULK_RESOLVE", 0)  # force the anchor scan
+        monkeypatch.setattr("connectors.ldap._lookups.BULK_RESOLVE", 0)  # force the anchor scan
     ids = created(conn, *[user(f"chain{i:02d}") for i in range(12)])
     created(
         conn,

@@ -127,20 +127,48 @@ def _switch(spec: FunctionSpec, args: Sequence[Compiled | None]) -> Evaluator:
             "keys and values must come in pairs (source, default, key, value, key, value, ...)", len(args) - 1
         )
     source, default = _fn(args[0]), _fn(args[1])
+    keys = list(args[2::2])
+    if all(key is not None and key.constant for key in keys):
+        return _switch_by_table(source, default, args)
     pairs = [(_fn(args[i]), _fn(args[i + 1])) for i in range(2, len(args), 2)]
 
     def switch(r: Mapping[str, Any], c: EvaluationContext) -> Any:
         value = single(source(r, c), "source")
         text = "" if value is None else to_text(value) or ""
-        folded = text.lower() if text in _BOOL_TEXT_ANY_CASE or isinstance(value, bool) else None
-        for key_fn, value_fn in pairs:
-            key = key_fn(r, c)
-            key_text = "" if key is None else to_text(single(key, "switchValue"))
-            if key_text == text or (
-                folded is not None and key_text is not None and key_text.lower() == folded
-            ):
+        keys = [
+            ("" if key is None else to_text(single(key, "switchValue")))
+            for key in (k(r, c) for k, _ in pairs)
+        ]
+        for key_text, (_, value_fn) in zip(keys, pairs, strict=True):
+            if key_text == text:  # case-sensitive first
                 return value_fn(r, c)
+        if text in _BOOL_TEXT_ANY_CASE:  # then Boolean text in any case
+            for key_text, (_, value_fn) in zip(keys, pairs, strict=True):
+                if key_text is not None and key_text.lower() == text.lower():
+                    return value_fn(r, c)
         return default(r, c)
+
+    return switch
+
+
+def _switch_by_table(source: Evaluator, default: Evaluator, args: Sequence[Compiled | None]) -> Evaluator:
+    """Switch whose keys are all constants: one dict lookup (the first of equal keys wins)."""
+    table: dict[str, Evaluator] = {}
+    folded: dict[str, Evaluator] = {}
+    for key, value in zip(args[2::2], args[3::2], strict=True):
+        text = "" if key is None or key.value is None else to_text(single(key.value, "switchValue")) or ""
+        table.setdefault(text, _fn(value))
+        folded.setdefault(text.lower(), _fn(value))
+
+    def switch(r: Mapping[str, Any], c: EvaluationContext) -> Any:
+        value = source(r, c)
+        if value.__class__ is not str:
+            value = single(value, "source")
+            value = "" if value is None else to_text(value) or ""
+        chosen = table.get(value)
+        if chosen is None and value in _BOOL_TEXT_ANY_CASE:  # Boolean text matches in any case
+            chosen = folded.get(value.lower())
+        return default(r, c) if chosen is None else chosen(r, c)
 
     return switch
 

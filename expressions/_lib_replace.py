@@ -95,7 +95,7 @@ def _replace(spec: FunctionSpec, args: Sequence[Compiled | None]) -> Evaluator:
             raise CompileError(exc.message, REGEX) from None
     fns = [(arg.fn if arg is not None else _none) for arg in slots]
     if FIND in present:
-        return _with_template(fns) if TEMPLATE in present else _literal(fns)
+        return _with_template(fns) if TEMPLATE in present else _literal(fns, slots)
     if REGEX not in present:
         raise CompileError("needs oldValue (2nd argument) or regexPattern (3rd argument)")
     if GROUP in present and PROPERTY in present:
@@ -128,13 +128,31 @@ def _each(value: Any, apply: Any) -> Any:
     return None if text is None else apply(text)
 
 
-def _literal(fns: list[Evaluator]) -> Evaluator:
+def _literal(fns: list[Evaluator], slots: list[Compiled | None]) -> Evaluator:
+    find, replacement = slots[FIND], slots[REPLACEMENT]
+    if find is not None and find.constant and (replacement is None or replacement.constant):
+        return _constant_literal(fns[SOURCE], find.value, None if replacement is None else replacement.value)
+
     def literal(r: Mapping[str, Any], c: EvaluationContext) -> Any:
         old = _text(fns[FIND], r, c, "Find")
         new = _text(fns[REPLACEMENT], r, c, "Replacement") or ""
         if not old:
             return fns[SOURCE](r, c)
         return _each(fns[SOURCE](r, c), lambda text: text.replace(old, new))
+
+    return _guard(literal)
+
+
+def _constant_literal(source: Evaluator, find: Any, replacement: Any) -> Evaluator:
+    """The literal overload with constant oldValue and replacementValue (the common case)."""
+    old = to_text(single(find, "Find")) or ""
+    new = to_text(single(replacement, "Replacement")) or ""
+
+    def literal(r: Mapping[str, Any], c: EvaluationContext) -> Any:
+        value = source(r, c)
+        if value.__class__ is str:
+            return value.replace(old, new) if old else value
+        return _each(value, lambda text: text.replace(old, new) if old else text)
 
     return _guard(literal)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -14,6 +15,9 @@ from expressions._graph import from_graph, to_graph
 from expressions._ir import COMPARISON_OPERATORS, Attribute, Call, Comparison, Constant, Node, render
 from expressions._parser import parse
 from expressions._registry import all_specs, canonical_name, lookup
+
+# the recursive strategies' repr is large; hypothesis warns about it, harmlessly
+pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")
 
 _TOKENS = [
     *list('()[]",\\ =<>&%-.'),
@@ -31,7 +35,7 @@ _TOKENS = [
 _FRAGMENTS = st.lists(st.sampled_from(_TOKENS) | st.text(max_size=3), max_size=25).map("".join)
 
 
-@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(st.text(max_size=60), _FRAGMENTS))
 def test_any_text_compiles_or_raises_syntax_error(text: str) -> None:
     try:
@@ -79,7 +83,7 @@ def _text_tree(children: st.SearchStrategy[Node]) -> st.SearchStrategy[Node]:
 _TEXT_IR = st.recursive(_LEAF, _text_tree, max_leaves=12)
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
 @given(_TEXT_IR)
 def test_text_ir_text_round_trip(node: Node) -> None:
     text = render(node, canonical_name)
@@ -120,7 +124,7 @@ _GRAPH_LEAF = _LEAF.filter(lambda n: not (isinstance(n, Constant) and n.kind == 
 _GRAPH_IR = st.recursive(_GRAPH_LEAF, _graph_call, max_leaves=10)
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
 @given(_GRAPH_IR)
 def test_ir_graph_ir_round_trip(node: Node) -> None:
     document = to_graph(node)

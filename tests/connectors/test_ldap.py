@@ -29,7 +29,7 @@ from connectors import (
     create_connector,
 )
 from tests.peers import free_port
-from tests.peers.slapd import LdapSubtree
+from tests.peers.slapd import LdapSubtree, SlapdServer
 
 from .datastore import DictStore, drain
 
@@ -141,6 +141,29 @@ def test_closed_port_fails_fast(tree: LdapSubtree) -> None:
     with pytest.raises(ConnectionFailed, match="cannot reach the LDAP server"):
         connector.validate_credentials()
     assert time.monotonic() - started < 5
+
+
+def _tls_settings(server: SlapdServer, **extra: object) -> dict[str, Any]:
+    base = server.base_dn
+    objects = {"Org": {"baseDn": base, "objectClass": "organization"}}
+    settings = {"url": server.url, "bindDn": server.bind_dn, "password": server.password, "baseDn": base}
+    return {**settings, "objects": objects, "startTls": True, "timeoutSeconds": 5, **extra}
+
+
+def test_start_tls_with_the_servers_certificate(slapd_tls: SlapdServer) -> None:
+    # caFile is relative to the job file's folder
+    context = ConnectorContext("LDAP", base_dir=slapd_tls.ca_file.parent)
+    with create_connector("ldap", _tls_settings(slapd_tls, caFile=slapd_tls.ca_file.name), context) as conn:
+        conn.validate_credentials()
+        objects, _ = drain(conn.read("Org", store=DictStore()))
+    assert [o.attributes["o"] for o in objects] == [["example"]]
+
+
+def test_start_tls_with_an_untrusted_certificate_is_refused(slapd_tls: SlapdServer) -> None:
+    connector = create_connector("ldap", _tls_settings(slapd_tls), CONTEXT)
+    with pytest.raises(ConnectionFailed, match="startTls and caFile") as caught:
+        connector.validate_credentials()
+    assert caught.value.policy == "fatal"
 
 
 def test_start_tls_refused_by_a_plain_server_is_fatal(tree: LdapSubtree) -> None:

@@ -49,6 +49,12 @@ class SlapdServer:
     port: int = field(default_factory=free_port)
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="slapd-", dir="/tmp")))
     process: subprocess.Popen[bytes] | None = None
+    tls: bool = False
+    """Serve StartTLS with a self-signed certificate for 127.0.0.1 (``ca_file`` verifies it)."""
+
+    @property
+    def ca_file(self) -> Path:
+        return self.workdir / "cert.pem"
 
     @property
     def bind_dn(self) -> str:
@@ -76,6 +82,7 @@ class SlapdServer:
         (self.workdir / "data").mkdir(exist_ok=True)
         config = TEMPLATE.read_text()
         for key, value in {
+            "@TLS@\n": self._tls_config(),
             "@DIR@": str(self.workdir),
             "@SUFFIX@": self.base_dn,
             "@ROOTDN@": self.bind_dn,
@@ -94,6 +101,28 @@ class SlapdServer:
             "-l",
             str(self.workdir / "data.ldif"),
         )
+
+    def _tls_config(self) -> str:
+        if not self.tls:
+            return ""
+        key = self.workdir / "key.pem"
+        command = [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+        ]
+        command += ["-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(self.ca_file)]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"openssl could not make a test certificate: {done.stderr}")
+        return f"olcTLSCertificateFile: {self.ca_file}\nolcTLSCertificateKeyFile: {key}\n"
 
     @staticmethod
     def _lower_nofile() -> None:
@@ -172,6 +201,18 @@ def slapd() -> Iterator[SlapdServer]:
     if reason:
         peer_missing("slapd", reason)
     with SlapdServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def slapd_tls() -> Iterator[SlapdServer]:
+    """A second server, offering StartTLS with a self-signed certificate (``ca_file``)."""
+    reason = slapd_available() or (
+        None if shutil.which("openssl") else "openssl not found (apt-get install openssl)"
+    )
+    if reason:
+        peer_missing("slapd with TLS", reason)
+    with SlapdServer(tls=True) as server:
         yield server
 
 

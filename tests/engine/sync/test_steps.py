@@ -168,9 +168,11 @@ def test_disable_delete_and_skip_rules() -> None:
     disabled = plan(gone, link)
     assert disabled.action is Action.DISABLE and disabled.changes == (AttributeChange("active", True, False),)
     assert plan(gone, link, policy=Policy(target_soft_delete=False)).action is Action.DELETE
-    assert (
-        plan(gone, link, policy=Policy(skip_out_of_scope_deletions=True)).reason == "SkipOutOfScopeDeletions"
-    )
+    skip = Policy(skip_out_of_scope_deletions=True)
+    left_scope = {"userPrincipalName": "u@x", "department": "Excluded"}
+    assert plan(left_scope, link, policy=skip).reason == "SkipOutOfScopeDeletions"
+    assert plan(left_scope, link).action is Action.DISABLE
+    assert plan(gone, link, policy=skip).action is Action.DISABLE  # a disabled account is still disabled
     no_delete = mapping(*USER_MAPPING.attributes, flow_types="Add,Update")
     assert plan(gone, link, policy=Policy(target_soft_delete=False), m=no_delete).action is Action.SKIP
     assert plan(gone).action is Action.SKIP  # never provisioned: disabled users are not created

@@ -80,7 +80,7 @@ class JsonFileConnector(DirectoryConnector):
 
     def _parse(self) -> object:
         try:
-            text = self.path.read_text(encoding="utf-8")
+            text = self.path.read_text(encoding="utf-8-sig")  # a byte-order mark (Windows editors) is fine
         except UnicodeDecodeError as exc:
             raise ConnectorConfigError(
                 f"{self.path}: not UTF-8 text (byte {exc.start})", setting="path", connector=self.kind

@@ -75,6 +75,11 @@ def test_wrong_shape_names_the_json_path(tmp_path: Path, document: object, where
         connector(tmp_path).get("User", ["u1"])
 
 
+def test_a_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    (tmp_path / "dir.json").write_bytes(b"\xef\xbb\xbf" + json.dumps({"User": [{"id": "u1"}]}).encode())
+    assert list(connector(tmp_path).get("User", ["u1"])) == ["u1"]
+
+
 def test_integer_ids_are_read_as_text(tmp_path: Path) -> None:
     (tmp_path / "dir.json").write_text(json.dumps({"User": [{"id": 7, "n": 1}]}))
     assert connector(tmp_path).get("User", ["7"])["7"].attributes == {"n": 1}

@@ -4,10 +4,11 @@ A file is a header row and one object per row. Empty cells are absent attributes
 string (CSV has no types; the engine's expressions convert). With a ``multiValueSeparator``, the cells of the
 ``multiValueColumns`` (or, when no columns are listed, every cell holding the separator) are lists.
 
-A malformed row -- a different number of cells than the header, an empty anchor, a repeated anchor, a
-cell the csv module cannot read -- is skipped and reported as a ``RowProblem`` with its line number. The
-anchor of a skipped row, when it can be read, is returned in ``Parsed.protected`` so the row is not taken
-for a deletion while it is broken.
+A malformed row -- a different number of cells than the header, an empty anchor, a repeated anchor, a stray
+or unterminated quote, an oversized cell -- is skipped and reported as a ``RowProblem`` with its line number
+and, when it can be read, its anchor, so the row is not taken for a deletion while it is broken
+(``Parsed.protected``). When some broken row has no readable anchor, nobody's absence can be trusted:
+``Parsed.absences_trusted`` is False.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class RowProblem:
     path: str
     line: int
     reason: str
+    anchor: str | None = None
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.reason}; the row was skipped"
@@ -51,12 +53,20 @@ class Parsed:
     columns: list[str] = field(default_factory=list)
     rows: dict[str, Attributes] = field(default_factory=dict)
     problems: list[RowProblem] = field(default_factory=list)
-    protected: set[str] = field(default_factory=set)
+
+    @property
+    def protected(self) -> frozenset[str]:
+        return frozenset(p.anchor for p in self.problems if p.anchor)
+
+    @property
+    def absences_trusted(self) -> bool:
+        return all(p.anchor for p in self.problems)
 
 
 def parse(text: str, fmt: CsvFormat, path: str) -> Parsed:
     """The rows of a csv file by anchor value; a broken header is a ``ConnectorConfigError``."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=fmt.delimiter)
+    # strict: a stray or unterminated quote is an error for that row, not a silently merged value.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=fmt.delimiter, strict=True)
     parsed = Parsed()
     records = _records(reader, path, parsed.problems)
     header = next(records, None)
@@ -115,9 +125,7 @@ def _add_row(parsed: Parsed, fmt: CsvFormat, path: str, line: int, cells: list[s
     elif anchor in parsed.rows:
         problem = f"{fmt.anchor} {anchor!r} was already given on an earlier line"
     if problem is not None:
-        parsed.problems.append(RowProblem(path, line, problem))
-        if anchor:
-            parsed.protected.add(anchor)
+        parsed.problems.append(RowProblem(path, line, problem, anchor or None))
         return
     row: Attributes = {}
     for column, cell in zip(parsed.columns, cells, strict=True):

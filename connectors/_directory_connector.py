@@ -24,6 +24,10 @@ class DirectoryConnector(Connector):
         """Ids present but unreadable in the last load: neither changed nor deleted."""
         return frozenset()
 
+    def _absences_trusted(self) -> bool:
+        """False when the last load may have missed objects it could not identify (no tombstones then)."""
+        return True
+
     @property
     def capabilities(self) -> Capabilities:
         # Soft delete: the directory keeps whatever the engine writes (e.g. accountEnabled: false).
@@ -46,6 +50,7 @@ class DirectoryConnector(Connector):
             store=store,
             object_type=object_type,
             protected=self._protected(),
+            absences_trusted=self._absences_trusted(),
         )
 
     def get(self, object_type: str, ids: Sequence[str]) -> dict[str, DirectoryObject]:

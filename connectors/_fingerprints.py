@@ -46,10 +46,12 @@ def datastore_pages(
     store: DataStore | None,
     object_type: str,
     protected: frozenset[str] = frozenset(),
+    absences_trusted: bool = True,
 ) -> Iterator[Page]:
     """The pages of a full or incremental read of ``objects`` (the live objects, in any order).
 
     ``protected``: ids present but unreadable this time (a malformed csv row): neither changed nor deleted.
+    ``absences_trusted`` False (an unreadable row whose id is unknown): no tombstones in this read.
     """
     watermark = Watermark(cursor=next_generation(since))
     incremental = since is not None and store is not None
@@ -70,6 +72,8 @@ def datastore_pages(
             yield Page(chunk, watermark, {obj.id: updates.pop(obj.id) for obj in chunk})
     stored_keys = store.keys() if store is not None else iter(())
     gone = [key for key in stored_keys if key not in seen and key not in protected]
+    if incremental and not absences_trusted:
+        gone = []
     if incremental:
         pending.extend(DirectoryObject(object_type, key, {}, deleted=True) for key in gone)
     updates.update(dict.fromkeys(gone))

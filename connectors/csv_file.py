@@ -14,7 +14,10 @@ name the job's schema uses in this directory, e.g. ``Worker`` in the csv-to-ldap
   left.
 * Malformed rows are skipped and reported, never silently dropped: each is logged as a warning on the
   ``connectors.csv`` logger (``file:line: reason``) and listed in ``CsvConnector.problems`` (``RowProblem``
-  values) after each load. The anchor of a skipped row keeps its object from being taken for deleted.
+  values) after each load. On an incremental read the anchor of a skipped row keeps its object from being
+  taken for deleted, and a skipped row whose anchor cannot be read (an unterminated quote swallows the rest
+  of the file) suspends every deletion of that read. A full read cannot deliver a skipped row: the engine's
+  own comparison with its links may then treat a linked object as deleted (its deletion threshold applies).
 * Target: creates take the anchor from their values (a uuid4 when none is given); the anchor cannot be
   changed; each batch rewrites the file atomically. A file with malformed rows is never rewritten (that
   would drop them): ``apply`` raises a fatal error naming the lines to fix. A missing file is an empty
@@ -103,6 +106,7 @@ class CsvConnector(DirectoryConnector):
         self.problems: list[RowProblem] = []
         self._columns: list[str] = []
         self._protected_ids: frozenset[str] = frozenset()
+        self._trusted = True
         self._directory: Directory | None = None
         self._stamp: tuple[int, int] | None = None
 
@@ -145,6 +149,9 @@ class CsvConnector(DirectoryConnector):
 
     def _protected(self) -> frozenset[str]:
         return self._protected_ids
+
+    def _absences_trusted(self) -> bool:
+        return self._trusted
 
     def apply(self, changes: Sequence[Change]) -> list[ApplyResult]:
         for change in changes:
@@ -203,7 +210,8 @@ class CsvConnector(DirectoryConnector):
         parsed = parse(self._text(), self.format, str(self.path)) if stamp is not None else None
         self._columns = parsed.columns if parsed else []
         self.problems = parsed.problems if parsed else []
-        self._protected_ids = frozenset(parsed.protected) if parsed else frozenset()
+        self._protected_ids = parsed.protected if parsed else frozenset()
+        self._trusted = parsed.absences_trusted if parsed else True
         for problem in self.problems:
             log.warning("%s", problem)
         for object_id, row in (parsed.rows if parsed else {}).items():
@@ -220,7 +228,9 @@ class CsvConnector(DirectoryConnector):
             with self.path.open(encoding=encoding, newline="") as handle:
                 return handle.read()
         except LookupError as exc:
-            raise ConnectorConfigError(f"unknown encoding {self.encoding!r}", setting="encoding") from exc
+            raise ConnectorConfigError(
+                f"unknown encoding {self.encoding!r}", setting="encoding", connector=self.kind
+            ) from exc
         except UnicodeDecodeError as exc:
             raise ConnectorConfigError(
                 f"{self.path}: byte {exc.start} is not valid {self.encoding}; "

@@ -76,6 +76,25 @@ def test_a_row_missing_from_the_new_file_is_a_deletion_but_a_broken_row_is_not(t
     assert [p.line for p in hr.problems] == [3]
 
 
+def test_a_row_without_a_readable_anchor_suspends_deletions(tmp_path: Path) -> None:
+    hr, store = feed(tmp_path, "employeeId,givenName\nE1,Ann\nE2,Bob\nE3,Cy\n"), DictStore()
+    _, mark = drain(hr.read("User", store=store), store)
+    (tmp_path / "hr.csv").write_text('employeeId,givenName\nE1,Ann Changed\nE2,"Bob\nE3,Cy\n')
+    changes, _ = drain(hr.read("User", mark, store=store), store)
+    assert [(o.id, o.deleted) for o in changes] == [("E1", False)]
+    assert [(p.line, p.anchor) for p in hr.problems] == [(3, None)]
+    assert "unexpected end of data" in str(hr.problems[0])
+    (tmp_path / "hr.csv").write_text("employeeId,givenName\nE1,Ann Changed\nE3,Cy\n")
+    changes, _ = drain(hr.read("User", mark, store=store), store)
+    assert [(o.id, o.deleted) for o in changes] == [("E2", True)], "once the file is readable, E2 is gone"
+
+
+def test_a_stray_quote_is_a_malformed_row(tmp_path: Path) -> None:
+    hr = feed(tmp_path, 'employeeId,title\nE1,"Dr" Who\nE2,Nurse\n')
+    assert sorted(rows(hr)) == ["E2"]
+    assert [(p.line, p.anchor) for p in hr.problems] == [(2, None)]
+
+
 def test_file_without_a_header_is_fatal_for_a_source(tmp_path: Path) -> None:
     with pytest.raises(ConnectionFailed, match="is empty"):
         list(feed(tmp_path, "").read("User"))

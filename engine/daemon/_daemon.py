@@ -65,6 +65,11 @@ class ManagedJob:
     def principal(self) -> str:
         return self.job.service_principal or "local"
 
+    @property
+    def key(self) -> str:
+        """The scheduler's name for the job: ids are unique per service principal only."""
+        return f"{self.principal}/{self.id}"
+
 
 def _field(data: Mapping[str, Any] | None, *names: str) -> Any:
     value: Any = data
@@ -132,13 +137,22 @@ class Daemon:
 
     # -- registry -------------------------------------------------------------------------------------
     def add(self, job: JobLike) -> ManagedJob:
-        managed = ManagedJob(job, self._engine_factory(job))
-        key = (managed.principal, job.id)
-        if key in self._jobs:
+        """Manage ``job``; ``ValueError`` naming its file when its id is taken or its engine cannot start."""
+        if (job.service_principal or "local", job.id) in self._jobs:
             raise ValueError(f"two job files define job {job.id!r} (the second is {job.path})")
-        self._jobs[key] = managed
-        self.scheduler.add(job.id, job.interval, lambda stop: self._cycle(managed))
+        try:
+            managed = ManagedJob(job, self._engine_factory(job))
+        except FacadeMissing:
+            raise
+        except Exception as exc:  # a schema the engine cannot compile, a state it cannot open: name the file
+            raise ValueError(f"{job.path}: job {job.id!r} cannot start: {exc}") from exc
+        self._jobs[(managed.principal, job.id)] = managed
+        self.scheduler.add(managed.key, job.interval, lambda stop: self._cycle(managed))
         return managed
+
+    def run_now(self, managed: ManagedJob) -> CycleOutcome | None:
+        """One cycle on the calling thread, under the same rules as a scheduled one."""
+        return self.scheduler.run_now(managed.key)
 
     def principals(self) -> set[str]:
         return {principal for principal, _ in self._jobs} or {"local"}
@@ -155,7 +169,7 @@ class Daemon:
     def remove(self, managed: ManagedJob) -> None:
         """Stop and forget a job (Graph DELETE); its state database is left to the engine."""
         managed.stop.set()
-        self.scheduler.remove(managed.id)
+        self.scheduler.remove(managed.key)
         with managed.lock:
             managed.engine.close()
         self._jobs.pop((managed.principal, managed.id), None)
@@ -183,7 +197,7 @@ class Daemon:
             managed.engine.start()
             log.info("job started")
         managed.stop.clear()
-        self.scheduler.trigger(managed.id)
+        self.scheduler.trigger(managed.key)
 
     def pause_job(self, managed: ManagedJob) -> None:
         managed.stop.set()  # the running cycle commits its current batch and returns
@@ -196,7 +210,7 @@ class Daemon:
         with log_context(job_id=managed.id), managed.lock:
             managed.engine.restart(scopes)
             log.info("job restarted with reset scope %s", ",".join(sorted(scopes)) or "(default)")
-        self.scheduler.trigger(managed.id)
+        self.scheduler.trigger(managed.key)
 
     def provision_on_demand(self, managed: ManagedJob, object_id: str, object_type: str | None) -> Any:
         with log_context(job_id=managed.id), managed.lock:
@@ -228,7 +242,7 @@ class Daemon:
             managed.engine.restart({"Watermark"})
             log.info("schema replaced; a full resync follows")
         managed.stop.clear()
-        self.scheduler.trigger(managed.id)
+        self.scheduler.trigger(managed.key)
 
     def discover(self, managed: ManagedJob, directory_name: str) -> Any:
         """(Re)discover a directory's definition through its connector (engine ``discover``)."""

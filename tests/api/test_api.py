@@ -210,7 +210,7 @@ def test_audit_logs_bad_filter_is_400_with_the_column(client: TestClient) -> Non
 
 
 def test_a_cycle_feeds_the_metrics(client: TestClient, daemon: Daemon) -> None:
-    daemon.scheduler.run_now("alpha")
+    daemon.run_now(daemon.get("local", "alpha"))
     text = client.get("/metrics").text
     assert 'idsync_cycles_total{job="alpha",outcome="succeeded"} 1.0' in text
     assert 'idsync_objects_processed_total{action="create",job="alpha"} 3.0' in text
@@ -223,7 +223,7 @@ def test_paused_job_does_not_cycle(
     client: TestClient, daemon: Daemon, engines: dict[str, FakeEngine]
 ) -> None:
     client.post(f"{BASE}/jobs/alpha/pause")
-    daemon.scheduler.run_now("alpha")
+    daemon.run_now(daemon.get("local", "alpha"))
     assert not any(call[0] == "run_cycle" for call in engines["alpha"].calls)
 
 

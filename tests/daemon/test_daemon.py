@@ -45,11 +45,11 @@ def test_quarantine_stretches_the_next_run_and_success_restores_it() -> None:
     daemon.start()
     try:
         engines["a"].code = "Quarantine"  # the fake reports seriesCount 2
-        daemon.scheduler.run_now("a")
-        assert daemon.scheduler.next_run("a") == NOW + timedelta(minutes=40)
+        daemon.run_now(daemon.get("local", "a"))
+        assert daemon.scheduler.next_run("local/a") == NOW + timedelta(minutes=40)
         engines["a"].code = "Active"
-        daemon.scheduler.run_now("a")
-        assert daemon.scheduler.next_run("a") == NOW + timedelta(minutes=10)
+        daemon.run_now(daemon.get("local", "a"))
+        assert daemon.scheduler.next_run("local/a") == NOW + timedelta(minutes=10)
         assert 'idsync_quarantined{job="a"} 0.0' in daemon.metrics.render().decode()
     finally:
         daemon.shutdown()
@@ -60,10 +60,10 @@ def test_four_weeks_in_quarantine_pause_the_job() -> None:
     daemon = _daemon(engines, FakeJob("a"), clock=lambda: NOW)
     engines["a"].code = "Quarantine"
     engines["a"].series_began = (NOW - timedelta(days=27)).isoformat()
-    daemon.scheduler.run_now("a")
+    daemon.run_now(daemon.get("local", "a"))
     assert ("pause",) not in engines["a"].calls
     engines["a"].series_began = (NOW - timedelta(days=28)).isoformat()
-    daemon.scheduler.run_now("a")
+    daemon.run_now(daemon.get("local", "a"))
     assert engines["a"].calls[-1] == ("pause",)
     daemon.shutdown()
 
@@ -73,7 +73,7 @@ def test_pause_asks_the_running_cycle_to_stop_after_its_batch() -> None:
     daemon = _daemon(engines, FakeJob("a"))
     engine = engines["a"]
     engine.release.clear()
-    runner = threading.Thread(target=daemon.scheduler.run_now, args=("a",))
+    runner = threading.Thread(target=daemon.run_now, args=(daemon.get("local", "a"),))
     runner.start()
     assert engine.cycle_started.wait(5)
     daemon.pause_job(daemon.get("local", "a"))  # returns once the cycle has stopped and the job is paused
@@ -88,8 +88,8 @@ def test_a_raising_cycle_is_a_failed_cycle_and_other_jobs_go_on(caplog: pytest.L
     daemon = _daemon(engines, FakeJob("a"), FakeJob("b"))
     engines["a"].fail_with = RuntimeError("target unreachable")
     with caplog.at_level(logging.ERROR, logger="idsync.daemon"):
-        assert daemon.scheduler.run_now("a") == CycleOutcome(False)
-    assert daemon.scheduler.run_now("b") == CycleOutcome(True)
+        assert daemon.run_now(daemon.get("local", "a")) == CycleOutcome(False)
+    assert daemon.run_now(daemon.get("local", "b")) == CycleOutcome(True)
     metrics = daemon.metrics.render().decode()
     assert 'idsync_cycles_total{job="a",outcome="failed"} 1.0' in metrics
     assert 'idsync_errors_total{job="a",kind="cycleFailure"} 1.0' in metrics
@@ -103,7 +103,7 @@ def test_json_logs_carry_the_job_and_cycle_ids(capsys: pytest.CaptureFixture[str
     daemon = _daemon(engines, FakeJob("a"))
     handler = configure_logging(json_lines=True)
     try:
-        daemon.scheduler.run_now("a")
+        daemon.run_now(daemon.get("local", "a"))
     finally:
         for name in ("idsync", "engine", "connectors", "uvicorn", "uvicorn.error", "uvicorn.access"):
             logging.getLogger(name).removeHandler(handler)
@@ -125,4 +125,9 @@ def test_jobs_of_other_service_principals_are_kept_apart() -> None:
     daemon = _daemon(engines, FakeJob("a"), FakeJob("a", service_principal="hr"))
     assert daemon.principals() == {"local", "hr"}
     assert [m.principal for m in daemon.jobs("hr")] == ["hr"]
+    # Same id, two principals: two scheduled jobs, each cycling its own engine.
+    assert daemon.scheduler.has_job("local/a") and daemon.scheduler.has_job("hr/a")
+    daemon.run_now(daemon.get("hr", "a"))
+    assert [c[0] for c in daemon.get("hr", "a").engine.calls] == ["run_cycle"]  # type: ignore[attr-defined]
+    assert daemon.get("local", "a").engine.calls == []  # type: ignore[attr-defined]
     daemon.shutdown()

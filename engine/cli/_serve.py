@@ -14,6 +14,7 @@ import ipaddress
 import logging
 import os
 import signal
+import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,6 +37,21 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _check_port(host: str, port: int) -> None:
+    """Fail before any job starts when the address is taken (uvicorn would find out after startup)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        fail(f"--host {host}: {exc.strerror}", EXIT_USAGE)
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            fail(f"cannot listen on {host}:{port}: {exc.strerror} (choose another --port)", EXIT_INVALID)
 
 
 def _load_daemon(arguments: tuple[Path, ...]) -> Any:
@@ -131,6 +147,7 @@ def serve(jobs: tuple[Path, ...], host: str, port: int, no_auth: bool, log_json:
     except ImportError as exc:
         fail(f"the server needs the 'server' extra: pip install 'idsync[server]' ({exc})", EXIT_USAGE)
     configure_logging(json_lines=log_json)
+    _check_port(host, port)
     daemon = _load_daemon(jobs)
     app = create_app(daemon, token=None if no_auth else token)
     config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="on")

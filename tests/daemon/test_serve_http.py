@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 from pathlib import Path
 
@@ -100,3 +101,21 @@ def test_sigint_also_exits_zero(tmp_path: Path) -> None:
     finally:
         code = served.stop(signal.SIGINT)
     assert code == 0, served.output()
+
+
+def test_a_taken_port_is_refused_before_any_job_starts(tmp_path: Path) -> None:
+    job = write_job(tmp_path)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [*IDSYNC, "serve", "--port", str(port), str(job)],
+            env=serve_env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+    assert not (tmp_path / "http-demo.state.db").exists()  # no job was started

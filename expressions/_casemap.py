@@ -81,6 +81,8 @@ def _plain(ch: str) -> str:
         return ch
     if ch in _DIACRITICS:
         return _DIACRITICS[ch]
+    if unicodedata.combining(ch):  # a mark left over after composing (ø̄, œ̄, e̊̄): dropped
+        return ""
     decomposed = unicodedata.normalize("NFD", ch)
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     return stripped or ch
@@ -90,8 +92,7 @@ def normalize_diacritics(text: str) -> str:
     if text.isascii():
         return text
     composed = unicodedata.normalize("NFC", text)
-    out = "".join(_plain(ch) for ch in composed)
-    return out.replace("oe\u0304", "oe")  # œ̄ (œ + macron) is in the documented table
+    return "".join(_plain(ch) for ch in composed)
 
 
 _SEPARATOR_CATEGORIES = frozenset(

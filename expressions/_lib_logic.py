@@ -332,8 +332,6 @@ def app_roles_assertive(value: Any) -> list[str] | None:
     return _roles(value) or None
 
 
-for _name, _params in (
-    ("AltSecIdFromNetId", (Param("source"),)),
-    ("Contains", (Param("source"), Param("value"))),
-):
-    register(FunctionSpec(_name, _params, impl=lambda *a: None, supported=False, pure=False))
+register(
+    FunctionSpec("AltSecIdFromNetId", (Param("source"),), impl=lambda *a: None, supported=False, pure=False)
+)

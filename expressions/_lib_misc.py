@@ -197,3 +197,28 @@ def random_string(
     chars += [secrets.choice(everything) for _ in range(size - len(chars))]
     secrets.SystemRandom().shuffle(chars)
     return "".join(chars)
+
+
+_CASE_TYPES = frozenset({"CaseSensitive", "CaseInsensitive", "vbTextCompare", "vbBinaryCompare"})
+
+
+@function(
+    "Contains",
+    Param("source"),
+    Param("search"),
+    Param("caseType", required=False, keywords=_CASE_TYPES),
+)
+def contains(value: Any, search: Any, case_type: Any = None) -> int | None:
+    """1-based index of the first value that contains ``search`` (case-sensitive unless CaseInsensitive),
+    0 when none does — cloud sync's ``Item([proxyAddresses], Contains([proxyAddresses], "SMTP:"))``."""
+    if value is None:
+        return None
+    needle = text_arg(search, "search") or ""
+    insensitive = text_arg(case_type, "caseType") in ("CaseInsensitive", "vbTextCompare")
+    if insensitive:
+        needle = needle.lower()
+    for index, item in enumerate(values_of(value), start=1):
+        text = to_text(item) or ""
+        if needle in (text.lower() if insensitive else text):
+            return index
+    return 0

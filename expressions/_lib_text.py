@@ -60,13 +60,16 @@ def left(source: Any, length: Any) -> str:
     return text if count < 0 else text[:count]
 
 
-@function("Mid", Param("source"), Param("start", "Integer"), Param("length", "Integer"), elementwise=True)
-def mid(source: Any, start: Any, length: Any) -> str | None:
+@function(
+    "Mid", Param("source"), Param("start", "Integer"), Param("length", "Integer"), elementwise=True, minimum=2
+)
+def mid(source: Any, start: Any, length: Any = None) -> str | None:
+    """Mid(source, start, length); without length (cloud sync's ``Mid(..., 6)``) the rest of the string."""
     text = _text(source)
     if text is None:
         return None
     first = to_int(single(start, "start"), "start")
-    count = to_int(single(length, "length"), "length")
+    count = len(text) if length is None else to_int(single(length, "length"), "length")
     if first < 1:
         raise ArgumentError("start", f"must be 1 or more (positions are 1-based), got {first}")
     if count < 0:

@@ -83,6 +83,10 @@ class _ToIR(Transformer[Token, Node]):
     def keyword(self, tok: Token) -> Node:
         return Constant(str(tok), "keyword", _token_span(tok))
 
+    def concat(self, *operands: Node) -> Node:
+        # VB's & treats null as "" and Join skips nulls and empties: the same value, and Graph can hold it
+        return Call("Join", (Constant("", "string"), *operands), operands[0].span)
+
     def comparison(self, left: Node, op: Token, right: Node) -> Node:
         return Comparison(left, str(op), right, left.span or _token_span(op))
 
@@ -144,7 +148,7 @@ def _describe_character(text: str, pos: int) -> str:
     if ch == "[":
         return "unterminated attribute reference: add the closing ]"
     if ch == "&":
-        return 'the & operator is not part of the expression language: write Join("", a, b) to concatenate'
+        return '& joins two values and goes between them, as in "t-" & [alias]'
     if ch == "'":
         return "single quotes are not string delimiters: use double quotes"
     return f"unexpected character {ch!r}"

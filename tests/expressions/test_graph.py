@@ -169,7 +169,7 @@ def test_bad_graph_json_names_the_json_path(source: Any, fragment: str) -> None:
 
 def test_graph_arity_errors_are_syntax_errors() -> None:
     source = {"type": "Function", "name": "Mid", "parameters": [{"key": "source", "value": {"name": "a"}}]}
-    with pytest.raises(expressions.ExpressionSyntaxError, match="Mid takes 3"):
+    with pytest.raises(expressions.ExpressionSyntaxError, match="Mid takes 2 to 3"):
         expressions.from_graph(source)
 
 

@@ -20,6 +20,7 @@ from ._facade import to_json as to_json
 from ._jobfiles import find_job_files as find_job_files
 from ._logging import configure_logging as configure_logging
 from ._logging import log_context as log_context
+from ._logging import unconfigure_logging as unconfigure_logging
 from ._metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from ._metrics import Metrics as Metrics
 from ._scopes import RESET_SCOPES as RESET_SCOPES
@@ -47,4 +48,5 @@ __all__ = [
     "outcome_from_status",
     "parse_reset_scope",
     "to_json",
+    "unconfigure_logging",
 ]

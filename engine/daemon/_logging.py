@@ -16,7 +16,9 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
-__all__ = ["configure_logging", "current_ids", "log_context"]
+__all__ = ["configure_logging", "current_ids", "log_context", "unconfigure_logging"]
+
+_LOGGERS = ("idsync", "engine", "connectors", "uvicorn", "uvicorn.error", "uvicorn.access")
 
 _job_id: ContextVar[str | None] = ContextVar("idsync_job_id", default=None)
 _cycle_id: ContextVar[str | None] = ContextVar("idsync_cycle_id", default=None)
@@ -78,9 +80,19 @@ def configure_logging(*, json_lines: bool = False, level: int = logging.INFO) ->
     handler.setFormatter(
         JsonFormatter() if json_lines else _TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     )
-    for name in ("idsync", "engine", "connectors", "uvicorn", "uvicorn.error", "uvicorn.access"):
+    for name in (*_LOGGERS, "apscheduler"):
         logger = logging.getLogger(name)
         logger.handlers = [handler]
-        logger.setLevel(level)
+        # APScheduler says "Running job ..." at INFO on every tick; the daemon logs each cycle itself.
+        logger.setLevel(max(level, logging.WARNING) if name == "apscheduler" else level)
         logger.propagate = False
     return handler
+
+
+def unconfigure_logging(handler: logging.Handler) -> None:
+    """Undo ``configure_logging`` (tests, embedding)."""
+    for name in (*_LOGGERS, "apscheduler"):
+        logger = logging.getLogger(name)
+        if handler in logger.handlers:
+            logger.removeHandler(handler)
+        logger.propagate = True

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from engine.daemon import Daemon, configure_logging, outcome_from_status
+from engine.daemon import Daemon, configure_logging, outcome_from_status, unconfigure_logging
 from engine.scheduler import CycleOutcome, Scheduler
 from tests.api.fakes import FakeEngine, FakeJob
 
@@ -105,9 +105,7 @@ def test_json_logs_carry_the_job_and_cycle_ids(capsys: pytest.CaptureFixture[str
     try:
         daemon.run_now(daemon.get("local", "a"))
     finally:
-        for name in ("idsync", "engine", "connectors", "uvicorn", "uvicorn.error", "uvicorn.access"):
-            logging.getLogger(name).removeHandler(handler)
-            logging.getLogger(name).propagate = True
+        unconfigure_logging(handler)
         daemon.shutdown()
     lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
     finished = [line for line in lines if line["message"].startswith("cycle finished")]

@@ -12,9 +12,10 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from connectors import ConnectorError
+from engine._duration import format_duration
 from engine.daemon import Daemon, ManagedJob
 
-from ._deps import daemon_of, iso_duration, job_of, require_principal
+from ._deps import daemon_of, job_of, require_principal
 from ._engine_errors import engine_errors
 from ._errors import GraphError
 from ._models import CreateJobRequest, ProvisionOnDemandRequest, RestartRequest, ValidateCredentialsRequest
@@ -39,7 +40,7 @@ def job_json(daemon: Daemon, managed: ManagedJob) -> dict[str, Any]:
     return {
         "id": managed.id,
         "templateId": getattr(managed.job, "template_id", None) or "custom",
-        "schedule": {"expiration": None, "interval": iso_duration(managed.job.interval), "state": state},
+        "schedule": {"expiration": None, "interval": format_duration(managed.job.interval), "state": state},
         "status": status,
         "synchronizationJobSettings": _settings(managed),
     }

@@ -7,44 +7,24 @@ REST API acts at once).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import click
 
-from ._common import EXIT_INVALID, EXIT_USAGE, echo_json, fail
+from ._common import EXIT_USAGE, echo_json, fail
+from ._jobopen import open_engine
 
 _JOB = click.argument("job", type=click.Path(path_type=Path))
 
 
-def _load(path: Path) -> Any:
-    from engine.daemon import load_job
-
+def _engine(path: Path) -> AbstractContextManager[Any]:
+    """The job's engine; the shared opener turns job-file errors into exit 2 and state or directory failures
+    into exit 1, each one line naming where."""
     if not path.is_file():
         fail(f"{path}: no such job file", EXIT_USAGE)
-    try:
-        return load_job(path)
-    except (ValueError, OSError, LookupError) as exc:  # JobFileError names the file, key, line, column
-        fail(str(exc), EXIT_INVALID)
-
-
-@contextmanager
-def _engine(path: Path) -> Iterator[Any]:
-    from engine.daemon import FacadeMissing, make_engine
-
-    job = _load(path)
-    try:
-        engine = make_engine(job)
-    except FacadeMissing as exc:
-        fail(str(exc), EXIT_INVALID)
-    try:
-        yield engine
-    except (ValueError, LookupError) as exc:
-        fail(f"{path}: {exc}", EXIT_INVALID)
-    finally:
-        engine.close()
+    return open_engine(str(path))
 
 
 def _status(engine: Any) -> dict[str, Any]:
@@ -73,11 +53,11 @@ def list_jobs(paths: tuple[Path, ...], as_json: bool) -> None:
     rows = []
     for path in files:
         with _engine(path) as engine:
-            status = _status(engine)
+            status, job_id = _status(engine), engine.job.id
         last = status.get("lastExecution") or {}
         rows.append(
             {
-                "id": _load(path).id,
+                "id": job_id,
                 "file": str(path),
                 "code": status.get("code"),
                 "lastExecution": last.get("timeEnded"),

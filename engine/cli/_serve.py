@@ -66,7 +66,7 @@ def _load_daemon(arguments: tuple[Path, ...]) -> Any:
         try:
             jobs.append(load_job(path))
         except (ValueError, OSError, LookupError) as exc:  # JobFileError names the file, key, line, column
-            fail(str(exc), EXIT_INVALID)
+            fail(str(exc), EXIT_USAGE)  # as for `idsync run`: a wrong job file is a usage error
     try:
         return Daemon(jobs)
     except FacadeMissing as exc:

@@ -3,18 +3,12 @@ the ``idsync jobs restart`` command."""
 
 from __future__ import annotations
 
+from engine.sync import RESET_SCOPES as _ENGINE_SCOPES
+
 __all__ = ["DEFAULT_RESET", "RESET_SCOPES", "parse_reset_scope"]
 
-#: spec §C.4 synchronizationJobRestartCriteria.resetScope
-RESET_SCOPES = (
-    "None",
-    "ConnectorDataStore",
-    "Escrows",
-    "Watermark",
-    "QuarantineState",
-    "Full",
-    "ForceDeletes",
-)
+#: spec §C.4 synchronizationJobRestartCriteria.resetScope: the engine's scopes, plus Graph's "None"
+RESET_SCOPES = ("None", *sorted(_ENGINE_SCOPES))
 #: an empty criteria is the portal's "Restart provisioning" (spec §C.4)
 DEFAULT_RESET = frozenset({"Watermark", "Escrows", "QuarantineState"})
 

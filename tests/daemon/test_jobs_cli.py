@@ -45,4 +45,4 @@ def test_errors_are_named_without_a_traceback(tmp_path: Path) -> None:
     broken = tmp_path / "broken.yaml"
     broken.write_text("id: broken\ntemplate: scim\nschedule: PT5S\ndirectories: {}\n")
     code, out = _run("jobs", "status", str(broken))
-    assert code == 1 and str(broken) in out and "Traceback" not in out
+    assert code == 2 and str(broken) in out and "Traceback" not in out  # a wrong job file: usage error

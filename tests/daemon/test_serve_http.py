@@ -51,7 +51,7 @@ def test_a_broken_job_file_is_named_with_its_position(tmp_path: Path) -> None:
     done = subprocess.run(
         [*IDSYNC, "serve", str(bad)], env=serve_env(), capture_output=True, text=True, timeout=60
     )
-    assert done.returncode == 1
+    assert done.returncode == 2  # as for `idsync run`: a wrong job file is a usage error
     assert str(bad) in done.stderr and "Traceback" not in done.stderr
 
 

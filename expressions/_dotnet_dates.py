@@ -246,7 +246,9 @@ def _spec_regex(spec: str) -> str:
     if ch == "t":
         return r"(?P<tt>[AaPp][Mm]?)"
     if ch in "zK":
-        return r"(?P<tz>Z|[+-]\d{1,2}(?::?\d{2})?)" + ("?" if ch == "K" else "")
+        # Optional for z/zzz too: a value without the offset is read as UTC instead of rejected (the
+        # Workday guide feeds "2025-12-31" to "yyyy-MM-ddzzz").
+        return r"(?P<tz>Z|[+-]\d{1,2}(?::?\d{2})?)?"
     return r"(?:A\.D\.|AD)"
 
 

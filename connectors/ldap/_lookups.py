@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from .._base import DirectoryObject
 from . import _client as client
 from ._client import Entry, LdapClient
-from ._entries import DnIndex, EntryReader
+from ._entries import DnIndex, EntryReader, gc_paused
 from ._settings import LdapSettings, ObjectSettings
 
 BULK_RESOLVE = 200
@@ -33,9 +33,11 @@ class Lookups:
 
     def objects(self, obj: ObjectSettings, entries: list[Entry]) -> list[DirectoryObject]:
         reader = self.reader()
-        anchors, unknown = reader.index_page(entries)
+        with gc_paused():
+            anchors, unknown = reader.index_page(entries)
         self.resolve_dns(unknown)
-        return [reader.to_object(obj.name, a, raw) for a, (_, raw) in zip(anchors, entries, strict=True)]
+        with gc_paused():
+            return [reader.to_object(obj.name, a, raw) for a, (_, raw) in zip(anchors, entries, strict=True)]
 
     def resolve_dns(self, dns: Iterable[str]) -> None:
         """Index these DNs' ids (the empty placeholder DN and entries that do not exist stay out)."""

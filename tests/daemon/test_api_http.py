@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+import engine
+
 from .serve_helpers import USERS, Served, serve_env, write_job
 
 BASE = "/servicePrincipals/local/synchronization"
@@ -65,6 +67,11 @@ def test_jobs_list_shape(served: Served) -> None:
     ):
         assert key in status
     assert status["lastExecution"]["countExported"] == len(USERS)
+    # The shape is Graph's: the schema package's synchronizationJob model reads it back field by field.
+    model = engine.SynchronizationJob.model_validate(jobs[0])
+    assert model.schedule is not None and model.schedule.interval == "PT40M"
+    assert model.status is not None and model.status.last_execution is not None
+    assert model.status.last_execution.count_exported == len(USERS)
 
 
 def test_provision_on_demand_of_a_real_object(served: Served) -> None:

@@ -204,3 +204,21 @@ def test_prefetched_keeps_order_raises_and_stops() -> None:
     assert next(pages) == 0
     pages.close()  # the producer thread stops instead of running on
     assert len(produced) <= 4
+
+
+def test_gc_paused_restores_the_collector_state() -> None:
+    import gc
+
+    from connectors.ldap._entries import gc_paused
+
+    assert gc.isenabled()
+    with gc_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()  # someone else's choice is kept
+    finally:
+        gc.enable()

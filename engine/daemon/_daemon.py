@@ -225,8 +225,21 @@ class Daemon:
         """Swap the job's schema and resync everything (Entra: a schema update triggers a full resync).
 
         The links are kept (a resync re-evaluates every object, it does not re-match), so this is the
-        Watermark reset scope, not Full. The job file on disk is not rewritten.
+        Watermark reset scope, not Full. The job file on disk is not rewritten. ``ValueError`` (nothing
+        changed) when the schema uses a directory the job file binds no connector to, or does not compile.
         """
+        bound = getattr(managed.job, "directories", None) or {}
+        used = {
+            name
+            for rule in schema.synchronization_rules
+            for name in (rule.source_directory_name, rule.target_directory_name)
+            if name
+        }
+        if bound and used - set(bound):
+            raise ValueError(
+                f"the schema uses directories with no connector in {managed.job.path}: "
+                f"{', '.join(sorted(used - set(bound)))} (bound: {', '.join(sorted(bound))})"
+            )
         self._rebind(managed, dataclasses.replace(cast(Any, managed.job), schema=schema))
 
     def reset_schema(self, managed: ManagedJob) -> None:
@@ -234,12 +247,15 @@ class Daemon:
         self._rebind(managed, load_job(managed.job.path))
 
     def _rebind(self, managed: ManagedJob, job: JobLike) -> None:
+        try:
+            engine = self._engine_factory(job)  # built first: a schema that does not compile changes nothing
+        except Exception as exc:
+            raise ValueError(f"the schema cannot run: {exc}") from exc
         managed.stop.set()
         with log_context(job_id=managed.id), managed.lock:
             managed.engine.close()
-            managed.job = job
-            managed.engine = self._engine_factory(job)
-            managed.engine.restart({"Watermark"})
+            managed.job, managed.engine = job, engine
+            engine.restart({"Watermark"})
             log.info("schema replaced; a full resync follows")
         managed.stop.clear()
         self.scheduler.trigger(managed.key)

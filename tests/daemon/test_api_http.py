@@ -128,6 +128,12 @@ def test_schema_get_put_invalid_and_delete(served: Served) -> None:
     response = served.client.put(f"{JOB}/schema", json=bad)
     assert response.status_code == 400
     assert "synchronizationRules[0].objectMappings[0].attributeMappings[0].source" in response.text
+    unbound = json.loads(json.dumps(schema))
+    unbound["synchronizationRules"][0]["targetDirectoryName"] = "Elsewhere"
+    response = served.client.put(f"{JOB}/schema", json=unbound)
+    assert response.status_code == 400
+    assert "directories with no connector" in response.json()["error"]["message"]
+    assert "Elsewhere" in response.json()["error"]["message"]
     assert served.client.put(f"{JOB}/schema", json=schema).status_code == 204
     assert served.client.delete(f"{JOB}/schema").status_code == 204
     assert served.client.get(f"{JOB}/schema").json() == schema

@@ -8,7 +8,6 @@ from __future__ import annotations
 from ._daemon import Daemon as Daemon
 from ._daemon import JobNotFound as JobNotFound
 from ._daemon import ManagedJob as ManagedJob
-from ._daemon import outcome_from_status as outcome_from_status
 from ._facade import EngineLike as EngineLike
 from ._facade import FacadeMissing as FacadeMissing
 from ._facade import JobLike as JobLike
@@ -23,6 +22,7 @@ from ._logging import log_context as log_context
 from ._logging import unconfigure_logging as unconfigure_logging
 from ._metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from ._metrics import Metrics as Metrics
+from ._report import outcome_from_status as outcome_from_status
 from ._scopes import RESET_SCOPES as RESET_SCOPES
 from ._scopes import parse_reset_scope as parse_reset_scope
 from ._secrets import SecretStore as SecretStore

@@ -29,9 +29,10 @@ from engine.scheduler import CycleOutcome, Scheduler, quarantine_expired
 from ._facade import EngineLike, FacadeMissing, JobLike, load_job, make_engine, to_json
 from ._logging import log_context
 from ._metrics import Metrics
+from ._report import cycle_id_of, outcome_from_status, report_counts, status_field
 from ._secrets import SecretStore
 
-__all__ = ["Daemon", "JobNotFound", "ManagedJob", "outcome_from_status"]
+__all__ = ["Daemon", "JobNotFound", "ManagedJob"]
 
 log = logging.getLogger("idsync.daemon")
 
@@ -69,52 +70,6 @@ class ManagedJob:
     def key(self) -> str:
         """The scheduler's name for the job: ids are unique per service principal only."""
         return f"{self.principal}/{self.id}"
-
-
-def _field(data: Mapping[str, Any] | None, *names: str) -> Any:
-    value: Any = data
-    for name in names:
-        value = value.get(name) if isinstance(value, Mapping) else None
-    return value
-
-
-def outcome_from_status(status: Mapping[str, Any]) -> CycleOutcome:
-    """What the scheduler needs from a Graph synchronizationStatus after a cycle."""
-    quarantined = status.get("code") == "Quarantine"
-    series = _field(status, "quarantine", "seriesCount") or (1 if quarantined else 0)
-    state = _field(status, "lastExecution", "state")
-    return CycleOutcome(
-        succeeded=state in (None, "Succeeded", "EntryLevelErrors") and not quarantined,
-        quarantine_series=int(series) if quarantined else 0,
-    )
-
-
-def _cycle_id(report: Any) -> str | None:
-    found = getattr(report, "id", None) or getattr(report, "cycle_id", None)
-    if found is None and isinstance(report, Mapping):
-        found = report.get("id") or report.get("cycleId")
-    return None if found is None else str(found)
-
-
-def report_counts(report: Any) -> tuple[dict[str, int], dict[str, int]]:
-    """Objects by action (summed over object types) and errors by kind, from a CycleReport.
-
-    The report's JSON (Graph's synchronizationTaskExecution plus ``counts``: object type -> action -> n)
-    gives the actions; errors are the escrowed objects (kind ``escrow``) and, for a failed cycle, its error
-    code (e.g. ``AuthenticationFailed``).
-    """
-    data = to_json(report)
-    if not isinstance(data, Mapping):
-        return {}, {}
-    actions: dict[str, int] = {}
-    for per_type in (data.get("counts") or {}).values():
-        for action, count in (per_type or {}).items():
-            actions[str(action)] = actions.get(str(action), 0) + int(count)
-    errors: dict[str, int] = {"escrow": int(data.get("countEscrowed") or 0)}
-    if data.get("state") == "Failed":
-        code = (data.get("error") or {}).get("code") or "cycleFailure"
-        errors[str(code)] = errors.get(str(code), 0) + 1
-    return actions, errors
 
 
 class Daemon:
@@ -287,7 +242,7 @@ class Daemon:
             return self._after_cycle(managed, report, time.monotonic() - began, raised=raised)
 
     def _quarantine_too_long(self, status: Mapping[str, Any]) -> bool:
-        began = _field(status, "quarantine", "seriesBegan")
+        began = status_field(status, "quarantine", "seriesBegan")
         try:
             since = datetime.fromisoformat(str(began).replace("Z", "+00:00")) if began else None
         except ValueError:
@@ -305,14 +260,14 @@ class Daemon:
             managed.engine.pause()
             log.warning(
                 "in quarantine since %s (4 weeks): the job is paused until started again",
-                _field(status, "quarantine", "seriesBegan"),
+                status_field(status, "quarantine", "seriesBegan"),
             )
-        managed.last_cycle_id = _cycle_id(report) or managed.last_cycle_id
+        managed.last_cycle_id = cycle_id_of(report) or managed.last_cycle_id
         actions, errors = report_counts(report)
         self.metrics.record_cycle(
             managed.id, succeeded=outcome.succeeded, seconds=seconds, actions=actions, errors=errors
         )
-        escrows = status.get("escrowCount", _field(status, "lastExecution", "countEscrowed")) or 0
+        escrows = status.get("escrowCount", status_field(status, "lastExecution", "countEscrowed")) or 0
         self.metrics.set_job_state(
             managed.id, escrows=int(escrows), quarantined=outcome.quarantine_series > 0
         )

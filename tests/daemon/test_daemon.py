@@ -129,3 +129,18 @@ def test_jobs_of_other_service_principals_are_kept_apart() -> None:
     assert [c[0] for c in daemon.get("hr", "a").engine.calls] == ["run_cycle"]  # type: ignore[attr-defined]
     assert daemon.get("local", "a").engine.calls == []  # type: ignore[attr-defined]
     daemon.shutdown()
+
+
+def test_report_counts_read_the_engines_cycle_report() -> None:
+    from engine.daemon._report import cycle_id_of, report_counts
+    from engine.sync import CycleReport
+
+    report = CycleReport("c-42", "a", False, NOW)
+    report.count("User", "create")
+    report.count("Group", "create")
+    report.count("User", "update")
+    report.escrowed = 2
+    assert cycle_id_of(report) == "c-42"
+    assert report_counts(report) == ({"create": 2, "update": 1}, {"escrow": 2})
+    report.state, report.error, report.error_code = "Failed", "401", "AuthenticationFailed"
+    assert report_counts(report)[1] == {"escrow": 2, "AuthenticationFailed": 1}

@@ -12,7 +12,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from . import _lib_dates, _lib_logic, _lib_misc, _lib_replace, _lib_text  # noqa: F401  (registering)
+from . import (  # noqa: F401  (importing them registers their functions)
+    _lib_dates,
+    _lib_logic,
+    _lib_misc,
+    _lib_predicates,
+    _lib_replace,
+    _lib_tenant,
+    _lib_text,
+)
 from ._context import DEFAULT_CONTEXT, EvaluationContext
 from ._errors import ExpressionEvaluationError, ExpressionSyntaxError, did_you_mean
 from ._ir import Attribute, Call, Comparison, Constant, Node, render, walk

@@ -15,7 +15,7 @@ from typing import Any
 
 from ._context import EvaluationContext
 from ._errors import ExpressionEvaluationError
-from ._registry import Compiled, CompileError, Evaluator, FunctionSpec, Param, function, register, special
+from ._registry import Compiled, CompileError, Evaluator, FunctionSpec, Param, special
 from ._values import (
     IGNORE_ATTRIBUTE,
     ArgumentError,
@@ -23,10 +23,8 @@ from ._values import (
     is_empty,
     single,
     to_bool,
-    to_int,
     to_number,
     to_text,
-    values_of,
 )
 
 _ORDER = {
@@ -230,110 +228,3 @@ def _select_unique(spec: FunctionSpec, args: Sequence[Compiled | None]) -> Evalu
         )
 
     return select_unique
-
-
-@function("CBool", Param("source", "Boolean"))
-def cbool(value: Any) -> bool | None:
-    """True for true / non-zero values, False otherwise."""
-    value = single(value, "source")
-    if value is None:
-        return None
-    try:
-        return to_bool(value, "source")
-    except ArgumentError:
-        return False
-
-
-@function("Not", Param("source", "Boolean"))
-def not_(value: Any) -> bool | None:
-    """``True`` → False; anything else → True (per the documented wording)."""
-    value = single(value, "source")
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return not value
-    return to_text(value).strip().lower() != "true"  # type: ignore[union-attr]
-
-
-@function("IsNull", Param("source"))
-def is_null(value: Any) -> bool:
-    return value is None or value == []
-
-
-@function("IsNothing", Param("source", "Boolean"))
-def is_nothing(value: Any) -> bool:
-    """Listed by Graph without semantics; VB's IsNothing: the value is null."""
-    return value is None or value == []
-
-
-@function("IsNullOrEmpty", Param("source"))
-def is_null_or_empty(value: Any) -> bool:
-    return is_empty(value)
-
-
-@function("IsPresent", Param("source"))
-def is_present(value: Any) -> bool:
-    return not is_empty(value)
-
-
-@function("IsString", Param("source"))
-def is_string(value: Any) -> bool:
-    """True when CStr would succeed on the value: one non-null scalar."""
-    return value is not None and not isinstance(value, list | tuple)
-
-
-@function("Error", Param("message"), pure=False)
-def error(message: Any) -> Any:
-    """Raise an object-level error with the message."""
-    raise ExpressionEvaluationError(to_text(single(message, "message")) or "Error() called", "Error")
-
-
-@function("DefaultDomain", context=True, pure=False)
-def default_domain(context: EvaluationContext) -> str:
-    if not context.default_domain:
-        raise ExpressionEvaluationError(
-            "the tenant has no default verified domain configured", "DefaultDomain"
-        )
-    return context.default_domain
-
-
-@function("BitAnd", Param("left", "Integer"), Param("right", "Integer"))
-def bit_and(left: Any, right: Any) -> int | None:
-    left, right = single(left, "left"), single(right, "right")
-    if left is None or right is None:
-        return None
-    return to_int(left, "left") & to_int(right, "right")
-
-
-def _roles(value: Any) -> list[str]:
-    return [text for text in (to_text(v) for v in values_of(value)) if text]
-
-
-@function("SingleAppRoleAssignment", Param("source"))
-def single_app_role(value: Any) -> str | None:
-    """One role of the user's app-role assignments (the first; which one is unspecified when several)."""
-    roles = _roles(value)
-    return roles[0] if roles else None
-
-
-@function("AppRoleAssignments", Param("source"))
-def app_roles(value: Any) -> list[str] | None:
-    """Every role of the user's app-role assignments."""
-    return _roles(value) or None
-
-
-@function("AppRoleAssignmentsComplex", Param("source"))
-def app_roles_complex(value: Any) -> list[str] | None:
-    """One role entry per assignment (role values; the connector builds ``primary=false`` entries)."""
-    return _roles(value) or None
-
-
-@function("AssertiveAppRoleAssignmentsComplex", Param("source"))
-def app_roles_assertive(value: Any) -> list[str] | None:
-    """As AppRoleAssignmentsComplex; exported as a replace so unassigned roles are removed."""
-    return _roles(value) or None
-
-
-register(
-    FunctionSpec("AltSecIdFromNetId", (Param("source"),), impl=lambda *a: None, supported=False, pure=False)
-)

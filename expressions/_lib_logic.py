@@ -1,10 +1,10 @@
-"""Conditions, flow control and tenant functions: IIF, Switch, Coalesce, comparisons, Is*, CBool, Not,
-IgnoreFlowIfNullOrEmpty, SelectUniqueValue, Error, DefaultDomain, BitAnd, app-role functions.
+"""Conditions and flow control: comparisons, IIF, Switch, Coalesce, IgnoreFlowIfNullOrEmpty,
+SelectUniqueValue (predicates are in ``_lib_predicates``, tenant functions in ``_lib_tenant``).
 
 Decisions (DESIGN.md): an IIF whose condition is null is an evaluation error (5); a comparison with a null
 side is null, so ``IIF([missing]="x", ...)`` fails as the docs warn; Switch with no match and no default
 is null (4) and matches a null or empty source against the key ``""``; Coalesce skips nulls but returns
-``""``; Boolean text is read case-insensitively (``"false"`` from the Graph test object).
+``""``; Switch compares case-sensitively, with one fallback for Boolean text (see ``_BOOLEAN_TEXT``).
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ import engine
 from .serve_helpers import IDSYNC, Served, serve_env, write_job
 
 BASE = "/servicePrincipals/local/synchronization"
+USER_TYPE = "urn:ietf:params:scim:schemas:core:2.0:User"
 
 needs_engine = pytest.mark.skipif(
     not hasattr(engine, "SyncEngine"),
@@ -119,3 +120,53 @@ def test_a_taken_port_is_refused_before_any_job_starts(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
     assert not (tmp_path / "http-demo.state.db").exists()  # no job was started
+
+
+@needs_engine
+def test_sigterm_mid_cycle_commits_the_batch_and_the_next_cycle_completes(tmp_path: Path) -> None:
+    users = [
+        {
+            "id": f"u{n}",
+            "userPrincipalName": f"user{n}@contoso.test",
+            "displayName": f"User {n}",
+            "mailNickname": f"user{n}",
+            "accountEnabled": True,
+        }
+        for n in range(1, 401)
+    ]
+    (tmp_path / "source.json").write_text(json.dumps({"User": users, "Group": []}))
+    job = tmp_path / "big.yaml"
+    job.write_text(
+        json.dumps(
+            {
+                "id": "big",
+                "template": "scim",
+                "schedule": "PT40M",
+                "settings": {"batchSize": 2, "pageSize": 10},
+                "directories": {
+                    "Azure Active Directory": {"connector": "json", "path": "source.json"},
+                    "SCIM App": {"connector": "json", "path": "target.json"},
+                },
+            }
+        )
+    )
+    target = tmp_path / "target.json"
+
+    def written() -> int:
+        return len(json.loads(target.read_text()).get(USER_TYPE, [])) if target.exists() else 0
+
+    served = Served([str(job)], serve_env(), tmp_path)
+    try:
+        served.wait_ready()
+        served.wait_for(lambda: written() > 0, poll=0.02, what="the first writes")
+    finally:
+        code = served.stop(signal.SIGTERM)
+    assert code == 0, served.output()
+    with engine.SyncEngine(engine.load_job(job)) as sync:
+        last = sync.cycles(limit=1)[0]
+        assert last["stopped"] is True, last  # the cycle saw the stop request and ended after its batch
+        assert 0 < written() < len(users)
+        report = sync.run_cycle()
+        assert report.succeeded and not report.stopped
+    names = [u["userName"] for u in json.loads(target.read_text())[USER_TYPE]]
+    assert sorted(names) == sorted(u["userPrincipalName"] for u in users)

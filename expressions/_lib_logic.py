@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from ._context import EvaluationContext
+from ._dotnet_dates import parse_date
 from ._errors import ExpressionEvaluationError
 from ._registry import Compiled, CompileError, Evaluator, FunctionSpec, Param, special
 from ._values import (
@@ -50,13 +51,23 @@ def compare(op: str, left: Any, right: Any) -> bool | None:
                 return op == "<>"
             raise
         return _apply(op, a, b)
-    if isinstance(left, datetime) and isinstance(right, datetime):
-        return _apply(op, left, right)
+    if isinstance(left, datetime) or isinstance(right, datetime):
+        return _apply(op, _as_instant(left, "left"), _as_instant(right, "right"))
     numbers = to_number(left, None), to_number(right, None)
     use_numbers = isinstance(left, int | float) or isinstance(right, int | float) or op not in ("=", "<>")
     if use_numbers and numbers[0] is not None and numbers[1] is not None:
         return _apply(op, numbers[0], numbers[1])
     return _apply(op, to_text(left), to_text(right))
+
+
+def _as_instant(value: Any, argument: str) -> datetime:
+    """The other side of a DateTime comparison, read as CDate reads it."""
+    if isinstance(value, datetime):
+        return value
+    try:
+        return parse_date(to_text(value) or "")
+    except ValueError as exc:
+        raise ArgumentError(argument, f"cannot compare a DateTime with {value!r}: {exc}") from None
 
 
 def _apply(op: str, a: Any, b: Any) -> bool:

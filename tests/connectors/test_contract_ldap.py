@@ -12,6 +12,8 @@ from tests.peers.slapd import LdapSubtree
 
 from .contract import ConnectorContract, ContractNames, ContractSubject
 
+pytestmark = pytest.mark.peer
+
 NAMES = ContractNames(
     user_type="User",
     group_type="Group",

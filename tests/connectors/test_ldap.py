@@ -33,6 +33,8 @@ from tests.peers.slapd import LdapSubtree, SlapdServer
 
 from .datastore import DictStore, drain
 
+pytestmark = pytest.mark.peer
+
 CONTEXT = ConnectorContext("LDAP")
 
 

@@ -17,6 +17,8 @@ from tests.peers.slapd import LdapSubtree
 
 from ._jobs import cycle, example_engine, ldap_client, ldap_env
 
+pytestmark = pytest.mark.peer
+
 
 def entries(tree: LdapSubtree) -> dict[str, dict[str, list[str]]]:
     """uid -> attributes of the people in LDAP (DNs given as ``dn``)."""

@@ -21,6 +21,8 @@ from tests.peers.slapd import LdapSubtree
 
 from ._jobs import cycle, example_engine, ldap_client, ldap_env
 
+pytestmark = pytest.mark.peer
+
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 
 

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request, Response
 
 from connectors import ConnectorError
 from engine._duration import format_duration
-from engine.daemon import Daemon, ManagedJob
+from engine.daemon import Daemon, FacadeMissing, ManagedJob
 
 from ._deps import daemon_of, job_of, require_principal
 from ._engine_errors import engine_errors
@@ -53,18 +53,24 @@ def list_jobs(principal: str, request: Request) -> dict[str, Any]:
     return {"value": [job_json(daemon, m) for m in daemon.jobs(principal)]}
 
 
-@router.post("", status_code=201, summary="Create a job from a template (not supported: see description)")
+@router.post(
+    "", status_code=201, summary="Create a job from a template (NotConfigured until a job file runs it)"
+)
 def create_job(principal: str, body: CreateJobRequest, request: Request) -> dict[str, Any]:
-    """idsync's jobs are job files: a job needs a connector bound to each directory of its schema, which
-    Graph's create call cannot carry. The call checks the template and explains what to do instead."""
-    require_principal(daemon_of(request), principal)
-    raise GraphError(
-        409,
-        f"jobs are defined by job files here: write one with 'template: {body.template_id}' and a "
-        "connector for each directory, then start 'idsync serve' with it",
-        code="JobCreationNotSupported",
-        target="body.templateId",
-    )
+    """As in Entra the job is created Disabled with status NotConfigured. idsync runs jobs from job files (a
+    connector per directory), so this job can be read, have its schema replaced or reset, and be deleted,
+    but not run; it lives in the daemon's memory. See ``engine.daemon._unconfigured``."""
+    daemon = daemon_of(request)
+    require_principal(daemon, principal)
+    try:
+        managed = daemon.create_from_template(principal, body.template_id)
+    except FacadeMissing:
+        raise
+    except (LookupError, ValueError) as exc:
+        raise GraphError(
+            404, f"no synchronization template {body.template_id!r}", target="body.templateId"
+        ) from exc
+    return job_json(daemon, managed)
 
 
 @router.get("/{job_id}", summary="Get a synchronization job")

@@ -26,18 +26,19 @@ from typing import Any, cast
 
 from engine.scheduler import CycleOutcome, Scheduler, quarantine_expired
 
-from ._facade import EngineLike, FacadeMissing, JobLike, load_job, make_engine, to_json
+from ._facade import EngineLike, FacadeMissing, JobLike, call, load_job, make_engine, to_json
 from ._logging import log_context
 from ._metrics import Metrics
 from ._report import cycle_id_of, outcome_from_status, report_counts, status_field
 from ._secrets import SecretStore
+from ._unconfigured import UnconfiguredEngine, UnconfiguredJob, new_job_id
 
 __all__ = ["Daemon", "JobNotFound", "ManagedJob"]
 
 log = logging.getLogger("idsync.daemon")
 
 #: Graph's status codes that mean "do not cycle" (the job keeps its state, nothing runs).
-_IDLE_CODES = frozenset({"Paused", "Disabled"})
+_IDLE_CODES = frozenset({"Paused", "Disabled", "NotConfigured"})
 
 
 class JobNotFound(KeyError):
@@ -96,7 +97,7 @@ class Daemon:
         if (job.service_principal or "local", job.id) in self._jobs:
             raise ValueError(f"two job files define job {job.id!r} (the second is {job.path})")
         try:
-            managed = ManagedJob(job, self._engine_factory(job))
+            managed = ManagedJob(job, self._engine_for(job))
         except FacadeMissing:
             raise
         except Exception as exc:  # a schema the engine cannot compile, a state it cannot open: name the file
@@ -104,6 +105,20 @@ class Daemon:
         self._jobs[(managed.principal, job.id)] = managed
         self.scheduler.add(managed.key, job.interval, lambda stop: self._cycle(managed))
         return managed
+
+    def create_from_template(self, principal: str, template_id: str) -> ManagedJob:
+        """Graph's create-job call: a NotConfigured job on the template's schema (see ``_unconfigured``);
+        ``ValueError`` when there is no such template."""
+        template = call("engine", "get_template", template_id)
+        job = UnconfiguredJob(new_job_id(template_id), principal, template.schema_, template_id)
+        with log_context(job_id=job.id):
+            log.info("job created from template %s (NotConfigured: it needs a job file to run)", template_id)
+        return self.add(job)
+
+    def _engine_for(self, job: JobLike) -> EngineLike:
+        if isinstance(job, UnconfiguredJob):
+            return UnconfiguredEngine(job)
+        return self._engine_factory(job)
 
     def run_now(self, managed: ManagedJob) -> CycleOutcome | None:
         """One cycle on the calling thread, under the same rules as a scheduled one."""
@@ -199,19 +214,25 @@ class Daemon:
 
     def reset_schema(self, managed: ManagedJob) -> None:
         """Graph's DELETE schema: back to the template's schema, or to what the job file says."""
-        self._rebind(managed, load_job(managed.job.path))
+        job = managed.job
+        if isinstance(job, UnconfiguredJob):
+            template = call("engine", "get_template", job.template_id)
+            self._rebind(managed, dataclasses.replace(job, schema=template.schema_))
+        else:
+            self._rebind(managed, load_job(job.path))
 
     def _rebind(self, managed: ManagedJob, job: JobLike) -> None:
         try:
-            engine = self._engine_factory(job)  # built first: a schema that does not compile changes nothing
+            engine = self._engine_for(job)  # built first: a schema that does not compile changes nothing
         except Exception as exc:
             raise ValueError(f"the schema cannot run: {exc}") from exc
         managed.stop.set()
         with log_context(job_id=managed.id), managed.lock:
             managed.engine.close()
             managed.job, managed.engine = job, engine
-            engine.restart({"Watermark"})
-            log.info("schema replaced; a full resync follows")
+            if not isinstance(engine, UnconfiguredEngine):
+                engine.restart({"Watermark"})
+                log.info("schema replaced; a full resync follows")
         managed.stop.clear()
         self.scheduler.trigger(managed.key)
 

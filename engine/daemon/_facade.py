@@ -35,10 +35,17 @@ class FacadeMissing(LookupError):
 class JobLike(Protocol):
     """``engine.Job``: what the daemon reads from a loaded job file."""
 
-    id: str
-    service_principal: str
-    interval: timedelta
-    path: Path
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def service_principal(self) -> str: ...
+
+    @property
+    def interval(self) -> timedelta: ...
+
+    @property
+    def path(self) -> Path: ...
 
 
 class EngineLike(Protocol):

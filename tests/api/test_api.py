@@ -161,10 +161,39 @@ def test_delete_job_stops_and_forgets_it(client: TestClient, engines: dict[str, 
     assert [j["id"] for j in client.get(f"{BASE}/jobs").json()["value"]] == ["alpha"]
 
 
-def test_creating_a_job_over_the_api_is_refused_with_what_to_do(client: TestClient) -> None:
+def test_a_job_created_from_a_template_is_not_configured(client: TestClient) -> None:
     response = client.post(f"{BASE}/jobs", json={"templateId": "scim"})
-    assert response.status_code == 409
-    assert "template: scim" in response.json()["error"]["message"]
+    assert response.status_code == 201
+    job = response.json()
+    assert job["id"].startswith("scim.") and len(job["id"]) == len("scim.") + 32
+    assert job["templateId"] == "scim"
+    assert job["status"]["code"] == "NotConfigured"
+    assert job["schedule"]["state"] == "Disabled"
+    assert job["status"]["steadyStateFirstAchievedTime"] == "0001-01-01T00:00:00Z"
+    assert job["id"] in [j["id"] for j in client.get(f"{BASE}/jobs").json()["value"]]
+    path = f"{BASE}/jobs/{job['id']}"
+    template_schema = client.get(f"{BASE}/templates/scim/schema").json()
+    assert client.get(f"{path}/schema").json() == template_schema
+
+    refused = client.post(f"{path}/start")
+    assert refused.status_code == 400
+    assert "write one with 'template: scim'" in refused.json()["error"]["message"]
+    assert client.post(f"{path}/restart").status_code == 400
+    assert client.post(f"{path}/pause").status_code == 204
+
+    changed = dict(template_schema, synchronizationRules=[])
+    assert client.put(f"{path}/schema", json=changed).status_code == 204
+    assert client.get(f"{path}/schema").json()["synchronizationRules"] == []
+    assert client.delete(f"{path}/schema").status_code == 204
+    assert client.get(f"{path}/schema").json() == template_schema
+    assert client.delete(path).status_code == 204
+    assert client.get(path).status_code == 404
+
+
+def test_creating_a_job_needs_a_known_template(client: TestClient) -> None:
+    response = client.post(f"{BASE}/jobs", json={"templateId": "nope"})
+    assert response.status_code == 404
+    assert response.json()["error"]["details"][0]["target"] == "body.templateId"
     assert client.post(f"{BASE}/jobs", json={}).status_code == 400
 
 

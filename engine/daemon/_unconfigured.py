@@ -1,0 +1,103 @@
+"""Jobs created through Graph's ``POST .../synchronization/jobs {"templateId": ...}``.
+
+Entra creates such a job Disabled with status ``NotConfigured`` until its credentials are set. idsync
+runs a job from a job file that binds a connector to each directory of its schema — something Graph's
+create call cannot carry — so a created job stays NotConfigured: it is listed and read, its schema can be
+read, replaced and reset, and it can be deleted; start, restart, provisionOnDemand and validateCredentials
+answer with what to do (write a job file with ``template: <id>`` and serve it). Created jobs live in the
+daemon's memory only.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+__all__ = ["UnconfiguredEngine", "UnconfiguredJob", "new_job_id"]
+
+#: Graph prints empty dates as the .NET minimum date.
+NEVER = "0001-01-01T00:00:00Z"
+
+
+def new_job_id(template_id: str) -> str:
+    """Entra's form: the template id, a dot, 32 hex digits (``scim.e4bb...``)."""
+    return f"{template_id}.{uuid.uuid4().hex}"
+
+
+@dataclass(frozen=True)
+class UnconfiguredJob:
+    id: str
+    service_principal: str
+    schema: Any
+    template_id: str
+    interval: timedelta = timedelta(minutes=40)
+    path: Path = Path("<created through the API>")
+    directories: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+
+class UnconfiguredEngine:
+    """The engine facade of a NotConfigured job: a status, and a clear refusal for everything that runs."""
+
+    def __init__(self, job: UnconfiguredJob) -> None:
+        self.job = job
+
+    def _refuse(self) -> ValueError:
+        return ValueError(
+            f"job {self.job.id!r} is not configured: idsync runs jobs from job files that bind a connector "
+            f"to each directory of the schema; write one with 'template: {self.job.template_id}' and serve it"
+        )
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "code": "NotConfigured",
+            "countSuccessiveCompleteFailures": 0,
+            "escrowsPruned": False,
+            "lastExecution": None,
+            "lastSuccessfulExecution": None,
+            "lastSuccessfulExecutionWithExports": None,
+            "progress": [],
+            "quarantine": None,
+            "steadyStateFirstAchievedTime": NEVER,
+            "steadyStateLastAchievedTime": NEVER,
+            "synchronizedEntryCountByType": [],
+            "troubleshootingUrl": None,
+        }
+
+    def run_cycle(
+        self,
+        *,
+        full: bool = False,
+        now: datetime | None = None,
+        progress: Any = None,
+        stop: threading.Event | None = None,
+    ) -> Any:
+        raise self._refuse()
+
+    def start(self) -> None:
+        raise self._refuse()
+
+    def pause(self) -> None:
+        """Nothing runs: pausing a NotConfigured job changes nothing, as in Entra."""
+
+    def restart(self, scopes: set[str]) -> None:
+        raise self._refuse()
+
+    def provision_on_demand(self, object_id: str, object_type: str | None = None) -> Any:
+        raise self._refuse()
+
+    def validate_credentials(self) -> None:
+        raise self._refuse()
+
+    def logs(
+        self, *, cycle_id: str | None = None, since: int = 0, limit: int = 100, newest_first: bool = False
+    ) -> list[dict[str, Any]]:
+        return []
+
+    def close(self) -> None:
+        return None

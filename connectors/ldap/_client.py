@@ -181,6 +181,17 @@ class LdapClient:
             conn.simple_bind_s(s.bind_dn, s.password)
         return conn
 
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """``map_ldap_errors``, and a connection that failed as a whole is dropped: the next call (the next
+        cycle of a daemon) connects again instead of failing on a dead socket forever."""
+        try:
+            with map_ldap_errors(self.settings.url):
+                yield
+        except (ConnectionFailed, RetriableConnectorError):
+            self.close()
+            raise
+
     def close(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
@@ -212,7 +223,7 @@ class LdapClient:
         """All entries of one search and its final controls (result3 may hand over entries before the
         SearchResultDone: keep collecting until it comes)."""
         entries: list[Entry] = []
-        with map_ldap_errors(self.settings.url):
+        with self._errors():
             while True:
                 rtype, data, _, controls = self.conn.result3(msgid)
                 entries.extend(data)
@@ -221,7 +232,7 @@ class LdapClient:
 
     def _request_page(self, base: str, filterstr: str, attrs: list[str], size: int, cookie: bytes) -> int:
         control = SimplePagedResultsControl(True, size=size, cookie=cookie)
-        with map_ldap_errors(self.settings.url):
+        with self._errors():
             msgid: int = self.conn.search_ext(
                 base, ldap.SCOPE_SUBTREE, filterstr, attrs, serverctrls=[control]
             )
@@ -229,7 +240,7 @@ class LdapClient:
 
     def search_many(self, requests: Sequence[tuple[str, int, str, Sequence[str]]]) -> list[list[Entry]]:
         """Several searches sent at once and collected in order (one round trip's latency, not N)."""
-        with map_ldap_errors(self.settings.url):
+        with self._errors():
             msgids = [
                 self.conn.search_ext(base, scope, flt, list(attrs)) for base, scope, flt, attrs in requests
             ]
@@ -250,7 +261,7 @@ class LdapClient:
         self, dn: str, attributes: list[tuple[str, list[bytes]]], read_back: Sequence[str]
     ) -> dict[str, list[bytes]]:
         """Add an entry; returns ``read_back`` attributes of the new entry (RFC 4527 post-read control)."""
-        with map_ldap_errors(self.settings.url):
+        with self._errors():
             _, _, _, controls = self.conn.add_ext_s(
                 dn, attributes, serverctrls=[PostReadControl(True, list(read_back))]
             )
@@ -261,19 +272,19 @@ class LdapClient:
 
     def modify(self, dn: str, modlist: ModList) -> None:
         if modlist:
-            with map_ldap_errors(self.settings.url):
+            with self._errors():
                 self.conn.modify_ext_s(dn, modlist, serverctrls=[LDAPControl(PERMISSIVE_MODIFY, False)])
 
     def rename(self, dn: str, rdn_attribute: str, value: str) -> str:
         """modrdn to a new naming value (old value removed); returns the new DN."""
         new_rdn = f"{rdn_attribute}={ldap.dn.escape_dn_chars(value)}"
         parent = str(ldap.dn.dn2str(ldap.dn.str2dn(dn)[1:]))
-        with map_ldap_errors(self.settings.url):
+        with self._errors():
             self.conn.rename_s(dn, new_rdn, delold=1)
         return f"{new_rdn},{parent}"
 
     def delete(self, dn: str) -> None:
-        with map_ldap_errors(self.settings.url):
+        with self._errors():
             self.conn.delete_s(dn)
 
     def naming_contexts(self) -> list[str]:
@@ -282,7 +293,7 @@ class LdapClient:
 
     def subschema_entry(self) -> dict[str, list[bytes]]:
         """The raw subschema subentry (attributeTypes, objectClasses...)."""
-        with map_ldap_errors(self.settings.url):
+        with self._errors():
             dn = self.conn.search_subschemasubentry_s()
             if dn is None:
                 raise ConnectorError("the LDAP server publishes no subschema subentry", connector="ldap")

@@ -145,24 +145,27 @@ def test_closed_port_fails_fast(tree: LdapSubtree) -> None:
     assert time.monotonic() - started < 5
 
 
-def _tls_settings(server: SlapdServer, **extra: object) -> dict[str, Any]:
+def _org_settings(server: SlapdServer, **extra: object) -> dict[str, Any]:
+    """Settings reading the suffix entry (an organization) of a server of its own."""
     base = server.base_dn
     objects = {"Org": {"baseDn": base, "objectClass": "organization"}}
     settings = {"url": server.url, "bindDn": server.bind_dn, "password": server.password, "baseDn": base}
-    return {**settings, "objects": objects, "startTls": True, "timeoutSeconds": 5, **extra}
+    return {**settings, "objects": objects, "timeoutSeconds": 5, **extra}
 
 
 def test_start_tls_with_the_servers_certificate(slapd_tls: SlapdServer) -> None:
     # caFile is relative to the job file's folder
     context = ConnectorContext("LDAP", base_dir=slapd_tls.ca_file.parent)
-    with create_connector("ldap", _tls_settings(slapd_tls, caFile=slapd_tls.ca_file.name), context) as conn:
+    with create_connector(
+        "ldap", _org_settings(slapd_tls, startTls=True, caFile=slapd_tls.ca_file.name), context
+    ) as conn:
         conn.validate_credentials()
         objects, _ = drain(conn.read("Org", store=DictStore()))
     assert [o.attributes["o"] for o in objects] == [["example"]]
 
 
 def test_start_tls_with_an_untrusted_certificate_is_refused(slapd_tls: SlapdServer) -> None:
-    connector = create_connector("ldap", _tls_settings(slapd_tls), CONTEXT)
+    connector = create_connector("ldap", _org_settings(slapd_tls, startTls=True), CONTEXT)
     with pytest.raises(ConnectionFailed, match="startTls and caFile") as caught:
         connector.validate_credentials()
     assert caught.value.policy == "fatal"
@@ -435,3 +438,18 @@ def test_a_read_abandoned_midway_leaves_the_connector_usable(conn: Connector) ->
     assert set(conn.get("User", ids)) == set(ids)
     objects, _ = drain(conn.read("User", page_size=2, store=DictStore()))
     assert {o.id for o in objects} == set(ids)
+
+
+def test_a_restarted_server_is_reconnected_to() -> None:
+    # a server of its own: this test stops it
+    with SlapdServer() as server, create_connector("ldap", _org_settings(server), CONTEXT) as conn:
+        assert len(drain(conn.read("Org", store=DictStore()))[0]) == 1
+        assert server.process is not None
+        server.process.terminate()
+        server.process.wait()
+        with pytest.raises(ConnectionFailed):
+            conn.get("Org", ["anything"])
+        server.restart()
+        assert len(drain(conn.read("Org", store=DictStore()))[0]) == 1
+        [org] = drain(conn.read("Org", store=DictStore()))[0]
+        assert conn.get("Org", [org.id])[org.id].attributes["o"] == ["example"]

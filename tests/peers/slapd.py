@@ -153,7 +153,16 @@ class SlapdServer:
         except OSError:
             return False
 
+    def restart(self) -> None:
+        """Stop the process (keeping its config and data) and start it again on the same port."""
+        self._terminate()
+        self.start()
+
     def stop(self) -> None:
+        self._terminate()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def _terminate(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)  # clean shutdown
             try:
@@ -162,7 +171,6 @@ class SlapdServer:
                 self.process.kill()
                 self.process.wait()
         self.process = None
-        shutil.rmtree(self.workdir, ignore_errors=True)
 
     def __enter__(self) -> SlapdServer:
         try:

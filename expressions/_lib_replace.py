@@ -1,4 +1,4 @@
-"""Replace and its five overloads (spec §A.5), with .NET regular expressions translated to Python's.
+r"""Replace and its five overloads (spec §A.5), with .NET regular expressions run as written.
 
 The overload is chosen at compile time from which argument slots are written:
 
@@ -14,6 +14,10 @@ regexPattern + regexGroupName + replacementAttribute  source if it has a value, 
 ====================================================  ==============================================
 
 Matching is case-sensitive. A null source gives null (the template and attribute overloads aside).
+Patterns run on the ``regex`` package rather than ``re`` because it reads most of .NET's syntax as written
+— ``(?<name>…)`` groups, ``\p{L}`` categories, variable-length lookbehind (``translate_regex`` rewrites the
+two spellings it lacks) — and each match is bounded by a timeout, so a pathological pattern fails one
+object instead of hanging the cycle.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
+import regex
+
 from ._context import EvaluationContext
 from ._errors import ExpressionEvaluationError
 from ._registry import Compiled, CompileError, Evaluator, FunctionSpec, Param, special
@@ -30,26 +36,41 @@ from ._values import ArgumentError, single, to_text
 
 SOURCE, FIND, REGEX, GROUP, REPLACEMENT, PROPERTY, TEMPLATE = range(7)
 
-_NAMED_GROUP = re.compile(r"(?<!\\)\(\?<(?![=!])([A-Za-z_][A-Za-z0-9_]*)>|(?<!\\)\(\?'([A-Za-z_]\w*)'")
-_BACKREF = re.compile(r"\\k<([A-Za-z_]\w*)>")
+# The two .NET forms the regex package does not read: (?'name'...) groups and \k<name> / \k'name' references
+_QUOTED_GROUP = re.compile(r"(?<!\\)\(\?'([A-Za-z_]\w*)'")
+_BACKREFERENCE = re.compile(r"(?<!\\)\\k(?:<([A-Za-z_]\w*)>|'([A-Za-z_]\w*)')")
 _DOLLAR = re.compile(r"\$(?:\{([A-Za-z_]\w*|\d+)\}|(\d+)|(\$)|(&))")
+MATCH_TIMEOUT_SECONDS = 1.0  # per call; .NET's Regex has match timeouts too
 
 
 def translate_regex(pattern: str) -> str:
-    """.NET → Python: ``(?<name>…)``/``(?'name'…)`` → ``(?P<name>…)``, ``\\k<name>`` → ``(?P=name)``."""
-    pattern = _NAMED_GROUP.sub(lambda m: f"(?P<{m.group(1) or m.group(2)}>", pattern)
-    return _BACKREF.sub(lambda m: f"(?P={m.group(1)})", pattern)
+    """.NET spellings the regex package lacks: ``(?'n'…)`` → ``(?<n>…)``, ``\\k<n>`` → ``(?P=n)``."""
+    pattern = _QUOTED_GROUP.sub(r"(?<\1>", pattern)
+    return _BACKREFERENCE.sub(lambda m: f"(?P={m.group(1) or m.group(2)})", pattern)
 
 
 @lru_cache(maxsize=512)
-def compile_regex(pattern: str) -> re.Pattern[str]:
+def compile_regex(pattern: str) -> regex.Pattern[str]:
     try:
-        return re.compile(translate_regex(pattern))
-    except re.error as exc:
+        return regex.compile(translate_regex(pattern))
+    except (regex.error, ValueError) as exc:  # ValueError: e.g. an unknown \p{...} property
         raise ArgumentError("RegularExpression", f"invalid regular expression {pattern!r}: {exc}") from None
 
 
-def expand(match: re.Match[str], replacement: str) -> str:
+def _timed_out(pattern: regex.Pattern[str]) -> ArgumentError:
+    return ArgumentError(
+        "RegularExpression", f"matching {pattern.pattern!r} took longer than {MATCH_TIMEOUT_SECONDS} s"
+    )
+
+
+def substitute(pattern: regex.Pattern[str], replace: Any, text: str) -> str:
+    try:
+        return str(pattern.sub(replace, text, timeout=MATCH_TIMEOUT_SECONDS))
+    except TimeoutError:
+        raise _timed_out(pattern) from None
+
+
+def expand(match: regex.Match[str], replacement: str) -> str:
     """.NET replacement syntax: ``${name}``, ``${1}``, ``$1``, ``$$``, ``$&``; unknown groups stay as is."""
 
     def one(m: re.Match[str]) -> str:
@@ -168,7 +189,7 @@ def _with_template(fns: list[Evaluator]) -> Evaluator:
     return _guard(template)
 
 
-def _pattern(fns: list[Evaluator], r: Mapping[str, Any], c: EvaluationContext) -> re.Pattern[str]:
+def _pattern(fns: list[Evaluator], r: Mapping[str, Any], c: EvaluationContext) -> regex.Pattern[str]:
     return compile_regex(_text(fns[REGEX], r, c, "RegularExpression") or "")
 
 
@@ -176,13 +197,13 @@ def _regex_replace(fns: list[Evaluator]) -> Evaluator:
     def regex(r: Mapping[str, Any], c: EvaluationContext) -> Any:
         pattern = _pattern(fns, r, c)
         new = _text(fns[REPLACEMENT], r, c, "Replacement") or ""
-        return _each(fns[SOURCE](r, c), lambda text: pattern.sub(lambda m: expand(m, new), text))
+        return _each(fns[SOURCE](r, c), lambda text: substitute(pattern, lambda m: expand(m, new), text))
 
     return _guard(regex)
 
 
 def _group_name(
-    fns: list[Evaluator], r: Mapping[str, Any], c: EvaluationContext, pattern: re.Pattern[str]
+    fns: list[Evaluator], r: Mapping[str, Any], c: EvaluationContext, pattern: regex.Pattern[str]
 ) -> str:
     name = _text(fns[GROUP], r, c, "RegularExpressionGroupName") or ""
     if name not in pattern.groupindex:
@@ -196,7 +217,7 @@ def _group_replace(fns: list[Evaluator]) -> Evaluator:
         name = _group_name(fns, r, c, pattern)
         new = _text(fns[REPLACEMENT], r, c, "Replacement") or ""
 
-        def one(m: re.Match[str]) -> str:
+        def one(m: regex.Match[str]) -> str:
             start, end = m.span(name)
             if start < 0:
                 return m.group(0)
@@ -204,7 +225,7 @@ def _group_replace(fns: list[Evaluator]) -> Evaluator:
             whole = m.group(0)
             return whole[: start - offset] + expand(m, new) + whole[end - offset :]
 
-        return _each(fns[SOURCE](r, c), lambda text: pattern.sub(one, text))
+        return _each(fns[SOURCE](r, c), lambda text: substitute(pattern, one, text))
 
     return _guard(group)
 
@@ -219,7 +240,10 @@ def _from_property(fns: list[Evaluator]) -> Evaluator:
         other = _text(fns[PROPERTY], r, c, "ReplacementPropertyName")
         if other is None:
             return None
-        match = pattern.search(other)
+        try:
+            match = pattern.search(other, timeout=MATCH_TIMEOUT_SECONDS)
+        except TimeoutError:
+            raise _timed_out(pattern) from None
         return match.group(name) if match and match.group(name) is not None else None
 
     return _guard(from_property)

@@ -146,3 +146,13 @@ def test_normalize_diacritics_documented_table(plain: str, accented: str) -> Non
     compiled = expressions.compile("NormalizeDiacritics([x])")
     for character in accented.split():
         assert compiled.evaluate({"x": character}) == plain, character
+
+
+def test_a_pathological_regex_fails_the_object_instead_of_hanging(monkeypatch: pytest.MonkeyPatch) -> None:
+    from expressions import _lib_replace
+
+    monkeypatch.setattr(_lib_replace, "MATCH_TIMEOUT_SECONDS", 0.05)
+    compiled = expressions.compile('Replace([x], , "(a|aa)+$", , "", , )')  # exponential backtracking
+    with pytest.raises(expressions.ExpressionEvaluationError, match="took longer") as info:
+        compiled.evaluate({"x": "a" * 40 + "b"})
+    assert info.value.function == "Replace"

@@ -105,7 +105,6 @@ class _Entry:
     interval: timedelta
     cycle: CycleFn
     lock: threading.Lock = field(default_factory=threading.Lock)
-    last_outcome: CycleOutcome | None = None
     rerun_requested: bool = False
 
 
@@ -193,17 +192,9 @@ class Scheduler:
     def has_job(self, job_id: str) -> bool:
         return job_id in self._entries
 
-    def is_running(self, job_id: str) -> bool:
-        entry = self._entries.get(job_id)
-        return entry is not None and entry.lock.locked()
-
     def next_run(self, job_id: str) -> datetime | None:
         job = self._backend.get_job(job_id)
         return None if job is None else job.next_run_time
-
-    def last_outcome(self, job_id: str) -> CycleOutcome | None:
-        entry = self._entries.get(job_id)
-        return None if entry is None else entry.last_outcome
 
     def run_now(self, job_id: str) -> CycleOutcome | None:
         """Run one cycle on the calling thread (tests, ``idsync run``); None when one is already running."""
@@ -218,7 +209,6 @@ class Scheduler:
             return None
         try:
             outcome = self._guarded_cycle(job_id, entry)
-            entry.last_outcome = outcome
             self._plan_next(job_id, entry, outcome)
             return outcome
         finally:

@@ -10,7 +10,7 @@ price: a restarted daemon has forgotten them, so long-lived credentials belong i
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 __all__ = ["SecretStore"]
 
@@ -29,11 +29,6 @@ class SecretStore:
     def keys(self, principal: str) -> list[str]:
         with self._lock:
             return sorted(self._by_principal.get(principal, {}))
-
-    def values(self, principal: str) -> Mapping[str, str]:
-        """The clear values, for the engine only (validateCredentials with useSavedCredentials)."""
-        with self._lock:
-            return dict(self._by_principal.get(principal, {}))
 
     def __repr__(self) -> str:
         with self._lock:

@@ -16,6 +16,7 @@ from ._deps import daemon_of, job_of, require_principal
 from ._engine_errors import engine_errors
 from ._errors import GraphError
 from ._models import ParseExpressionRequest
+from ._templates import find_template
 
 __all__ = ["router", "tools_router"]
 
@@ -92,6 +93,7 @@ def parse_expression_template(
     principal: str, template_id: str, body: ParseExpressionRequest, request: Request
 ) -> Any:
     require_principal(daemon_of(request), principal)
+    find_template(template_id)
     return _parse(body)
 
 
@@ -111,6 +113,7 @@ def functions(principal: str, job_id: str, request: Request) -> dict[str, Any]:
 @tools_router.get(_TEMPLATE + "/functions", summary="The expression function catalogue")
 def functions_template(principal: str, template_id: str, request: Request) -> dict[str, Any]:
     require_principal(daemon_of(request), principal)
+    find_template(template_id)
     return _catalog("functions_catalog")
 
 
@@ -123,4 +126,5 @@ def filter_operators(principal: str, job_id: str, request: Request) -> dict[str,
 @tools_router.get(_TEMPLATE + "/filterOperators", summary="The scoping-filter operator catalogue")
 def filter_operators_template(principal: str, template_id: str, request: Request) -> dict[str, Any]:
     require_principal(daemon_of(request), principal)
+    find_template(template_id)
     return _catalog("filter_operators_catalog")

@@ -11,7 +11,7 @@ from engine.daemon import FacadeMissing, call, to_json
 from ._deps import daemon_of, require_principal
 from ._errors import GraphError
 
-__all__ = ["applications_router", "router"]
+__all__ = ["applications_router", "find_template", "router"]
 
 router = APIRouter(prefix="/servicePrincipals/{principal}/synchronization/templates", tags=["templates"])
 #: Graph serves the same templates under the application object; ``{principal}`` is then the application id,
@@ -21,7 +21,8 @@ applications_router = APIRouter(
 )
 
 
-def _template(template_id: str) -> Any:
+def find_template(template_id: str) -> Any:
+    """The built-in template, or a 404 in Graph's shape."""
     try:
         return call("engine", "get_template", template_id)
     except FacadeMissing:
@@ -42,14 +43,14 @@ def list_templates(principal: str, request: Request) -> dict[str, Any]:
 @applications_router.get("/{template_id}", summary="Get a synchronization template")
 def get_template(principal: str, template_id: str, request: Request) -> Any:
     require_principal(daemon_of(request), principal)
-    return _without_schema(to_json(_template(template_id)))
+    return _without_schema(to_json(find_template(template_id)))
 
 
 @router.get("/{template_id}/schema", summary="Get a template's schema")
 @applications_router.get("/{template_id}/schema", summary="Get a template's schema")
 def get_template_schema(principal: str, template_id: str, request: Request) -> Any:
     require_principal(daemon_of(request), principal)
-    return call("engine", "dump_schema", _template(template_id).schema_)
+    return call("engine", "dump_schema", find_template(template_id).schema_)
 
 
 def _without_schema(data: Any) -> Any:

@@ -71,6 +71,12 @@ def test_templates_list_get_and_schema(client: TestClient) -> None:
     assert schema["synchronizationRules"][0]["sourceDirectoryName"] == "Azure Active Directory"
     assert client.get("/applications/local/synchronization/templates").json()["value"] == templates
     assert client.get("/applications/local/synchronization/templates/scim/schema").json() == schema
+    for tool in ("functions", "filterOperators"):
+        assert client.get(f"{BASE}/templates/nope/schema/{tool}").status_code == 404
+    assert (
+        client.post(f"{BASE}/templates/nope/schema/parseExpression", json={"expression": "1"}).status_code
+        == 404
+    )
     missing = client.get(f"{BASE}/templates/nope")
     assert missing.status_code == 404
     assert missing.json()["error"]["code"] == "ResourceNotFound"

@@ -9,6 +9,7 @@ cost on the normal path; ``CompiledExpression.evaluate`` turns the signal back i
 
 from __future__ import annotations
 
+import base64
 import math
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -95,9 +96,7 @@ def to_text(value: Any) -> str | None:
         return format_number(value)
     if isinstance(value, datetime):
         return format_datetime(value)
-    if isinstance(value, bytes):
-        import base64
-
+    if isinstance(value, bytes):  # binary attributes print as base64, as Graph shows them
         return base64.b64encode(value).decode("ascii")
     if isinstance(value, list | tuple):
         raise ArgumentError(None, "a multi-valued attribute was given where one value is expected")

@@ -453,3 +453,21 @@ def test_a_restarted_server_is_reconnected_to() -> None:
         assert len(drain(conn.read("Org", store=DictStore()))[0]) == 1
         [org] = drain(conn.read("Org", store=DictStore()))[0]
         assert conn.get("Org", [org.id])[org.id].attributes["o"] == ["example"]
+
+
+def test_a_server_size_limit_is_an_error_never_a_short_read() -> None:
+    # slapd's default size limit (500) also caps paged searches of ordinary binds: the read must say so
+    people = "".join(
+        f"dn: cn=p{i},dc=example,dc=org\nobjectClass: person\ncn: p{i}\nsn: s\n\n" for i in range(12)
+    )
+    reader = "dn: cn=reader,dc=example,dc=org\nobjectClass: person\ncn: reader\nsn: r\nuserPassword: pw\n\n"
+    with SlapdServer(ldif=reader + people) as server:
+        config = ldap.initialize(server.url)
+        config.simple_bind_s("cn=admin,cn=config", server.password)
+        config.modify_s("olcDatabase={-1}frontend,cn=config", [(ldap.MOD_REPLACE, "olcSizeLimit", [b"5"])])
+        settings = {**_org_settings(server), "bindDn": "cn=reader,dc=example,dc=org", "password": "pw"}
+        settings["objects"] = {"Person": {"baseDn": server.base_dn, "objectClass": "person"}}
+        with create_connector("ldap", settings, CONTEXT) as conn:
+            with pytest.raises(ConnectorError, match="size limit") as caught:
+                drain(conn.read("Person", page_size=4, store=DictStore()))
+            assert caught.value.policy == "fatal"

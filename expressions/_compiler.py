@@ -101,25 +101,27 @@ class _Compiler:
             name = node.name
             return Compiled(lambda r, c: r.get(name), node)
         if isinstance(node, Constant):
-            return self.constant(node, top)
+            return self.constant(node)
         if isinstance(node, Comparison):
             return self.comparison(node)
         return self.call(node, top)
 
-    def constant(self, node: Constant, top: bool) -> Compiled:
+    def constant(self, node: Constant, keywords: frozenset[str] = frozenset()) -> Compiled:
+        """A literal; a bare keyword must be a flow keyword or one of ``keywords`` (its parameter's)."""
         if node.kind == "keyword":
-            if node.value in FLOW_KEYWORDS:
-                signal = FlowSignal(
-                    IGNORE_ATTRIBUTE if node.value == "IgnoreAttributeFlow" else IGNORE_OBJECT
-                )
+            # Keywords match case-insensitively, like function names (decision 1), in their documented casing.
+            known = {word.lower(): word for word in keywords | FLOW_KEYWORDS}
+            word = known.get(node.value.lower())
+            if word in FLOW_KEYWORDS:
+                signal = FlowSignal(IGNORE_ATTRIBUTE if word == "IgnoreAttributeFlow" else IGNORE_OBJECT)
 
                 def flow(r: Mapping[str, Any], c: EvaluationContext) -> Any:
                     raise signal
 
                 return Compiled(flow, node)
-            if top:
-                raise self._unknown_keyword(node, FLOW_KEYWORDS)
-            return Compiled(lambda r, c: node.value, node, True, node.value)
+            if word is None:
+                raise self._unknown_keyword(node, keywords)
+            return Compiled(lambda r, c: word, node, True, word)
         if node.kind == "placeholder":
             name, written = node.value[1:-1], node.value
 
@@ -198,9 +200,8 @@ class _Compiler:
         if arg is None:
             return None
         param = spec.param_at(index, len(call.args))
-        is_keyword = isinstance(arg, Constant) and arg.kind == "keyword"
-        if is_keyword and arg.value not in FLOW_KEYWORDS | param.keywords:  # type: ignore[union-attr]
-            raise self._unknown_keyword(arg, param.keywords)  # type: ignore[arg-type]
+        if isinstance(arg, Constant) and arg.kind == "keyword":
+            return self.constant(arg, keywords=param.keywords)
         if isinstance(arg, Comparison) and param.type != "Boolean":
             raise self.fail(f"{spec.name}: a comparison is only allowed as a condition", arg)
         if param.type == "Integer" and isinstance(arg, Constant) and arg.kind in {"string", "number"}:

@@ -20,7 +20,15 @@ from typing import Any
 from .._base import DirectoryObject, Scalar, Value
 from .._errors import ConnectorConfigError
 from ._schema import Schema
-from ._values import AttributeInfo, Kind, decode, decode_one, generalized_to_iso, reference_dn
+from ._values import (
+    SECRET_ATTRIBUTES,
+    AttributeInfo,
+    Kind,
+    decode,
+    decode_one,
+    generalized_to_iso,
+    reference_dn,
+)
 
 Converter = Callable[[list[bytes]], Value]
 
@@ -86,6 +94,11 @@ class DnIndex:
 _utf8 = bytes.decode  # UTF-8 by default, in C
 
 
+def _skip(raws: list[bytes]) -> Value:
+    """The converter of attributes that are never read (``SECRET_ATTRIBUTES``)."""
+    return None
+
+
 def _texts(raws: list[bytes]) -> Value:
     try:
         return list(map(bytes.decode, raws))  # UTF-8, in C
@@ -141,6 +154,8 @@ class EntryReader:
         info = self.schema.info(name)
         if name.lower() == CURSOR_ATTRIBUTE:
             return info.name, None
+        if name.split(";")[0].lower() in SECRET_ATTRIBUTES:
+            return info.name, _skip
         if info.is_reference:
             self._references.add(name)
             return info.name, self._reference_converter(info)
@@ -206,6 +221,6 @@ class EntryReader:
                     pass
             if convert is None:
                 cursor = values[0].decode("ascii") if values else None
-            else:
+            elif convert is not _skip:
                 attributes[spec[0]] = convert(values)
         return DirectoryObject(object_type, anchor, attributes, cursor=cursor)

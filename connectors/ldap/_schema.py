@@ -9,7 +9,7 @@ from typing import Any
 
 from ldap.schema import AttributeType, ObjectClass, SubSchema
 
-from ._values import REFERENCE_ATTRIBUTES, AttributeInfo, Kind, kind_of_syntax
+from ._values import REFERENCE_ATTRIBUTES, SECRET_ATTRIBUTES, AttributeInfo, Kind, kind_of_syntax
 
 
 class Schema:
@@ -41,6 +41,8 @@ class Schema:
         syntax = self._inherited(oid, "syntax")
         equality = str(self._inherited(oid, "equality") or "")
         kind = Kind.REFERENCE if canonical.lower() in REFERENCE_ATTRIBUTES else kind_of_syntax(syntax)
+        if canonical.lower() in SECRET_ATTRIBUTES:
+            kind = Kind.STRING  # Octet String by syntax, but mappings give passwords as text
         return AttributeInfo(
             name=canonical,
             kind=kind,

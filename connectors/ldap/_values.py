@@ -24,6 +24,10 @@ from .._base import Scalar, Value
 
 REFERENCE_ATTRIBUTES = frozenset({"member", "uniquemember", "manager"})
 """Lower-cased names of the attributes read and written as references (ids of this directory)."""
+SECRET_ATTRIBUTES = frozenset({"userpassword", "authpassword"})
+"""Lower-cased names of password attributes: written when a mapping sets them, never read (a privileged bind
+could read their hashes, and nothing read may end up in the provisioning logs). Written as given: hashing
+is the server's policy (OpenLDAP: ppolicy's ``olcPPolicyHashCleartext``)."""
 
 
 class Kind(enum.StrEnum):
@@ -192,7 +196,7 @@ def attribute_definition(
         "required": required,
         "anchor": anchor,
         "caseExact": info.case_exact,
-        "mutability": "ReadOnly" if info.read_only or anchor else "ReadWrite",
+        "mutability": _mutability(info, anchor),
         "flowNullValues": False,
         "referencedObjects": [
             {"referencedObjectName": name, "referencedProperty": None} for name in referenced
@@ -200,3 +204,9 @@ def attribute_definition(
         "metadata": [],
         "apiExpressions": [],
     }
+
+
+def _mutability(info: AttributeInfo, anchor: bool) -> str:
+    if info.name.lower() in SECRET_ATTRIBUTES:
+        return "WriteOnly"
+    return "ReadOnly" if info.read_only or anchor else "ReadWrite"

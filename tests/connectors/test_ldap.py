@@ -471,3 +471,17 @@ def test_a_server_size_limit_is_an_error_never_a_short_read() -> None:
             with pytest.raises(ConnectorError, match="size limit") as caught:
                 drain(conn.read("Person", page_size=4, store=DictStore()))
             assert caught.value.policy == "fatal"
+
+
+def test_passwords_are_written_never_read(conn: Connector, tree: LdapSubtree, raw: Any) -> None:
+    [anchor] = created(conn, user("secret", userPassword=("s3cret pass",)))
+    dn = dn_of(raw, tree, anchor)
+    as_user = ldap.initialize(tree.server.url)
+    as_user.simple_bind_s(dn, "s3cret pass")  # the password works
+    as_user.unbind_s()
+    assert "userPassword" not in conn.get("User", [anchor])[anchor].attributes
+    objects, _ = drain(conn.read("User", store=DictStore()))
+    assert all("userPassword" not in o.attributes for o in objects)
+    users = {o["name"]: o for o in conn.describe()["objects"]}["User"]
+    password = {a["name"]: a for a in users["attributes"]}["userPassword"]
+    assert password["mutability"] == "WriteOnly" and password["type"] == "String"

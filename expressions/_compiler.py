@@ -163,7 +163,7 @@ class _Compiler:
             raise self.fail(f"{spec.name} must be the whole expression, not nested inside another call", node)
         args = self.arguments(spec, node)
         try:
-            fn = spec.builder(spec, args) if spec.builder else _eager(spec, args)
+            fn = _guarded(spec, spec.builder(spec, args)) if spec.builder else _eager(spec, args)
         except CompileError as exc:
             where = node.args[exc.index] if exc.index is not None and exc.index < len(node.args) else None
             raise self.fail(f"{spec.name}: {exc.message}", where or node) from None
@@ -236,6 +236,18 @@ def _unsupported(spec: FunctionSpec) -> Evaluator:
         )
 
     return unsupported
+
+
+def _guarded(spec: FunctionSpec, fn: Evaluator) -> Evaluator:
+    """A special's evaluator, with argument trouble reported as an evaluation error naming the function."""
+
+    def guarded(r: Mapping[str, Any], c: EvaluationContext) -> Any:
+        try:
+            return fn(r, c)
+        except (ArgumentError, *_WRAPPED) as exc:
+            raise _raise(spec, exc) from None
+
+    return guarded
 
 
 def _raise(spec: FunctionSpec, exc: Exception) -> ExpressionEvaluationError:

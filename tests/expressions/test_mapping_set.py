@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import expressions
 from tests.expressions.conftest import context_for, load_cases
@@ -89,3 +91,28 @@ def test_one_set_over_many_mappings_equals_each_alone() -> None:
 def test_names_that_are_not_identifiers_are_made_safe() -> None:
     mapping_set = expressions.MappingSet({"x": expressions.compile("[a]")}, "1 weird-name class")
     assert mapping_set.evaluate({"a": "v"}) == {"x": "v"}
+
+
+_VALUE = st.one_of(
+    st.none(),
+    st.text(max_size=8),
+    st.sampled_from(["", "True", "false", "1", "0", "2021-06-30", "a-b", "x@contoso.com", "  pad  "]),
+    st.lists(st.text(max_size=5), max_size=3),
+    st.integers(-5, 5),
+    st.booleans(),
+)
+_DETERMINISTIC = [case for case in CASES if "Now()" not in case["expression"]]
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(_DETERMINISTIC), st.data())
+def test_generated_code_and_closures_agree_on_random_records(
+    case: dict[str, Any], data: st.DataObject
+) -> None:
+    compiled = expressions.compile(case["expression"])
+    record = {name: data.draw(_VALUE, label=name) for name in sorted(compiled.attribute_names)}
+    context = context_for(case)
+    mapping_set = expressions.MappingSet({"target": compiled})
+    single = _outcome(lambda: compiled.evaluate(record, context))
+    together = _outcome(lambda: mapping_set.evaluate(record, context)["target"])
+    assert together == single

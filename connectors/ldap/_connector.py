@@ -10,8 +10,8 @@
 * Writes: add (the DN is ``<rdnAttribute>=<value>,<baseDn>``), modify, modrdn, delete; see ``_writes``.
   Deleting an entry that is already gone succeeds (the wanted state holds).
 * Every value placed in a filter or a DN is escaped (RFC 4515 / RFC 4514) in ``_client``.
-* LDAP has no standard "disabled" flag: ``soft_delete`` is false, so Entra-style disables become deletes
-  unless the schema maps IsSoftDeleted to an attribute of the target.
+* LDAP has no standard "disabled" flag: ``soft_delete`` is false unless the ``softDelete`` setting says the
+  schema maps IsSoftDeleted to an attribute here; otherwise objects leaving scope are deleted.
 """
 
 from __future__ import annotations
@@ -59,7 +59,10 @@ class LdapConnector(Connector):
 
     @property
     def capabilities(self) -> Capabilities:
-        return Capabilities(change_tracking="datastore", soft_delete=False, batch_size=100, concurrency=1)
+        soft_delete = self.config.soft_delete
+        return Capabilities(
+            change_tracking="datastore", soft_delete=soft_delete, batch_size=100, concurrency=1
+        )
 
     def close(self) -> None:
         self._client.close()

@@ -2,8 +2,11 @@
 
 Keys: ``url``, ``bindDn``, ``password``, ``baseDn``, ``objects`` (per object name: ``baseDn``,
 ``objectClass``, optional ``filter``, optional ``rdnAttribute``), optional ``anchor`` (default
-``entryUUID``), ``startTls``, ``caFile``, and ``timeoutSeconds`` (default 10: how long connecting and each
-operation may take, so an unreachable server fails fast instead of hanging a cycle).
+``entryUUID``), ``startTls``, ``caFile``, ``timeoutSeconds`` (default 10: how long connecting and each
+operation may take, so an unreachable server fails fast instead of hanging a cycle), and ``softDelete``
+(default false: LDAP has no standard "disabled" flag, so objects leaving scope are deleted; true when the
+schema maps IsSoftDeleted to an attribute of this directory, e.g. a lock or status attribute, so they are
+disabled through that mapping instead).
 
 Pure: DN syntax is checked through the ``is_dn`` callable the connector passes in (python-ldap's).
 """
@@ -18,7 +21,18 @@ from typing import Any
 from .._errors import ConnectorConfigError
 
 KNOWN_KEYS = frozenset(
-    {"url", "bindDn", "password", "baseDn", "objects", "anchor", "startTls", "caFile", "timeoutSeconds"}
+    {
+        "url",
+        "bindDn",
+        "password",
+        "baseDn",
+        "objects",
+        "anchor",
+        "startTls",
+        "caFile",
+        "timeoutSeconds",
+        "softDelete",
+    }
 )
 OBJECT_KEYS = frozenset({"baseDn", "objectClass", "filter", "rdnAttribute"})
 URL_SCHEMES = ("ldap://", "ldaps://", "ldapi://")
@@ -61,6 +75,7 @@ class LdapSettings:
     start_tls: bool = False
     ca_file: Path | None = None
     timeout: float = 10.0
+    soft_delete: bool = False
 
     def object(self, name: str) -> ObjectSettings:
         try:
@@ -154,6 +169,13 @@ def _timeout(value: Any) -> float:
     return float(value)
 
 
+def _flag(raw: Mapping[str, Any], key: str) -> bool:
+    value = raw.get(key, False)
+    if not isinstance(value, bool):
+        raise ConnectorConfigError(f"expected true or false, got {value!r}", setting=key)
+    return value
+
+
 def parse_settings(raw: Mapping[str, Any], base_dir: Path, is_dn: Callable[[str], bool]) -> LdapSettings:
     """Check the job file's settings; ``ConnectorConfigError`` names the first wrong key."""
     _unknown_keys(raw, KNOWN_KEYS, "")
@@ -168,9 +190,7 @@ def parse_settings(raw: Mapping[str, Any], base_dir: Path, is_dn: Callable[[str]
         raise ConnectorConfigError(
             "expected a mapping of object names (e.g. User) to {baseDn, objectClass}", setting="objects"
         )
-    start_tls = raw.get("startTls", False)
-    if not isinstance(start_tls, bool):
-        raise ConnectorConfigError(f"expected true or false, got {start_tls!r}", setting="startTls")
+    start_tls, soft_delete = _flag(raw, "startTls"), _flag(raw, "softDelete")
     ca_file = _string(raw, "caFile", "caFile", required=False)
     password = raw.get("password", "")
     if not isinstance(password, str):
@@ -187,4 +207,5 @@ def parse_settings(raw: Mapping[str, Any], base_dir: Path, is_dn: Callable[[str]
         start_tls=start_tls,
         ca_file=(base_dir / ca_file) if ca_file else None,
         timeout=_timeout(raw.get("timeoutSeconds")),
+        soft_delete=soft_delete,
     )

@@ -102,6 +102,7 @@ def dn_of(raw: Any, tree: LdapSubtree, anchor: str) -> str:
             "objects.User.filter",
         ),
         ({"startTls": "yes"}, "startTls"),
+        ({"softDelete": 1}, "softDelete"),
         ({"timeoutSeconds": 0}, "timeoutSeconds"),
         ({"pasword": "typo"}, "pasword"),
     ],
@@ -115,6 +116,11 @@ def test_bad_settings_name_the_key(tree: LdapSubtree, change: dict[str, Any], se
         create_connector("ldap", settings, CONTEXT)
     assert caught.value.setting == setting
     assert setting in str(caught.value)
+
+
+def test_soft_delete_is_off_unless_the_settings_say_a_mapping_disables(tree: LdapSubtree) -> None:
+    assert create_connector("ldap", tree.settings(), CONTEXT).capabilities.soft_delete is False
+    assert create_connector("ldap", tree.settings(softDelete=True), CONTEXT).capabilities.soft_delete is True
 
 
 def test_unconfigured_object_type_is_a_config_error(conn: Connector) -> None:

@@ -1,6 +1,7 @@
 """End to end: a slapd directory of users and groups into scim2-server over HTTP, with the ldap-to-scim
 template (examples/ldap-to-scim/job.yaml): the initial cycle, then a modify, a membership change, a delete and
-a move out of scope in LDAP, each checked on the SCIM server after an incremental cycle.
+a move out of scope in LDAP, each checked on the SCIM server after an incremental cycle; and, with a scoping
+filter added to the template, a user disabled in LDAP is disabled (``active: false``) in the app.
 
 Moving an entry out of its object type's ``baseDn`` takes it out of the directory the connector reads: the
 app deletes it, as Entra's own OU filtering does for directories it synchronises.
@@ -8,6 +9,7 @@ app deletes it, as Entra's own OU filtering does for directories it synchronises
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,10 +18,11 @@ import httpx
 import ldap
 import pytest
 
+import engine
 from tests.peers.scim import ScimTenant
 from tests.peers.slapd import LdapSubtree
 
-from ._jobs import cycle, example_engine, ldap_client, ldap_env
+from ._jobs import EXAMPLES, cycle, example_engine, ldap_client, ldap_env
 
 pytestmark = pytest.mark.peer
 
@@ -116,3 +119,51 @@ def test_ldap_to_scim(
 
     quiet = cycle(sync)
     assert quiet.exported == 0, "a cycle with no change in LDAP writes nothing"
+
+
+def test_a_user_disabled_in_ldap_is_disabled_in_the_app(
+    ldap_subtree: LdapSubtree,
+    scim_tenant: ScimTenant,
+    directory: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The template with a scoping filter (employeeType EQUALS active): a user whose employeeType changes
+    leaves the scope, and the app keeps the user with ``active: false`` (SCIM has a soft delete)."""
+    template = json.loads((Path(engine.__file__).parent / "templates" / "ldap-to-scim.json").read_text())
+    schema = template["schema"]
+    for rule in schema["synchronizationRules"]:
+        for mapping in rule["objectMappings"]:
+            if mapping["sourceObjectName"] == "inetOrgPerson":
+                clause = {"sourceOperandName": "employeeType", "operatorName": "EQUALS",
+                          "targetOperand": {"values": ["active"]}}  # fmt: skip
+                mapping["scope"] = {"groups": [{"name": "active", "clauses": [clause]}]}
+    (tmp_path / "schema.json").write_text(json.dumps(schema))
+    job = (
+        (EXAMPLES / "ldap-to-scim" / "job.yaml")
+        .read_text()
+        .replace("template: ldap-to-scim", "schema: schema.json")
+    )
+    (tmp_path / "job.yaml").write_text(job)
+    env = {**ldap_env(ldap_subtree), "SCIM_URL": scim_tenant.base_address, "SCIM_TOKEN": scim_tenant.token}
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    people = f"ou=people,{ldap_subtree.dn}"
+    for uid in ("ann", "bob", "cid", "dee"):
+        directory.modify_s(f"uid={uid},{people}", [(ldap.MOD_REPLACE, "employeeType", [b"active"])])
+    directory.modify_s(f"uid=dee,{people}", [(ldap.MOD_REPLACE, "employeeType", [b"contractor"])])
+    sync = engine.SyncEngine(engine.load_job(tmp_path / "job.yaml"))
+    scim = Scim(scim_tenant)
+
+    cycle(sync, full=True)
+    assert sorted(scim.users()) == ["ann", "bob", "cid"]  # dee is out of scope: never created
+
+    directory.modify_s(f"uid=cid,{people}", [(ldap.MOD_REPLACE, "employeeType", [b"disabled"])])
+    cycle(sync)
+    users = scim.users()
+    assert sorted(users) == ["ann", "bob", "cid"]
+    assert users["cid"]["active"] is False and users["bob"]["active"] is True
+
+    directory.modify_s(f"uid=cid,{people}", [(ldap.MOD_REPLACE, "employeeType", [b"active"])])
+    cycle(sync)
+    assert scim.users()["cid"]["active"] is True

@@ -64,6 +64,7 @@ def test_soak_several_jobs(tmp_path: Path) -> None:
 
     warm = [rss for at, rss in samples if at >= WARM_UP]
     assert warm and max(warm) - warm[0] <= RSS_GROWTH_BOUND, samples
+    print(f"RSS after warm-up {warm[0] / 2**20:.1f} MiB, peak {max(warm) / 2**20:.1f} MiB")
 
     logged = {}
     for line in served.output().splitlines():
@@ -77,5 +78,6 @@ def test_soak_several_jobs(tmp_path: Path) -> None:
         assert len(history) >= 10, f"{job_id}: only {len(history)} cycles in {SECONDS}s"
         for earlier, later in itertools.pairwise(history):
             assert _parse(later["timeBegan"]) >= _parse(earlier["timeEnded"]), (earlier, later)
+        print(f"{job_id}: {len(history)} cycles, none overlapping")
         missing = [c["id"] for c in history if logged.get(c["id"]) != job_id]
         assert not missing, f"{job_id}: cycles without a log line: {missing[:5]}"

@@ -75,25 +75,27 @@ def _describe(exc: ldap.LDAPError) -> str:
 
 
 @contextmanager
-def map_ldap_errors(url: str) -> Iterator[None]:
-    """Turn python-ldap exceptions into connector errors classified by what the engine must do (STYLE 20)."""
+def map_ldap_errors(url: str, subject: str | None = None) -> Iterator[None]:
+    """Turn python-ldap exceptions into connector errors classified by what the engine must do (STYLE 20);
+    ``subject`` (the DN written) prefixes the message of an error about one object."""
     try:
         yield
     except ldap.LDAPError as exc:
-        raise _classify(exc, url) from exc
+        raise _classify(exc, url, subject) from exc
 
 
-def _classify(exc: ldap.LDAPError, url: str) -> ConnectorError:
+def _classify(exc: ldap.LDAPError, url: str, subject: str | None = None) -> ConnectorError:
     text = _describe(exc)
+    about = f"{subject}: {text}" if subject else text
     label = "ldap"
     if isinstance(exc, ldap.ALREADY_EXISTS):
-        return ObjectConflict(text, connector=label)
+        return ObjectConflict(about, connector=label)
     if isinstance(exc, ldap.NO_SUCH_OBJECT):
-        return NoSuchEntry(text, connector=label)
+        return NoSuchEntry(about, connector=label)
     if isinstance(exc, ldap.NO_SUCH_ATTRIBUTE):
-        return NoSuchValue(text, connector=label)
+        return NoSuchValue(about, connector=label)
     if isinstance(exc, _OBJECT_LEVEL):
-        return ObjectRejected(text, connector=label)
+        return ObjectRejected(about, connector=label)
     if isinstance(exc, _AUTH):
         return AuthenticationFailed(
             f"the LDAP server at {url} refused the bind: {text}; check bindDn and password", connector=label
@@ -182,11 +184,11 @@ class LdapClient:
         return conn
 
     @contextmanager
-    def _errors(self) -> Iterator[None]:
+    def _errors(self, subject: str | None = None) -> Iterator[None]:
         """``map_ldap_errors``, and a connection that failed as a whole is dropped: the next call (the next
         cycle of a daemon) connects again instead of failing on a dead socket forever."""
         try:
-            with map_ldap_errors(self.settings.url):
+            with map_ldap_errors(self.settings.url, subject):
                 yield
         except (ConnectionFailed, RetriableConnectorError):
             self.close()
@@ -261,7 +263,7 @@ class LdapClient:
         self, dn: str, attributes: list[tuple[str, list[bytes]]], read_back: Sequence[str]
     ) -> dict[str, list[bytes]]:
         """Add an entry; returns ``read_back`` attributes of the new entry (RFC 4527 post-read control)."""
-        with self._errors():
+        with self._errors(dn):
             _, _, _, controls = self.conn.add_ext_s(
                 dn, attributes, serverctrls=[PostReadControl(True, list(read_back))]
             )
@@ -272,19 +274,19 @@ class LdapClient:
 
     def modify(self, dn: str, modlist: ModList) -> None:
         if modlist:
-            with self._errors():
+            with self._errors(dn):
                 self.conn.modify_ext_s(dn, modlist, serverctrls=[LDAPControl(PERMISSIVE_MODIFY, False)])
 
     def rename(self, dn: str, rdn_attribute: str, value: str) -> str:
         """modrdn to a new naming value (old value removed); returns the new DN."""
         new_rdn = f"{rdn_attribute}={ldap.dn.escape_dn_chars(value)}"
         parent = str(ldap.dn.dn2str(ldap.dn.str2dn(dn)[1:]))
-        with self._errors():
+        with self._errors(dn):
             self.conn.rename_s(dn, new_rdn, delold=1)
         return f"{new_rdn},{parent}"
 
     def delete(self, dn: str) -> None:
-        with self._errors():
+        with self._errors(dn):
             self.conn.delete_s(dn)
 
     def naming_contexts(self) -> list[str]:

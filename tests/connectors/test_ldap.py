@@ -242,6 +242,7 @@ def test_schema_violations_come_back_per_change(conn: Connector) -> None:
     )
     results = conn.apply([no_sn, user("dup"), user("dup"), user("fine")])
     assert isinstance(results[0].error, ObjectRejected) and not isinstance(results[0].error, ObjectConflict)
+    assert "uid=x,ou=people" in str(results[0].error) and "sn" in str(results[0].error)  # which entry, why
     assert results[1].ok and isinstance(results[2].error, ObjectConflict) and results[3].ok
     no_rdn = Change(Operation.CREATE, "User", modifications=(Modification("sn", ValueOp.REPLACE, ("x",)),))
     [missing] = conn.apply([no_rdn])

@@ -43,6 +43,10 @@ from ._settings import ObjectSettings, parse_settings
 from ._sync import already_delivered, closing_watermark, deleted_ids, newest
 from ._values import AttributeInfo, attribute_definition
 
+OPERATIONAL = ("createTimestamp", "modifyTimestamp", "memberOf")
+"""Operational attributes read with every entry: users map or scope on them (memberOf: the memberof
+overlay's back-links to groups; absent on servers without it)."""
+
 
 class LdapConnector(Connector):
     kind = "ldap"
@@ -119,7 +123,9 @@ class LdapConnector(Connector):
                 info, required=required, anchor=is_anchor, referenced=referenced if info.is_reference else ()
             )
 
+        operational = [self.schema.info(n) for n in OPERATIONAL if self.schema.has_attribute(n)]
         attributes = [definition(info, True) for info in must] + [definition(info, False) for info in may]
+        attributes += [definition(info, False) for info in operational]
         if not any(a["anchor"] for a in attributes):
             attributes.insert(0, definition(anchor, False))
         return {"name": obj.name, "attributes": attributes, "metadata": [], "supportedApis": []}
@@ -127,8 +133,7 @@ class LdapConnector(Connector):
     # --- reading ------------------------------------------------------------------------------------------
 
     def _attributes_to_read(self) -> list[str]:
-        # operational attributes users map or scope on (memberOf: the memberof overlay's back-links)
-        return ["*", self.config.anchor, "entryCSN", "createTimestamp", "modifyTimestamp", "memberOf"]
+        return ["*", self.config.anchor, "entryCSN", *OPERATIONAL]
 
     def read(
         self,

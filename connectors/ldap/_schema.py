@@ -63,6 +63,9 @@ class Schema:
             i for i in optional if i.name != "objectClass"
         ]
 
+    def has_attribute(self, name: str) -> bool:
+        return self._schema.get_obj(AttributeType, self._schema.getoid(AttributeType, name)) is not None
+
     def has_class(self, name: str) -> bool:
         return self._schema.get_obj(ObjectClass, self._schema.getoid(ObjectClass, name)) is not None
 

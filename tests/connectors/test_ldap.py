@@ -403,6 +403,7 @@ def test_describe_comes_from_the_server_schema(conn: Connector) -> None:
     assert [r["referencedObjectName"] for r in users["manager"]["referencedObjects"]] == ["User"]
     assert groups["member"]["type"] == "Reference" and groups["member"]["required"]
     assert users["jpegPhoto"]["type"] == "Binary"
+    assert users["memberOf"]["mutability"] == "ReadOnly" and users["createTimestamp"]["type"] == "DateTime"
 
 
 def test_describe_names_an_unknown_object_class(tree: LdapSubtree) -> None:

@@ -493,3 +493,27 @@ def test_passwords_are_written_never_read(conn: Connector, tree: LdapSubtree, ra
     users = {o["name"]: o for o in conn.describe()["objects"]}["User"]
     password = {a["name"]: a for a in users["attributes"]}["userPassword"]
     assert password["mutability"] == "WriteOnly" and password["type"] == "String"
+
+
+def test_group_of_unique_names(tree: LdapSubtree, raw: Any) -> None:
+    settings = tree.settings()
+    settings["objects"]["Group"]["objectClass"] = "groupOfUniqueNames"  # type: ignore[index]
+    with create_connector("ldap", settings, CONTEXT) as conn:
+        u1, u2 = created(conn, user("uniq1"), user("uniq2"))
+        group = (
+            Modification("cn", ValueOp.REPLACE, ("unique",)),
+            Modification("uniqueMember", ValueOp.REPLACE, (u1,)),
+        )
+        [gid] = created(conn, Change(Operation.CREATE, "Group", modifications=group))
+        created(conn, update("Group", gid, Modification("uniqueMember", ValueOp.ADD, (u2,))))
+        # another client adds a member with the optional unique id (RFC 4517 Name and Optional UID)
+        [(group_dn, _)] = raw.search_s(tree.dn, ldap.SCOPE_SUBTREE, "(cn=unique)", ["1.1"])
+        members = conn.get("Group", [gid])[gid].attributes["uniqueMember"]
+        assert sorted(members) == sorted([u1, u2])  # type: ignore[type-var]
+        created(conn, update("Group", gid, Modification("uniqueMember", ValueOp.REMOVE, (u1, u2))))
+        assert conn.get("Group", [gid])[gid].attributes["uniqueMember"] == []
+        u3 = created(conn, user("uniq3"))[0]
+        u3_dn = dn_of(raw, tree, u3)
+        raw.modify_s(group_dn, [(ldap.MOD_ADD, "uniqueMember", [f"{u3_dn}#'0101'B".encode()])])
+        with create_connector("ldap", settings, CONTEXT) as fresh:
+            assert fresh.get("Group", [gid])[gid].attributes["uniqueMember"] == [u3]

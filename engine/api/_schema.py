@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request, Response
 
+from connectors import ConnectorError
 from engine.daemon import call, to_json
 
 from ._deps import daemon_of, job_of, require_principal
@@ -67,14 +68,25 @@ def list_directories(principal: str, job_id: str, request: Request) -> dict[str,
 
 @router.post("/directories/{directory_id}/discover", summary="Discover a directory's definition")
 def discover(principal: str, job_id: str, directory_id: str, request: Request) -> Any:
+    """The directory (by its id or name in the schema, or its name in the job file) as its connector
+    describes it now; 502 when the directory cannot be reached."""
     managed = job_of(request, principal, job_id)
     schema = managed.job.schema  # type: ignore[attr-defined]
-    known = [d for d in schema.directories if directory_id in (d.id, d.name)]
-    if not known:
-        names = ", ".join(str(d.id or d.name) for d in schema.directories) or "none"
-        raise GraphError(404, f"no directory {directory_id!r} in the job's schema (known: {names})")
-    with engine_errors():
-        return to_json(daemon_of(request).discover(managed, known[0].name))
+    names = {str(d.id): str(d.name) for d in schema.directories if d.id} | {
+        str(d.name): str(d.name) for d in schema.directories if d.name
+    }
+    names |= {str(name): str(name) for name in getattr(managed.job, "directories", {}) or {}}
+    if directory_id not in names:
+        raise GraphError(
+            404, f"no directory {directory_id!r} in the job (known: {', '.join(sorted(names)) or 'none'})"
+        )
+    try:
+        with engine_errors():
+            return to_json(daemon_of(request).discover(managed, names[directory_id]))
+    except ConnectorError as exc:
+        raise GraphError(
+            502, f"directory {directory_id!r} could not be read: {exc}", code="BadGateway"
+        ) from exc
 
 
 def _parse(body: ParseExpressionRequest) -> Any:

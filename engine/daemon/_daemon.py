@@ -236,13 +236,20 @@ class Daemon:
         managed.stop.clear()
         self.scheduler.trigger(managed.key)
 
-    def discover(self, managed: ManagedJob, directory_name: str) -> Any:
-        """(Re)discover a directory's definition through its connector (engine ``discover``)."""
-        discover = getattr(managed.engine, "discover", None)
-        if discover is None:
-            raise FacadeMissing("engine.SyncEngine.discover is not available in this build of idsync")
-        with managed.lock:
-            return discover(directory_name)
+    def discover(self, managed: ManagedJob, directory_name: str) -> dict[str, Any]:
+        """Graph's directory discover: the directory as its connector describes it now.
+
+        Decision: the definition is returned, not written into the job's schema — replacing the schema
+        would trigger a full resync, which a look at the directory should not do; PUT the schema for that.
+        """
+        connectors = getattr(managed.engine, "connectors", None)
+        if not isinstance(connectors, Mapping):
+            raise FacadeMissing("this job's engine has no connectors to discover (not configured)")
+        with log_context(job_id=managed.id), managed.lock:
+            described = dict(connectors[directory_name].describe())
+        described.setdefault("name", directory_name)
+        described["discoveryDateTime"] = self.scheduler.clock().isoformat().replace("+00:00", "Z")
+        return described
 
     # -- the scheduled cycle ---------------------------------------------------------------------------
     def _cycle(self, managed: ManagedJob) -> CycleOutcome:

@@ -53,6 +53,10 @@ class UnconfiguredEngine:
             f"to each directory of the schema; write one with 'template: {self.job.template_id}' and serve it"
         )
 
+    @property
+    def connectors(self) -> dict[str, Any]:
+        raise self._refuse()
+
     def status(self) -> dict[str, Any]:
         return {
             "code": "NotConfigured",

@@ -148,3 +148,15 @@ def test_restart_with_a_scope_and_pause_start(served: Served) -> None:
     assert served.client.get(JOB).json()["status"]["code"] == "Paused"
     assert served.client.post(f"{JOB}/start").status_code == 204
     assert served.client.get(JOB).json()["status"]["code"] != "Paused"
+
+
+def test_discover_describes_a_directory_through_its_connector(served: Served) -> None:
+    response = served.client.post(f"{JOB}/schema/directories/Azure Active Directory/discover")
+    assert response.status_code == 200, response.text
+    definition = response.json()
+    assert definition["name"] == "Azure Active Directory"
+    assert definition["discoveryDateTime"].endswith("Z")
+    user = next(o for o in definition["objects"] if o["name"] == "User")
+    assert {"userPrincipalName", "displayName"} <= {a["name"] for a in user["attributes"]}
+    missing = served.client.post(f"{JOB}/schema/directories/Nowhere/discover")
+    assert missing.status_code == 404 and "Azure Active Directory" in missing.json()["error"]["message"]

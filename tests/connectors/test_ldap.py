@@ -506,7 +506,6 @@ def test_group_of_unique_names(tree: LdapSubtree, raw: Any) -> None:
         )
         [gid] = created(conn, Change(Operation.CREATE, "Group", modifications=group))
         created(conn, update("Group", gid, Modification("uniqueMember", ValueOp.ADD, (u2,))))
-        # another client adds a member with the optional unique id (RFC 4517 Name and Optional UID)
         [(group_dn, _)] = raw.search_s(tree.dn, ldap.SCOPE_SUBTREE, "(cn=unique)", ["1.1"])
         members = conn.get("Group", [gid])[gid].attributes["uniqueMember"]
         assert sorted(members) == sorted([u1, u2])  # type: ignore[type-var]
@@ -514,6 +513,7 @@ def test_group_of_unique_names(tree: LdapSubtree, raw: Any) -> None:
         assert conn.get("Group", [gid])[gid].attributes["uniqueMember"] == []
         u3 = created(conn, user("uniq3"))[0]
         u3_dn = dn_of(raw, tree, u3)
+        # another client adds a member with the optional unique id (RFC 4517 Name and Optional UID)
         raw.modify_s(group_dn, [(ldap.MOD_ADD, "uniqueMember", [f"{u3_dn}#'0101'B".encode()])])
         with create_connector("ldap", settings, CONTEXT) as fresh:
             assert fresh.get("Group", [gid])[gid].attributes["uniqueMember"] == [u3]

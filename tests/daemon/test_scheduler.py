@@ -178,3 +178,27 @@ def test_interval_must_be_positive() -> None:
     sched = Scheduler()
     with pytest.raises(ValueError, match="must be positive"):
         sched.add("j", timedelta(0), lambda stop: CycleOutcome(True))
+
+
+def test_missed_runs_are_coalesced_after_a_long_cycle() -> None:
+    """A first cycle 8 intervals long is followed by evenly spaced cycles, not a burst of the missed ones."""
+    starts: list[float] = []
+
+    def cycle(stop: threading.Event) -> CycleOutcome:
+        starts.append(time.monotonic())
+        if len(starts) == 1:
+            time.sleep(0.8)
+        return CycleOutcome(True)
+
+    sched = Scheduler()
+    sched.add("j", timedelta(seconds=0.1), cycle)
+    sched.start()
+    try:
+        deadline = time.monotonic() + 5
+        while len(starts) < 4 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        sched.shutdown()
+    assert len(starts) >= 4
+    gaps = [later - earlier for earlier, later in itertools.pairwise(starts[1:4])]
+    assert min(gaps) >= 0.07, gaps  # back-to-back catch-up runs would start within milliseconds

@@ -167,6 +167,17 @@ class LdapClient:
         return self._conn
 
     def _connect(self) -> Any:
+        try:
+            return self._open()
+        except RetriableConnectorError as exc:
+            # no answer to StartTLS or the bind within timeoutSeconds: the server is not usable at all
+            raise ConnectionFailed(
+                f"the LDAP server at {self.settings.url} did not answer within {self.settings.timeout:g} s "
+                "(timeoutSeconds)",
+                connector="ldap",
+            ) from exc
+
+    def _open(self) -> Any:
         s = self.settings
         with map_ldap_errors(s.url):
             conn = ldap.initialize(s.url, bytes_mode=False)

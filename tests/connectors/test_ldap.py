@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import socket
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -517,3 +518,16 @@ def test_group_of_unique_names(tree: LdapSubtree, raw: Any) -> None:
         raw.modify_s(group_dn, [(ldap.MOD_ADD, "uniqueMember", [f"{u3_dn}#'0101'B".encode()])])
         with create_connector("ldap", settings, CONTEXT) as fresh:
             assert fresh.get("Group", [gid])[gid].attributes["uniqueMember"] == [u3]
+
+
+def test_a_server_that_never_answers_fails_fast(tree: LdapSubtree) -> None:
+    # a listening socket nobody serves: TCP connects (the kernel's backlog), the bind never gets a reply
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"ldap://127.0.0.1:{silent.getsockname()[1]}"
+        connector = create_connector("ldap", tree.settings(url=url, timeoutSeconds=1), CONTEXT)
+        started = time.monotonic()
+        with pytest.raises(ConnectionFailed, match="did not answer within 1 s"):
+            connector.validate_credentials()
+        assert time.monotonic() - started < 4

@@ -213,9 +213,10 @@ class LdapClient:
                 conn.unbind_s()
 
     def paged_search(
-        self, base: str, filterstr: str, attrs: Sequence[str], page_size: int
+        self, base: str, filterstr: str, attrs: Sequence[str], page_size: int, base_setting: str = "baseDn"
     ) -> Iterator[list[Entry]]:
-        """Pages of a subtree search (RFC 2696); the server's size limit is an error, not a short read.
+        """Pages of a subtree search (RFC 2696); the server's size limit is an error, not a short read, and
+        a missing ``base`` a config error naming ``base_setting``.
 
         Pages are requested one after the other. Nothing else may use this connection meanwhile (see
         ``LdapConnector._entry_pages``).
@@ -223,9 +224,13 @@ class LdapClient:
         attrlist = list(attrs)
         cookie = b""
         while True:
-            entries, controls = self._whole_result(
-                self._request_page(base, filterstr, attrlist, page_size, cookie)
-            )
+            try:
+                entries, controls = self._whole_result(
+                    self._request_page(base, filterstr, attrlist, page_size, cookie)
+                )
+            except NoSuchEntry as exc:
+                message = f"no entry {base!r} on {self.settings.url} to search under"
+                raise ConnectorConfigError(message, setting=base_setting) from exc
             yield [entry for entry in entries if entry[0] is not None]  # drop referrals
             cookies = [c.cookie for c in controls if c.controlType == SimplePagedResultsControl.controlType]
             if not cookies or not cookies[0]:

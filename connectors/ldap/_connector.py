@@ -172,7 +172,9 @@ class LdapConnector(Connector):
         self.reader  # noqa: B018 -- the schema, read on the main connection before the read begins
         connection = LdapClient(self.config)
         pages = prefetched(
-            connection.paged_search(obj.base_dn, filterstr, self._attributes_to_read(), page_size)
+            connection.paged_search(
+                obj.base_dn, filterstr, self._attributes_to_read(), page_size, f"objects.{obj.name}.baseDn"
+            )
         )
         try:
             yield from pages
@@ -203,8 +205,9 @@ class LdapConnector(Connector):
 
     def _present_ids(self, obj: ObjectSettings) -> set[str]:
         present: set[str] = set()
+        setting = f"objects.{obj.name}.baseDn"
         for entries in self._client.paged_search(
-            obj.base_dn, obj.search_filter(), [self.config.anchor], 1000
+            obj.base_dn, obj.search_filter(), [self.config.anchor], 1000, setting
         ):
             for dn, raw in entries:
                 anchor = self.reader.anchor_of(dn, raw)
@@ -223,7 +226,10 @@ class LdapConnector(Connector):
             if csn is not None:
                 return csn
         csns: list[str | None] = []
-        for entries in self._client.paged_search(obj.base_dn, obj.search_filter(), ["entryCSN"], 1000):
+        setting = f"objects.{obj.name}.baseDn"
+        for entries in self._client.paged_search(
+            obj.base_dn, obj.search_filter(), ["entryCSN"], 1000, setting
+        ):
             csns.extend(
                 newest(raw.decode() for raw in attribute_values(attrs, "entryCSN")) for _, attrs in entries
             )

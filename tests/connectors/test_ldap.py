@@ -531,3 +531,13 @@ def test_a_server_that_never_answers_fails_fast(tree: LdapSubtree) -> None:
         with pytest.raises(ConnectionFailed, match="did not answer within 1 s"):
             connector.validate_credentials()
         assert time.monotonic() - started < 4
+
+
+def test_reading_under_a_missing_base_dn_is_a_config_error(tree: LdapSubtree) -> None:
+    settings = tree.settings()
+    settings["objects"]["User"]["baseDn"] = f"ou=gone,{tree.dn}"  # type: ignore[index]
+    with create_connector("ldap", settings, CONTEXT) as conn:
+        with pytest.raises(ConnectorConfigError) as caught:
+            drain(conn.read("User", store=DictStore()))
+        assert caught.value.setting == "objects.User.baseDn" and caught.value.policy == "fatal"
+        assert conn.get("User", ["x"]) == {} and conn.find("User", "uid", ["x"]) == {}

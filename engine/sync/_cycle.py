@@ -22,7 +22,6 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import expressions
 from connectors import ApplyResult, Connector, ConnectorError, DirectoryObject, Page
@@ -33,9 +32,9 @@ from ..state import StateStore
 from ._decide import Policy, decide_delete
 from ._export import Exporter
 from ._model import Action, Operation, Reason
+from ._phases import apply_staged, guard, references
 from ._planner import PagePlan, PlannedObject, Planner
-from ._records import LogContext, log_record, operation_from_json, operation_to_json
-from ._references import referenced_ids, resolve
+from ._records import LogContext, log_record, operation_to_json
 from ._report import CycleReport
 from ._rules import CompiledMapping
 
@@ -112,10 +111,10 @@ class Cycle:
                     break
                 self._objects(mapping, full)
             if not self._stopped():
-                self._guard()
+                guard(self)
                 for mapping in self.ctx.mappings:
                     if mapping.references and not self._stopped():
-                        self._references(mapping)
+                        references(self, mapping)
         except ConnectorError as exc:
             self.report.state = "Failed"
             self.report.error = str(exc)
@@ -183,7 +182,7 @@ class Cycle:
                 self._written(batch, planned, result, log)
             else:
                 failures.append((planned.operation, f"{Reason.TARGET_REJECTED}: {result.error}"))
-        self._escrow(batch, mapping, failures, log)
+        self.escrow(batch, mapping, failures, log)
         if page is not None:
             self._advance(batch, mapping, page)
         self.store.commit(batch)
@@ -234,6 +233,10 @@ class Cycle:
         if self.any_escrows:
             batch.clear_escrow(op.scope, op.source_id)
 
+    def apply_staged(self, mapping: CompiledMapping, only: set[str] | None = None) -> None:
+        """Export the removals held for ``mapping`` (all, or the source ids in ``only``)."""
+        apply_staged(self, mapping, only)
+
     def _stage(self, batch: Batch, op: Operation) -> None:
         batch.stage(op.scope, StagedRemoval(op.source_id, operation_to_json(op)))
         self.staged_now.append((op.scope, op.source_id))
@@ -247,7 +250,7 @@ class Cycle:
         if previous is None or previous.is_before_or_at(page.watermark):
             batch.watermarks[mapping.key] = page.watermark
 
-    def _escrow(
+    def escrow(
         self,
         batch: Batch,
         mapping: CompiledMapping,
@@ -320,111 +323,3 @@ class Cycle:
                 for source_id in batch_clear:
                     clear.clear_escrow(mapping.key, source_id)
                 self.store.commit(clear)
-
-    # --- guard -----------------------------------------------------------------------------------------
-
-    def _guard(self) -> None:
-        total = self.store.count_staged()
-        if total == 0:
-            return
-        threshold = self.ctx.job.settings.delete_threshold
-        if self.ctx.force_deletes or threshold is None or total < threshold:
-            for mapping in self.ctx.mappings:
-                self.apply_staged(mapping)
-            return
-        self.report.quarantine = Reason.TOO_MANY_DELETES
-        self.report.staged = total
-        batch = Batch()
-        by_scope = {m.key: m for m in self.ctx.mappings}
-        staged_now = set(self.staged_now)
-        for mapping in self.ctx.mappings:
-            log = self.ctx.log_context(mapping, self.report.id)
-            for removals in self.store.iter_staged(mapping.key):
-                for removal in removals:
-                    if (mapping.key, removal.source_id) in staged_now and mapping.key in by_scope:
-                        op = operation_from_json(removal.operation)
-                        held = Operation(
-                            Action.STAGED_DELETE,
-                            op.scope,
-                            op.object_type,
-                            op.source_id,
-                            op.target_id,
-                            op.changes,
-                            (),
-                            op.essence,
-                            Reason.TOO_MANY_DELETES,
-                            op.display_name,
-                            op.source_type,
-                        )
-                        batch.logs.append(log_record(log, held, when=self.ctx.now, status="skipped"))
-        self.store.commit(batch)
-
-    def apply_staged(self, mapping: CompiledMapping, only: set[str] | None = None) -> None:
-        """Export the removals held for ``mapping`` (all, or the source ids in ``only``)."""
-        exporter = self.ctx.exporter(mapping)
-        log = self.ctx.log_context(mapping, self.report.id)
-        for removals in list(self.store.iter_staged(mapping.key)):
-            batch = Batch()
-            ops = [operation_from_json(r.operation) for r in removals if only is None or r.source_id in only]
-            results = exporter.apply(ops)
-            failures: list[tuple[Operation, str]] = []
-            for op, result in zip(ops, results, strict=True):
-                batch.unstage(mapping.key, op.source_id)
-                if not result.ok:
-                    failures.append((op, f"{Reason.TARGET_REJECTED}: {result.error}"))
-                    continue
-                if op.action is Action.DELETE:
-                    batch.unlink(mapping.key, op.source_id)
-                else:
-                    batch.link(
-                        mapping.key, Link(op.source_id, op.target_id or "", dict(op.essence), None, True)
-                    )
-                batch.clear_escrow(mapping.key, op.source_id)
-                batch.logs.append(log_record(log, op, when=self.ctx.now, status="success"))
-                self.report.exported += 1
-            self._escrow(batch, mapping, failures, log)
-            self.store.commit(batch)
-
-    # --- references phase ------------------------------------------------------------------------------
-
-    def _references(self, mapping: CompiledMapping) -> None:
-        scopes = [
-            m.key
-            for m in self.ctx.mappings
-            if (m.source_directory, m.target_directory)
-            == (mapping.source_directory, mapping.target_directory)
-        ]
-        exporter = self.ctx.exporter(mapping)
-        log = self.ctx.log_context(mapping, self.report.id)
-        for links in self.store.iter_links(mapping.key, pending_only=True):
-            wanted = set().union(*(referenced_ids(link.pending_refs or {}) for link in links))
-            targets = self.store.target_ids(scopes, wanted)
-            batch = Batch()
-            ops: list[tuple[Link, Operation, Any]] = []
-            for link in links:
-                result = resolve(
-                    mapping, link.source_id, link.target_id, link.pending_refs or {}, link.essence, targets
-                )
-                updated = Link(
-                    link.source_id,
-                    link.target_id,
-                    dict(result.essence),
-                    dict(result.remaining) if result.remaining else None,
-                    link.disabled,
-                )
-                if result.operation is None:
-                    batch.link(mapping.key, updated)
-                else:
-                    ops.append((updated, result.operation, link))
-            results = exporter.apply([op for _, op, _ in ops])
-            failures: list[tuple[Operation, str]] = []
-            for (updated, op, _link), outcome in zip(ops, results, strict=True):
-                if outcome.ok:
-                    batch.link(mapping.key, updated)
-                    batch.logs.append(log_record(log, op, when=self.ctx.now, status="success"))
-                    self.report.exported += 1
-                    self.report.count(mapping.target_object, "referenceUpdate")
-                else:
-                    failures.append((op, f"{Reason.TARGET_REJECTED}: {outcome.error}"))
-            self._escrow(batch, mapping, failures, log)
-            self.store.commit(batch)

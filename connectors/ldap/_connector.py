@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -43,6 +44,8 @@ from ._settings import ObjectSettings, parse_settings
 from ._sync import already_delivered, closing_watermark, deleted_ids, newest
 from ._values import AttributeInfo, attribute_definition
 
+_ATTRIBUTE_NAME = re.compile(r"^(?:[A-Za-z][A-Za-z0-9-]*|\d+(?:\.\d+)*)(?:;[A-Za-z0-9-]+)*$")
+"""RFC 4512 attribute descriptions: a name or an OID, with options."""
 OPERATIONAL = ("createTimestamp", "modifyTimestamp", "memberOf")
 """Operational attributes read with every entry: users map or scope on them (memberOf: the memberof
 overlay's back-links to groups; absent on servers without it)."""
@@ -254,6 +257,11 @@ class LdapConnector(Connector):
         self, object_type: str, attribute: str, values: Sequence[str]
     ) -> dict[str, list[DirectoryObject]]:
         obj = self.config.object(object_type)
+        if not _ATTRIBUTE_NAME.match(attribute):
+            raise ConnectorConfigError(
+                f"cannot look {object_type} objects up by {attribute!r}: not an LDAP attribute name "
+                "(check the schema's matching attributes for this directory)"
+            )
         info = self.schema.info(attribute)
         wanted = list(dict.fromkeys(values))
         if info.is_reference:  # values are ids: the directory stores DNs

@@ -541,3 +541,9 @@ def test_reading_under_a_missing_base_dn_is_a_config_error(tree: LdapSubtree) ->
             drain(conn.read("User", store=DictStore()))
         assert caught.value.setting == "objects.User.baseDn" and caught.value.policy == "fatal"
         assert conn.get("User", ["x"]) == {} and conn.find("User", "uid", ["x"]) == {}
+
+
+def test_find_by_a_name_that_is_not_an_ldap_attribute(conn: Connector) -> None:
+    with pytest.raises(ConnectorConfigError, match="not an LDAP attribute name"):
+        conn.find("User", "name.givenName", ["x"])
+    assert conn.find("User", "2.5.4.4", ["nobody"]) == {}  # an OID is fine (sn)

@@ -184,16 +184,6 @@ class SlapdServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def settings(self, base_dn: str | None = None, **objects: dict[str, str]) -> dict[str, object]:
-        """Connector settings (the job file's keys) pointing at this server."""
-        return {
-            "url": self.url,
-            "bindDn": self.bind_dn,
-            "password": self.password,
-            "baseDn": base_dn or self.base_dn,
-            "objects": objects,
-        }
-
 
 def slapd_available() -> str | None:
     """None when slapd can run here, else the reason it cannot."""

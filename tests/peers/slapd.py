@@ -4,11 +4,16 @@
 file), optionally bulk-loads an LDIF with ``slapadd -q`` (offline: overlays such as memberof do not run), then
 starts ``slapd -d 0`` in the foreground on a free loopback port and waits until the port answers.
 
-Fixtures (registered in ``tests/connectors/conftest.py``):
+Fixtures (registered in ``tests/connectors/conftest.py`` and ``tests/e2e/conftest.py``):
 
 * ``slapd`` (session): one server per test process; gives ``url``, ``bind_dn``, ``password``, ``base_dn``.
-* ``ldap_subtree`` (function): a fresh empty ``ou=`` entry under the suffix for one test, so tests never see
-  each other's entries.
+* ``slapd_tls`` (session): a second server offering StartTLS with a throwaway self-signed certificate
+  (``ca_file``); needs the ``openssl`` command.
+* ``ldap_subtree`` (function): a fresh ``ou=`` entry under the suffix with ``ou=people`` and ``ou=groups``
+  below it, for one test, so tests never see each other's entries; ``settings()`` gives connector settings
+  for it (``User``: inetOrgPerson named by uid, ``Group``: groupOfNames named by cn).
+
+A test that stops or reconfigures its server starts a ``SlapdServer()`` of its own (about 0.05 s).
 """
 
 from __future__ import annotations

@@ -104,7 +104,7 @@ _VALUE = st.one_of(
 _DETERMINISTIC = [case for case in CASES if "Now()" not in case["expression"]]
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(_DETERMINISTIC), st.data())
 def test_generated_code_and_closures_agree_on_random_records(
     case: dict[str, Any], data: st.DataObject

@@ -35,7 +35,7 @@ _TOKENS = [
 _FRAGMENTS = st.lists(st.sampled_from(_TOKENS) | st.text(max_size=3), max_size=25).map("".join)
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(st.text(max_size=60), _FRAGMENTS))
 def test_any_text_compiles_or_raises_syntax_error(text: str) -> None:
     try:
@@ -83,7 +83,7 @@ def _text_tree(children: st.SearchStrategy[Node]) -> st.SearchStrategy[Node]:
 _TEXT_IR = st.recursive(_LEAF, _text_tree, max_leaves=12)
 
 
-@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_TEXT_IR)
 def test_text_ir_text_round_trip(node: Node) -> None:
     text = render(node, canonical_name)
@@ -124,7 +124,7 @@ _GRAPH_LEAF = _LEAF.filter(lambda n: not (isinstance(n, Constant) and n.kind == 
 _GRAPH_IR = st.recursive(_GRAPH_LEAF, _graph_call, max_leaves=10)
 
 
-@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_GRAPH_IR)
 def test_ir_graph_ir_round_trip(node: Node) -> None:
     document = to_graph(node)
@@ -132,6 +132,7 @@ def test_ir_graph_ir_round_trip(node: Node) -> None:
     assert to_graph(from_graph(document)) == document
 
 
+@settings(deadline=None)
 @given(_NUMBER)
 def test_numbers_come_back_from_graph_as_equal_string_constants(number: str) -> None:
     # Graph stores numbers as quoted strings ("1" in Mid([x], 1, 8)); their value is the same text

@@ -11,7 +11,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from connectors import ConnectorContext, DirectoryObject, Watermark, create_connector
+from connectors import (
+    Change,
+    ConnectorContext,
+    DirectoryObject,
+    Modification,
+    Operation,
+    ValueOp,
+    Watermark,
+    create_connector,
+)
 from tests.peers.slapd import SlapdServer
 
 from .datastore import DictStore
@@ -106,3 +115,41 @@ def test_incremental_reads_end_where_a_full_read_ends(
                 f"['{n}']" for n, where in tree.where.items() if where == "people"
             )
     tree.client.unbind_s()
+
+
+# Characters LDAP string preparation (RFC 4518) maps to nothing or prohibits (format, private-use, unassigned,
+# control) are left out: they test the server's matching rules, not the connector's escaping.
+texts = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Cf", "Co", "Cn", "Zl", "Zp")),
+    min_size=1,
+    max_size=24,
+).filter(lambda s: s.strip() != "" and " ".join(s.split()).casefold() != "neighbour")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=texts)
+def test_any_text_round_trips_through_a_dn_and_a_filter(slapd: SlapdServer, name: str) -> None:
+    """Whatever the value, it names an entry (RFC 4514 escaping), reads back unchanged, and finds it
+    (RFC 4515 escaping) without matching the entry next to it."""
+    tree = Tree(slapd)
+    objects = {
+        "User": {"baseDn": f"ou=people,{tree.dn}", "objectClass": "inetOrgPerson", "rdnAttribute": "uid"}
+    }
+    settings_ = {"url": slapd.url, "bindDn": slapd.bind_dn, "password": slapd.password, "baseDn": tree.dn,
+                 "objects": objects}  # fmt: skip
+    with create_connector("ldap", settings_, ConnectorContext("LDAP")) as conn:
+        changes = [_create(name), _create("neighbour")]
+        results = conn.apply(changes)
+        assert all(r.ok for r in results), [str(r.error) for r in results]
+        anchor, neighbour = (r.target_id or "" for r in results)
+        got = conn.get("User", [anchor])[anchor]
+        assert got.attributes["uid"] == [name] and got.attributes["displayName"] == name
+        found = conn.find("User", "displayName", [name])
+        assert anchor in {o.id for o in found[name]} and neighbour not in {o.id for o in found[name]}
+    tree.client.unbind_s()
+
+
+def _create(name: str) -> Change:
+    values = {"uid": (name,), "cn": ("c",), "sn": ("s",), "displayName": (name,)}
+    mods = tuple(Modification(key, ValueOp.REPLACE, vals) for key, vals in values.items())
+    return Change(Operation.CREATE, "User", modifications=mods, key=name)

@@ -148,7 +148,7 @@ class LdapConnector(Connector):
     ) -> Iterator[Page]:
         obj = self.config.object(object_type)
         cursor = since.cursor if since is not None and isinstance(since.cursor, str) else None
-        if cursor is not None and store is None:
+        if since is not None and store is None:
             raise ConnectorError(
                 "the ldap connector finds deletions through the engine's connector data store: "
                 "read(since=...) needs store=",
@@ -198,10 +198,12 @@ class LdapConnector(Connector):
         watermark = closing_watermark(signpost, since, at_signpost)
         if store is None:
             return Page((), watermark)
-        if since is None or not isinstance(since.cursor, str):
+        if since is None:
             stale = deleted_ids(store.keys(), delivered)  # a full read leaves deletions to the engine
             return Page((), watermark, dict.fromkeys(stale))
-        present = self._present_ids(obj)
+        # an incremental read: with a CSN cursor only changes were read, so scan the anchors; without one
+        # (a server that keeps no entryCSN) everything was read again and ``delivered`` is the anchor set
+        present = self._present_ids(obj) if isinstance(since.cursor, str) else delivered
         gone = deleted_ids(store.keys(), present)
         tombstones = [DirectoryObject(obj.name, anchor, deleted=True) for anchor in gone]
         return Page(tombstones, watermark, dict.fromkeys(gone))

@@ -547,3 +547,16 @@ def test_find_by_a_name_that_is_not_an_ldap_attribute(conn: Connector) -> None:
     with pytest.raises(ConnectorConfigError, match="not an LDAP attribute name"):
         conn.find("User", "name.givenName", ["x"])
     assert conn.find("User", "2.5.4.4", ["nobody"]) == {}  # an OID is fine (sn)
+
+
+def test_without_a_csn_cursor_an_incremental_read_is_full_and_still_reports_deletions(
+    conn: Connector, raw: Any, tree: LdapSubtree
+) -> None:
+    # what a read from Watermark(None) does (the watermark of a server that keeps no entryCSN/contextCSN)
+    keep, gone = created(conn, user("keep"), user("gone"))
+    store = DictStore()
+    read_all(conn, store, None)
+    raw.delete_s(dn_of(raw, tree, gone))
+    objects, _ = read_all(conn, store, Watermark(None))
+    assert sorted((o.id, o.deleted) for o in objects) == sorted([(keep, False), (gone, True)])
+    assert set(store.data) == {keep}

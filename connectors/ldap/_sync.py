@@ -5,7 +5,9 @@ the boundary, and the ids already delivered at exactly the cursor (``Watermark.b
 The *signpost* is the suffix's ``contextCSN`` read when the read begins; an incremental read is bounded
 above by it (``entryCSN<=signpost``) and the final page's watermark is the signpost, so a change made during
 the read waits for the next cycle instead of being lost. CSNs (``20261122061504.014644Z#000000#000#000000``)
-compare as text in time order.
+compare as text in time order. Without syncprov the signpost is the newest entryCSN of the object type; a
+server that keeps no entryCSN at all (entryCSN is OpenLDAP's) gives no cursor, and every read is then a full
+one (deletions still come as tombstones through the data store).
 
 **Deletions** are found by comparing the anchors present now with the anchors the previous reads delivered,
 kept in the engine-owned connector data store (key: anchor, value: DN). Chosen over syncrepl refresh because

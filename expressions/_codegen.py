@@ -57,8 +57,9 @@ class MappingSet:
 
 def _identifier(name: str) -> str:
     cleaned = re.sub(r"\W", "_", name) or "mapping_set"
-    if cleaned[0].isdigit() or keyword.iskeyword(cleaned):
-        cleaned = "_" + cleaned
+    # the generated namespace binds its helpers and constants to names starting with "_"
+    if cleaned[0].isdigit() or cleaned[0] == "_" or keyword.iskeyword(cleaned):
+        cleaned = "m" + cleaned
     return cleaned
 
 

@@ -88,9 +88,13 @@ def test_one_set_over_many_mappings_equals_each_alone() -> None:
         assert together == {target: values[index] for target, values in alone.items()}
 
 
-def test_names_that_are_not_identifiers_are_made_safe() -> None:
-    mapping_set = expressions.MappingSet({"x": expressions.compile("[a]")}, "1 weird-name class")
-    assert mapping_set.evaluate({"a": "v"}) == {"x": "v"}
+@pytest.mark.parametrize("name", ["1 weird-name class", "class", "_v3", "_compare", "r", "out", ""])
+def test_names_that_are_not_identifiers_or_clash_are_made_safe(name: str) -> None:
+    mapping_set = expressions.MappingSet(
+        {"x": expressions.compile("[a]"), "y": expressions.compile('Join("-", [a], "z")')}, name
+    )
+    assert mapping_set.evaluate({"a": "v"}) == {"x": "v", "y": "v-z"}
+    assert mapping_set.export_values({"a": "v"}) == {"x": "v", "y": "v-z"}
 
 
 _VALUE = st.one_of(

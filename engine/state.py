@@ -252,13 +252,17 @@ class StateStore:
         return found
 
     def target_ids(self, scopes: Sequence[str], source_ids: Iterable[str]) -> dict[str, str]:
-        """Source id -> target id across the given mappings (for translating references)."""
+        """Source id -> target id across the given mappings, for translating references. Disabled links count:
+        the target object still exists, and leaving them out would make a group's members depend on whether
+        the group itself changed in the same cycle (an incremental cycle must end where a full one ends)."""
         t = self.tables["links"]
         found: dict[str, str] = {}
         with self._engine.connect() as conn:
             for chunk in _chunks(list(dict.fromkeys(source_ids))):
                 query = select(t.c.source_id, t.c.target_id).where(
-                    t.c.job_id == self.job_id, t.c.scope.in_(scopes), t.c.source_id.in_(chunk)
+                    t.c.job_id == self.job_id,
+                    t.c.scope.in_(scopes),
+                    t.c.source_id.in_(chunk),
                 )
                 found.update({row.source_id: row.target_id for row in conn.execute(query)})
         return found

@@ -65,6 +65,8 @@ class DryRun:
         self.plan = Plan()
         self.pending: dict[str, dict[str, _Pending]] = {}
         self.creates: dict[str, str] = {}
+        # Links the real cycle will have removed by its references phase (deletes applied by the guard).
+        self.inactive: set[str] = set()
 
     def run(self, full: bool) -> Plan:
         self.plan.full = full
@@ -114,6 +116,8 @@ class DryRun:
             self.plan.operations.append(op)
         if op.action is Action.CREATE:
             self.creates[op.source_id] = f"(new {mapping.target_object} for {op.source_id})"
+        elif op.action is Action.DELETE:
+            self.inactive.add(op.source_id)
         refs = planned.references
         if refs:
             target_id = op.target_id or self.creates.get(op.source_id, "")
@@ -155,17 +159,21 @@ class DryRun:
             == (mapping.source_directory, mapping.target_directory)
         ]
         pending = dict(self.pending.get(mapping.key, {}))
+        removed = {
+            op.source_id
+            for op in self.plan.operations
+            if op.scope == mapping.key and (op.action.is_removal or op.action is Action.STAGED_DELETE)
+        }
         for links in self.ctx.store.iter_links(mapping.key, pending_only=True):
             for link in links:
-                if link.source_id not in pending and link.pending_refs:
+                if link.source_id not in pending and link.source_id not in removed and link.pending_refs:
                     pending[link.source_id] = _Pending(
                         link.target_id, link.essence, link.pending_refs, None, None
                     )
         wanted = set().union(*(referenced_ids(p.refs) for p in pending.values())) if pending else set()
-        targets = {
-            **{k: v for k, v in self.creates.items() if k in wanted},
-            **self.ctx.store.target_ids(scopes, wanted),
-        }
+        stored = self.ctx.store.target_ids(scopes, wanted)
+        targets = {k: v for k, v in stored.items() if k not in self.inactive}
+        targets.update({k: v for k, v in self.creates.items() if k in wanted})
         for source_id, item in pending.items():
             result = resolve(
                 mapping, source_id, item.target_id, item.refs, item.essence, targets, item.display_name

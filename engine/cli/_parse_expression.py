@@ -32,6 +32,16 @@ def _load_json(text: str, what: str) -> Any:
         fail(f"{what} is not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}", EXIT_USAGE)
 
 
+def _placeholders(pairs: tuple[str, ...]) -> dict[str, str]:
+    filled: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip("%"):
+            fail(f"--placeholder {pair!r}: write NAME=VALUE, e.g. DomainFQDN=corp.contoso.com", EXIT_USAGE)
+        filled[name.strip("%")] = value
+    return filled
+
+
 def _quick_request(expression: str, input_json: str | None) -> dict[str, Any]:
     values = _load_json(input_json, "--input") if input_json is not None else {}
     if not isinstance(values, dict):
@@ -53,7 +63,16 @@ def _quick_request(expression: str, input_json: str | None) -> dict[str, Any]:
 @click.option(
     "--default-domain", metavar="DOMAIN", help="The tenant's default verified domain (DefaultDomain())."
 )
-def parse_expression(expression: str | None, input_json: str | None, default_domain: str | None) -> None:
+@click.option(
+    "--placeholder",
+    "placeholders",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Fill a %NAME% constant (cloud sync's %DomainFQDN%); repeatable.",
+)
+def parse_expression(
+    expression: str | None, input_json: str | None, default_domain: str | None, placeholders: tuple[str, ...]
+) -> None:
     """Parse and evaluate an expression as Graph's parseExpression does (request on stdin, or EXPRESSION)."""
     if expression is None:
         if input_json is not None:
@@ -66,7 +85,9 @@ def parse_expression(expression: str | None, input_json: str | None, default_dom
             fail("the request on stdin must be a JSON object with an 'expression'", EXIT_USAGE)
     else:
         request = _quick_request(expression, input_json)
-    context = expressions.EvaluationContext(default_domain=default_domain)
+    context = expressions.EvaluationContext(
+        default_domain=default_domain, placeholders=_placeholders(placeholders)
+    )
     response = expressions.parse_expression_request(request, context)
     echo_json(response)
     if response["error"] is not None:

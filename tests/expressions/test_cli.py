@@ -98,3 +98,23 @@ def test_default_domain_option() -> None:
     )
     assert code == 0
     assert json.loads(out)["evaluationResult"] == ["j@c.com"]
+
+
+def test_placeholder_option() -> None:
+    code, out, _ = _run(
+        [
+            'Join("@", [s], %DomainFQDN%)',
+            "--input",
+            '{"s": "jdoe"}',
+            "--placeholder",
+            "DomainFQDN=corp.contoso.com",
+        ]
+    )
+    assert code == 0
+    assert json.loads(out)["evaluationResult"] == ["jdoe@corp.contoso.com"]
+
+
+def test_bad_placeholder_option_is_a_usage_error() -> None:
+    code, _, err = _run(["%X%", "--placeholder", "X"])
+    assert code == 2
+    assert "NAME=VALUE" in err

@@ -39,6 +39,7 @@ class Writer:
         self.reader = reader
 
     def apply(self, changes: Sequence[Change]) -> list[ApplyResult]:
+        self.index.trim()
         self._prefetch(changes)
         results: list[ApplyResult] = []
         for change in changes:

@@ -158,13 +158,15 @@ class LdapConnector(Connector):
         at_signpost: set[str] = set()
         delivered: set[str] = set()
         for entries in self._entry_pages(obj, obj.search_filter(_csn_bounds(cursor, signpost)), page_size):
-            objects = [
-                o for o in self._lookups.objects(obj, entries) if not already_delivered(since, o.id, _csn(o))
+            page = [
+                (dn, o)
+                for dn, o in self._lookups.page(obj, entries)
+                if not already_delivered(since, o.id, _csn(o))
             ]
+            objects = [o for _, o in page]
             at_signpost.update(o.id for o in objects if signpost is not None and o.cursor == signpost)
             delivered.update(o.id for o in objects)
-            updates = {o.id: self._index.dn_of(o.id) or "" for o in objects} if store else {}
-            yield Page(objects, store_updates=updates)
+            yield Page(objects, store_updates={o.id: dn for dn, o in page} if store else {})
         yield self._closing_page(obj, since, store, signpost, at_signpost, delivered)
 
     def _entry_pages(self, obj: ObjectSettings, filterstr: str, page_size: int) -> Iterator[list[Entry]]:

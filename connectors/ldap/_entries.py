@@ -55,12 +55,24 @@ def gc_paused() -> Iterator[None]:
 CURSOR_ATTRIBUTE = "entrycsn"
 
 
+INDEX_LIMIT = 250_000
+"""Entries past which the DN index starts again (about 60 MB): DNs it no longer knows are looked up again, so
+a daemon over a directory of millions keeps bounded memory. It is trimmed only between pages and batches
+(``trim``), never while one is being resolved and converted."""
+
+
 class DnIndex:
     """Which id each known DN has, and which DN each known id has."""
 
     def __init__(self) -> None:
         self._ids: dict[str, str] = {}
         self._dns: dict[str, str] = {}
+
+    def trim(self) -> None:
+        """Start again when over ``INDEX_LIMIT`` (call between pages and batches only)."""
+        if len(self._dns) >= INDEX_LIMIT:
+            self._ids.clear()  # cleared in place: the read hot path holds a reference to it
+            self._dns.clear()
 
     def remember(self, dn: str, anchor: str, *aliases: str) -> None:
         previous = self._dns.get(anchor)

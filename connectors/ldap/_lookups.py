@@ -32,18 +32,26 @@ class Lookups:
         self.reader = reader
 
     def objects(self, obj: ObjectSettings, entries: list[Entry]) -> list[DirectoryObject]:
+        return [o for _, o in self.page(obj, entries)]
+
+    def page(self, obj: ObjectSettings, entries: list[Entry]) -> list[tuple[str, DirectoryObject]]:
+        """(DN, object) of each entry, references resolved."""
+        self.index.trim()
         reader = self.reader()
         with gc_paused():
             anchors, unknown = reader.index_page(entries)
         self.resolve_dns(unknown)
         with gc_paused():
-            return [reader.to_object(obj.name, a, raw) for a, (_, raw) in zip(anchors, entries, strict=True)]
+            return [
+                (dn, reader.to_object(obj.name, a, raw))
+                for a, (dn, raw) in zip(anchors, entries, strict=True)
+            ]
 
     def resolve_dns(self, dns: Iterable[str]) -> None:
         """Index these DNs' ids (the empty placeholder DN and entries that do not exist stay out)."""
         missing = self.index.unknown_dns(dns)
         if len(missing) > BULK_RESOLVE:
-            self._index_all_under(self.config.base_dn)
+            self._index_all_under(self.config.base_dn, {dn.lower() for dn in missing})
             missing = self.index.unknown_dns(missing)
         requests = [(dn, client.SCOPE_BASE, "(objectClass=*)", [self.config.anchor]) for dn in missing]
         for dn, found in zip(missing, self.client.search_many(requests), strict=True):
@@ -51,10 +59,11 @@ class Lookups:
                 if attribute_values(raw, self.config.anchor):
                     self.index.remember(entry_dn, self.reader().anchor_of(entry_dn, raw), dn)
 
-    def _index_all_under(self, base: str) -> None:
+    def _index_all_under(self, base: str, wanted: set[str]) -> None:
+        """One anchor scan of ``base``, indexing the entries whose DN (lower-cased) is ``wanted``."""
         for entries in self.client.paged_search(base, "(objectClass=*)", [self.config.anchor], 1000):
             for dn, raw in entries:
-                if attribute_values(raw, self.config.anchor):
+                if dn.lower() in wanted and attribute_values(raw, self.config.anchor):
                     self.index.remember(dn, self.reader().anchor_of(dn, raw))
 
     def resolve_ids(self, ids: Iterable[str], *, fresh: bool = False) -> None:

@@ -415,14 +415,16 @@ def test_describe_names_an_unknown_object_class(tree: LdapSubtree) -> None:
     assert caught.value.setting == "objects.User.objectClass"
 
 
-@pytest.mark.parametrize("bulk", [False, True])
+@pytest.mark.parametrize(("bulk", "index_limit"), [(False, None), (True, None), (False, 4), (True, 4)])
 def test_references_to_later_pages_resolve_mid_read(
-    tree: LdapSubtree, conn: Connector, monkeypatch: pytest.MonkeyPatch, bulk: bool
+    tree: LdapSubtree, conn: Connector, monkeypatch: pytest.MonkeyPatch, bulk: bool, index_limit: int | None
 ) -> None:
     # each user's manager is created after them, so a fresh reader meets the manager's DN before its entry;
     # the lookups happen between pages of the read and must not disturb its paging
     if bulk:
         monkeypatch.setattr("connectors.ldap._lookups.BULK_RESOLVE", 0)  # force the anchor scan
+    if index_limit:
+        monkeypatch.setattr("connectors.ldap._entries.INDEX_LIMIT", index_limit)  # the index keeps restarting
     ids = created(conn, *[user(f"chain{i:02d}") for i in range(12)])
     created(
         conn,

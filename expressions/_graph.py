@@ -20,6 +20,7 @@ from typing import Any
 from ._errors import ExpressionSyntaxError
 from ._ir import (
     COMPARISON_OPERATORS,
+    MAX_DEPTH,
     Attribute,
     Call,
     Comparison,
@@ -79,8 +80,10 @@ def _param(key: str, node: Node) -> dict[str, Any]:
     return {"key": key, "value": to_graph(node)}
 
 
-def from_graph(source: Any, path: str = "$") -> Node:
+def from_graph(source: Any, path: str = "$", depth: int = 1) -> Node:
     """Build IR from ``attributeMappingSource`` JSON, or raise ExpressionSyntaxError naming the JSON path."""
+    if depth > MAX_DEPTH:
+        raise _error(f"{path}: functions are nested more than {MAX_DEPTH} levels deep", source)
     if not isinstance(source, dict):
         raise _error(
             f"{path}: expected an attributeMappingSource object, got {type(source).__name__}", source
@@ -94,7 +97,7 @@ def from_graph(source: Any, path: str = "$") -> Node:
     if kind == "Constant":
         return _constant(source, path)
     if kind == "Function":
-        return _function(source, path)
+        return _function(source, path, depth)
     raise _error(f"{path}.type: expected Attribute, Constant or Function, got {kind!r}", source)
 
 
@@ -116,7 +119,7 @@ def _constant(source: dict[str, Any], path: str) -> Constant:
     return Constant(name, kind)
 
 
-def _function(source: dict[str, Any], path: str) -> Call:
+def _function(source: dict[str, Any], path: str, depth: int) -> Call:
     name = source.get("name")
     if not isinstance(name, str) or not name:
         raise _error(f"{path}.name: a Function source needs the function name", source)
@@ -134,7 +137,7 @@ def _function(source: dict[str, Any], path: str) -> Call:
         where = f"{path}.parameters[{index}]"
         if not isinstance(entry, dict) or "value" not in entry:
             raise _error(f'{where}: expected {{"key": ..., "value": ...}}', source)
-        entries.append((str(entry.get("key") or ""), from_graph(entry["value"], f"{where}.value")))
+        entries.append((str(entry.get("key") or ""), from_graph(entry["value"], f"{where}.value", depth + 1)))
     return Call(spec.name, _slots(spec, entries))
 
 

@@ -83,6 +83,23 @@ def render(node: Node | None, canonical_name: Callable[[str], str] = lambda name
     return f"{canonical_name(node.name)}({args})"
 
 
+MAX_DEPTH = 100  # nesting levels; real mappings nest about ten deep, and the compiler recurses per level
+
+
+def too_deep(node: Node) -> Node | None:
+    """The first node nested deeper than MAX_DEPTH (found without recursion), or None."""
+    stack: list[tuple[Node, int]] = [(node, 1)]
+    while stack:
+        current, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return current
+        if isinstance(current, Call):
+            stack.extend((arg, depth + 1) for arg in current.args if arg is not None)
+        elif isinstance(current, Comparison):
+            stack.extend(((current.left, depth + 1), (current.right, depth + 1)))
+    return None
+
+
 def walk(node: Node | None) -> list[Node]:
     """Every node of the tree, parents before children."""
     if node is None:

@@ -13,7 +13,7 @@ from typing import Any
 from lark import Lark, Token, Transformer, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, v_args
 
 from ._errors import ExpressionSyntaxError, position_of
-from ._ir import Attribute, Call, Comparison, Constant, Node, Span
+from ._ir import MAX_DEPTH, Attribute, Call, Comparison, Constant, Node, Span, too_deep
 
 MAX_LENGTH = 10_000  # documented limit of one mapping expression (FN, CAA, EB, KI)
 
@@ -123,6 +123,16 @@ def parse(text: str) -> Node:
     except UnexpectedInput as exc:
         raise _wrap(exc, text) from None
     node: Node = built
+    deep = too_deep(node)
+    if deep is not None:
+        span = deep.span
+        line, column = (span.line, span.column) if span else (1, 1)
+        raise ExpressionSyntaxError(
+            f"calls are nested more than {MAX_DEPTH} levels deep here; split the logic or flatten it",
+            text,
+            line,
+            column,
+        )
     return node
 
 

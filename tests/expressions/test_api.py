@@ -157,3 +157,18 @@ def test_compiled_expressions_hold_no_state_between_records() -> None:
     compiled = expressions.compile('IIF(IsPresent([a]), Join(",", [a], [b]), "none")')
     records = [{"a": "1", "b": "2"}, {}, {"a": ["x", "y"]}, {"a": "1", "b": "2"}]
     assert [compiled.evaluate(r) for r in records] == ["1,2", "none", "x,y", "1,2"]
+
+
+def test_nesting_is_limited_with_a_clear_error_not_a_recursion_error() -> None:
+    deepest = "Trim(" * 99 + "[a]" + ")" * 99
+    assert expressions.compile(deepest).evaluate({"a": " x "}) == "x"
+    with pytest.raises(expressions.ExpressionSyntaxError, match="nested more than 100"):
+        expressions.compile("Trim(" * 1600 + "[a]" + ")" * 1600)
+
+
+def test_deep_graph_json_is_limited_too() -> None:
+    source: dict[str, object] = {"type": "Attribute", "name": "a"}
+    for _ in range(150):
+        source = {"type": "Function", "name": "Trim", "parameters": [{"key": "source", "value": source}]}
+    with pytest.raises(expressions.ExpressionSyntaxError, match="nested more than 100"):
+        expressions.from_graph(source)

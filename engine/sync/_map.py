@@ -144,7 +144,7 @@ def map_object(
             value = None  # Entra sends no empty values: "" (e.g. Join of nulls) is treated as null
         if value is not None:
             values[attribute.target] = value
-        elif attribute.default is not None:
+        elif attribute.default not in (None, ""):
             defaults[attribute.target] = coerce(attribute.default, attribute.kind, attribute.multivalued)
         elif attribute.flow_nulls and not attribute.multivalued:
             values[attribute.target] = None

@@ -1,9 +1,8 @@
 """Compiling a schema's rules into the small, fast values the cycle runs: ``CompiledMapping`` per enabled
 object mapping, in execution order.
 
-Order (spec §D.1, §D.7): rules by priority; inside the job, mappings that reference other object types
-(groups with members) after the ones they reference (users); reference attributes are split off so the
-cycle can export them after every object exists.
+Order (spec §D.1, §D.7): rules by priority; inside a rule, group mappings after the others (users,
+contacts); reference attributes are split off so the cycle can export them after every object exists.
 
 Decisions:
 
@@ -193,19 +192,14 @@ def compile_mapping(schema: SynchronizationSchema, rule: Any, mapping: ObjectMap
     )
 
 
-def _references_other(mapping: CompiledMapping, schema: SynchronizationSchema) -> bool:
-    """True when the mapping's references point at another object type (groups → users)."""
-    target_def = schema.object_definition(mapping.target_directory, mapping.target_object)
-    for attribute in mapping.references:
-        definition = target_def.attribute(attribute.target) if target_def else None
-        names = (
-            {r.referenced_object_name for r in (definition.referenced_objects or [])} if definition else set()
-        )
-        if names - {mapping.target_object}:
-            return True
-        if not names and attribute.target.rsplit(":", 1)[-1] != "manager":
-            return True
-    return False
+def _group_like(mapping: CompiledMapping) -> bool:
+    """Groups run after users (spec §D.1): a mapping of a ``*group*`` object type, or with a ``member(s)``
+    reference. Real schemas' reference definitions cannot tell them apart (cloud sync's user ``Manager`` may
+    point at users, groups and contacts alike), so the names decide."""
+    names = (mapping.source_object.lower(), mapping.target_object.lower())
+    if any("group" in name.rsplit(":", 1)[-1] for name in names):
+        return True
+    return any(a.target.rsplit(":", 1)[-1].lower() in ("member", "members") for a in mapping.references)
 
 
 def compile_rules(schema: SynchronizationSchema) -> list[CompiledMapping]:
@@ -216,6 +210,6 @@ def compile_rules(schema: SynchronizationSchema) -> list[CompiledMapping]:
             if not mapping.enabled or not mapping.source_object_name or not mapping.target_object_name:
                 continue
             compiled = compile_mapping(schema, rule, mapping)
-            ordered.append((rule_index, int(_references_other(compiled, schema)), index, compiled))
+            ordered.append((rule_index, int(_group_like(compiled)), index, compiled))
     ordered.sort(key=lambda item: item[:3])
     return [item[3] for item in ordered]

@@ -41,8 +41,10 @@ def coerce(value: Any, kind: str | None, multivalued: bool) -> Any:
     """``value`` as the target attribute (type ``kind``; None when undeclared) should hold it."""
     if value is None:
         return None
+    if value == "":
+        return None  # Entra sends no empty values
     if isinstance(value, list | tuple):
-        items = [_coerce_scalar(v, kind) for v in value if v is not None]
+        items = [_coerce_scalar(v, kind) for v in value if v is not None and v != ""]
         if not multivalued and kind is not None:
             return items[0] if len(items) == 1 else (items if items else None)
         return items

@@ -9,7 +9,10 @@ from pathlib import Path
 from engine import Action, SyncEngine, load_job
 
 SAMPLES = Path(__file__).parents[2] / "samples"
-CLOUD_SYNC = "IdentityUnoffical_terraform-msgraph-entra-cloud-sync-config_cloudsync-AD2AADProvisioning-schema-2025.json"
+CLOUD_SYNC = (
+    "IdentityUnoffical_terraform-msgraph-entra-cloud-sync-config_"
+    "cloudsync-AD2AADProvisioning-schema-2025.json"
+)
 
 AD = {
     "user": [

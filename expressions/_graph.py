@@ -93,6 +93,8 @@ def from_graph(source: Any, path: str = "$", depth: int = 1) -> Node:
     if kind == "Attribute":
         if not isinstance(name, str) or not name:
             raise _error(f"{path}.name: an Attribute source needs the attribute name", source)
+        if "]" in name:  # [name] could not be written as text
+            raise _error(f"{path}.name: an attribute name cannot contain ']' ({name!r})", source)
         return Attribute(name)
     if kind == "Constant":
         return _constant(source, path)

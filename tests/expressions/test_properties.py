@@ -140,3 +140,42 @@ def test_numbers_come_back_from_graph_as_equal_string_constants(number: str) -> 
     back = from_graph(document)
     assert back == Call("Len", (Constant(number, "string"),))
     assert expressions.from_graph(document).evaluate({}) == expressions.compile(f"Len({number})").evaluate({})
+
+
+# ---- arbitrary Graph JSON --------------------------------------------------------------------------------
+
+_JSON_LEAF = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=5))
+_KEYS = st.sampled_from(["source", "one", "two", "three", "four", "five", "Find", "separator", "x", ""])
+_NAMES = st.one_of(st.sampled_from([spec.name for spec in all_specs()] + ["Nope", ""]), st.text(max_size=4))
+_EXPRESSIONS = st.one_of(
+    st.none(), st.text(max_size=6), st.sampled_from(['"="', "=", "&HF", "%A%", "vbTextCompare"])
+)
+
+
+def _json_source(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    parameter = st.fixed_dictionaries({"key": st.one_of(_KEYS, _JSON_LEAF), "value": children})
+    return st.fixed_dictionaries(
+        {
+            "type": st.sampled_from(["Function", "Attribute", "Constant", None, "X"]),
+            "name": _NAMES,
+            "expression": _EXPRESSIONS,
+            "parameters": st.one_of(
+                st.none(), st.lists(st.one_of(parameter, _JSON_LEAF), max_size=5), _JSON_LEAF
+            ),
+        }
+    )
+
+
+_ANY_JSON = st.recursive(st.one_of(_JSON_LEAF, _json_source(_JSON_LEAF)), _json_source, max_leaves=10)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_ANY_JSON)
+def test_any_graph_json_compiles_or_raises_syntax_error(document: Any) -> None:
+    try:
+        compiled = expressions.from_graph(document)
+    except expressions.ExpressionSyntaxError:
+        return
+    assert expressions.compile(compiled.text).text == compiled.text  # its canonical text compiles too
+    with contextlib.suppress(expressions.ExpressionEvaluationError):
+        compiled.evaluate({})

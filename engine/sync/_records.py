@@ -213,12 +213,10 @@ def _advice(reason: str) -> str:
 
 
 def default_steps(op: Operation, status: str, error: str | None) -> list[dict[str, Any]]:
-    """The steps of a cycle record: import, scoping, matching, the action taken (spec §D.9)."""
-    steps = [
-        step(
-            "EntryImport", "import", "success", f"Retrieved {op.source_type} '{op.source_id}' from the source"
-        )
-    ]
+    """The steps of a cycle record (spec §D.9): import, scoping, matching, processing, then export — or
+    referenceResolution for the update that sets references after the objects exist."""
+    imported = f"Retrieved {op.source_type} '{op.source_id}' from the source"
+    steps = [step("EntryImport", "import", "success", imported)]
     if op.action is Action.SKIP:
         steps.append(
             step(
@@ -230,17 +228,38 @@ def default_steps(op: Operation, status: str, error: str | None) -> list[dict[st
             )
         )
         return steps
+    in_scope = op.action not in (Action.DISABLE, Action.DELETE, Action.STAGED_DELETE)
+    steps.append(
+        step(
+            "EntrySynchronizationScoping",
+            "scoping",
+            "success",
+            "In scope" if in_scope else f"Leaving scope: {op.reason}",
+            {"ScopeEvaluationResult": "Passed" if in_scope else op.reason},
+        )
+    )
     matched = f"linked to target object '{op.target_id}'" if op.target_id else "no target object (new)"
     steps.append(step("EntryImportByMatch", "matching", "success", f"Matching: {matched}"))
+    changed = ", ".join(c.name for c in op.changes) or "none"
+    steps.append(
+        step(
+            "EntrySynchronizationAction",
+            "processing",
+            "success",
+            f"Action: {op.action.value}; changed attributes: {changed}",
+        )
+    )
+    kind = "referenceResolution" if op.reason == "ReferenceResolution" else "export"
     if status == "failure":
-        steps.append(step("EntryExportFailed", "export", "failure", error or op.reason))
+        steps.append(step("EntryExportFailed", kind, "failure", error or op.reason))
     else:
+        description = f"{op.action.value} {op.object_type} '{op.target_id or ''}'"
         steps.append(
             step(
-                f"EntryExport{op.action.value.capitalize()}",
-                "export",
+                f"EntryExport{op.action.value[:1].upper()}{op.action.value[1:]}",
+                kind,
                 status,
-                f"{op.action.value} {op.object_type} '{op.target_id or ''}'",
+                description,
                 {"Reason": op.reason},
             )
         )

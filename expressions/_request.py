@@ -21,8 +21,15 @@ from ._values import format_value
 
 def test_record(test_object: Mapping[str, Any] | None) -> dict[str, Any]:
     """The record described by an ``expressionInputObject``'s ``properties``."""
+    if test_object is None:
+        return {}
+    if not isinstance(test_object, Mapping):
+        raise ValueError("testInputObject must be an object with 'properties'")
+    properties = test_object.get("properties") or []
+    if not isinstance(properties, list):
+        raise ValueError('testInputObject.properties must be a list of {"key": ..., "value": ...}')
     record: dict[str, Any] = {}
-    for index, prop in enumerate((test_object or {}).get("properties") or []):
+    for index, prop in enumerate(properties):
         if not isinstance(prop, Mapping) or not isinstance(prop.get("key"), str):
             raise ValueError(f'testInputObject.properties[{index}]: expected {{"key": ..., "value": ...}}')
         value = prop.get("value")
@@ -68,8 +75,13 @@ def parse_expression_request(
         target.get("name") if isinstance(target, Mapping) else base.target_attribute,
     )
     try:
-        value = compiled.evaluate(test_record(test_object), ctx)
-    except (ExpressionError, ValueError) as exc:
+        record = test_record(test_object)
+    except ValueError as exc:
+        response["error"] = {"code": "BadRequest", "message": str(exc)}
+        return response
+    try:
+        value = compiled.evaluate(record, ctx)
+    except ExpressionError as exc:
         response["error"] = {"code": "ExpressionEvaluationFailed", "message": str(exc)}
         return response
     formatted = format_value(value)

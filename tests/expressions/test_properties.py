@@ -179,3 +179,46 @@ def test_any_graph_json_compiles_or_raises_syntax_error(document: Any) -> None:
     assert expressions.compile(compiled.text).text == compiled.text  # its canonical text compiles too
     with contextlib.suppress(expressions.ExpressionEvaluationError):
         compiled.evaluate({})
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.fixed_dictionaries(
+        {
+            "expression": st.one_of(st.sampled_from(["[a]", 'Join(",", [a])', "Jion("]), _JSON_LEAF),
+            "testInputObject": st.one_of(
+                _JSON_LEAF,
+                st.fixed_dictionaries(
+                    {
+                        "properties": st.one_of(
+                            _JSON_LEAF,
+                            st.lists(
+                                st.one_of(
+                                    _JSON_LEAF,
+                                    st.fixed_dictionaries(
+                                        {"key": st.one_of(st.just("a"), _JSON_LEAF), "value": _JSON_LEAF}
+                                    ),
+                                ),
+                                max_size=3,
+                            ),
+                        )
+                    }
+                ),
+            ),
+            "targetAttributeDefinition": _JSON_LEAF,
+        }
+    )
+)
+def test_any_parse_expression_request_gets_a_graph_response(request: dict[str, Any]) -> None:
+    response = expressions.parse_expression_request(request)
+    assert set(response) == {
+        "parsingSucceeded",
+        "parsedExpression",
+        "evaluationSucceeded",
+        "evaluationResult",
+        "error",
+    }
+    if response["error"] is not None:
+        assert set(response["error"]) == {"code", "message"}
+    if response["evaluationSucceeded"]:
+        assert all(isinstance(item, str) for item in response["evaluationResult"])

@@ -320,3 +320,31 @@ def test_job_in_other_folder_uses_relative_paths(tmp_path: Path) -> None:
         engine.run_cycle()
     assert (tmp_path / "jobs" / "target.json").exists()
     assert (tmp_path / "jobs" / "job.state.db").exists()
+
+
+def test_escrow_gives_up_after_28_days(tmp_path: Path, make_engine) -> None:
+    twins = {USER: [{"id": "a", "userName": "u1@contoso.com"}, {"id": "b", "userName": "u1@contoso.com"}]}
+    engine = make_engine({"User": [user("u1")]}, target=twins)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    engine.run_cycle(now=start)
+    assert engine.status()["escrowCount"] == 1
+    engine.run_cycle(now=start + timedelta(days=10))  # retried (due), still a conflict: kept
+    assert engine.status()["escrowCount"] == 1
+    engine.run_cycle(now=start + timedelta(days=29))
+    assert engine.status()["escrowCount"] == 0
+
+
+def test_reference_updates_are_logged_as_reference_resolution(make_engine) -> None:
+    engine = make_engine({"User": [user("u1"), user("u2", manager="u1")]})
+    report = engine.run_cycle()
+    records = engine.logs(cycle_id=report.id)
+    (reference,) = [r for r in records if r["provisioningAction"] == "update"]
+    assert reference["sourceIdentity"]["id"] == "u2"
+    assert [s["provisioningStepType"] for s in reference["provisioningSteps"]] == [
+        "import",
+        "scoping",
+        "matching",
+        "processing",
+        "referenceResolution",
+    ]
+    assert reference["modifiedProperties"][0]["displayName"] == MANAGER

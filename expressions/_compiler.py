@@ -152,6 +152,8 @@ class _Compiler:
                 return compare(op, lf(r, c), rf(r, c))
             except ArgumentError as exc:
                 raise ExpressionEvaluationError(exc.message, f"comparison {op}", exc.argument) from None
+            except _WRAPPED as exc:
+                raise ExpressionEvaluationError(str(exc), f"comparison {op}") from None
 
         return self.fold(Compiled(compared, node), [left, right])
 

@@ -9,7 +9,7 @@ preceding Sunday first, m and yyyy subtract calendar fields.
 from __future__ import annotations
 
 import calendar
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ._context import EvaluationContext
@@ -36,8 +36,10 @@ _SPANS = {"d": 86_400, "y": 86_400, "h": 3_600, "n": 60, "s": 1}
 
 def as_datetime(value: Any, argument: str) -> datetime | None:
     value = single(value, argument)
-    if value is None or isinstance(value, datetime):
-        return value
+    if isinstance(value, datetime):  # a naive value from a record is taken as UTC, like naive text
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if value is None:
+        return None
     text = to_text(value)
     if text is None or text.strip() == "":
         return None

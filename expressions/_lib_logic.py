@@ -10,7 +10,7 @@ is null (4) and matches a null or empty source against the key ``""``; Coalesce 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from ._context import EvaluationContext
@@ -63,7 +63,7 @@ def compare(op: str, left: Any, right: Any) -> bool | None:
 def _as_instant(value: Any, argument: str) -> datetime:
     """The other side of a DateTime comparison, read as CDate reads it."""
     if isinstance(value, datetime):
-        return value
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
     try:
         return parse_date(to_text(value) or "")
     except ValueError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -104,11 +105,18 @@ _VALUE = st.one_of(
     st.lists(st.text(max_size=5), max_size=3),
     st.integers(-5, 5),
     st.booleans(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.datetimes(timezones=st.one_of(st.none(), st.timezones())),
+    st.dictionaries(st.sampled_from(["value", "displayName"]), st.text(max_size=4), max_size=2),
 )
 _DETERMINISTIC = [case for case in CASES if "Now()" not in case["expression"]]
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=int(os.environ.get("EXPRESSIONS_PROPERTY_EXAMPLES", "300")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(st.sampled_from(_DETERMINISTIC), st.data())
 def test_generated_code_and_closures_agree_on_random_records(
     case: dict[str, Any], data: st.DataObject

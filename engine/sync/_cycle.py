@@ -28,7 +28,7 @@ from connectors import ApplyResult, Connector, ConnectorError, DirectoryObject, 
 
 from .._state_types import Batch, EscrowRow, Link, StagedRemoval
 from ..job import Job
-from ..state import StateStore
+from ..state import StateError, StateStore
 from ._decide import Policy, decide_delete
 from ._export import Exporter
 from ._model import Action, Operation, Reason
@@ -115,7 +115,7 @@ class Cycle:
                 for mapping in self.ctx.mappings:
                     if mapping.references and not self._stopped():
                         references(self, mapping)
-        except ConnectorError as exc:
+        except (ConnectorError, StateError) as exc:
             self.report.state = "Failed"
             self.report.error = str(exc)
             self.report.error_code = type(exc).__name__
@@ -193,6 +193,8 @@ class Cycle:
         self._clear_escrow(batch, op)
         if op.action is Action.SKIP:
             batch.logs.append(log_record(log, op, when=self.ctx.now, status="skipped"))
+            if link is None and op.target_id:  # matched, but updates are not allowed: still linked
+                batch.link(op.scope, Link(op.source_id, op.target_id, dict(op.essence)))
             return
         refs = planned.references
         target_id = op.target_id

@@ -163,12 +163,13 @@ def decide_update(
             display_name=name,
         )
     if "Update" not in mapping.flow_types:
+        kept = {name: old[name] for name in result.essence if name in old}  # nothing is applied
         return _op(
             Action.SKIP,
             mapping,
             source_id,
             target_id=target_id,
-            essence=old,
+            essence=kept,
             reason=Reason.UPDATE_NOT_ALLOWED,
             display_name=name,
         )

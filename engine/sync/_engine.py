@@ -7,6 +7,7 @@ and log reads go straight to the state database (SQLite in WAL mode lets them ru
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -26,6 +27,8 @@ from ._explain import explain_object, on_demand
 from ._records import summary
 from ._report import CycleReport, apply_report, initial_status, status_code
 from ._rules import CompiledMapping, compile_rules
+
+_log = logging.getLogger("idsync.engine")
 
 RESET_SCOPES = frozenset(
     {"Watermark", "Escrows", "QuarantineState", "Full", "ForceDeletes", "ConnectorDataStore"}
@@ -108,7 +111,12 @@ class SyncEngine:
             except (JobFileError, ConnectorError) as exc:
                 report.state, report.error, report.error_code = "Failed", str(exc), type(exc).__name__
             else:
-                Cycle(ctx, report).run(full)
+                try:
+                    Cycle(ctx, report).run(full)
+                except Exception as exc:  # a defect: record a failed cycle (nothing past the last commit)
+                    _log.exception("cycle %s of job %s failed unexpectedly", report.id, self.job.id)
+                    report.state, report.error_code = "Failed", "InternalError"
+                    report.error = f"{type(exc).__name__}: {exc} (an idsync defect; please report it)"
             report.ended = began + timedelta(seconds=time.monotonic() - clock)
             if force and report.succeeded and not report.stopped:
                 status["forceDeletes"] = False

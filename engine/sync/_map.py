@@ -105,8 +105,8 @@ def _raw_values(
         try:
             fast: dict[str, Any] = mapping.mapping_set.evaluate(record, context)  # one generated function
             return fast
-        except expressions.ExpressionError:
-            pass  # evaluate one by one below to name the failing attribute
+        except Exception:  # evaluated again one by one below, which names the failing attribute
+            pass
     raws: dict[str, Any] = {}
     for attribute in mapping.attributes + mapping.references:
         own = (contexts or {}).get(attribute.target, context)
@@ -114,6 +114,8 @@ def _raw_values(
             raws[attribute.target] = _evaluate(attribute, record, own)
         except expressions.ExpressionError as exc:
             return f"{attribute.target}: {exc}"
+        except Exception as exc:  # a defect in one function must not stop the cycle: escrow this object
+            return f"{attribute.target}: {type(exc).__name__}: {exc} (an idsync defect; please report it)"
     return raws
 
 

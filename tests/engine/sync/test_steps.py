@@ -257,3 +257,25 @@ def test_reference_resolution_with_pending_and_member_deltas() -> None:
     assert unresolved.operation is None and unresolved.remaining == {"manager": "s9"}
     cleared = resolve(m, "s1", "t1", {"manager": None}, {"manager": "t2"}, {})
     assert cleared.operation is not None and cleared.essence == {} and cleared.remaining is None
+
+
+class _Broken:
+    attribute_names = frozenset({"a"})
+    text = "Broken([a])"
+
+    def evaluate(self, record: Any, context: Any = None) -> Any:
+        raise ZeroDivisionError("boom")
+
+
+def test_a_defect_in_one_expression_fails_the_object_not_the_cycle() -> None:
+    broken = CompiledAttribute(target="x", expression=_Broken())  # type: ignore[arg-type]
+    mapped = map_object(mapping(attr("a", "[a]"), broken), {"a": "1"}, CTX)
+    assert mapped.error is not None and "ZeroDivisionError" in mapped.error
+
+
+def test_matched_object_without_update_flow_is_linked_with_its_current_values() -> None:
+    m = mapping(*USER_MAPPING.attributes, flow_types="Add")
+    target = DirectoryObject("User", "t9", {"userName": "u@x", "displayName": "Old", "other": 1})
+    op = plan({"userPrincipalName": "u@x", "displayName": "New"}, matched=target, m=m)
+    assert op.action is Action.SKIP and op.target_id == "t9"
+    assert dict(op.essence) == {"userName": "u@x", "displayName": "Old"}

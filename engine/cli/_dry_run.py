@@ -64,7 +64,7 @@ def print_plan(plan: Plan) -> None:
 @click.option("--full", is_flag=True, help="Plan a full cycle instead of the changes since the watermark.")
 def dry_run_command(job: str, as_json: bool, full: bool) -> None:
     """Show what a cycle of JOB would create, update, disable and delete, and why, without writing."""
-    with open_engine(job) as engine:
+    with open_engine(job, read_only=True) as engine:
         plan = engine.plan(full=full)
     if as_json:
         echo_json(plan.to_json())

@@ -55,7 +55,7 @@ def _print_step(step: dict[str, Any]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
 def explain_command(job: str, object_id: str, object_type: str | None, as_json: bool) -> None:
     """Explain what a cycle would do with source object OBJECT_ID of JOB, step by step."""
-    with open_engine(job) as engine:
+    with open_engine(job, read_only=True) as engine:
         explanation = engine.explain(object_id, object_type)
     if as_json:
         echo_json(explanation)

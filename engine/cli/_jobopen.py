@@ -8,22 +8,29 @@ from pathlib import Path
 
 from connectors import ConnectorError
 from engine.job import JobFileError, load_job
-from engine.state import StateError
+from engine.state import StateError, StateStore
 from engine.sync import ObjectNotFound, SyncEngine
 
 from ._common import EXIT_INVALID, EXIT_USAGE, fail
 
 
+def _missing_sqlite_file(url: str) -> bool:
+    prefix = "sqlite:///"
+    return url.startswith(prefix) and url != prefix + ":memory:" and not Path(url[len(prefix) :]).exists()
+
+
 @contextmanager
-def open_engine(path: str) -> Iterator[SyncEngine]:
+def open_engine(path: str, *, read_only: bool = False) -> Iterator[SyncEngine]:
     """The engine of the job file at ``path``; exit 2 for an unreadable or wrong job file, 1 for a
-    directory or state failure."""
+    directory or state failure. ``read_only`` (dry-run, explain): a state file that does not exist yet is
+    not created — an empty in-memory state stands in for it."""
     try:
         job = load_job(Path(path))
     except JobFileError as exc:
         fail(str(exc), EXIT_USAGE)
     try:
-        engine = SyncEngine(job)
+        store = StateStore("sqlite://", job.id) if read_only and _missing_sqlite_file(job.state_url) else None
+        engine = SyncEngine(job, store=store)
     except StateError as exc:
         fail(str(exc), EXIT_INVALID)
     try:

@@ -35,6 +35,7 @@ def test_dry_run_json_shape_then_run_then_nothing_left(tmp_path: Path) -> None:
     assert {"name": "userName", "old": None, "new": "u1@contoso.com"} in first["changes"]
     assert plan["summary"]["create"] == 2 and plan["summary"]["skip"] == 1
     assert not (tmp_path / "target.json").exists()
+    assert not (tmp_path / "job.state.db").exists()  # a dry-run creates no state either
 
     code, out = invoke("run", str(job))
     assert code == 0 and "Succeeded" in out

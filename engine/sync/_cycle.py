@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import expressions
@@ -215,19 +215,7 @@ class Cycle:
         refs = planned.references
         batch.link(op.scope, Link(op.source_id, target_id, dict(op.essence), dict(refs) if refs else None))
         self._clear_escrow(batch, op)
-        done = Operation(
-            op.action,
-            op.scope,
-            op.object_type,
-            op.source_id,
-            target_id,
-            op.changes,
-            op.modifications,
-            op.essence,
-            op.reason,
-            op.display_name,
-            op.source_type,
-        )
+        done = replace(op, target_id=target_id)
         batch.logs.append(log_record(log, done, when=self.ctx.now, status="success"))
         self.report.exported += 1
 

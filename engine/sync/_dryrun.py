@@ -93,6 +93,7 @@ class DryRun:
             seen.update(obj.id for obj in page.objects)
             for planned in planner.plan_page(page.objects).objects:
                 self._add(mapping, planned)
+        self._retry_escrows(mapping, planner, seen)
         if since is None:
             for links in store.iter_links(mapping.key):
                 for link in links:
@@ -105,6 +106,21 @@ class DryRun:
                                 link=link,
                             ),
                         )
+
+    def _retry_escrows(self, mapping: CompiledMapping, planner: Planner, seen: set[str]) -> None:
+        """Escrowed objects due for a retry are planned again, as the cycle does."""
+        due = [
+            e.source_id
+            for e in self.ctx.store.due_escrows(mapping.key, self.ctx.now)
+            if e.source_id not in seen
+        ]
+        if not due:
+            return
+        found = self.ctx.connectors[mapping.source_directory].get(mapping.source_object, due)
+        objects = [found.get(i) or DirectoryObject(mapping.source_object, i, deleted=True) for i in due]
+        seen.update(due)
+        for planned in planner.plan_page(objects).objects:
+            self._add(mapping, planned)
 
     def _add(self, mapping: CompiledMapping, planned: PlannedObject) -> None:
         op = planned.operation

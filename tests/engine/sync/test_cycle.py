@@ -217,6 +217,9 @@ def test_escrow_is_retried_after_backoff(tmp_path: Path, make_engine) -> None:
     assert engine.run_cycle(now=now).escrowed == 1
     target.apply = original  # type: ignore[method-assign]
     assert engine.run_cycle(now=now + timedelta(hours=1)).exported == 0  # not due yet
+    assert engine.plan(now=now + timedelta(hours=1)).operations == []
+    (retry,) = engine.plan(now=now + timedelta(hours=7)).operations  # the dry-run shows the due retry
+    assert retry.action is Action.CREATE and retry.source_id == "u1"
     report = engine.run_cycle(now=now + timedelta(hours=7))
     assert report.exported == 1 and engine.status()["escrowCount"] == 0
     assert set(target_users(tmp_path)) == {"u1@contoso.com"}

@@ -154,7 +154,14 @@ class EntryReader:
                 "choose an anchor every entry has (entryUUID)",
                 setting="anchor",
             )
-        return values[0].decode("utf-8")
+        try:
+            return values[0].decode("utf-8")
+        except UnicodeDecodeError:
+            raise ConnectorConfigError(
+                f"the anchor attribute {self.anchor!r} of {dn!r} holds binary values (such as AD's "
+                "objectGUID), which this connector cannot use as ids; choose a text anchor (entryUUID)",
+                setting="anchor",
+            ) from None
 
     def _converter(self, name: str) -> tuple[str, Converter | None]:
         found = self._converters.get(name)

@@ -562,3 +562,12 @@ def test_without_a_csn_cursor_an_incremental_read_is_full_and_still_reports_dele
     objects, _ = read_all(conn, store, Watermark(None))
     assert sorted((o.id, o.deleted) for o in objects) == sorted([(keep, False), (gone, True)])
     assert set(store.data) == {keep}
+
+
+def test_a_binary_anchor_is_refused_clearly(tree: LdapSubtree, conn: Connector) -> None:
+    photo = base64.b64encode(b"\xff\xd8\xff binary").decode()
+    created(conn, user("binary", jpegPhoto=(photo,)))
+    with create_connector("ldap", tree.settings(anchor="jpegPhoto"), CONTEXT) as by_photo:
+        with pytest.raises(ConnectorConfigError, match="binary values") as caught:
+            drain(by_photo.read("User", store=DictStore()))
+        assert caught.value.setting == "anchor"

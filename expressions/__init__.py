@@ -9,8 +9,23 @@ Public surface (other packages and outside tests rely on exactly these names): `
 ``from_graph``, ``CompiledExpression`` (``evaluate``, ``to_graph``, ``text``, ``attribute_names``,
 ``function_names``, ``placeholders``, ``unsupported_functions``, ``uses_select_unique_value``,
 ``is_constant``), ``format_value``, ``EvaluationContext``, ``IGNORE_ATTRIBUTE``, ``IGNORE_OBJECT``,
-``function_catalog``, ``parse_expression_request`` and the errors ``ExpressionError`` >
-``ExpressionSyntaxError``, ``ExpressionEvaluationError``.
+``function_catalog``, ``parse_expression_request``, ``MappingSet`` (one generated function for a whole
+mapping set) and the errors ``ExpressionError`` > ``ExpressionSyntaxError``, ``ExpressionEvaluationError``.
+
+Behaviour worth knowing (DESIGN.md decisions, spec §A; details in each module's docstring):
+
+- Function names and bare keywords match case-insensitively and render in the documented casing.
+- Null in, null out, except where documented (Join/Coalesce skip nulls, Left/Word/Len read null as empty,
+  the Is* functions test it); string functions apply to each value of a multi-valued attribute.
+- ``IIF`` with a null condition and ``SelectUniqueValue`` with every candidate taken raise
+  ``ExpressionEvaluationError`` (the engine escrows the object); ``IgnoreAttributeFlow`` /
+  ``IgnoreFlowIfNullOrEmpty`` give ``IGNORE_ATTRIBUTE``, ``IgnoreObjectFlow`` gives ``IGNORE_OBJECT``.
+- Switch compares case-sensitively; Boolean text (``"false"``) falls back to .NET's ``False`` rendering.
+- Cloud-sync forms are accepted: ``%Name%`` placeholders (filled from the context), ``"t-" & [alias]``
+  (read as ``Join("", ...)``), ``Contains``, ``Mid`` without length; ``AltSecIdFromNetId`` compiles but
+  fails per object as not supported locally.
+- Expressions are limited to 10,000 characters and 100 levels of nesting; regular expressions run with
+  .NET syntax on the ``regex`` package, each match bounded by a timeout.
 """
 
 from __future__ import annotations

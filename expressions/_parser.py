@@ -28,6 +28,7 @@ _READABLE = {
     "PLACEHOLDER": "a placeholder like %Name%",
     "NAME": "a function name or keyword",
     "COMP_OP": "a comparison operator",
+    "AMPERSAND": "'&'",
     "$END": "the end of the expression",
 }
 
@@ -43,6 +44,13 @@ def _lark() -> Lark:
 
 def _token_span(token: Token) -> Span:
     return Span(token.start_pos or 0, token.end_pos or 0, token.line or 1, token.column or 1)
+
+
+def _joined(first: Span | None, last: Span | None) -> Span | None:
+    """The span from the start of ``first`` to the end of ``last``."""
+    if first is None or last is None:
+        return first or last
+    return Span(first.start, last.end, first.line, first.column)
 
 
 def _unescape(body: str) -> str:
@@ -85,13 +93,13 @@ class _ToIR(Transformer[Token, Node]):
 
     def concat(self, *operands: Node) -> Node:
         # VB's & treats null as "" and Join skips nulls and empties: the same value, and Graph can hold it
-        return Call("Join", (Constant("", "string"), *operands), operands[0].span)
+        return Call("Join", (Constant("", "string"), *operands), _joined(operands[0].span, operands[-1].span))
 
     def comparison(self, left: Node, op: Token, right: Node) -> Node:
-        return Comparison(left, str(op), right, left.span or _token_span(op))
+        return Comparison(left, str(op), right, _joined(left.span, right.span))
 
-    def call(self, name: Token, args: tuple[Node | None, ...]) -> Node:
-        return Call(str(name), args, _token_span(name))
+    def call(self, name: Token, args: tuple[Node | None, ...], rpar: Token) -> Node:
+        return Call(str(name), args, _joined(_token_span(name), _token_span(rpar)))
 
     def args(self, *slots: Node | None) -> tuple[Node | None, ...]:
         # "F()" is written with one empty slot; it means no arguments at all.

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import expressions
 from expressions._graph import from_graph, to_graph
-from expressions._ir import COMPARISON_OPERATORS, Attribute, Call, Comparison, Constant, Node, render
+from expressions._ir import COMPARISON_OPERATORS, Attribute, Call, Comparison, Constant, Node, render, walk
 from expressions._parser import parse
 from expressions._registry import all_specs, canonical_name, lookup
 
@@ -90,6 +90,9 @@ def test_text_ir_text_round_trip(node: Node) -> None:
     parsed = parse(text)
     assert parsed == node
     assert render(parsed, canonical_name) == text
+    for child in walk(parsed):  # every node's span covers exactly its own text
+        assert child.span is not None
+        assert parse(text[child.span.start : child.span.end]) == child
 
 
 def _graph_call(children: st.SearchStrategy[Node]) -> st.SearchStrategy[Node]:

@@ -4,6 +4,14 @@ Library modules register plain functions with ``@function(...)`` (values in, val
 ``_lib_text``'s docstring) or ``@special(...)`` for functions that control evaluation themselves (IIF,
 Switch, Coalesce, Replace, SelectUniqueValue, ...): a special receives the compiled arguments and returns
 the evaluator. The same specs give arity/kind checks, Graph parameter keys and ``function_catalog()``.
+
+Graph parameter keys, in order of authority: the keys Graph's ``functions`` endpoint publishes (Append,
+FormatDateTime, Join, Mid, Not, Replace, Split, StripSpaces, Switch, ...); the keys real exports use
+(tests/samples: ``Left(source, length)``, ``Item(source, index)``, ``BitAnd(left, right)``,
+``FormatDateTime(source, dateTimeStyle, inputFormat, outputFormat)``, ``Error(message)``, ``source`` for
+IsPresent, Trim, CBool, DateFromNum, RemoveDuplicates, IgnoreFlowIfNullOrEmpty); for the rest, the FN
+parameter names in lowerCamel case, with ``source`` for the first parameter as Graph writes it everywhere
+we could check. ``from_graph`` reads keys it does not know in order, so other spellings load too.
 """
 
 from __future__ import annotations

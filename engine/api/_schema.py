@@ -10,8 +10,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request, Response
 
+import engine
+import expressions
 from connectors import ConnectorError
-from engine.daemon import call, to_json
+from engine.daemon import to_json
 
 from ._deps import daemon_of, job_of, require_principal
 from ._engine_errors import engine_errors
@@ -30,7 +32,7 @@ tools_router = APIRouter(tags=["schema"])
 
 @router.get("", summary="Get the job's synchronization schema")
 def get_schema(principal: str, job_id: str, request: Request) -> Any:
-    return call("engine", "dump_schema", job_of(request, principal, job_id).job.schema)  # type: ignore[attr-defined]
+    return engine.dump_schema(job_of(request, principal, job_id).job.schema)  # type: ignore[attr-defined]
 
 
 @router.put("", status_code=204, summary="Replace the job's schema (triggers a full resync)")
@@ -42,7 +44,7 @@ def put_schema(
     restarts; the job file stays the source of truth on disk (idsync never rewrites a user's files)."""
     managed = job_of(request, principal, job_id)
     try:
-        schema = call("engine", "load_schema", body)
+        schema = engine.load_schema(body)
     except ValueError as exc:
         problems = getattr(exc, "problems", None)
         target = f"body.{problems[0].path}".rstrip(".") if problems else "body"
@@ -91,7 +93,7 @@ def discover(principal: str, job_id: str, directory_id: str, request: Request) -
 
 def _parse(body: ParseExpressionRequest) -> Any:
     request = body.model_dump(by_alias=True, exclude_none=True)
-    return call("expressions", "parse_expression_request", request)
+    return expressions.parse_expression_request(request)
 
 
 @tools_router.post(_JOB + "/parseExpression", summary="Parse and evaluate an expression")
@@ -110,10 +112,12 @@ def parse_expression_template(
 
 
 def _catalog(name: str) -> dict[str, Any]:
-    found = call("engine", name)
-    if isinstance(found, dict) and "value" in found:  # already Graph's response shape
-        return found
-    return {"value": [to_json(item) for item in found]}
+    """``engine.functions_catalog()`` / ``engine.filter_operators_catalog()``: already Graph's response."""
+    catalogs = {
+        "functions_catalog": engine.functions_catalog,
+        "filter_operators_catalog": engine.filter_operators_catalog,
+    }
+    return catalogs[name]()
 
 
 @tools_router.get(_JOB + "/functions", summary="The expression function catalogue")

@@ -6,7 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from engine.daemon import FacadeMissing, call, to_json
+import engine
+from engine.daemon import to_json
 
 from ._deps import daemon_of, require_principal
 from ._errors import GraphError
@@ -24,10 +25,8 @@ applications_router = APIRouter(
 def find_template(template_id: str) -> Any:
     """The built-in template, or a 404 in Graph's shape."""
     try:
-        return call("engine", "get_template", template_id)
-    except FacadeMissing:
-        raise
-    except (KeyError, LookupError, ValueError) as exc:
+        return engine.get_template(template_id)
+    except engine.UnknownTemplateError as exc:
         raise GraphError(404, f"no synchronization template {template_id!r}") from exc
 
 
@@ -35,7 +34,7 @@ def find_template(template_id: str) -> Any:
 @applications_router.get("", summary="List synchronization templates")
 def list_templates(principal: str, request: Request) -> dict[str, Any]:
     require_principal(daemon_of(request), principal)
-    templates = [_without_schema(to_json(t)) for t in call("engine", "list_templates")]
+    templates = [_without_schema(to_json(t)) for t in engine.list_templates()]
     return {"value": templates}
 
 
@@ -50,7 +49,7 @@ def get_template(principal: str, template_id: str, request: Request) -> Any:
 @applications_router.get("/{template_id}/schema", summary="Get a template's schema")
 def get_template_schema(principal: str, template_id: str, request: Request) -> Any:
     require_principal(daemon_of(request), principal)
-    return call("engine", "dump_schema", find_template(template_id).schema_)
+    return engine.dump_schema(find_template(template_id).schema_)
 
 
 def _without_schema(data: Any) -> Any:

@@ -11,7 +11,6 @@ from ._daemon import ManagedJob as ManagedJob
 from ._facade import EngineLike as EngineLike
 from ._facade import FacadeMissing as FacadeMissing
 from ._facade import JobLike as JobLike
-from ._facade import call as call
 from ._facade import load_job as load_job
 from ._facade import log_pages as log_pages
 from ._facade import make_engine as make_engine
@@ -38,7 +37,6 @@ __all__ = [
     "ManagedJob",
     "Metrics",
     "SecretStore",
-    "call",
     "configure_logging",
     "find_job_files",
     "load_job",

@@ -25,8 +25,9 @@ from datetime import datetime
 from typing import Any, cast
 
 from engine.scheduler import CycleOutcome, Scheduler, quarantine_expired
+from engine.templates import get_template
 
-from ._facade import EngineLike, FacadeMissing, JobLike, call, load_job, make_engine, to_json
+from ._facade import EngineLike, FacadeMissing, JobLike, load_job, make_engine, to_json
 from ._logging import log_context
 from ._metrics import Metrics
 from ._report import cycle_id_of, outcome_from_status, report_counts, status_field
@@ -109,7 +110,7 @@ class Daemon:
     def create_from_template(self, principal: str, template_id: str) -> ManagedJob:
         """Graph's create-job call: a NotConfigured job on the template's schema (see ``_unconfigured``);
         ``ValueError`` when there is no such template."""
-        template = call("engine", "get_template", template_id)
+        template = get_template(template_id)
         job = UnconfiguredJob(new_job_id(template_id), principal, template.schema_, template_id)
         with log_context(job_id=job.id):
             log.info("job created from template %s (NotConfigured: it needs a job file to run)", template_id)
@@ -216,7 +217,7 @@ class Daemon:
         """Graph's DELETE schema: back to the template's schema, or to what the job file says."""
         job = managed.job
         if isinstance(job, UnconfiguredJob):
-            template = call("engine", "get_template", job.template_id)
+            template = get_template(job.template_id)
             self._rebind(managed, dataclasses.replace(job, schema=template.schema_))
         else:
             self._rebind(managed, load_job(job.path))

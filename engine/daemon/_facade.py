@@ -1,25 +1,26 @@
-"""The daemon's one window onto the engine core, the schema models and the expression language.
+"""The daemon's one window onto the engine core: the job loader and the per-job ``SyncEngine``.
 
-The daemon and the REST API were written while those were written in parallel, so everything they use from
-them is named here once, typed by the protocols below, and looked up by name at call time. When a name is
-missing the caller gets ``FacadeMissing`` (the API answers 501 naming it) instead of an import error that
-would take the whole daemon down. Nothing here decides anything.
+The daemon and the API depend on the protocols below, not on ``SyncEngine`` itself, so the fast tests run
+them over stand-in engines and a job created through the API runs on a NotConfigured one. ``FacadeMissing``
+marks a feature a job's engine does not offer (the API answers 501 naming it). Nothing here decides anything.
 """
 
 from __future__ import annotations
 
-import importlib
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol, cast, runtime_checkable
+
+from engine.job import Job
+from engine.job import load_job as _load_job
+from engine.sync import SyncEngine
 
 __all__ = [
     "EngineLike",
     "FacadeMissing",
     "JobLike",
-    "call",
     "load_job",
     "log_pages",
     "make_engine",
@@ -28,7 +29,7 @@ __all__ = [
 
 
 class FacadeMissing(LookupError):
-    """The engine does not (yet) provide a function the daemon needs."""
+    """A job's engine does not offer what the call needs."""
 
 
 @runtime_checkable
@@ -98,29 +99,14 @@ def log_pages(engine: EngineLike, *, cycle_id: str | None, page: int) -> Iterato
             return
 
 
-def _lookup(module: str, name: str) -> Callable[..., Any]:
-    try:
-        found = getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError) as exc:
-        raise FacadeMissing(f"{module}.{name} is not available in this build of idsync") from exc
-    return cast(Callable[..., Any], found)
-
-
-def call(module: str, name: str, *args: Any, **kwargs: Any) -> Any:
-    """Call ``module.name(*args, **kwargs)``; ``FacadeMissing`` when the engine lacks it."""
-    return _lookup(module, name)(*args, **kwargs)
-
-
 def load_job(path: Path) -> JobLike:
-    try:
-        return cast(JobLike, call("engine", "load_job", path))
-    except FacadeMissing:
-        # The job loader lives in engine.job; the package surface may not re-export it yet.
-        return cast(JobLike, call("engine.job", "load_job", path))
+    """``engine.load_job``: ``JobFileError`` (a ``ValueError``) naming the file, key, line and column."""
+    return _load_job(path)
 
 
 def make_engine(job: JobLike) -> EngineLike:
-    return cast(EngineLike, call("engine", "SyncEngine", job))
+    """``engine.SyncEngine`` for a job loaded by ``load_job``."""
+    return SyncEngine(cast(Job, job))
 
 
 def to_json(value: Any) -> Any:

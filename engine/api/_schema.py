@@ -32,7 +32,7 @@ tools_router = APIRouter(tags=["schema"])
 
 @router.get("", summary="Get the job's synchronization schema")
 def get_schema(principal: str, job_id: str, request: Request) -> Any:
-    return engine.dump_schema(job_of(request, principal, job_id).job.schema)  # type: ignore[attr-defined]
+    return engine.dump_schema(job_of(request, principal, job_id).job.schema)
 
 
 @router.put("", status_code=204, summary="Replace the job's schema (triggers a full resync)")
@@ -64,7 +64,7 @@ def reset_schema(principal: str, job_id: str, request: Request) -> Response:
 
 @router.get("/directories", summary="List the schema's directory definitions (beta)")
 def list_directories(principal: str, job_id: str, request: Request) -> dict[str, Any]:
-    schema = job_of(request, principal, job_id).job.schema  # type: ignore[attr-defined]
+    schema = job_of(request, principal, job_id).job.schema
     return {"value": [to_json(d) for d in schema.directories]}
 
 
@@ -73,7 +73,7 @@ def discover(principal: str, job_id: str, directory_id: str, request: Request) -
     """The directory (by its id or name in the schema, or its name in the job file) as its connector
     describes it now; 502 when the directory cannot be reached."""
     managed = job_of(request, principal, job_id)
-    schema = managed.job.schema  # type: ignore[attr-defined]
+    schema = managed.job.schema
     names = {str(d.id): str(d.name) for d in schema.directories if d.id} | {
         str(d.name): str(d.name) for d in schema.directories if d.name
     }

@@ -15,6 +15,7 @@ from typing import Any, Protocol, cast, runtime_checkable
 
 from engine.job import Job
 from engine.job import load_job as _load_job
+from engine.schema import SynchronizationSchema
 from engine.sync import SyncEngine
 
 __all__ = [
@@ -47,6 +48,9 @@ class JobLike(Protocol):
 
     @property
     def path(self) -> Path: ...
+
+    @property
+    def schema(self) -> SynchronizationSchema: ...
 
 
 class EngineLike(Protocol):

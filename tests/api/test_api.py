@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
@@ -261,3 +263,21 @@ def test_status_page_is_served_without_data(client: TestClient) -> None:
     assert page.status_code == 200
     assert "<title>idsync status</title>" in page.text
     assert "const AUTH = true;" in page.text
+
+
+def test_reads_answer_while_a_cycle_runs(
+    client: TestClient, daemon: Daemon, engines: dict[str, FakeEngine]
+) -> None:
+    engine = engines["alpha"]
+    engine.release.clear()
+    runner = threading.Thread(target=daemon.run_now, args=(daemon.get("local", "alpha"),))
+    runner.start()
+    try:
+        assert engine.cycle_started.wait(5)
+        began = time.monotonic()
+        assert client.get(f"{BASE}/jobs/alpha").status_code == 200
+        assert client.get("/metrics").text.count('idsync_cycle_running{job="alpha"} 1.0') == 1
+        assert time.monotonic() - began < 2  # not held behind the cycle's lock
+    finally:
+        engine.release.set()
+        runner.join(10)

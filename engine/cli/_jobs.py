@@ -40,7 +40,7 @@ def jobs() -> None:
 
 
 @jobs.command("list")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="JOB_OR_FOLDER...")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def list_jobs(paths: tuple[Path, ...], as_json: bool) -> None:
     """List the jobs of JOB_OR_FOLDER... with their state and last cycle."""

@@ -121,13 +121,17 @@ def _server_class() -> Any:
 
 
 @click.command("serve")
-@click.argument("jobs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("jobs", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="JOB_OR_FOLDER...")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="TCP port.")
 @click.option("--no-auth", is_flag=True, help="Serve without a token (binds loopback only).")
 @click.option("--log-json", is_flag=True, help="Write logs as one JSON object per line.")
 def serve(jobs: tuple[Path, ...], host: str, port: int, no_auth: bool, log_json: bool) -> None:
-    """Run the jobs of JOB_OR_FOLDER... on their schedules and serve Graph's synchronization API."""
+    """Run the jobs of JOB_OR_FOLDER... on their schedules and serve Graph's synchronization API.
+
+    The API token is read from IDSYNC_API_TOKEN (required unless --no-auth). A folder gives its *.yaml,
+    *.yml and *.job.json files. SIGTERM / Ctrl-C: running cycles finish their batch, then exit 0.
+    """
     token = os.environ.get("IDSYNC_API_TOKEN", "").strip() or None
     if no_auth and not _is_loopback(host):
         fail(

@@ -59,6 +59,8 @@ class ManagedJob:
     lock: threading.RLock = field(default_factory=threading.RLock)
     stop: threading.Event = field(default_factory=threading.Event)
     last_cycle_id: str | None = None
+    progress: dict[str, Any] | None = None
+    """Graph's synchronizationProgress of the running cycle, as the engine reports it; None between cycles."""
 
     @property
     def id(self) -> str:
@@ -160,8 +162,14 @@ class Daemon:
 
     # -- job lifecycle (Graph actions) -----------------------------------------------------------------
     def status(self, managed: ManagedJob) -> dict[str, Any]:
+        """The job's synchronizationStatus; during a cycle its ``progress`` is the cycle's live progress
+        (the state only learns it when the cycle commits its end)."""
         data = to_json(managed.engine.status())
-        return dict(data) if isinstance(data, Mapping) else {}
+        status = dict(data) if isinstance(data, Mapping) else {}
+        running = managed.progress
+        if running is not None:
+            status["progress"] = [running]
+        return status
 
     def start_job(self, managed: ManagedJob) -> None:
         with log_context(job_id=managed.id), managed.lock:
@@ -261,14 +269,26 @@ class Daemon:
             self.metrics.running.labels(managed.id).set(1)
             began, raised = time.monotonic(), False
             try:
-                report = managed.engine.run_cycle(stop=managed.stop)
+                report = managed.engine.run_cycle(stop=managed.stop, progress=self._progress_of(managed))
             except Exception:
                 # A cycle that raises is a failed cycle of this job; the daemon and its other jobs go on.
                 log.exception("the cycle failed")
                 report, raised = {"state": "Failed", "error": {"code": "cycleFailure"}}, True
             finally:
                 self.metrics.running.labels(managed.id).set(0)
+                managed.progress = None
             return self._after_cycle(managed, report, time.monotonic() - began, raised=raised)
+
+    def _progress_of(self, managed: ManagedJob) -> Callable[[str, int, int | None], None]:
+        def report(phase: str, done: int, total: int | None) -> None:
+            managed.progress = {
+                "completedUnits": done,
+                "totalUnits": total if total is not None else done,
+                "units": phase,
+                "progressObservationDateTime": self.scheduler.clock().isoformat().replace("+00:00", "Z"),
+            }
+
+        return report
 
     def _quarantine_too_long(self, status: Mapping[str, Any]) -> bool:
         began = status_field(status, "quarantine", "seriesBegan")

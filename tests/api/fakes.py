@@ -61,6 +61,8 @@ class FakeEngine:
         progress: Any = None,
         stop: threading.Event | None = None,
     ) -> Any:
+        if progress is not None:
+            progress("User → urn:ietf:params:scim:schemas:core:2.0:User", 40, 200)
         self.cycle_started.set()
         deadline = time.monotonic() + 10
         # Stands for a cycle of batches: it ends when released, or after its "batch" once asked to stop.

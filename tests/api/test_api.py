@@ -275,9 +275,14 @@ def test_reads_answer_while_a_cycle_runs(
     try:
         assert engine.cycle_started.wait(5)
         began = time.monotonic()
-        assert client.get(f"{BASE}/jobs/alpha").status_code == 200
+        job = client.get(f"{BASE}/jobs/alpha")
+        assert job.status_code == 200
+        (progress,) = job.json()["status"]["progress"]
+        assert progress["completedUnits"] == 40 and progress["totalUnits"] == 200
+        assert progress["units"].startswith("User")
         assert client.get("/metrics").text.count('idsync_cycle_running{job="alpha"} 1.0') == 1
         assert time.monotonic() - began < 2  # not held behind the cycle's lock
     finally:
         engine.release.set()
         runner.join(10)
+    assert client.get(f"{BASE}/jobs/alpha").json()["status"].get("progress") is None  # the fake keeps none

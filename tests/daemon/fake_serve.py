@@ -25,6 +25,8 @@ class SlowEngine(FakeEngine):
         progress: Any = None,
         stop: threading.Event | None = None,
     ) -> Any:
+        if progress is not None:
+            progress("Users", 1, 3)
         print("cycle started", flush=True)
         assert stop is not None
         stop.wait(60)  # stands for batches: the engine checks ``stop`` between batches

@@ -74,6 +74,7 @@ def _render(chromium: str, url: str) -> str:
 def test_page_shows_jobs_and_recent_provisioning_log(chromium: str, base_url: str) -> None:
     dom = _render(chromium, base_url + "/")
     assert '<tr data-job="slow"><td>slow</td><td class="code-NotRun">NotRun</td><td>PT40M</td>' in dom
+    assert "<td>1/3 Users</td>" in dom  # the running cycle's live progress
     assert dom.count("<td>create</td>") == 3
     assert "<td>User 2</td>" in dom
     assert '<p id="error" role="alert"></p>' in dom  # no API call failed

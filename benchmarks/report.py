@@ -220,6 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.report", description=main.__doc__)
     parser.add_argument("results", type=Path, help="a file written by `python -m benchmarks run --json FILE`")
     parser.add_argument("--out", type=Path, default=Path("benchmark-report"), help="folder for the report")
+    parser.add_argument("--command", help="the command that produced the results (shown in the report)")
     args = parser.parse_args(argv)
     try:
         document = json.loads(args.results.read_text(encoding="utf-8"))
@@ -230,7 +231,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(
             f'{args.results}: expected {{"scenarios": [...]}} rows with the keys {", ".join(ROW_KEYS)}'
         )
-    path = write_report(rows, args.out, f"python -m benchmarks.report {args.results}")
+    path = write_report(rows, args.out, args.command or f"python -m benchmarks.report {args.results}")
     print(f"wrote {path} and {args.out / 'chart.png'}")
     return 0
 

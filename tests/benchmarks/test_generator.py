@@ -8,6 +8,7 @@ import sqlite3
 import tracemalloc
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -153,3 +154,17 @@ def test_managers_have_lower_indexes_and_members_are_in_range(seed: int, index: 
     assert manager is None or 0 <= manager < index
     members = group_members(seed, index, users)
     assert members == sorted(set(members)) and all(0 <= m < users for m in members)
+
+
+def test_command_line_writes_the_chosen_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "feed.csv"
+    assert generator.main(["--users", "40", "--seed", "3", "--format", "csv", str(out)]) == 0
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 41
+    assert "wrote 40 users" in capsys.readouterr().out
+
+
+def test_command_line_refuses_negative_sizes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        generator.main(["--users", "-5", str(tmp_path / "x.json")])
+    assert stopped.value.code == 2
+    assert "--users and --groups must not be negative" in capsys.readouterr().err

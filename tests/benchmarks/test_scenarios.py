@@ -10,6 +10,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from benchmarks import _target, baseline, generator, report
 from benchmarks._measure import measure
 from benchmarks.generator import DirectorySpec
@@ -105,3 +107,17 @@ def test_harness_quick_run_writes_the_documented_json(tmp_path: Path) -> None:
     assert [(row["name"], row["users"]) for row in rows] == [("incremental_0.1pct", 1000)]
     assert set(report.ROW_KEYS) <= set(rows[0])
     assert (tmp_path / "chart.png").exists() and "incremental_0.1pct" in (tmp_path / "report.md").read_text()
+
+
+def test_a_failing_step_is_reported_not_timed(tmp_path: Path) -> None:
+    from benchmarks._measure import StepFailed
+
+    with pytest.raises(StepFailed, match=r"unknown step 'idsync\.nothing'"):
+        measure("idsync.nothing", {})
+    missing = {
+        "source": str(tmp_path / "absent.json"),
+        "target": str(tmp_path / "t.db"),
+        "state": str(tmp_path / "s.db"),
+    }
+    with pytest.raises(StepFailed, match=r"baseline\.initial failed"):
+        measure("baseline.initial", missing)

@@ -15,22 +15,20 @@ the ``sql`` connector); the baseline keeps its own link table, since idsync's st
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from . import _target
-from ._formats import CHANGE_COLUMN, GROUP_COLUMNS, LIST_COLUMNS, USER_COLUMNS
+from ._baseline_sources import chunks, max_change, read_sqlite, source_records
+from ._formats import CHANGE_COLUMN, USER_COLUMNS
 
 __all__ = ["BaselineCounts", "dry_run", "incremental", "initial", "is_soft_deleted", "map_group", "map_user"]
 
 Values = dict[str, str | list[str]]
-BATCH = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,61 +88,18 @@ def map_group(group: dict[str, Any]) -> Values:
     return {name: value for name, value in values.items() if value is not None}
 
 
-# -- sources -------------------------------------------------------------------------------------------
-
-
-def read_json(path: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    with path.open(encoding="utf-8") as handle:
-        document = json.load(handle)
-    return document.get("User", []), document.get("Group", [])
-
-
-def _decode_row(columns: tuple[str, ...], row: tuple[Any, ...]) -> dict[str, Any]:
-    record = dict(zip(columns, row, strict=True))
-    for name in LIST_COLUMNS.intersection(columns):
-        record[name] = json.loads(record[name]) if record[name] else []
-    if "accountEnabled" in record and record["accountEnabled"] is not None:
-        record["accountEnabled"] = bool(record["accountEnabled"])
-    return record
-
-
-def read_sqlite(
-    path: Path, table: str, columns: tuple[str, ...], since: str | None
-) -> Iterator[dict[str, Any]]:
-    connection = sqlite3.connect(path)
-    try:
-        names = ", ".join(f'"{c}"' for c in columns)
-        where, params = (f' WHERE "{CHANGE_COLUMN}" >= ?', (since,)) if since is not None else ("", ())
-        for row in connection.execute(f'SELECT {names} FROM "{table}"{where}', params):
-            yield _decode_row(columns, row)
-    finally:
-        connection.close()
-
-
-def _source(path: Path) -> tuple[Iterable[dict[str, Any]], Iterable[dict[str, Any]]]:
-    if path.suffix == ".json":
-        return read_json(path)
-    return read_sqlite(path, "users", USER_COLUMNS, None), read_sqlite(path, "groups", GROUP_COLUMNS, None)
-
-
-def _chunks(items: Iterable[Any], size: int = BATCH) -> Iterator[list[Any]]:
-    iterator = iter(items)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
-
-
 # -- the three pipelines --------------------------------------------------------------------------------
 
 
 def initial(source: Path, target_db: Path, state_db: Path) -> BaselineCounts:
     """Full initial cycle into empty target tables; returns what it did."""
-    users, groups = _source(source)
+    users, groups = source_records(source)
     target, state = sqlite3.connect(target_db), _target.open_state(state_db)
     try:
         links: dict[str, str] = {}
         pending_managers: list[tuple[str, str]] = []
         created, skipped = 0, 0
-        for chunk in _chunks(users):
+        for chunk in chunks(users):
             rows = []
             mapped = [(user, map_user(user)) for user in chunk if not is_soft_deleted(user)]
             skipped += len(chunk) - len(mapped)
@@ -164,7 +119,7 @@ def initial(source: Path, target_db: Path, state_db: Path) -> BaselineCounts:
         _resolve_managers(target, state, pending_managers, links)
         created += _initial_groups(target, state, groups, links)
         if source.suffix != ".json":
-            _target.save_watermark(state, _max_change(source))
+            _target.save_watermark(state, max_change(source))
             state.commit()
     finally:
         target.close()
@@ -179,7 +134,7 @@ def _resolve_managers(
     links: dict[str, str],
 ) -> None:
     resolved = [(links[manager], target_id) for target_id, manager in pending if manager in links]
-    for chunk in _chunks(resolved):
+    for chunk in chunks(resolved):
         target.executemany('UPDATE "target_users" SET "manager" = ? WHERE "id" = ?', chunk)
         state.executemany(
             "UPDATE links SET essence = json_set(essence, '$.manager', ?) WHERE target_id = ?", chunk
@@ -205,7 +160,7 @@ def _initial_groups(
     links: dict[str, str],
 ) -> int:
     created = 0
-    for chunk in _chunks(groups):
+    for chunk in chunks(groups):
         rows = []
         mapped = [(group, map_group(group)) for group in chunk]
         _refuse_matches(target, "Group", [str(values["displayName"]) for _, values in mapped])
@@ -223,7 +178,7 @@ def _initial_groups(
 
 def dry_run(source: Path, state_db: Path, target_db: Path) -> BaselineCounts:
     """The whole plan (creates for unlinked objects, updates for changed linked ones); writes nothing."""
-    users, groups = _source(source)
+    users, groups = source_records(source)
     known: dict[str, Values] = {}
     if state_db.exists():  # no state yet: an initial dry run (and nothing may be created by looking)
         state = _target.open_state(state_db)
@@ -234,11 +189,11 @@ def dry_run(source: Path, state_db: Path, target_db: Path) -> BaselineCounts:
     plan: list[tuple[str, str, Values]] = []
     target = sqlite3.connect(target_db)
     try:
-        for chunk in _chunks(users):
+        for chunk in chunks(users):
             mapped = [(user["id"], map_user(user)) for user in chunk if not is_soft_deleted(user)]
             plan.extend(("skip", user["id"], {}) for user in chunk if is_soft_deleted(user))
             plan.extend(_plan_chunk(target, "User", mapped, known))
-        for chunk in _chunks(groups):
+        for chunk in chunks(groups):
             plan.extend(_plan_chunk(target, "Group", [(g["id"], map_group(g)) for g in chunk], known))
     finally:
         target.close()
@@ -269,15 +224,6 @@ def _decide(
     return ("update", source_id, changes) if changes else ("noop", source_id, {})
 
 
-def _max_change(source_db: Path) -> str | None:
-    connection = sqlite3.connect(source_db)
-    try:
-        row = connection.execute(f'SELECT max("{CHANGE_COLUMN}") FROM "users"').fetchone()
-    finally:
-        connection.close()
-    return None if row is None else row[0]
-
-
 def incremental(source_db: Path, target_db: Path, state_db: Path) -> BaselineCounts:
     """Users changed at or after the stored watermark in a SQLite source (the indexed change column): diff
     against the links, update the changed target columns, then advance the watermark."""
@@ -285,7 +231,7 @@ def incremental(source_db: Path, target_db: Path, state_db: Path) -> BaselineCou
     since, newest = _target.load_watermark(state), None
     updated = unchanged = 0
     try:
-        for chunk in _chunks(read_sqlite(source_db, "users", (*USER_COLUMNS, CHANGE_COLUMN), since)):
+        for chunk in chunks(read_sqlite(source_db, "users", (*USER_COLUMNS, CHANGE_COLUMN), since)):
             newest = max([newest or "", *(user[CHANGE_COLUMN] for user in chunk)])
             updates, same = _user_updates(chunk, _target.essences_for(state, [user["id"] for user in chunk]))
             _target.apply_updates(target, state, updates)

@@ -7,6 +7,8 @@ and log reads go straight to the state database (SQLite in WAL mode lets them ru
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import threading
 import time
@@ -29,6 +31,15 @@ from ._report import CycleReport, apply_report, initial_status, status_code
 from ._rules import CompiledMapping, compile_rules
 
 _log = logging.getLogger("idsync.engine")
+
+
+def schema_fingerprint(job: Job) -> str:
+    """A digest of the job's schema: a changed mapping or scoping filter changes it."""
+    from .. import dump_schema
+
+    text = json.dumps(dump_schema(job.schema), sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
 
 RESET_SCOPES = frozenset(
     {"Watermark", "Escrows", "QuarantineState", "Full", "ForceDeletes", "ConnectorDataStore"}
@@ -53,6 +64,7 @@ class SyncEngine:
         self._connectors: dict[str, Connector] | None = dict(connectors) if connectors is not None else None
         self._options = connector_options
         self._lock = threading.RLock()
+        self._fingerprint = schema_fingerprint(job)
         self.sleep = time.sleep
 
     @property
@@ -104,35 +116,53 @@ class SyncEngine:
             began = now or datetime.now(UTC)
             clock = time.monotonic()
             status = self.store.status() or initial_status()
+            full = full or self._schema_changed(status)
             report = CycleReport(str(uuid.uuid4()), self.job.id, full, began)
             force = bool(status.get("forceDeletes"))
-            try:
-                ctx = self._context(began, progress, stop, force)
-            except (JobFileError, ConnectorError) as exc:
-                report.state, report.error, report.error_code = "Failed", str(exc), type(exc).__name__
-            else:
-                try:
-                    Cycle(ctx, report).run(full)
-                except Exception as exc:  # a defect: record a failed cycle (nothing past the last commit)
-                    _log.exception("cycle %s of job %s failed unexpectedly", report.id, self.job.id)
-                    report.state, report.error_code = "Failed", "InternalError"
-                    report.error = f"{type(exc).__name__}: {exc} (an idsync defect; please report it)"
+            self._run(report, progress, stop, force)
             report.ended = began + timedelta(seconds=time.monotonic() - clock)
-            if force and report.succeeded and not report.stopped:
-                status["forceDeletes"] = False
-                if (status.get("quarantine") or {}).get("reason") == "TooManyDeletes":
-                    status["quarantine"] = None
-            apply_report(status, report, began, max(report.imported, 1))
-            status["synchronizedEntryCountByType"] = self._entry_counts()
-            self.store.commit(Batch(cycle=report.to_json(), status=status))
+            self._finish(status, report, force)
             return report
+
+    def _run(
+        self, report: CycleReport, progress: Progress | None, stop: threading.Event | None, force: bool
+    ) -> None:
+        try:
+            ctx = self._context(report.began, progress, stop, force)
+        except (JobFileError, ConnectorError) as exc:
+            report.state, report.error, report.error_code = "Failed", str(exc), type(exc).__name__
+            return
+        try:
+            Cycle(ctx, report).run(report.full)
+        except Exception as exc:  # a defect: record a failed cycle (nothing past the last commit)
+            _log.exception("cycle %s of job %s failed unexpectedly", report.id, self.job.id)
+            report.state, report.error_code = "Failed", "InternalError"
+            report.error = f"{type(exc).__name__}: {exc} (an idsync defect; please report it)"
+
+    def _finish(self, status: dict[str, Any], report: CycleReport, force: bool) -> None:
+        """Fold the cycle into the job status and record both (one transaction)."""
+        complete = report.succeeded and not report.stopped
+        if force and complete:
+            status["forceDeletes"] = False
+            if (status.get("quarantine") or {}).get("reason") == "TooManyDeletes":
+                status["quarantine"] = None
+        if complete:
+            status["schemaFingerprint"] = self._fingerprint
+        apply_report(status, report, report.began, max(report.imported, 1))
+        status["synchronizedEntryCountByType"] = self._entry_counts()
+        self.store.commit(Batch(cycle=report.to_json(), status=status))
+
+    def _schema_changed(self, status: Mapping[str, Any]) -> bool:
+        """Spec §D.1: any change to the mappings or scoping filters makes the next cycle an initial one."""
+        known = status.get("schemaFingerprint")
+        return known is not None and known != self._fingerprint
 
     def plan(self, *, full: bool = False, now: datetime | None = None) -> Plan:
         """The dry-run: every operation a cycle would perform, writing nothing to the target or the state."""
         with self._lock:
             status = self.store.status()
             ctx = self._context(now or datetime.now(UTC), force_deletes=bool(status.get("forceDeletes")))
-            return DryRun(ctx).run(full)
+            return DryRun(ctx).run(full or self._schema_changed(status))
 
     def explain(self, object_id: str, object_type: str | None = None) -> dict[str, Any]:
         """Provision-on-demand's steps for one source object, without writing anything."""

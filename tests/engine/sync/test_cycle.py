@@ -351,3 +351,24 @@ def test_reference_updates_are_logged_as_reference_resolution(make_engine) -> No
         "referenceResolution",
     ]
     assert reference["modifiedProperties"][0]["displayName"] == MANAGER
+
+
+def test_a_changed_mapping_makes_the_next_cycle_an_initial_one(tmp_path: Path) -> None:
+    from engine import dump_schema, get_template
+
+    document = dump_schema(get_template("scim").schema_)  # type: ignore[arg-type]
+    (tmp_path / "schema.json").write_text(json.dumps(document), encoding="utf-8")
+    job = write_job(tmp_path, {"User": [user("u1"), user("u2")]}, schema="schema.json")
+    with SyncEngine(load_job(job)) as engine:
+        engine.run_cycle()
+        assert engine.run_cycle().full is False
+    users = document["synchronizationRules"][0]["objectMappings"][0]["attributeMappings"]
+    title = next(m for m in users if m["targetAttributeName"] == "displayName")
+    title["source"] = {"expression": 'Append([displayName], " (ext)")'}  # text form: compiled from text
+    (tmp_path / "schema.json").write_text(json.dumps(document), encoding="utf-8")
+    with SyncEngine(load_job(job)) as engine:
+        assert engine.plan().summary()["update"] == 2
+        report = engine.run_cycle()
+        assert report.full and report.exported == 2
+        assert engine.run_cycle().full is False
+    assert {u["displayName"] for u in target_users(tmp_path).values()} == {"User u1 (ext)", "User u2 (ext)"}

@@ -279,3 +279,12 @@ def test_matched_object_without_update_flow_is_linked_with_its_current_values() 
     op = plan({"userPrincipalName": "u@x", "displayName": "New"}, matched=target, m=m)
     assert op.action is Action.SKIP and op.target_id == "t9"
     assert dict(op.essence) == {"userName": "u@x", "displayName": "Old"}
+
+
+def test_null_flows_only_where_null_flow_is_enabled() -> None:
+    plain, flowing = attr("a", "[a]"), attr("b", "[b]", flow_nulls=True)
+    mapped = map_object(mapping(plain, flowing), {}, CTX)
+    assert dict(mapped.values) == {"b": None}
+    result = diff((plain, flowing), mapped.values, {"a": "kept", "b": "cleared"})
+    assert result.modifications == (Modification("b", ValueOp.REPLACE, ()),)
+    assert dict(result.essence) == {"a": "kept"}

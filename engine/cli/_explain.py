@@ -39,7 +39,8 @@ def _print_step(step: dict[str, Any]) -> None:
         for key, value in step["values"].items():
             click.echo(f"  {key} = {show(value)}")
         for key, value in step["references"].items():
-            click.echo(f"  {key} → source {show(value)} (resolved after the objects)")
+            target = show(step["resolvedReferences"].get(key))
+            click.echo(f"  {key} → source {show(value)} → target {target} (exported after the objects)")
         if step["error"]:
             click.echo(f"  error: {step['error']}")
     else:

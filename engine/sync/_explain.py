@@ -8,6 +8,7 @@ action with its changes.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from connectors import DirectoryObject
@@ -17,7 +18,7 @@ from ._cycle import Cycle, CycleContext
 from ._model import Action
 from ._planner import PagePlan, PlannedObject, Planner
 from ._records import log_record, step, summary
-from ._references import resolve
+from ._references import referenced_ids, resolve
 from ._report import CycleReport
 from ._rules import CompiledMapping
 
@@ -98,12 +99,26 @@ def _steps(ctx: CycleContext, mapping: CompiledMapping, planned: PlannedObject) 
                 "values": dict(mapped.values),
                 "defaults": dict(mapped.defaults),
                 "references": dict(mapped.references),
+                "resolvedReferences": _resolved(ctx, mapping, mapped.references),
                 "ignoreObjectFlow": mapped.ignored,
                 "error": mapped.error,
             }
         )
     steps.append({"step": "action", **op.to_json()})
     return steps
+
+
+def _resolved(ctx: CycleContext, mapping: CompiledMapping, references: Mapping[str, Any]) -> dict[str, Any]:
+    """Each reference translated to target ids through the links (None: not provisioned yet, kept pending)."""
+    scopes = [m.key for m in ctx.mappings if m.target_directory == mapping.target_directory]
+    targets = ctx.store.target_ids(scopes, referenced_ids(references))
+    resolved: dict[str, Any] = {}
+    for name, value in references.items():
+        if isinstance(value, list):
+            resolved[name] = [targets.get(str(v)) for v in value]
+        else:
+            resolved[name] = None if value is None else targets.get(str(value))
+    return resolved
 
 
 def explain_object(ctx: CycleContext, object_id: str, object_type: str | None = None) -> dict[str, Any]:

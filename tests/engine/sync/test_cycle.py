@@ -309,6 +309,18 @@ def test_explain_shows_scoping_matching_and_values(make_engine) -> None:
     assert explanation["operation"]["action"] == "create"
 
 
+def test_explain_resolves_references_through_the_links(tmp_path: Path, make_engine) -> None:
+    engine = make_engine({"User": [user("u1"), user("u2", manager="u1"), user("u3", manager="nobody")]})
+    engine.run_cycle()
+    manager_id = target_users(tmp_path)["u1@contoso.com"]["id"]
+    processing = next(s for s in engine.explain("u2")["steps"] if s["step"] == "processing")
+    assert processing["references"] == {MANAGER: "u1"} and processing["resolvedReferences"] == {
+        MANAGER: manager_id
+    }
+    pending = next(s for s in engine.explain("u3")["steps"] if s["step"] == "processing")
+    assert pending["resolvedReferences"] == {MANAGER: None}
+
+
 def test_provision_on_demand_creates_one_object(tmp_path: Path, make_engine) -> None:
     engine = make_engine({"User": [user("u1"), user("u2")]})
     record = engine.provision_on_demand("u2")

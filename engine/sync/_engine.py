@@ -148,7 +148,8 @@ class SyncEngine:
                 status["quarantine"] = None
         if complete:
             status["schemaFingerprint"] = self._fingerprint
-        apply_report(status, report, report.began, max(report.imported, 1))
+        if apply_report(status, report, report.began, max(report.imported, 1)):
+            self.store.reset({"escrows"})
         status["synchronizedEntryCountByType"] = self._entry_counts()
         self.store.commit(Batch(cycle=report.to_json(), status=status))
 

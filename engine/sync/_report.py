@@ -8,7 +8,9 @@ Quarantine decisions, scaled to the job (spec §D.6 gives Entra's absolute figur
 * object failures: evaluated from ``min(5000, max(10, events // 10))`` failures; quarantine when more than
   40 % of the cycle's events failed (``EncounteredEscrowProportionThreshold``) or more than 40,000 failed
   (``EncounteredTotalEscrowThreshold``);
-* too many removals → ``TooManyDeletes`` (only a restart with ForceDeletes or QuarantineState lifts it).
+* too many removals → ``TooManyDeletes`` (only a restart with ForceDeletes or QuarantineState lifts it);
+* an *initial* cycle reaching an escrow threshold prunes its escrows instead and pauses the job
+  (``escrowsPruned``), as Entra does, so a bad first configuration is fixed before anything is retried.
 
 A successful cycle lifts any other quarantine.
 """
@@ -132,8 +134,11 @@ def failure_quarantine(report: CycleReport, events: int) -> str | None:
     return None
 
 
-def apply_report(status: dict[str, Any], report: CycleReport, now: datetime, events: int) -> None:
-    """Fold a finished cycle into the job status (quarantine, counters, steady state)."""
+def apply_report(status: dict[str, Any], report: CycleReport, now: datetime, events: int) -> bool:
+    """Fold a finished cycle into the job status (quarantine, counters, steady state). True when the
+    cycle's escrows must be pruned: an initial cycle that reaches an escrow threshold prunes them instead
+    of quarantining, and the job pauses for cleanup (spec §C.4 ``escrowsPruned``)."""
+    pruned = False
     execution = report.to_json()
     status["lastExecution"] = execution
     current = (status.get("quarantine") or {}).get("reason")
@@ -150,7 +155,10 @@ def apply_report(status: dict[str, Any], report: CycleReport, now: datetime, eve
         if report.exported:
             status["lastSuccessfulExecutionWithExports"] = execution
         reason = failure_quarantine(report, events)
-        if reason:
+        if reason and report.full:
+            status["escrowsPruned"] = pruned = True
+            status["paused"] = True
+        elif reason:
             quarantine(
                 status, reason, now, f"{report.escrowed} of {events} objects failed in cycle {report.id}"
             )
@@ -163,6 +171,7 @@ def apply_report(status: dict[str, Any], report: CycleReport, now: datetime, eve
     if report.quarantine:
         quarantine(status, report.quarantine, now, f"{report.staged} removals reached the deletion threshold")
     status["code"] = status_code(status)
+    return pruned
 
 
 def status_code(status: dict[str, Any]) -> str:

@@ -57,3 +57,14 @@ def test_steady_state_and_last_executions() -> None:
     apply_report(status, report(), NOW, 0)
     assert status["steadyStateFirstAchievedTime"] == NOW.isoformat()
     assert status["lastExecution"]["state"] == "Succeeded"
+
+
+def test_an_initial_cycle_full_of_failures_prunes_escrows_and_pauses() -> None:
+    status = initial_status()
+    initial = report(escrowed=50, full=True)
+    assert apply_report(status, initial, NOW, 60) is True
+    assert status["escrowsPruned"] and status["paused"] and status["code"] == "Paused"
+    assert status["quarantine"] is None
+    later = initial_status()
+    assert apply_report(later, report(escrowed=50), NOW, 60) is False
+    assert later["quarantine"]["reason"] == "EncounteredEscrowProportionThreshold"

@@ -30,27 +30,30 @@ Behaviour worth knowing (DESIGN.md decisions, spec §A; details in each module's
 
 from __future__ import annotations
 
-from typing import Any
+import typing as _typing
 
 from ._codegen import MappingSet as MappingSet
 from ._compiler import CompiledExpression as CompiledExpression
-from ._compiler import compile_node
+from ._compiler import compile_node as _compile_node
 from ._context import EvaluationContext as EvaluationContext
 from ._errors import ExpressionError as ExpressionError
 from ._errors import ExpressionEvaluationError as ExpressionEvaluationError
 from ._errors import ExpressionSyntaxError as ExpressionSyntaxError
 from ._graph import from_graph as _ir_from_graph
-from ._parser import parse
+from ._parser import parse as _parse
 from ._registry import function_catalog as function_catalog
 from ._request import parse_expression_request as parse_expression_request
 from ._values import IGNORE_ATTRIBUTE as IGNORE_ATTRIBUTE
 from ._values import IGNORE_OBJECT as IGNORE_OBJECT
 from ._values import format_value as format_value
 
+if _typing.TYPE_CHECKING:
+    from typing import Any
+
 
 def compile(text: str) -> CompiledExpression:
     """Compile expression ``text``; raises ``ExpressionSyntaxError`` (line, column, caret) when it cannot."""
-    return compile_node(parse(text), text)
+    return _compile_node(_parse(text), text)
 
 
 def from_graph(source_json: dict[str, Any]) -> CompiledExpression:
@@ -58,7 +61,7 @@ def from_graph(source_json: dict[str, Any]) -> CompiledExpression:
 
     Bad input raises ``ExpressionSyntaxError`` naming the JSON path.
     """
-    return compile_node(_ir_from_graph(source_json))
+    return _compile_node(_ir_from_graph(source_json))
 
 
 __all__ = [

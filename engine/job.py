@@ -168,7 +168,7 @@ def _load_schema(document: _JobDocument, path: Path, node: Any) -> Synchronizati
 
     if (document.schema_file is None) == (document.template is None):
         raise _error_at(
-            "give exactly one of 'schema' (a file) or 'template' (a template id)", path, node, "id"
+            "give exactly one of 'schema' (a file) or 'template' (a template id)", path, node, "schema"
         )
     if document.template is not None:
         try:

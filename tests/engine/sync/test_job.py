@@ -142,3 +142,9 @@ def test_bad_durations(text: str) -> None:
 
 def test_graph_max_timespan_is_accepted() -> None:
     assert parse_duration("P10675199DT2H48M5.4775807S") > timedelta(days=10_000_000)
+
+
+def test_schema_and_template_are_exclusive(tmp_path: Path) -> None:
+    with pytest.raises(JobFileError, match="exactly one of") as info:
+        load_job(write(tmp_path, JOB.replace("template: scim", "template: scim\nschema: s.json")))
+    assert info.value.key == "schema" and info.value.line == 3

@@ -6,7 +6,6 @@ call per page and attribute) but writes nothing: the cycle and the dry-run share
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -128,24 +127,34 @@ class Planner:
         )
 
     def _match(self, objects: Sequence[PlannedObject]) -> None:
-        """Look up every candidate value of the page with one ``find`` per matching attribute."""
+        """Matching attributes in priority order, one ``find`` per attribute for the whole page; an object
+        is asked about its next attribute only while no earlier one decided (a hit or a conflict)."""
         wanted = [p for p in objects if self._needs_match(p)]
         if not wanted or not self.mapping.matching:
             return
         candidates: dict[str, list[tuple[CompiledAttribute, str]]] = {}
-        values: dict[str, set[str]] = defaultdict(set)
         for planned in wanted:
             assert planned.state is not None
-            found = matching_values(self.mapping, planned.state.record, self.context)
-            candidates[planned.source.id] = found
-            for attribute, value in found:
-                values[attribute.target].add(value)
+            candidates[planned.source.id] = matching_values(self.mapping, planned.state.record, self.context)
         hits: dict[tuple[str, str], list[DirectoryObject]] = {}
-        for attribute_name, asked in values.items():
-            result = self.target.find(self.mapping.target_object, attribute_name, sorted(asked))
-            hits.update({(attribute_name, value): list(found) for value, found in result.items()})
+        open_ids = {p.source.id for p in wanted}
+        for attribute in self.mapping.matching:
+            asked = {v for i in open_ids for a, v in candidates[i] if a.target == attribute.target}
+            if not asked:
+                continue
+            result = self.target.find(self.mapping.target_object, attribute.target, sorted(asked))
+            hits.update({(attribute.target, value): list(found) for value, found in result.items()})
+            open_ids = {i for i in open_ids if not self._decided(candidates[i], attribute.target, hits)}
         for planned in wanted:
             planned.match = choose(self.mapping, candidates[planned.source.id], hits)
+
+    @staticmethod
+    def _decided(
+        candidates: Sequence[tuple[CompiledAttribute, str]],
+        name: str,
+        hits: Mapping[tuple[str, str], Sequence[DirectoryObject]],
+    ) -> bool:
+        return any(a.target == name and hits.get((name, v)) for a, v in candidates)
 
     def _decide(self, planned: PlannedObject) -> Operation:
         state, mapped = planned.state, planned.mapped

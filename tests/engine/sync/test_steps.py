@@ -288,3 +288,40 @@ def test_null_flows_only_where_null_flow_is_enabled() -> None:
     result = diff((plain, flowing), mapped.values, {"a": "kept", "b": "cleared"})
     assert result.modifications == (Modification("b", ValueOp.REPLACE, ()),)
     assert dict(result.essence) == {"a": "kept"}
+
+
+class _RecordingTarget:
+    def __init__(self, objects: dict[tuple[str, str], list[DirectoryObject]]) -> None:
+        self.objects, self.calls = objects, []
+
+    def find(self, object_type: str, attribute: str, values: Any) -> dict[str, list[DirectoryObject]]:
+        self.calls.append((attribute, list(values)))
+        return {v: self.objects[(attribute, v)] for v in values if (attribute, v) in self.objects}
+
+
+def test_planner_asks_the_next_matching_attribute_only_for_undecided_objects() -> None:
+    from engine.sync._planner import Planner
+
+    m = mapping(
+        attr("userName", "[upn]", matching_priority=1), attr("externalId", "[nick]", matching_priority=2)
+    )
+    target = _RecordingTarget(
+        {
+            ("userName", "a@x"): [DirectoryObject("User", "t1")],
+            ("externalId", "b"): [DirectoryObject("User", "t2")],
+        }
+    )
+    planner = Planner(m, lambda scope, ids: {}, target, CTX, DEFAULT_POLICY)  # type: ignore[arg-type]
+    plan = planner.plan_page(
+        [
+            DirectoryObject("User", "s1", {"upn": "a@x", "nick": "a"}),
+            DirectoryObject("User", "s2", {"upn": "b@x", "nick": "b"}),
+            DirectoryObject("User", "s3", {"upn": "c@x", "nick": "c"}),
+        ]
+    )
+    assert target.calls == [("userName", ["a@x", "b@x", "c@x"]), ("externalId", ["b", "c"])]
+    assert [(p.operation.action, p.operation.target_id) for p in plan.objects] == [
+        (Action.UPDATE, "t1"),
+        (Action.UPDATE, "t2"),
+        (Action.CREATE, None),
+    ]

@@ -140,8 +140,11 @@ class Scheduler:
         """Ask running cycles to stop after their current batch and wait for them; idempotent."""
         self._stop.set()
         if self._backend.running:
-            self._backend.shutdown(wait=True)
-        for entry in self._entries.values():  # cycles started by ``run_now`` on other threads
+            # Not wait=True: APScheduler 3 joins its worker threads while holding its job-store lock, and a
+            # cycle that is finishing needs that lock to plan its next run (``_plan_next``): a deadlock.
+            # Every cycle holds its job's lock while it runs, so waiting on those locks is the same wait.
+            self._backend.shutdown(wait=False)
+        for entry in list(self._entries.values()):  # scheduled cycles and ``run_now`` on other threads
             with entry.lock:
                 pass
 
@@ -208,6 +211,8 @@ class Scheduler:
             log.info("job %s: a cycle is already running; this run is coalesced into it", job_id)
             return None
         try:
+            if self._stop.is_set():  # shutdown began between the check above and taking the lock
+                return None
             outcome = self._guarded_cycle(job_id, entry)
             self._plan_next(job_id, entry, outcome)
             return outcome

@@ -41,6 +41,7 @@ def _parse(text: str) -> datetime:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)
 def test_soak_several_jobs(tmp_path: Path) -> None:
     for job_id in JOBS:
         write_job(tmp_path, job_id, interval="PT1S")

@@ -59,6 +59,11 @@ class SourceState:
 def derive(mapping: CompiledMapping, obj: DirectoryObject) -> SourceState:
     """The record (attributes plus ``IsSoftDeleted``) and why the object is or is not provisioned."""
     attributes = dict(obj.attributes)
+    if mapping.source_anchor and attributes.get(mapping.source_anchor) is None:
+        # The connector's id *is* the object's anchor (connectors/_base.py); directories that do not repeat
+        # it as an attribute (a JSON file's "id", LDAP's operational entryUUID) still let mappings read it,
+        # e.g. the scim template's group ``externalId <- [objectId]``.
+        attributes[mapping.source_anchor] = obj.id
     result = str(mapping.scope(attributes))
     in_scope = result == "inScope"
     disabled = attributes.get(mapping.enabled_attribute, True) in _FALSE

@@ -24,7 +24,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from expressions import CompiledExpression
 
-    from ..schema import AttributeDefinition, AttributeMapping, ObjectMapping, SynchronizationSchema
+    from ..schema import (
+        AttributeDefinition,
+        AttributeMapping,
+        ObjectDefinition,
+        ObjectMapping,
+        SynchronizationSchema,
+    )
 
 SOFT_DELETED = "IsSoftDeleted"
 _REFERENCE_NAMES = ("manager", "members")
@@ -78,6 +84,8 @@ class CompiledMapping:
     """``expressions.MappingSet`` evaluating every attribute in one generated function (None: one by one)."""
     target_soft_delete: bool | None = None
     """The target object definition's IsSoftDeletionSupported (None: not said; the connector decides)."""
+    source_anchor: str | None = None
+    """The source object definition's anchor attribute (``objectId`` for Entra users and groups)."""
 
     @property
     def soft_delete_attributes(self) -> tuple[CompiledAttribute, ...]:
@@ -188,8 +196,14 @@ def compile_mapping(schema: SynchronizationSchema, rule: Any, mapping: ObjectMap
         enabled_attribute=enabled or "accountEnabled",
         soft_deleted_attribute=soft if soft and soft != SOFT_DELETED else None,
         target_soft_delete=_soft_delete_support(target_def),
+        source_anchor=_anchor_name(source_def),
         mapping_set=_mapping_set(key, compiled),
     )
+
+
+def _anchor_name(definition: ObjectDefinition | None) -> str | None:
+    anchor = definition.anchor if definition is not None else None
+    return anchor.name if anchor is not None else None
 
 
 def _group_like(mapping: CompiledMapping) -> bool:

@@ -384,3 +384,18 @@ def test_a_changed_mapping_makes_the_next_cycle_an_initial_one(tmp_path: Path) -
         assert report.full and report.exported == 2
         assert engine.run_cycle().full is False
     assert {u["displayName"] for u in target_users(tmp_path).values()} == {"User u1 (ext)", "User u2 (ext)"}
+
+
+def test_the_source_id_is_readable_as_the_anchor_attribute(tmp_path: Path, make_engine) -> None:
+    """A json group has no ``objectId`` key, yet the scim template's ``externalId <- [objectId]`` flows:
+    the connector's id is the object's anchor."""
+    source = {"User": [user("u1")], "Group": [{"id": "g-42", "displayName": "Sales", "members": ["u1"]}]}
+    assert make_engine(source).run_cycle().succeeded
+    groups = read_json(tmp_path / "target.json")[GROUP]
+    assert [g["externalId"] for g in groups] == ["g-42"]
+
+
+def test_an_anchor_attribute_the_source_carries_wins_over_the_id(tmp_path: Path, make_engine) -> None:
+    source = {"User": [user("u1")], "Group": [group("g-1", ["u1"], objectId="object-7")]}
+    assert make_engine(source).run_cycle().succeeded
+    assert [g["externalId"] for g in read_json(tmp_path / "target.json")[GROUP]] == ["object-7"]

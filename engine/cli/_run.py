@@ -35,6 +35,15 @@ def print_report(report: CycleReport) -> None:
         click.echo(click.style(f"  error: {report.error}", fg="red"))
 
 
+def progress_line(phase: str, done: int, total: int | None, width: int = 30) -> str:
+    """One redrawn terminal line: a bar when the phase knows its total, a running count otherwise
+    (a source read in pages does not know how many objects are left)."""
+    if total:
+        filled = min(width, width * done // total)
+        return f"\r  {phase:<10} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}"
+    return f"\r  {phase:<10} {done} objects"
+
+
 @click.command("run")
 @click.argument("job", type=click.Path(dir_okay=False))
 @click.option("--full", is_flag=True, help="Read everything instead of the changes since the watermark.")
@@ -45,7 +54,7 @@ def run_command(job: str, full: bool, as_json: bool) -> None:
 
     def progress(phase: str, done: int, total: int | None) -> None:
         if interactive:
-            click.echo(f"\r  {phase}: {done} objects", nl=False, err=True)
+            click.echo(progress_line(phase, done, total), nl=False, err=True)
 
     with open_engine(job) as engine:
         report = engine.run_cycle(full=full, progress=progress)

@@ -92,3 +92,11 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     # A second demo run starts afresh and gives the same result.
     code, again = invoke("demo", "--dir", str(folder))
     assert code == 0 and "create 293" in again
+
+
+def test_progress_line_draws_a_bar_when_the_total_is_known_and_a_count_otherwise() -> None:
+    from engine.cli._run import progress_line
+
+    assert progress_line("User", 15, 30, width=10) == "\r  User       [#####.....] 15/30"
+    assert progress_line("User", 45, 30, width=10).count("#") == 10
+    assert progress_line("User", 7, None) == "\r  User       7 objects"

@@ -112,6 +112,33 @@ class StagedRemoval:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class Intent:
+    """A create about to be exported, journaled before the export (committed on its own) so that a process
+    killed between the target write and the batch commit leaves a trace: the next cycle finds the created
+    object again through ``values`` (matching attribute, value pairs in priority order) and removes it
+    when its source object is gone. Cleared in the transaction that commits the object's link."""
+
+    source_id: str
+    values: tuple[tuple[str, str], ...]
+    recorded: datetime
+
+    @classmethod
+    def from_row(cls, row: Any) -> Intent:
+        data = _load_blob(row.data, "an intent") or {}
+        values = tuple((str(a), str(v)) for a, v in data.get("matching", ()))
+        return cls(row.source_id, values, row.recorded)
+
+    def to_row(self, job_id: str, scope: str) -> dict[str, Any]:
+        return {
+            "job_id": job_id,
+            "scope": scope,
+            "source_id": self.source_id,
+            "recorded": self.recorded,
+            "data": _dump_blob({"matching": [list(pair) for pair in self.values]}),
+        }
+
+
 @dataclass
 class Batch:
     """Everything one page (or one end-of-cycle step) writes; committed in one transaction."""
@@ -122,6 +149,7 @@ class Batch:
     cleared_escrows: dict[str, set[str]] = field(default_factory=dict)
     staged: dict[str, dict[str, StagedRemoval]] = field(default_factory=dict)
     unstaged: dict[str, set[str]] = field(default_factory=dict)
+    cleared_intents: dict[str, set[str]] = field(default_factory=dict)
     store_updates: dict[str, dict[str, str | None]] = field(default_factory=dict)
     watermarks: dict[str, Watermark] = field(default_factory=dict)
     logs: list[dict[str, Any]] = field(default_factory=list)
@@ -135,6 +163,10 @@ class Batch:
     def unlink(self, scope: str, source_id: str) -> None:
         self.links.get(scope, {}).pop(source_id, None)
         self.unlinked.setdefault(scope, set()).add(source_id)
+        self.clear_intent(scope, source_id)  # removed from the target: no pending create is left either
+
+    def clear_intent(self, scope: str, source_id: str) -> None:
+        self.cleared_intents.setdefault(scope, set()).add(source_id)
 
     def escrow(self, scope: str, row: EscrowRow) -> None:
         self.escrows.setdefault(scope, {})[row.source_id] = row
@@ -160,6 +192,7 @@ class Batch:
             self.cleared_escrows,
             self.staged,
             self.unstaged,
+            self.cleared_intents,
             self.store_updates,
             self.watermarks,
             self.logs,

@@ -8,6 +8,9 @@ What is kept, per job (``job_id`` column everywhere, so several jobs can share o
 * ``datastore``   – the connector data store (per-object fingerprints of sources without change tracking);
 * ``escrows``     – objects whose last attempt failed, with the next retry time (spec §D.6);
 * ``staged``      – removals held back by the accidental-deletion guard (spec §D.5);
+* ``intents``     – creates journaled before their export and not yet linked (crash safety, see
+  ``engine.sync._intents``); a table added later is simply created in older databases by ``create_all``, so
+  it needs no schema version bump;
 * ``job_status``  – status, quarantine, counters (Graph synchronizationStatus, as JSON);
 * ``cycles``      – cycle history with counts per object type;
 * ``provisioning_log`` – records in Graph's provisioningObjectSummary shape.
@@ -51,12 +54,13 @@ from sqlalchemy.pool import StaticPool
 
 from connectors import Watermark
 
-from ._state_types import Batch, EscrowRow, Link, StagedRemoval, StateError
+from ._state_types import Batch, EscrowRow, Intent, Link, StagedRemoval, StateError
 
 __all__ = [
     "SCHEMA_VERSION",
     "Batch",
     "EscrowRow",
+    "Intent",
     "Link",
     "StagedRemoval",
     "StateError",
@@ -140,6 +144,15 @@ def get_table_definitions(metadata: MetaData | None = None) -> MetaData:
         Column("job_id", String(200), primary_key=True),
         Column("scope", String(400), primary_key=True),
         Column("source_id", String(400), primary_key=True),
+        Column("data", Text, nullable=False),
+    )
+    Table(
+        "intents",
+        md,
+        Column("job_id", String(200), primary_key=True),
+        Column("scope", String(400), primary_key=True),
+        Column("source_id", String(400), primary_key=True),
+        Column("recorded", TZDateTime, nullable=False),
         Column("data", Text, nullable=False),
     )
     Table(
@@ -345,6 +358,28 @@ class StateStore:
         with self._engine.connect() as conn:
             return int(conn.execute(select(func.count()).where(t.c.job_id == self.job_id)).scalar_one())
 
+    def intents(self, scope: str) -> list[Intent]:
+        """The pending create intents of a mapping (few: only creates a crash left unlinked)."""
+        t = self.tables["intents"]
+        query = select(t).where(self._where("intents", scope)).order_by(t.c.source_id)
+        with self._engine.connect() as conn:
+            return [Intent.from_row(row) for row in conn.execute(query)]
+
+    def count_intents(self) -> int:
+        t = self.tables["intents"]
+        with self._engine.connect() as conn:
+            return int(conn.execute(select(func.count()).where(t.c.job_id == self.job_id)).scalar_one())
+
+    def linked_targets(self, scope: str, target_ids: Iterable[str]) -> set[str]:
+        """Which of these target ids a link of the mapping points at (no index on target ids: call rarely)."""
+        t = self.tables["links"]
+        found: set[str] = set()
+        with self._engine.connect() as conn:
+            for chunk in _chunks(list(dict.fromkeys(target_ids))):
+                query = select(t.c.target_id).where(self._where("links", scope), t.c.target_id.in_(chunk))
+                found.update(row[0] for row in conn.execute(query))
+        return found
+
     def status(self) -> dict[str, Any]:
         t = self.tables["job_status"]
         with self._engine.connect() as conn:
@@ -375,6 +410,16 @@ class StateStore:
 
     # --- writes ----------------------------------------------------------------------------------------
 
+    def record_intents(self, scope: str, intents: Sequence[Intent]) -> None:
+        """Journal creates before they are exported, in their own committed transaction (one executemany)."""
+        if not intents:
+            return
+        try:
+            with self._engine.begin() as conn:
+                self._replace(conn, "intents", scope, [i.to_row(self.job_id, scope) for i in intents])
+        except SQLAlchemyError as exc:
+            raise StateError(f"cannot write the state database {self.url}: {exc}") from exc
+
     def commit(self, batch: Batch) -> None:
         """Write one batch in one transaction (all of it or nothing)."""
         if batch.empty:
@@ -398,6 +443,8 @@ class StateStore:
             self._replace(conn, "staged", scope, [s.to_row(self.job_id, scope) for s in staged.values()])
         for scope, ids in batch.unstaged.items():
             self._delete_ids(conn, "staged", scope, sorted(ids))
+        for scope, ids in batch.cleared_intents.items():
+            self._delete_ids(conn, "intents", scope, sorted(ids))
         for scope, updates in batch.store_updates.items():
             self._write_store(conn, scope, updates)
         for scope, watermark in batch.watermarks.items():
@@ -469,7 +516,8 @@ class StateStore:
             conn.execute(t.insert(), rows)
 
     def reset(self, what: set[str]) -> None:
-        """Clear parts of the state: any of watermarks, datastore, links, escrows, staged, status, logs."""
+        """Clear parts of the state: any of watermarks, datastore, links, escrows, staged, intents, status,
+        logs. Restarts never clear intents: each stands for an object that may exist in the target."""
         with self._engine.begin() as conn:
             for name in sorted(what):
                 table = {"status": "job_status", "logs": "provisioning_log"}.get(name, name)

@@ -7,6 +7,8 @@ Phases (spec §D.1, §D.5, §D.7; DESIGN "the pipeline"):
    exported, its removals are *staged*, and its links, escrows, log records, data-store updates and
    watermark are committed in one transaction. After a full read, links whose source object was not seen
    are removals too. Escrows due for a retry are re-read and planned again.
+   Creates are journaled as intents before their export (``_intents``); pending intents a crash left are
+   resolved after this phase (their created objects removed when the source object is gone).
 2. **Guard**: when the staged removals reach ``deleteThreshold`` nothing is removed, the job is
    quarantined (TooManyDeletes) and ``stagedDelete`` records are logged, until a restart with ForceDeletes;
    otherwise the staged removals are exported.
@@ -31,6 +33,7 @@ from ..job import Job
 from ..state import StateError, StateStore
 from ._decide import Policy, decide_delete
 from ._export import Exporter
+from ._intents import intent_for, resolve_intents
 from ._model import Action, Operation, Reason
 from ._phases import apply_staged, guard, references
 from ._planner import PagePlan, PlannedObject, Planner
@@ -101,6 +104,7 @@ class Cycle:
         # Deleting rows that do not exist costs a query per page: skip it when the tables are empty.
         self.any_staged = self.store.count_staged() > 0
         self.any_escrows = self.store.count_escrows() > 0
+        self.any_intents = self.store.count_intents() > 0
 
     # --- entry -----------------------------------------------------------------------------------------
 
@@ -111,6 +115,7 @@ class Cycle:
                     break
                 self._objects(mapping, full)
             if not self._stopped():
+                resolve_intents(self)
                 guard(self)
                 for mapping in self.ctx.mappings:
                     if mapping.references and not self._stopped():
@@ -176,16 +181,26 @@ class Cycle:
                 failures.append((op, op.reason))
             else:
                 self._settle(batch, planned, log)
+        self._journal(mapping, writes)
         results = exporter.apply([p.operation for p in writes])
         for planned, result in zip(writes, results, strict=True):
             if result.ok:
                 self._written(batch, planned, result, log)
             else:
+                if planned.operation.action is Action.CREATE:
+                    batch.clear_intent(mapping.key, planned.operation.source_id)  # rejected: nothing made
                 failures.append((planned.operation, f"{Reason.TARGET_REJECTED}: {result.error}"))
         self.escrow(batch, mapping, failures, log)
         if page is not None:
             self._advance(batch, mapping, page)
         self.store.commit(batch)
+
+    def _journal(self, mapping: CompiledMapping, writes: Sequence[PlannedObject]) -> None:
+        """Record the page's creates as intents, committed before the export (one statement per page)."""
+        intents = [intent_for(p, self.ctx.now) for p in writes if p.operation.action is Action.CREATE]
+        if intents:
+            self.store.record_intents(mapping.key, intents)
+            self.any_intents = True
 
     def _settle(self, batch: Batch, planned: PlannedObject, log: LogContext) -> None:
         """NOOP / SKIP: no write, but the link may need recording (a match, new essence, pending refs)."""
@@ -208,12 +223,16 @@ class Cycle:
         ):
             pending = dict(refs) if refs is not None else (link.pending_refs if link else None)
             batch.link(op.scope, Link(op.source_id, target_id, dict(op.essence), pending, op.disabled))
+            if link is None and self.any_intents:  # matched again after a crash: the intent is done
+                batch.clear_intent(op.scope, op.source_id)
 
     def _written(self, batch: Batch, planned: PlannedObject, result: ApplyResult, log: LogContext) -> None:
         op = planned.operation
         target_id = result.target_id or op.target_id or ""
         refs = planned.references
         batch.link(op.scope, Link(op.source_id, target_id, dict(op.essence), dict(refs) if refs else None))
+        if planned.link is None and self.any_intents:  # a create, or a match of an earlier crashed create
+            batch.clear_intent(op.scope, op.source_id)
         self._clear_escrow(batch, op)
         done = replace(op, target_id=target_id)
         batch.logs.append(log_record(log, done, when=self.ctx.now, status="success"))

@@ -203,6 +203,7 @@ def _apply(
         intent.source_id,
         target_id=decision.target_id,
         reason=decision.reason,
+        display_name=intent.values[0][1] if intent.values else None,  # the name it was created under
         source_type=mapping.source_object,
     )
     if decision.outcome is Outcome.REMOVE:
@@ -210,6 +211,7 @@ def _apply(
         # ``Batch.unlink`` clears the intent in the same transaction.
         batch.stage(mapping.key, StagedRemoval(intent.source_id, operation_to_json(op)))
         cycle.staged_now.append((mapping.key, intent.source_id))
+        cycle.report.count(mapping.target_object, Action.DELETE)
         cycle.any_staged = True
         return
     if decision.outcome is Outcome.DROP:

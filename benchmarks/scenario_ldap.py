@@ -48,6 +48,9 @@ class _Store:
     def keys(self) -> Any:
         return iter(())
 
+    def count(self) -> int:
+        return 0
+
 
 def _ours(server: Any) -> tuple[float, int]:
     settings = {

@@ -110,6 +110,10 @@ class DataStore(Protocol):
 
     def keys(self) -> Iterator[str]: ...
 
+    def count(self) -> int:
+        """How many keys the store holds (lets a connector check for deletions without reading them all)."""
+        ...
+
 
 class Operation(str, enum.Enum):  # noqa: UP042 -- StrEnum would change str() and format()
     CREATE = "create"

@@ -339,6 +339,12 @@ class StateStore:
             keys = [row[0] for row in conn.execute(select(t.c.key).where(self._where("datastore", scope)))]
         yield from keys
 
+    def datastore_count(self, scope: str) -> int:
+        t = self.tables["datastore"]
+        with self._engine.connect() as conn:
+            query = select(func.count()).select_from(t).where(self._where("datastore", scope))
+            return int(conn.execute(query).scalar_one())
+
     def iter_staged(self, scope: str) -> Iterator[list[StagedRemoval]]:
         t = self.tables["staged"]
         after = ""

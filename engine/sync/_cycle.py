@@ -56,6 +56,9 @@ class _StoreView:
     def keys(self) -> Iterator[str]:
         return self.store.datastore_keys(self.scope)
 
+    def count(self) -> int:
+        return self.store.datastore_count(self.scope)
+
 
 @dataclass
 class CycleContext:

@@ -19,6 +19,9 @@ class DictStore:
     def keys(self) -> Iterator[str]:
         return iter(list(self.data))
 
+    def count(self) -> int:
+        return len(self.data)
+
     def commit(self, page: Page) -> None:
         for key, value in page.store_updates.items():
             if value is None:

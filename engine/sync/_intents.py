@@ -13,6 +13,8 @@ provisioned (the link's commit cleared the intent). For each intent left:
 
 * the mapping has a link for the source object: stale, drop it;
 * the source object exists and is in scope: keep it (matching links it; a failure is escrowed as usual);
+* the source object exists, merely out of scope, and the job has ``SkipOutOfScopeDeletions``: drop it and
+  leave the object (logged) — without the crash it would have been linked and then kept, as the setting asks;
 * otherwise look the recorded values up in the target, in priority order (the first value with a hit
   decides, as in matching): no hit means the create never reached the target (drop, logged); one hit not
   linked to another source object is staged as a DELETE (reason ``UncommittedCreate``), so it counts
@@ -89,15 +91,23 @@ def decide_intent(
     provisioned: bool,
     hits: Mapping[tuple[str, str], Sequence[str]],
     claimed: Collection[str],
+    spared: bool = False,
 ) -> IntentDecision:
     """What to do with one pending intent (pure).
 
     ``provisioned``: the source object exists, is in scope and not soft-deleted; ``hits``: target ids found
-    per recorded value; ``claimed``: the target ids among them that a link points at."""
+    per recorded value; ``claimed``: the target ids among them that a link points at; ``spared``: the source
+    object is out of scope only and the job skips out-of-scope deletions."""
     if linked:
         return IntentDecision(Outcome.DROP, reason=f"{UNCOMMITTED_CREATE}: already linked")
     if provisioned:
         return IntentDecision(Outcome.KEEP)
+    if spared:
+        return IntentDecision(
+            Outcome.DROP,
+            reason=f"{UNCOMMITTED_CREATE}: the source object left scope and out-of-scope deletions are "
+            "skipped (SkipOutOfScopeDeletions); any object created for it is left in the target",
+        )
     pair, found = first_hits(intent, hits)
     if pair is None:
         what = "no matching value was recorded" if not intent.values else "no target object has "
@@ -137,15 +147,21 @@ def resolve_intents(cycle: Cycle) -> None:
             _resolve(cycle, mapping, pending)
 
 
-def _provisioned(mapping: CompiledMapping, found: Mapping[str, DirectoryObject]) -> set[str]:
-    ids: set[str] = set()
+def _sources(
+    mapping: CompiledMapping, found: Mapping[str, DirectoryObject], skip_out_of_scope: bool
+) -> tuple[set[str], set[str]]:
+    """The source ids still provisioned, and those spared by ``SkipOutOfScopeDeletions``."""
+    provisioned: set[str] = set()
+    spared: set[str] = set()
     for source_id, obj in found.items():
         if obj.deleted:
             continue
         state = derive(mapping, obj)
         if state.handled and not state.is_soft_deleted:
-            ids.add(source_id)
-    return ids
+            provisioned.add(source_id)
+        elif skip_out_of_scope and not state.in_scope and not (state.disabled or state.soft_deleted):
+            spared.add(source_id)
+    return provisioned, spared
 
 
 def _lookup(
@@ -167,10 +183,14 @@ def _resolve(cycle: Cycle, mapping: CompiledMapping, pending: Sequence[Intent]) 
     ids = [intent.source_id for intent in pending]
     linked = set(cycle.store.links(mapping.key, ids))
     source = cycle.ctx.connectors[mapping.source_directory]
-    provisioned = _provisioned(mapping, source.get(mapping.source_object, ids))
-    open_ = [i for i in pending if i.source_id not in linked and i.source_id not in provisioned]
+    skip = cycle.ctx.policy(mapping).skip_out_of_scope_deletions
+    provisioned, spared = _sources(mapping, source.get(mapping.source_object, ids), skip)
+    settled = linked | provisioned | spared
+    open_ = [i for i in pending if i.source_id not in settled]
     hits = _lookup(cycle, mapping, open_) if open_ else {}
     claimed = cycle.store.linked_targets(mapping.key, {t for found in hits.values() for t in found})
+    # Held by the guard in an earlier cycle (the intent stays until the delete is applied): not again.
+    staged = {r.source_id for rows in cycle.store.iter_staged(mapping.key) for r in rows} if open_ else set()
     batch = Batch()
     log = cycle.ctx.log_context(mapping, cycle.report.id)
     for intent in pending:
@@ -180,7 +200,10 @@ def _resolve(cycle: Cycle, mapping: CompiledMapping, pending: Sequence[Intent]) 
             provisioned=intent.source_id in provisioned,
             hits=hits,
             claimed=claimed,
+            spared=intent.source_id in spared,
         )
+        if decision.outcome is Outcome.REMOVE and intent.source_id in staged:
+            continue
         _apply(cycle, batch, mapping, intent, decision, log)
     cycle.store.commit(batch)
 

@@ -11,6 +11,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -20,6 +21,7 @@ from engine.state import Batch, Intent, Link, StateStore
 from engine.sync._intents import Outcome, decide_intent
 
 from .conftest import USER, read_json, user, write_job
+from .test_cycle import _scoped_schema
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 CRASH = str(Path(__file__).with_name("crash_after_export.py"))
@@ -75,6 +77,12 @@ def test_an_object_another_source_object_matched_is_left_alone() -> None:
     assert decision.outcome is Outcome.DROP and decision.target_id == "t1"
 
 
+def test_an_out_of_scope_source_with_skip_out_of_scope_deletions_spares_the_object() -> None:
+    hits = {("userName", "a@x"): ["t1"]}
+    decision = decide_intent(INTENT, linked=False, provisioned=False, hits=hits, claimed=set(), spared=True)
+    assert decision.outcome is Outcome.DROP and "SkipOutOfScopeDeletions" in decision.reason
+
+
 _ids = st.lists(st.sampled_from(["t1", "t2", "t3"]), max_size=3, unique=True)
 
 
@@ -84,14 +92,18 @@ _ids = st.lists(st.sampled_from(["t1", "t2", "t3"]), max_size=3, unique=True)
     first=_ids,
     second=_ids,
     claimed=st.sets(st.sampled_from(["t1", "t2", "t3"])),
+    spared=st.booleans(),
 )
 def test_only_an_unlinked_gone_object_with_one_unclaimed_hit_is_removed(
-    linked: bool, provisioned: bool, first: list[str], second: list[str], claimed: set[str]
+    linked: bool, provisioned: bool, first: list[str], second: list[str], claimed: set[str], spared: bool
 ) -> None:
     hits = {("userName", "a@x"): first, ("externalId", "s1"): second}
-    decision = decide_intent(INTENT, linked=linked, provisioned=provisioned, hits=hits, claimed=claimed)
+    decision = decide_intent(
+        INTENT, linked=linked, provisioned=provisioned, hits=hits, claimed=claimed, spared=spared
+    )
     deciding = first or second
-    removable = not linked and not provisioned and len(deciding) == 1 and deciding[0] not in claimed
+    gone = not linked and not provisioned and not spared
+    removable = gone and len(deciding) == 1 and deciding[0] not in claimed
     assert (decision.outcome is Outcome.REMOVE) == removable
     if removable:
         assert decision.target_id == deciding[0]
@@ -210,6 +222,9 @@ def test_removals_count_toward_the_threshold_and_survive_a_full_restart(tmp_path
         assert len(_target(tmp_path)) == 5
         held = [r["sourceIdentity"]["id"] for r in engine.logs() if r["provisioningAction"] == "stagedDelete"]
         assert sorted(held) == ["u1", "u2", "u3", "u4"]
+        # Still held next cycle, not staged (nor logged) twice.
+        assert engine.run_cycle().quarantine == "TooManyDeletes" and engine.status()["stagedCount"] == 4
+        assert sum(r["provisioningAction"] == "stagedDelete" for r in engine.logs()) == 4
         # A Full restart clears links and held removals, never the journal: the deletes come back.
         engine.restart({"Full"})
         assert engine.store.count_intents() == 4
@@ -219,6 +234,27 @@ def test_removals_count_toward_the_threshold_and_survive_a_full_restart(tmp_path
         assert report.succeeded and report.exported == 4
         assert engine.store.count_intents() == 0
     assert _target(tmp_path) == ["u0@contoso.com"]
+
+
+@pytest.mark.parametrize("skip_out_of_scope", [False, True])
+def test_a_source_object_leaving_scope_after_the_crash(tmp_path: Path, skip_out_of_scope: bool) -> None:
+    sales = {"department": "Sales"}
+    schema = _scoped_schema(tmp_path)
+    settings = {"skipOutOfScopeDeletions": skip_out_of_scope}
+    job = write_job(
+        tmp_path, {"User": [user("u1", **sales), user("u2", **sales)]}, settings=settings, schema=schema
+    )
+    _crash(job)
+    _write_source(tmp_path, [user("u1", department="Excluded")])
+    with SyncEngine(load_job(job)) as engine:
+        assert engine.run_cycle().succeeded
+        assert engine.store.count_intents() == 0
+        if skip_out_of_scope:  # as if it had been linked before leaving scope: kept, and said so
+            assert _target(tmp_path) == ["u1@contoso.com"]
+            assert _uncommitted(engine, "other") == ["u1"] and _uncommitted(engine, "delete") == ["u2"]
+        else:
+            assert _target(tmp_path) == []
+            assert _uncommitted(engine, "delete") == ["u1", "u2"]
 
 
 def test_a_rejected_create_leaves_no_intent(tmp_path: Path) -> None:

@@ -60,15 +60,17 @@ def _list_rows(engine: sa.Engine, column: sa.Column[Any]) -> sa.ColumnElement[bo
 
 
 def _queries(
-    engine: sa.Engine, spec: TableSpec, column: sa.Column[Any], values: Sequence[str]
+    conn: sa.Connection, spec: TableSpec, column: sa.Column[Any], values: Sequence[str]
 ) -> list[sa.Select[Any]]:
     """The narrowing queries for one chunk of values: equality (``IN``, indexable) apart from the JSON-array
-    search (``LIKE``), since one ``OR`` of both would make the database scan the table for every chunk."""
+    search (``LIKE``), since one ``OR`` of both would make the database scan the table for every chunk. The
+    search is built only when the column holds a JSON array at all (one probe)."""
     params = [p for p in dict.fromkeys(anchor_param(column, v) for v in values) if p is not None]
     queries = [sa.select(spec.table).where(column.in_(params))] if params else []
-    if python_type(column) is str:
+    lists = _list_rows(conn.engine, column)
+    if python_type(column) is str and conn.execute(sa.select(column).where(lists).limit(1)).first():
         likes = sa.or_(*(column.like(_like(v), escape="\\") for v in values))
-        queries.append(sa.select(spec.table).where(_list_rows(engine, column), likes))
+        queries.append(sa.select(spec.table).where(lists, likes))
     return queries
 
 
@@ -82,7 +84,7 @@ def find_objects(
         else:
             rows = []
             for chunk in _chunks(list(values), 200):
-                for query in _queries(engine, spec, column, chunk):
+                for query in _queries(conn, spec, column, chunk):
                     rows += conn.execute(query)
     seen: set[str] = set()
     for row in rows:

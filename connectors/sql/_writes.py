@@ -110,7 +110,8 @@ def _stamp(spec: TableSpec, row: Row) -> Row:
 
 def _create_row(spec: TableSpec, change: Change) -> Row:
     values = apply_modifications({}, change.modifications)
-    row = {_column(spec, name).name: to_db(_column(spec, name), value) for name, value in values.items()}
+    columns = [(_column(spec, name), value) for name, value in values.items()]
+    row = {column.name: to_db(column, value) for column, value in columns}
     if spec.anchor.name not in row and python_type(spec.anchor) is not int:
         row[spec.anchor.name] = str(uuid.uuid4())
     if spec.deleted is not None:

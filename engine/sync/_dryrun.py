@@ -3,7 +3,8 @@
 Neither the target nor the state is written (the source's data-store updates are dropped), so a schema
 can be tried fully offline against a snapshot file. Removals count against ``deleteThreshold`` like in a
 real cycle (together with removals already held by the guard) and show as ``stagedDelete`` when they
-reach it. References to objects the plan would create show as ``(new <type> for <source id>)``.
+reach it, including the deletes of creates a crash left unrecorded. References to objects the plan
+would create show as ``(new <type> for <source id>)``.
 Unchanged objects are not listed, only counted (``summary.unchanged``).
 """
 
@@ -18,6 +19,7 @@ from connectors import DirectoryObject
 
 from ._cycle import CycleContext, _StoreView
 from ._decide import decide_delete
+from ._intents import planned_intents
 from ._model import Action, Operation, Reason
 from ._planner import PlannedObject, Planner
 from ._records import operation_from_json
@@ -72,6 +74,7 @@ class DryRun:
         self.plan.full = full
         for mapping in self.ctx.mappings:
             self._objects(mapping, full)
+        self.plan.operations.extend(planned_intents(self.ctx))  # a crash's unlinked creates (_intents)
         self._guard()
         for mapping in self.ctx.mappings:
             if mapping.references:

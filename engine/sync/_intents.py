@@ -43,11 +43,11 @@ from .._state_types import Batch, Intent, StagedRemoval
 from ._map import derive
 from ._model import Action, Operation
 from ._planner import PlannedObject
-from ._records import LogContext, log_record, operation_to_json
+from ._records import log_record, operation_to_json
 from ._rules import CompiledMapping
 
 if TYPE_CHECKING:
-    from ._cycle import Cycle
+    from ._cycle import Cycle, CycleContext
 
 UNCOMMITTED_CREATE = "UncommittedCreate"
 
@@ -142,9 +142,66 @@ def resolve_intents(cycle: Cycle) -> None:
     if not cycle.any_intents:
         return
     for mapping in cycle.ctx.mappings:
-        pending = cycle.store.intents(mapping.key)
-        if pending:
-            _resolve(cycle, mapping, pending)
+        decided = intent_decisions(cycle.ctx, mapping)
+        if decided:
+            _commit(cycle, mapping, decided)
+
+
+def planned_intents(ctx: CycleContext) -> list[Operation]:
+    """What resolving the pending intents would do, for the dry-run (reads only)."""
+    if ctx.store.count_intents() == 0:
+        return []
+    return [
+        intent_operation(mapping, intent, decision)
+        for mapping in ctx.mappings
+        for intent, decision in intent_decisions(ctx, mapping)
+        if decision.outcome is not Outcome.KEEP
+    ]
+
+
+def intent_decisions(ctx: CycleContext, mapping: CompiledMapping) -> list[tuple[Intent, IntentDecision]]:
+    """Every pending intent of ``mapping`` with its decision; reads the state, the source and the target."""
+    pending = ctx.store.intents(mapping.key)
+    if not pending:
+        return []
+    ids = [intent.source_id for intent in pending]
+    linked = set(ctx.store.links(mapping.key, ids))
+    source = ctx.connectors[mapping.source_directory]
+    skip = ctx.policy(mapping).skip_out_of_scope_deletions
+    provisioned, spared = _sources(mapping, source.get(mapping.source_object, ids), skip)
+    settled = linked | provisioned | spared
+    open_ = [i for i in pending if i.source_id not in settled]
+    hits = _lookup(ctx, mapping, open_) if open_ else {}
+    claimed = ctx.store.linked_targets(mapping.key, {t for found in hits.values() for t in found})
+    return [
+        (
+            intent,
+            decide_intent(
+                intent,
+                linked=intent.source_id in linked,
+                provisioned=intent.source_id in provisioned,
+                hits=hits,
+                claimed=claimed,
+                spared=intent.source_id in spared,
+            ),
+        )
+        for intent in pending
+    ]
+
+
+def intent_operation(mapping: CompiledMapping, intent: Intent, decision: IntentDecision) -> Operation:
+    """The operation logged (and, for a removal, staged) for a decision: DELETE, SKIP (dropped) or FAIL."""
+    actions = {Outcome.REMOVE: Action.DELETE, Outcome.AMBIGUOUS: Action.FAIL}
+    return Operation(
+        actions.get(decision.outcome, Action.SKIP),
+        mapping.key,
+        mapping.target_object,
+        intent.source_id,
+        target_id=decision.target_id,
+        reason=decision.reason,
+        display_name=intent.values[0][1] if intent.values else None,  # the name it was created under
+        source_type=mapping.source_object,
+    )
 
 
 def _sources(
@@ -165,9 +222,9 @@ def _sources(
 
 
 def _lookup(
-    cycle: Cycle, mapping: CompiledMapping, intents: Sequence[Intent]
+    ctx: CycleContext, mapping: CompiledMapping, intents: Sequence[Intent]
 ) -> dict[tuple[str, str], list[str]]:
-    target = cycle.ctx.connectors[mapping.target_directory]
+    target = ctx.connectors[mapping.target_directory]
     asked: dict[str, set[str]] = {}
     for intent in intents:
         for attribute, value in intent.values:
@@ -179,66 +236,31 @@ def _lookup(
     return hits
 
 
-def _resolve(cycle: Cycle, mapping: CompiledMapping, pending: Sequence[Intent]) -> None:
-    ids = [intent.source_id for intent in pending]
-    linked = set(cycle.store.links(mapping.key, ids))
-    source = cycle.ctx.connectors[mapping.source_directory]
-    skip = cycle.ctx.policy(mapping).skip_out_of_scope_deletions
-    provisioned, spared = _sources(mapping, source.get(mapping.source_object, ids), skip)
-    settled = linked | provisioned | spared
-    open_ = [i for i in pending if i.source_id not in settled]
-    hits = _lookup(cycle, mapping, open_) if open_ else {}
-    claimed = cycle.store.linked_targets(mapping.key, {t for found in hits.values() for t in found})
-    # Held by the guard in an earlier cycle (the intent stays until the delete is applied): not again.
-    staged = {r.source_id for rows in cycle.store.iter_staged(mapping.key) for r in rows} if open_ else set()
+def _commit(cycle: Cycle, mapping: CompiledMapping, decided: Sequence[tuple[Intent, IntentDecision]]) -> None:
+    """Stage the removals, drop what is settled, log both; one transaction for the mapping."""
+    removals = any(d.outcome is Outcome.REMOVE for _, d in decided)
+    # A delete held by the guard in an earlier cycle keeps its intent until applied: not staged again.
+    held = {r.source_id for rows in cycle.store.iter_staged(mapping.key) for r in rows} if removals else set()
     batch = Batch()
     log = cycle.ctx.log_context(mapping, cycle.report.id)
-    for intent in pending:
-        decision = decide_intent(
-            intent,
-            linked=intent.source_id in linked,
-            provisioned=intent.source_id in provisioned,
-            hits=hits,
-            claimed=claimed,
-            spared=intent.source_id in spared,
-        )
-        if decision.outcome is Outcome.REMOVE and intent.source_id in staged:
+    for intent, decision in decided:
+        if decision.outcome is Outcome.KEEP:
             continue
-        _apply(cycle, batch, mapping, intent, decision, log)
+        op = intent_operation(mapping, intent, decision)
+        if decision.outcome is Outcome.REMOVE:
+            if intent.source_id in held:
+                continue
+            # Staged like any removal: the guard counts it, ``apply_staged`` exports and logs it, and its
+            # ``Batch.unlink`` clears the intent in the same transaction.
+            batch.stage(mapping.key, StagedRemoval(intent.source_id, operation_to_json(op)))
+            cycle.staged_now.append((mapping.key, intent.source_id))
+            cycle.report.count(mapping.target_object, Action.DELETE)
+            cycle.any_staged = True
+        elif decision.outcome is Outcome.DROP:
+            batch.clear_intent(mapping.key, intent.source_id)
+            batch.logs.append(log_record(log, op, when=cycle.ctx.now, status="skipped"))
+        else:
+            batch.logs.append(
+                log_record(log, op, when=cycle.ctx.now, status="failure", error=decision.reason)
+            )
     cycle.store.commit(batch)
-
-
-def _apply(
-    cycle: Cycle,
-    batch: Batch,
-    mapping: CompiledMapping,
-    intent: Intent,
-    decision: IntentDecision,
-    log: LogContext,
-) -> None:
-    if decision.outcome is Outcome.KEEP:
-        return
-    action = Action.DELETE if decision.outcome is Outcome.REMOVE else Action.SKIP
-    op = Operation(
-        action,
-        mapping.key,
-        mapping.target_object,
-        intent.source_id,
-        target_id=decision.target_id,
-        reason=decision.reason,
-        display_name=intent.values[0][1] if intent.values else None,  # the name it was created under
-        source_type=mapping.source_object,
-    )
-    if decision.outcome is Outcome.REMOVE:
-        # Staged like any removal: the guard counts it, ``apply_staged`` exports and logs it, and its
-        # ``Batch.unlink`` clears the intent in the same transaction.
-        batch.stage(mapping.key, StagedRemoval(intent.source_id, operation_to_json(op)))
-        cycle.staged_now.append((mapping.key, intent.source_id))
-        cycle.report.count(mapping.target_object, Action.DELETE)
-        cycle.any_staged = True
-        return
-    if decision.outcome is Outcome.DROP:
-        batch.clear_intent(mapping.key, intent.source_id)
-        batch.logs.append(log_record(log, op, when=cycle.ctx.now, status="skipped"))
-        return
-    batch.logs.append(log_record(log, op, when=cycle.ctx.now, status="failure", error=decision.reason))

@@ -184,6 +184,11 @@ def test_a_create_killed_before_its_commit_leaves_no_orphan_when_the_source_obje
     assert _target(tmp_path) == [f"u{i}@contoso.com" for i in range(1, 5)], "the crash came after the writes"
     # u2 deleted, u3 disabled (never provisioned now), u4 out of the job's reach: nothing links their copies.
     _write_source(tmp_path, [users[0], user("u3", accountEnabled=False)])
+    with SyncEngine(load_job(job)) as engine:  # the dry-run shows the deletes and writes nothing
+        deletes = [op for op in engine.plan().operations if op.action is Action.DELETE]
+        assert sorted(op.source_id for op in deletes) == ["u2", "u3", "u4"]
+        assert all(op.reason.startswith("UncommittedCreate") and op.target_id for op in deletes)
+        assert engine.store.count_intents() == 4 and len(_target(tmp_path)) == 4
     result = subprocess.run(
         [IDSYNC, "run", str(job)], capture_output=True, text=True, timeout=120, check=False
     )
@@ -225,6 +230,7 @@ def test_removals_count_toward_the_threshold_and_survive_a_full_restart(tmp_path
         # Still held next cycle, not staged (nor logged) twice.
         assert engine.run_cycle().quarantine == "TooManyDeletes" and engine.status()["stagedCount"] == 4
         assert sum(r["provisioningAction"] == "stagedDelete" for r in engine.logs()) == 4
+        assert engine.plan().summary()["stagedDelete"] == 4
         # A Full restart clears links and held removals, never the journal: the deletes come back.
         engine.restart({"Full"})
         assert engine.store.count_intents() == 4

@@ -93,10 +93,10 @@ def references(cycle: Cycle, mapping: CompiledMapping) -> None:
                 dict(result.remaining) if result.remaining else None,
                 link.disabled,
             )
-            if result.operation is None:
-                batch.link(mapping.key, updated)
-            else:
+            if result.operation is not None:
                 ops.append((updated, result.operation, link))
+            elif updated != link:  # unchanged: references still waiting for their objects, nothing to rewrite
+                batch.link(mapping.key, updated)
         results = exporter.apply([op for _, op, _ in ops])
         failures: list[tuple[Operation, str]] = []
         for (updated, op, _link), outcome in zip(ops, results, strict=True):

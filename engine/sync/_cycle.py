@@ -213,6 +213,8 @@ class Cycle:
             batch.logs.append(log_record(log, op, when=self.ctx.now, status="skipped"))
             if link is None and op.target_id:  # matched, but updates are not allowed: still linked
                 batch.link(op.scope, Link(op.source_id, op.target_id, dict(op.essence)))
+                if self.any_intents:
+                    batch.clear_intent(op.scope, op.source_id)
             return
         refs = planned.references
         target_id = op.target_id

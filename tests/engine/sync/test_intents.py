@@ -8,6 +8,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from connectors import ApplyResult, ObjectRejected
 from engine import Action, SyncEngine, load_job
 from engine.state import Batch, Intent, Link, StateStore
 from engine.sync._intents import Outcome, decide_intent
+from tests.peers.postgres import postgres_url as postgres_url
 
 from .conftest import USER, read_json, user, write_job
 from .test_cycle import _scoped_schema
@@ -280,3 +282,20 @@ def test_a_rejected_create_leaves_no_intent(tmp_path: Path) -> None:
         report = engine.run_cycle()
         assert recorded == [2] and report.escrowed == 1 and report.exported == 1
         assert engine.store.count_intents() == 0
+
+
+@pytest.mark.peer
+def test_the_journal_round_trips_on_postgres(postgres_url: str) -> None:
+    store = StateStore(postgres_url, f"job-{uuid.uuid4().hex[:8]}")
+    try:
+        store.record_intents("m", [Intent("s1", (("userName", "Zoë@x"),), NOW), Intent("s2", (), NOW)])
+        store.record_intents("m", [Intent("s1", (("userName", "z@x"),), NOW)])  # journaled again: replaced
+        assert store.intents("m") == [Intent("s1", (("userName", "z@x"),), NOW), Intent("s2", (), NOW)]
+        batch = Batch()
+        batch.link("m", Link("s1", "t1"))
+        batch.clear_intent("m", "s1")
+        store.commit(batch)
+        assert [i.source_id for i in store.intents("m")] == ["s2"]
+        assert store.linked_targets("m", ["t1"]) == {"t1"}
+    finally:
+        store.close()

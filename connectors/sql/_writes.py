@@ -23,7 +23,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .._base import ApplyResult, Change, Operation
+from .._base import ApplyResult, Change, Operation, ValueOp
 from .._directory import apply_modifications
 from .._errors import ObjectRejected
 from ._lookups import fetch
@@ -46,11 +46,57 @@ def apply_run(engine: sa.Engine, spec: TableSpec, run: Indexed, results: Results
     if operation is Operation.CREATE:
         _write(engine, spec, run, results, lambda change: _create_row(spec, change), _insert)
         return
+    if operation is Operation.UPDATE and _replaced_without_reading(engine, spec, run, results):
+        return
     current = fetch(engine, spec, [c.target_id for _, c in run if c.target_id], include_deleted=True)
     if operation is Operation.UPDATE:
         _write(engine, spec, run, results, lambda change: _update_row(spec, change, current), _update)
     else:
         _write(engine, spec, run, results, lambda change: _delete_row(spec, change), _delete)
+
+
+def _replaced_without_reading(engine: sa.Engine, spec: TableSpec, run: Indexed, results: Results) -> bool:
+    """Updates that only replace values (the references phase's manager and members, most edits) need no
+    read of the current rows: written blind in one transaction, kept when the database reports every row
+    updated. Anything else (an add or remove, the anchor, a refused value, a missing row, a database that
+    cannot count executemany rows) returns False with nothing written, and the reading path decides."""
+    if not engine.dialect.supports_sane_multi_rowcount or not all(_replaces_only(spec, c) for _, c in run):
+        return False
+    try:
+        rows = [_replace_row(spec, change) for _, change in run]
+    except ObjectRejected:
+        return False
+    try:
+        with sql_errors(f"writing to table {spec.table.name!r}"), engine.begin() as conn:
+            if _update_counted(conn, spec, rows) != len(rows):
+                raise _Missing
+    except (ObjectRejected, _Missing):
+        return False
+    for (index, change), row in zip(run, rows, strict=True):
+        results[index] = ApplyResult(change.key, str(from_db(row["_key"])))
+    return True
+
+
+class _Missing(Exception):
+    """A blind update touched fewer rows than it wrote: rolled back, and done again by reading first."""
+
+
+def _replaces_only(spec: TableSpec, change: Change) -> bool:
+    return bool(change.target_id) and all(
+        m.op is ValueOp.REPLACE and m.name != spec.anchor.name for m in change.modifications
+    )
+
+
+def _replace_row(spec: TableSpec, change: Change) -> Row:
+    key = anchor_param(spec.anchor, change.target_id or "")
+    if key is None:
+        raise ObjectRejected(f"no row with {spec.anchor.name} {change.target_id!r}", connector=KIND)
+    values = apply_modifications({}, change.modifications)
+    row: Row = {"_key": key}
+    for name in dict.fromkeys(m.name for m in change.modifications):
+        column = _column(spec, name)
+        row[column.name] = to_db(column, values.get(name))
+    return _stamp(spec, row)
 
 
 Prepare = Callable[[Change], Row]
@@ -179,6 +225,13 @@ def _insert_one(conn: sa.Connection, spec: TableSpec, row: Row) -> Any:
 
 
 def _update(conn: sa.Connection, spec: TableSpec, rows: list[Row]) -> list[str]:
+    _update_counted(conn, spec, rows)
+    return [str(from_db(row["_key"])) for row in rows]
+
+
+def _update_counted(conn: sa.Connection, spec: TableSpec, rows: list[Row]) -> int:
+    """Execute the updates (one executemany per set of columns); how many rows the database updated."""
+    updated = 0
     for positions in _groups(rows):
         batch = [rows[p] for p in positions]
         names = [k for k in batch[0] if k != "_key"]
@@ -189,8 +242,8 @@ def _update(conn: sa.Connection, spec: TableSpec, rows: list[Row]) -> list[str]:
             .values({name: sa.bindparam(f"v_{i}") for i, name in enumerate(names)})
         )
         params = [{"_key": row["_key"], **{f"v_{i}": row[n] for i, n in enumerate(names)}} for row in batch]
-        conn.execute(statement, params)
-    return [str(from_db(row["_key"])) for row in rows]
+        updated += conn.execute(statement, params).rowcount
+    return updated
 
 
 def _delete(conn: sa.Connection, spec: TableSpec, rows: list[Row]) -> list[str]:

@@ -45,6 +45,7 @@ from sqlalchemy import (
     delete,
     event,
     func,
+    insert,
     select,
     update,
 )
@@ -97,6 +98,13 @@ def get_table_definitions(metadata: MetaData | None = None) -> MetaData:
         "job_status",
         md,
         Column("job_id", String(200), primary_key=True),
+        Column("data", Text, nullable=False),
+    )
+    Table(  # a schema replaced through the API (Graph's PUT .../schema); absent: the job file's schema
+        "job_schema",
+        md,
+        Column("job_id", String(200), primary_key=True),
+        Column("replaced", TZDateTime, nullable=False),
         Column("data", Text, nullable=False),
     )
     Table(
@@ -391,6 +399,21 @@ class StateStore:
         with self._engine.connect() as conn:
             row = conn.execute(select(t.c.data).where(t.c.job_id == self.job_id)).first()
         return {} if row is None else dict(json.loads(row[0]))
+
+    def stored_schema(self) -> tuple[dict[str, Any], datetime] | None:
+        """The schema document replaced through the API and when, or None (the job file's schema rules)."""
+        t = self.tables["job_schema"]
+        with self._engine.connect() as conn:
+            row = conn.execute(select(t.c.data, t.c.replaced).where(t.c.job_id == self.job_id)).first()
+        return None if row is None else (dict(json.loads(row[0])), row[1])
+
+    def store_schema(self, document: Mapping[str, Any] | None, replaced: datetime) -> None:
+        """Keep ``document`` as the job's schema from now on; None goes back to the job file's."""
+        t = self.tables["job_schema"]
+        with self._engine.begin() as conn:
+            conn.execute(delete(t).where(t.c.job_id == self.job_id))
+            if document is not None:
+                conn.execute(insert(t).values(job_id=self.job_id, replaced=replaced, data=_dumps(document)))
 
     def cycles(self, limit: int = 20) -> list[dict[str, Any]]:
         t = self.tables["cycles"]

@@ -15,16 +15,19 @@ running cycles, so the concurrency rules live here:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
 from engine.scheduler import CycleOutcome, Scheduler, quarantine_expired
+from engine.schema import dump_schema
+from engine.state import StateStore
 from engine.templates import get_template
 
 from ._facade import EngineLike, FacadeMissing, JobLike, load_job, make_engine, to_json
@@ -100,7 +103,9 @@ class Daemon:
         if (job.service_principal or "local", job.id) in self._jobs:
             raise ValueError(f"two job files define job {job.id!r} (the second is {job.path})")
         try:
-            managed = ManagedJob(job, self._engine_for(job))
+            engine = self._engine_for(job)
+            # the engine's job carries the schema replaced through the API, when there is one
+            managed = ManagedJob(getattr(engine, "job", job), engine)
         except FacadeMissing:
             raise
         except Exception as exc:  # a schema the engine cannot compile, a state it cannot open: name the file
@@ -219,7 +224,8 @@ class Daemon:
                 f"the schema uses directories with no connector in {managed.job.path}: "
                 f"{', '.join(sorted(used - set(bound)))} (bound: {', '.join(sorted(bound))})"
             )
-        self._rebind(managed, dataclasses.replace(cast(Any, managed.job), schema=schema))
+        with self._stored_schema(managed, dump_schema(schema)):
+            self._rebind(managed, dataclasses.replace(cast(Any, managed.job), schema=schema))
 
     def reset_schema(self, managed: ManagedJob) -> None:
         """Graph's DELETE schema: back to the template's schema, or to what the job file says."""
@@ -228,7 +234,24 @@ class Daemon:
             template = get_template(job.template_id)
             self._rebind(managed, dataclasses.replace(job, schema=template.schema_))
         else:
-            self._rebind(managed, load_job(job.path))
+            with self._stored_schema(managed, None):
+                self._rebind(managed, load_job(job.path))
+
+    @contextlib.contextmanager
+    def _stored_schema(self, managed: ManagedJob, document: dict[str, Any] | None) -> Iterator[None]:
+        """Persist the job's API schema (None: none) in its state, so that it outlives the daemon and every
+        command runs it; put the previous one back when the new engine cannot be built."""
+        store = getattr(managed.engine, "store", None)
+        if not isinstance(store, StateStore):  # a NotConfigured job lives in memory only
+            yield
+            return
+        previous = store.stored_schema()
+        store.store_schema(document, self.scheduler.clock())
+        try:
+            yield
+        except BaseException:
+            store.store_schema(*(previous or (None, self.scheduler.clock())))
+            raise
 
     def _rebind(self, managed: ManagedJob, job: JobLike) -> None:
         try:

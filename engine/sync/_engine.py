@@ -7,6 +7,7 @@ and log reads go straight to the state database (SQLite in WAL mode lets them ru
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -59,9 +60,26 @@ class SyncEngine:
         store: StateStore | None = None,
         connector_options: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
+        self.store = store or StateStore(job.state_url, job.id)
+        self.schema_replaced: datetime | None = None
+        """When the schema was replaced through the API (Graph's PUT .../schema); None: the job file's."""
+        stored = self.store.stored_schema()
+        if stored is not None:
+            # As in Entra, a schema PUT is the job's schema from then on, for every command, until DELETE
+            # .../schema goes back to the job file's (or the template's).
+            from .. import load_schema
+
+            job = dataclasses.replace(job, schema=load_schema(stored[0]))
+            self.schema_replaced = stored[1]
+            _log.warning(
+                "job %s: running the schema replaced through the API at %s, not the one in %s "
+                "(DELETE .../schema goes back to it)",
+                job.id,
+                stored[1].isoformat(),
+                job.path,
+            )
         self.job = job
         self.mappings: list[CompiledMapping] = compile_rules(job.schema)
-        self.store = store or StateStore(job.state_url, job.id)
         self._connectors: dict[str, Connector] | None = dict(connectors) if connectors is not None else None
         self._options = connector_options
         self._lock = threading.RLock()

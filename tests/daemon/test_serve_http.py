@@ -170,3 +170,39 @@ def test_sigterm_mid_cycle_commits_the_batch_and_the_next_cycle_completes(tmp_pa
         assert report.succeeded and not report.stopped
     names = [u["userName"] for u in json.loads(target.read_text())[USER_TYPE]]
     assert sorted(names) == sorted(u["userPrincipalName"] for u in users)
+
+
+def test_a_schema_put_outlives_the_daemon_until_it_is_deleted(tmp_path: Path) -> None:
+    """Graph's PUT .../schema is the job's schema from then on (kept in the job's state, not in memory): a
+    restarted daemon still runs it, and DELETE .../schema goes back to the job file's."""
+    write_job(tmp_path, "kept", interval="PT40M")
+    job = "/servicePrincipals/local/synchronization/jobs/kept"
+
+    first = Served([str(tmp_path)], serve_env(), tmp_path)
+    try:
+        first.wait_ready()
+        original = first.client.get(f"{job}/schema").json()
+        changed = json.loads(json.dumps(original))
+        users = changed["synchronizationRules"][0]["objectMappings"][0]
+        users["attributeMappings"] = [
+            m for m in users["attributeMappings"] if m["targetAttributeName"] != "title"
+        ]
+        assert first.client.put(f"{job}/schema", json=changed).status_code == 204
+    finally:
+        assert first.stop() == 0, first.output()
+
+    second = Served([str(tmp_path)], serve_env(), tmp_path)
+    try:
+        second.wait_ready()
+        assert second.client.get(f"{job}/schema").json() == changed
+        assert second.client.delete(f"{job}/schema").status_code == 204
+        assert second.client.get(f"{job}/schema").json() == original
+    finally:
+        assert second.stop() == 0, second.output()
+
+    third = Served([str(tmp_path)], serve_env(), tmp_path)
+    try:
+        third.wait_ready()
+        assert third.client.get(f"{job}/schema").json() == original
+    finally:
+        assert third.stop() == 0, third.output()

@@ -399,3 +399,34 @@ def test_an_anchor_attribute_the_source_carries_wins_over_the_id(tmp_path: Path,
     source = {"User": [user("u1")], "Group": [group("g-1", ["u1"], objectId="object-7")]}
     assert make_engine(source).run_cycle().succeeded
     assert [g["externalId"] for g in read_json(tmp_path / "target.json")[GROUP]] == ["object-7"]
+
+
+def test_a_schema_stored_through_the_api_is_the_one_every_engine_runs(tmp_path: Path, make_engine) -> None:
+    from engine import dump_schema
+
+    def targets(engine: SyncEngine) -> set[str]:
+        return {a.target for m in engine.mappings for a in m.attributes}
+
+    first = make_engine({"User": [user("u1", jobTitle="Boss")]})
+    assert "title" in targets(first)
+    document = dump_schema(first.job.schema)
+    users = document["synchronizationRules"][0]["objectMappings"][0]
+    users["attributeMappings"] = [
+        m for m in users["attributeMappings"] if m["targetAttributeName"] != "title"
+    ]
+    first.store.store_schema(document, datetime(2026, 11, 22, tzinfo=UTC))
+
+    replaced = SyncEngine(load_job(tmp_path / "job.yaml"))
+    try:
+        assert replaced.schema_replaced == datetime(2026, 11, 22, tzinfo=UTC)
+        assert "title" not in targets(replaced)
+        assert replaced.run_cycle().succeeded
+        assert "title" not in target_users(tmp_path)["u1@contoso.com"]
+        replaced.store.store_schema(None, datetime(2026, 11, 23, tzinfo=UTC))
+    finally:
+        replaced.close()
+    back = SyncEngine(load_job(tmp_path / "job.yaml"))
+    try:
+        assert back.schema_replaced is None and "title" in targets(back)
+    finally:
+        back.close()

@@ -18,10 +18,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-__all__ = ["UnconfiguredEngine", "UnconfiguredJob", "new_job_id"]
+from engine.sync._report import initial_status
 
-#: Graph prints empty dates as the .NET minimum date.
-NEVER = "0001-01-01T00:00:00Z"
+__all__ = ["UnconfiguredEngine", "UnconfiguredJob", "new_job_id"]
 
 
 def new_job_id(template_id: str) -> str:
@@ -58,20 +57,8 @@ class UnconfiguredEngine:
         raise self._refuse()
 
     def status(self) -> dict[str, Any]:
-        return {
-            "code": "NotConfigured",
-            "countSuccessiveCompleteFailures": 0,
-            "escrowsPruned": False,
-            "lastExecution": None,
-            "lastSuccessfulExecution": None,
-            "lastSuccessfulExecutionWithExports": None,
-            "progress": [],
-            "quarantine": None,
-            "steadyStateFirstAchievedTime": NEVER,
-            "steadyStateLastAchievedTime": NEVER,
-            "synchronizedEntryCountByType": [],
-            "troubleshootingUrl": None,
-        }
+        # the engine's own never-run status, so both kinds of job answer in one shape
+        return {**initial_status(), "code": "NotConfigured"}
 
     def run_cycle(
         self,

@@ -2,13 +2,13 @@
 json, csv): reads through the data store (``_fingerprints``), ``get`` and ``find`` on the loaded objects.
 
 A subclass says how to reach its ``Directory`` (``_directory_for``: load the file, check the object type)
-and, for files, saves it after ``apply``.
+and, for files, saves it after ``apply``; the json connector reads its file as a stream instead (``_live``).
 """
 
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from ._base import Capabilities, Connector, DataStore, DirectoryObject, Page, Watermark
 from ._directory import Directory
@@ -41,8 +41,7 @@ class DirectoryConnector(Connector):
         page_size: int = 1000,
         store: DataStore | None = None,
     ) -> Iterator[Page]:
-        # Snapshot first: the file may be rewritten by a target write while the engine walks the pages.
-        objects = list(self._directory_for(object_type).objects(object_type))
+        objects, seen = self._live(object_type)
         return datastore_pages(
             objects,
             since,
@@ -51,7 +50,15 @@ class DirectoryConnector(Connector):
             object_type=object_type,
             protected=self._protected(),
             absences_trusted=self._absences_trusted(),
+            seen=seen,
         )
+
+    def _live(self, object_type: str) -> tuple[Iterable[DirectoryObject], set[str] | None]:
+        """The objects a read delivers, and the set their ids are collected in (None: a new one).
+
+        Snapshot first: the file may be rewritten by a target write while the engine walks the pages. A
+        file connector that streams its file instead returns a generator and its duplicate-check set."""
+        return list(self._directory_for(object_type).objects(object_type)), None
 
     def get(self, object_type: str, ids: Sequence[str]) -> dict[str, DirectoryObject]:
         return self._directory_for(object_type).get(object_type, ids)

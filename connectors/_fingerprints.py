@@ -47,15 +47,19 @@ def datastore_pages(
     object_type: str,
     protected: frozenset[str] = frozenset(),
     absences_trusted: bool = True,
+    seen: set[str] | None = None,
 ) -> Iterator[Page]:
     """The pages of a full or incremental read of ``objects`` (the live objects, in any order).
 
     ``protected``: ids present but unreadable this time (a malformed csv row): neither changed nor deleted.
     ``absences_trusted`` False (an unreadable row whose id is unknown): no tombstones in this read.
+    ``seen``: the set to collect the ids read in (a streaming producer shares the one it checks duplicates
+    with, so a million ids are held once).
     """
     watermark = Watermark(cursor=next_generation(since))
     incremental = since is not None and store is not None
-    seen: set[str] = set()
+    seen = set() if seen is None else seen
+    added: set[str] = set()  # ids the store did not hold (incremental): the count check below needs them
     pending: list[DirectoryObject] = []
     updates: dict[str, str | None] = {}
     page_size = max(page_size, 1)
@@ -67,17 +71,34 @@ def datastore_pages(
             if stored.get(obj.id) != prints[obj.id]:
                 pending.append(obj)
                 updates[obj.id] = prints[obj.id]
+                if incremental and obj.id not in stored:
+                    added.add(obj.id)
         while len(pending) >= page_size:
             chunk, pending = pending[:page_size], pending[page_size:]
             yield Page(chunk, watermark, {obj.id: updates.pop(obj.id) for obj in chunk})
-    stored_keys = store.keys() if store is not None else iter(())
-    gone = [key for key in stored_keys if key not in seen and key not in protected]
+    gone = _gone(store, seen, protected, added if incremental else None)
     if incremental and not absences_trusted:
         gone = []
     if incremental:
         pending.extend(DirectoryObject(object_type, key, {}, deleted=True) for key in gone)
     updates.update(dict.fromkeys(gone))
     yield from _final_pages(pending, updates, watermark, page_size)
+
+
+def _gone(
+    store: DataStore | None, seen: set[str], protected: frozenset[str], added: set[str] | None
+) -> list[str]:
+    """Stored ids no longer present. On an incremental read (``added``: the ids read that the store did not
+    hold) the store is first counted: when it holds exactly the ids read, nothing is gone and its keys are
+    not scanned. The pages already yielded may have been committed (their new ids then count) or not."""
+    if store is None:
+        return []
+    if added is not None:
+        committed = len(store.get_many(added)) if added else 0
+        if store.count() == len(seen) - len(added) + committed:
+            return []
+    stored = store.keys()
+    return [key for key in stored if key not in seen and key not in protected]
 
 
 def _final_pages(

@@ -1,5 +1,7 @@
 """The ``{"<objectName>": [{"id": ..., attribute: value, ...}, ...]}`` document of the json and memory
-connectors: checked while loading, each error naming its JSON path (``$.User[3].manager``).
+connectors: checked while loading, each error naming its JSON path (``$.User[3].manager``). The memory
+connector's document is already parsed (``load_objects``); a json file is decoded one object at a time
+(``stream_objects``), with the same checks.
 
 Values are strings, Booleans, numbers, null (= absent) or lists of those; an ``id`` is a non-empty string
 (an integer id is accepted and read as its decimal text, since hand-written test files often use them).
@@ -12,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from . import _json_stream
 from ._directory import Attributes
 from ._errors import ConnectorConfigError
 
@@ -65,27 +68,33 @@ def load_objects(document: object, source: str, kind: str) -> Iterator[tuple[str
             raise _bad(f"{source} $.{object_type}", "expected a list of objects", kind)
         seen: set[str] = set()
         for number, raw in enumerate(items):
-            where = f"{source} $.{object_type}[{number}]"
-            if not isinstance(raw, dict):
-                raise _bad(where, "expected an object with an id", kind)
-            object_id = _object_id(raw, where, kind)
-            if object_id in seen:
-                raise _bad(f"{where}.id", f"duplicate id {object_id!r}", kind)
-            seen.add(object_id)
-            yield object_type, object_id, _attributes(raw, where, kind)
+            yield check_object(object_type, number, raw, seen, source, kind)
 
 
-def parse_file(path: Path, text: str) -> object:
-    """Parse JSON text; a syntax error names the file, line and column."""
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConnectorConfigError(
-            f"{path}:{exc.lineno}:{exc.colno}: invalid JSON ({exc.msg}); "
-            "fix the file or point 'path' at another one",
-            setting="path",
-            connector="json",
-        ) from exc
+def check_object(
+    object_type: str, number: int, raw: object, seen: set[str], source: str, kind: str
+) -> tuple[str, str, Attributes]:
+    """Item ``number`` of ``$.<object_type>`` checked: (object type, id, attributes); its id joins ``seen``
+    (the ids of that list so far: a second one is an error)."""
+    where = f"{source} $.{object_type}[{number}]"
+    if not isinstance(raw, dict):
+        raise _bad(where, "expected an object with an id", kind)
+    object_id = _object_id(raw, where, kind)
+    if object_id in seen:
+        raise _bad(f"{where}.id", f"duplicate id {object_id!r}", kind)
+    seen.add(object_id)
+    return object_type, object_id, _attributes(raw, where, kind)
+
+
+def stream_objects(
+    path: Path, only: str | None = None, seen: dict[str, set[str]] | None = None
+) -> Iterator[tuple[str, str, Attributes]]:
+    """``load_objects`` of a json file, decoded one object at a time (``_json_stream``): only the objects
+    of ``only`` when given. ``seen`` receives the ids of each object type as they come (the caller may keep
+    it: a read needs them for its deletions, and they are the duplicate check's anyway)."""
+    ids = {} if seen is None else seen
+    for object_type, number, raw in _json_stream.items(path, only):
+        yield check_object(object_type, number, raw, ids.setdefault(object_type, set()), str(path), "json")
 
 
 def dump_document(document: dict[str, list[Attributes]]) -> str:

@@ -5,30 +5,38 @@ Settings: ``path`` (relative to the job file's folder), optional ``multiValued``
 always hold lists). The file holds ``{"User": [{"id": "u1", "displayName": ..., "manager": "u2"}], ...}``;
 references hold ids of this file.
 
-* Source: changes are found through the engine's data store (fingerprints, see ``_fingerprints``); an object
+* Source: ``read`` decodes the file one object at a time while it yields its pages (``_json_stream``): it
+  holds about a page of objects and the set of ids read (for the duplicate check and the deletions), never
+  the whole document, and skips the other object types' lists without decoding them. A file broken half-way
+  (a syntax error, a duplicate id) fails the read where it is found, after the pages before it: like a
+  directory that drops its connection, the cycle fails and nothing is deleted (deletions are found only once
+  a read is complete). ``get``, ``find``, ``apply`` and ``describe`` load the whole file (targets, lookups).
+* Changes are found through the engine's data store (fingerprints, see ``_fingerprints``); an object
   gone from the file is a tombstone on an incremental read. ``accountEnabled: false`` and a non-null
   ``deletedDateTime`` are plain attributes: the engine derives IsSoftDeleted from them.
 * Target: new objects get uuid4 ids; each ``apply`` batch ends with one atomic rewrite (temporary file +
   rename), so a crash leaves the old file or the new one. Soft delete is supported in the sense that the
   file keeps whatever the engine writes (e.g. ``accountEnabled: false``).
 * A missing file is an empty directory (created by the first write); a file that is not valid JSON is a
-  ``ConnectorConfigError`` naming the file, line and column; a wrong shape names the JSON path.
+  ``ConnectorConfigError`` naming the file, line and column; a wrong shape names the JSON path; an object
+  name given twice at the top (``{"User": [...], "User": [...]}``) is an error (``json.loads`` would keep the
+  second list silently).
 * The file is re-read when its modification time or size changes, so a long-lived connector (the daemon)
   sees edits made between cycles.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ._base import ApplyResult, Change, ConnectorContext
+from ._base import ApplyResult, Change, ConnectorContext, DirectoryObject
 from ._describe import directory_definition, infer_attributes
 from ._directory import Directory
 from ._directory_connector import DirectoryConnector
 from ._errors import ConnectorConfigError, ConnectorError
 from ._files import atomic_write, file_stamp, setting_path
-from ._objects_json import dump_document, load_objects, parse_file
+from ._objects_json import dump_document, stream_objects
 
 
 class JsonFileConnector(DirectoryConnector):
@@ -47,7 +55,10 @@ class JsonFileConnector(DirectoryConnector):
         self._stamp: tuple[int, int] | None = None
 
     def validate_credentials(self) -> None:
-        self._load()
+        # Checked as a stream: a daemon that only reads this file never holds it whole.
+        if self._directory is None or file_stamp(self.path) != self._stamp:
+            for _ in stream_objects(self.path) if file_stamp(self.path) is not None else ():
+                pass
 
     def describe(self) -> dict[str, Any]:
         directory = self._load()
@@ -57,6 +68,15 @@ class JsonFileConnector(DirectoryConnector):
 
     def _directory_for(self, object_type: str) -> Directory:
         return self._load()
+
+    def _live(self, object_type: str) -> tuple[Iterable[DirectoryObject], set[str] | None]:
+        """The objects of ``object_type`` decoded from the file as the pages are asked for (the other
+        object types' lists skipped), and the set of their ids, which the duplicate check fills."""
+        if file_stamp(self.path, self.kind) is None:
+            return [], None
+        ids: dict[str, set[str]] = {object_type: set()}
+        found = stream_objects(self.path, object_type, ids)
+        return (DirectoryObject(t, i, attributes) for t, i, attributes in found), ids[object_type]
 
     def apply(self, changes: Sequence[Change]) -> list[ApplyResult]:
         directory = self._load()
@@ -68,28 +88,15 @@ class JsonFileConnector(DirectoryConnector):
     # -- the file -----------------------------------------------------------------------------------------
 
     def _load(self) -> Directory:
-        stamp = file_stamp(self.path)
+        stamp = file_stamp(self.path, self.kind)
         if self._directory is not None and stamp == self._stamp:
             return self._directory
         directory = Directory(multi_valued=self._multi)
         if stamp is not None:
-            for object_type, object_id, attributes in load_objects(self._parse(), str(self.path), self.kind):
+            for object_type, object_id, attributes in stream_objects(self.path):
                 directory.put(object_type, object_id, attributes)
         self._directory, self._stamp = directory, stamp
         return directory
-
-    def _parse(self) -> object:
-        try:
-            text = self.path.read_text(encoding="utf-8-sig")  # a byte-order mark (Windows editors) is fine
-        except UnicodeDecodeError as exc:
-            raise ConnectorConfigError(
-                f"{self.path}: not UTF-8 text (byte {exc.start})", setting="path", connector=self.kind
-            ) from exc
-        except OSError as exc:
-            raise ConnectorError(
-                f"cannot read {self.path}: {exc.strerror or exc}", connector=self.kind
-            ) from exc
-        return parse_file(self.path, text)
 
     def _save(self, directory: Directory) -> None:
         try:

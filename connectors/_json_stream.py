@@ -1,0 +1,246 @@
+"""An incremental reader of the json connector's ``{"<objectName>": [item, ...], ...}`` file: the items of
+each list one at a time, holding one buffer of text (a megabyte by default) instead of the whole document.
+
+The top level (the object, its names, the lists' brackets and commas) is walked here; each item is decoded by
+the standard ``json`` module (``JSONDecoder.raw_decode`` at a buffer position). An item cut at the end of
+the buffer fails to decode or ends exactly at the buffer's end (a number may go on); the buffer is then
+refilled and the item decoded again. A failure that cannot come from a cut (far enough from the buffer's end,
+or at the end of the file) is a syntax error, reported with the file's own line and column and ``json``'s
+message, as ``json.loads`` of the whole text would report it.
+
+Lists of other object names are skipped by a scan of brackets outside strings (``only``): their items are
+not decoded, so a syntax error inside them is only found when they are read themselves (the brackets around
+them still have to balance). A byte-order mark is accepted; text that is not UTF-8 names its byte offset.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from ._errors import ConnectorConfigError, ConnectorError
+
+CHUNK = 1 << 20
+"""Bytes read at a time (the buffer grows past it only while one item is longer)."""
+
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder()
+_CUT_MARGIN = 64
+"""An error this close to the buffer's end may come from a cut (``"\\u12`` cut inside its escape)."""
+_SKIP = re.compile(r'[^"\[\]{}]*(?:"[^"\\]*(?:\\.[^"\\]*)*"[^"\[\]{}]*)*', re.DOTALL)
+"""Everything up to the next bracket outside a string (an unrolled loop: no catastrophic backtracking)."""
+_DEPTH = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+class JsonSyntaxError(Exception):
+    """Invalid JSON at the file's ``line`` and ``column`` (``items`` makes it a ``ConnectorConfigError``)."""
+
+    def __init__(self, message: str, line: int, column: int) -> None:
+        super().__init__(message)
+        self.message, self.line, self.column = message, line, column
+
+
+class ShapeError(Exception):
+    """The document is valid so far but not ``{"<name>": [...]}``; ``where`` is the JSON path."""
+
+    def __init__(self, where: str, what: str) -> None:
+        super().__init__(f"{where}: {what}")
+        self.where, self.what = where, what
+
+
+class _Buffer:
+    """A window of decoded text over a binary file, with the file's line and column of its first character."""
+
+    def __init__(self, handle: BinaryIO, path: Path, chunk: int) -> None:
+        self._handle, self._path, self._chunk = handle, path, max(chunk, 1)
+        self._decoder = codecs.getincrementaldecoder("utf-8")()
+        self._bytes = 0  # bytes read from the file so far
+        self._lines = 0  # newlines before text[0]
+        self._column = 0  # characters between the last of those newlines and text[0]
+        self.pos = 0
+        self.eof = False
+        head = handle.read(len(codecs.BOM_UTF8))
+        if head == codecs.BOM_UTF8:  # a byte-order mark (Windows editors) is fine
+            self._bytes, head = len(head), b""
+        self.text = self._decode(head) if head else ""
+
+    def more(self, grow: bool = False) -> bool:
+        """Drop the text before ``pos`` and append the next chunk (twice the buffer when ``grow``, so a
+        long item is decoded again a logarithmic number of times); False at the end of the file."""
+        if self.eof:
+            return False
+        self._forget(self.pos)
+        size = max(self._chunk, len(self.text)) if grow else self._chunk
+        added = ""
+        while not added and not self.eof:
+            raw = self._handle.read(size)
+            self.eof = not raw
+            added = self._decode(raw)
+        self.text += added
+        return bool(added) or not self.eof
+
+    def _forget(self, count: int) -> None:
+        newlines = self.text.count("\n", 0, count)
+        if newlines:
+            self._lines += newlines
+            self._column = count - self.text.rfind("\n", 0, count) - 1
+        else:
+            self._column += count
+        self.text, self.pos = self.text[count:], self.pos - count
+
+    def _decode(self, raw: bytes) -> str:
+        pending = len(self._decoder.getstate()[0])
+        try:
+            text = self._decoder.decode(raw, final=not raw)
+        except UnicodeDecodeError as exc:
+            offset = self._bytes - pending + exc.start
+            raise ConnectorConfigError(
+                f"{self._path}: not UTF-8 text (byte {offset})", setting="path", connector="json"
+            ) from exc
+        self._bytes += len(raw)
+        return text
+
+    def where(self, pos: int) -> tuple[int, int]:
+        """The file's (line, column) of buffer position ``pos``, counted as ``json`` counts them."""
+        line = self._lines + self.text.count("\n", 0, pos) + 1
+        newline = self.text.rfind("\n", 0, pos)
+        return line, (pos - newline if newline >= 0 else self._column + pos + 1)
+
+    def syntax(self, message: str, pos: int | None = None) -> JsonSyntaxError:
+        return JsonSyntaxError(message, *self.where(self.pos if pos is None else pos))
+
+    def next_char(self) -> str:
+        """Skip whitespace; the next character, or "" at the end of the file."""
+        while True:
+            self.pos = _WHITESPACE.match(self.text, self.pos).end()  # type: ignore[union-attr]
+            if self.pos < len(self.text):
+                return self.text[self.pos]
+            if not self.more():
+                return ""
+
+    def value(self) -> object:
+        """Decode the JSON value at ``pos`` (refilling while it may be cut) and move past it."""
+        grow = False
+        while True:
+            try:
+                value, end = _DECODER.raw_decode(self.text, self.pos)
+            except json.JSONDecodeError as exc:
+                if self.eof or not self._maybe_cut(exc):
+                    raise self.syntax(exc.msg, exc.pos) from None
+            else:
+                if end < len(self.text) or self.eof:
+                    self.pos = end
+                    return value
+            self.more(grow)
+            grow = True
+
+    def _maybe_cut(self, exc: json.JSONDecodeError) -> bool:
+        return exc.msg.startswith("Unterminated string") or exc.pos + _CUT_MARGIN >= len(self.text)
+
+    def skip(self) -> None:
+        """Move past the list or object at ``pos`` without decoding its items (brackets outside strings)."""
+        depth = 0
+        while True:
+            self.pos = _SKIP.match(self.text, self.pos).end()  # type: ignore[union-attr]
+            if self.pos >= len(self.text) or self.text[self.pos] == '"':  # the end, or a string cut by it
+                if not self.more(grow=True):
+                    raise self.syntax("the file ends inside this list")
+                continue
+            depth += _DEPTH[self.text[self.pos]]
+            self.pos += 1
+            if depth == 0:
+                return
+
+
+def items(path: Path, only: str | None = None, chunk: int = CHUNK) -> Iterator[tuple[str, int, object]]:
+    """``(object name, index, item)`` for every item of every list of the file (of ``only``'s list alone
+    when given), decoded one at a time. Errors are ``ConnectorConfigError`` naming the file, with line and
+    column for a syntax error and the JSON path for a wrong shape; ``ConnectorError`` when it cannot be read.
+    """
+    try:
+        with path.open("rb") as handle:
+            yield from _document(_Buffer(handle, path, chunk), only)
+    except JsonSyntaxError as exc:
+        raise ConnectorConfigError(
+            f"{path}:{exc.line}:{exc.column}: invalid JSON ({exc.message}); "
+            "fix the file or point 'path' at another one",
+            setting="path",
+            connector="json",
+        ) from None
+    except ShapeError as exc:
+        raise ConnectorConfigError(f"{path} {exc}", setting="path", connector="json") from None
+    except OSError as exc:
+        raise ConnectorError(f"cannot read {path}: {exc.strerror or exc}", connector="json") from exc
+
+
+def _document(buffer: _Buffer, only: str | None) -> Iterator[tuple[str, int, object]]:
+    if buffer.next_char() != "{":
+        buffer.value()  # json's own error when it is not JSON at all
+        _end(buffer)
+        raise ShapeError("$", 'expected an object like {"User": [...], "Group": [...]}')
+    buffer.pos += 1
+    names: set[str] = set()
+    char = buffer.next_char()
+    if char == "}":
+        buffer.pos += 1
+    while char != "}":
+        name = _name(buffer)
+        if name in names:
+            raise ShapeError(f"$.{name}", "the object name appears twice; merge its two lists into one")
+        names.add(name)
+        if only is None or name == only:
+            yield from _list(buffer, name)
+        else:
+            buffer.skip()
+        char = _comma_or(buffer, "}")
+    _end(buffer)
+
+
+def _name(buffer: _Buffer) -> str:
+    """The next ``"name":`` of the top object, leaving ``pos`` at the start of a list."""
+    if buffer.next_char() != '"':
+        raise buffer.syntax("Expecting property name enclosed in double quotes")
+    name = buffer.value()
+    assert isinstance(name, str)
+    if buffer.next_char() != ":":
+        raise buffer.syntax("Expecting ':' delimiter")
+    buffer.pos += 1
+    if buffer.next_char() != "[":
+        buffer.value()  # a syntax error in it comes first, as with json.loads
+        raise ShapeError(f"$.{name}", "expected a list of objects")
+    return name
+
+
+def _list(buffer: _Buffer, name: str) -> Iterator[tuple[str, int, object]]:
+    buffer.pos += 1  # the "["
+    if buffer.next_char() == "]":
+        buffer.pos += 1
+        return
+    number = 0
+    while True:
+        buffer.next_char()
+        yield name, number, buffer.value()
+        number += 1
+        if _comma_or(buffer, "]") == "]":
+            return
+
+
+def _comma_or(buffer: _Buffer, close: str) -> str:
+    """Past a "," (returning it) or the closing bracket; anything else is json's "Expecting ','"."""
+    char = buffer.next_char()
+    if char not in (",", close):
+        raise buffer.syntax("Expecting ',' delimiter")
+    buffer.pos += 1
+    return char
+
+
+def _end(buffer: _Buffer) -> None:
+    if buffer.next_char():
+        raise buffer.syntax("Extra data")
+
+
+__all__ = ["CHUNK", "items"]

@@ -35,7 +35,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, ClassVar, Literal, Protocol
+from typing import Any, ClassVar, Literal, NamedTuple, Protocol
 
 Scalar = str | bool | int | float
 """One attribute value. Dates travel as ISO-8601 strings, binary values as base64 strings."""
@@ -130,9 +130,9 @@ class ValueOp(str, enum.Enum):  # noqa: UP042 -- StrEnum would change str() and 
     """Remove ``values`` from a multi-valued attribute (an empty tuple removes the attribute)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Modification:
-    """One attribute-level edit of a create or update."""
+class Modification(NamedTuple):
+    """One attribute-level edit of a create or update (a named tuple: immutable, and cheap to make — an
+    initial cycle makes one per attribute of every object)."""
 
     name: str
     op: ValueOp

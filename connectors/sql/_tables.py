@@ -9,7 +9,7 @@ Optional ``connectTimeoutSeconds`` (PostgreSQL, default 10): an unreachable serv
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +36,14 @@ class TableSpec:
     anchor: sa.Column[Any]
     change: sa.Column[Any] | None
     deleted: sa.Column[Any] | None
+    _columns: dict[str, sa.Column[Any] | None] = field(default_factory=dict, compare=False, repr=False)
 
     def column(self, name: str) -> sa.Column[Any] | None:
-        return self.table.c.get(name)
+        try:
+            return self._columns[name]  # asked for every value written: remembered
+        except KeyError:
+            found = self._columns[name] = self.table.c.get(name)
+            return found
 
 
 def _text(raw: Mapping[str, Any], key: str, where: str, required: bool) -> str | None:

@@ -13,6 +13,7 @@ import base64
 import contextlib
 import datetime as dt
 import decimal
+import functools
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -34,7 +35,9 @@ from .._errors import (
 KIND = "sql"
 
 
+@functools.cache
 def python_type(column: sa.Column[Any]) -> type | None:
+    """The column's Python type (cached: columns are reflected once and asked for every value)."""
     try:
         return column.type.python_type
     except NotImplementedError:
@@ -94,6 +97,8 @@ def to_db(column: sa.Column[Any], value: Value) -> Any:
         return None
     if isinstance(value, list):
         return list(value) if is_list_column(column) else json.dumps(value, ensure_ascii=False)
+    if type(value) is str and python_type(column) is str:
+        return value  # the common case, without the general conversion
     try:
         return _scalar_to(python_type(column), value)
     except (ValueError, TypeError, OverflowError, decimal.InvalidOperation) as exc:

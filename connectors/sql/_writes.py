@@ -23,7 +23,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .._base import ApplyResult, Change, Operation, ValueOp
+from .._base import ApplyResult, Change, Modification, Operation, ValueOp
 from .._directory import apply_modifications
 from .._errors import ObjectRejected
 from ._lookups import fetch
@@ -154,8 +154,34 @@ def _stamp(spec: TableSpec, row: Row) -> Row:
     return row
 
 
+_SCALARS = frozenset({str, bool, int, float})
+
+
+def _replaced_values(modifications: Sequence[Modification]) -> dict[str, Any] | None:
+    """The values of a create made only of replaces of distinct attributes with scalar values (what the
+    engine sends), as ``apply_modifications({}, ...)`` gives them without its general path; else None."""
+    values: dict[str, Any] = {}
+    replace = ValueOp.REPLACE
+    for mod in modifications:
+        found = mod.values
+        if mod.op is not replace or mod.name in values:
+            return None
+        if len(found) == 1:
+            if type(found[0]) not in _SCALARS:
+                return None
+            values[mod.name] = found[0]
+        elif found:
+            for value in found:
+                if type(value) not in _SCALARS:
+                    return None
+            values[mod.name] = list(found)
+    return values
+
+
 def _create_row(spec: TableSpec, change: Change) -> Row:
-    values = apply_modifications({}, change.modifications)
+    values = _replaced_values(change.modifications)
+    if values is None:
+        values = apply_modifications({}, change.modifications)
     columns = [(_column(spec, name), value) for name, value in values.items()]
     row = {column.name: to_db(column, value) for column, value in columns}
     if spec.anchor.name not in row and python_type(spec.anchor) is not int:

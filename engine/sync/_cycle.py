@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import expressions
@@ -36,7 +36,7 @@ from ._export import Exporter
 from ._intents import intent_for, resolve_intents
 from ._model import Action, Operation, Reason
 from ._phases import apply_staged, guard, references
-from ._planner import PagePlan, PlannedObject, Planner
+from ._planner import PagePlan, PlannedObject, Planner, TargetLookup
 from ._records import LogContext, log_record, operation_to_json
 from ._report import CycleReport
 from ._rules import CompiledMapping
@@ -87,6 +87,18 @@ class CycleContext:
             mapping.source_directory,
             mapping.target_directory,
         )
+
+    def reference_targets(self, mapping: CompiledMapping) -> TargetLookup:
+        """Target ids of linked objects of every mapping between ``mapping``'s two directories."""
+        pair = (mapping.source_directory, mapping.target_directory)
+        scopes = [m.key for m in self.mappings if (m.source_directory, m.target_directory) == pair]
+        return lambda ids: self.store.target_ids(scopes, ids)
+
+    def planner(self, mapping: CompiledMapping) -> Planner:
+        """The planner of ``mapping`` as cycles and dry-runs use it (references resolved when possible)."""
+        target = self.connectors[mapping.target_directory]
+        targets = self.reference_targets(mapping) if mapping.references else None
+        return Planner(mapping, self.store.links, target, self.evaluation, self.policy(mapping), targets)
 
     def exporter(self, mapping: CompiledMapping) -> Exporter:
         target = self.connectors[mapping.target_directory]
@@ -145,8 +157,7 @@ class Cycle:
         since = None if full else self.store.watermark(mapping.key)
         self.report.full = self.report.full or since is None  # an initial cycle reads everything
         source = self.ctx.connectors[mapping.source_directory]
-        target = self.ctx.connectors[mapping.target_directory]
-        planner = Planner(mapping, self.store.links, target, self.ctx.evaluation, self.ctx.policy(mapping))
+        planner = self.ctx.planner(mapping)
         exporter = self.ctx.exporter(mapping)
         seen: set[str] = set()
         view = _StoreView(self.store, mapping.key)
@@ -239,8 +250,7 @@ class Cycle:
         if planned.link is None and self.any_intents:  # a create, or a match of an earlier crashed create
             batch.clear_intent(op.scope, op.source_id)
         self._clear_escrow(batch, op)
-        done = replace(op, target_id=target_id)
-        batch.logs.append(log_record(log, done, when=self.ctx.now, status="success"))
+        batch.logs.append(log_record(log, op, when=self.ctx.now, status="success", target_id=target_id))
         self.report.exported += 1
 
     def _clear_escrow(self, batch: Batch, op: Operation) -> None:

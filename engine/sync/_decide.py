@@ -101,15 +101,26 @@ def diff(
     return Diff(tuple(changes), tuple(modifications), essence)
 
 
-def create_values(
-    attributes: Sequence[CompiledAttribute], mapped: Mapped
-) -> tuple[dict[str, Any], list[str]]:
+def create_values(required: Sequence[str], mapped: Mapped) -> tuple[dict[str, Any], list[str]]:
     """Initial values of a create (defaults fill nulls) and the required attributes still missing."""
     values = {name: value for name, value in mapped.values.items() if value is not None}
     for name, value in mapped.defaults.items():
         values.setdefault(name, value)
-    missing = [a.target for a in attributes if a.required and is_empty(values.get(a.target))]
+    missing = [name for name in required if is_empty(values.get(name))]
     return values, missing
+
+
+def _replace_all(values: Mapping[str, Any]) -> tuple[tuple[AttributeChange, ...], tuple[Modification, ...]]:
+    """The changes and modifications of a create setting ``values``."""
+    replace_op = ValueOp.REPLACE
+    changes = tuple([AttributeChange(k, None, v) for k, v in values.items()])
+    modifications = tuple(
+        [
+            Modification(k, replace_op, tuple(v) if isinstance(v, list | tuple) else (v,))
+            for k, v in values.items()
+        ]
+    )
+    return changes, modifications
 
 
 def _op(action: Action, mapping: CompiledMapping, source_id: str, **kwargs: Any) -> Operation:
@@ -121,7 +132,7 @@ def _op(action: Action, mapping: CompiledMapping, source_id: str, **kwargs: Any)
 def decide_create(mapping: CompiledMapping, source_id: str, mapped: Mapped, name: str | None) -> Operation:
     if "Add" not in mapping.flow_types:
         return _op(Action.SKIP, mapping, source_id, reason=Reason.ADD_NOT_ALLOWED, display_name=name)
-    values, missing = create_values(mapping.attributes, mapped)
+    values, missing = create_values(mapping.required, mapped)
     if missing:
         return _op(
             Action.FAIL,
@@ -130,8 +141,7 @@ def decide_create(mapping: CompiledMapping, source_id: str, mapped: Mapped, name
             display_name=name,
             reason=f"{Reason.REQUIRED_MISSING}: {', '.join(missing)}",
         )
-    changes = tuple(AttributeChange(k, None, v) for k, v in values.items())
-    modifications = tuple(Modification(k, ValueOp.REPLACE, _values(v)) for k, v in values.items())
+    changes, modifications = _replace_all(values)
     return _op(
         Action.CREATE,
         mapping,

@@ -86,8 +86,7 @@ class DryRun:
         since = None if full else store.watermark(mapping.key)
         self.plan.full = self.plan.full or since is None
         source = self.ctx.connectors[mapping.source_directory]
-        target = self.ctx.connectors[mapping.target_directory]
-        planner = Planner(mapping, store.links, target, self.ctx.evaluation, self.ctx.policy(mapping))
+        planner = self.ctx.planner(mapping)
         seen: set[str] = set()
         view = _StoreView(store, mapping.key)
         for page in source.read(

@@ -113,7 +113,7 @@ def _raw_values(
         except Exception:  # evaluated again one by one below, which names the failing attribute
             pass
     raws: dict[str, Any] = {}
-    for attribute in mapping.attributes + mapping.references:
+    for attribute in mapping.evaluated:
         own = (contexts or {}).get(attribute.target, context)
         try:
             raws[attribute.target] = _evaluate(attribute, record, own)
@@ -122,6 +122,10 @@ def _raw_values(
         except Exception as exc:  # a defect in one function must not stop the cycle: escrow this object
             return f"{attribute.target}: {type(exc).__name__}: {exc} (an idsync defect; please report it)"
     return raws
+
+
+_TEXT_KINDS = frozenset({None, "String", "DateTime", "Binary", "Reference"})
+"""Target types whose single string values are kept as they are by ``coerce`` (the common case)."""
 
 
 def map_object(
@@ -137,18 +141,22 @@ def map_object(
     values: dict[str, Any] = {}
     defaults: dict[str, Any] = {}
     references: dict[str, Any] = {}
-    for attribute in mapping.attributes + mapping.references:
+    ignore_object, ignore_attribute = expressions.IGNORE_OBJECT, expressions.IGNORE_ATTRIBUTE
+    for attribute in mapping.evaluated:
         raw = raws.get(attribute.target)
-        if raw is expressions.IGNORE_OBJECT:
+        if raw is ignore_object:
             return Mapped(ignored=True)
-        if raw is expressions.IGNORE_ATTRIBUTE:
+        if raw is ignore_attribute:
             continue
         if attribute.reference:
             references[attribute.target] = raw
             continue
-        value = coerce(raw, attribute.kind, attribute.multivalued)
-        if value == "" or value == []:
-            value = None  # Entra sends no empty values: "" (e.g. Join of nulls) is treated as null
+        if type(raw) is str and not attribute.multivalued and attribute.kind in _TEXT_KINDS:
+            value = raw or None  # what coerce gives, without its general path
+        else:
+            value = coerce(raw, attribute.kind, attribute.multivalued)
+            if value == "" or value == []:
+                value = None  # Entra sends no empty values: "" (e.g. Join of nulls) is treated as null
         if value is not None:
             values[attribute.target] = value
         elif attribute.default not in (None, ""):

@@ -2,11 +2,18 @@
 
 It reads the state (links, one IN query per page) and the target (``find`` per matching attribute, one
 call per page and attribute) but writes nothing: the cycle and the dry-run share it.
+
+References (spec §D.7, decision 9) are resolved here when the planner is given a ``targets`` lookup and the
+referenced objects are already linked (one IN query per page): a group whose members were provisioned on
+earlier pages is created with its members, a user whose manager is linked gets the manager in the same
+write, instead of a second update in the references phase. What cannot be resolved yet stays pending (the
+attribute's full value, so the references phase diffs it against what was exported) and is retried by the
+references phase, as before. Without ``targets`` (explain) every reference stays pending.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -18,9 +25,13 @@ from ._decide import Policy, decide, decide_delete
 from ._map import Mapped, SourceState, derive, display_name, map_object
 from ._match import MatchResult, choose, matching_values
 from ._model import Action, Operation, Reason
+from ._references import REASON as REFERENCE_REASON
+from ._references import referenced_ids, resolve
 from ._rules import CompiledAttribute, CompiledMapping
 
 LinkLookup = Callable[[str, Sequence[str]], Mapping[str, Link]]
+TargetLookup = Callable[[Iterable[str]], Mapping[str, str]]
+"""Source ids -> target ids of linked objects (any mapping of the same directory pair)."""
 
 
 @dataclass
@@ -33,10 +44,21 @@ class PlannedObject:
     mapped: Mapped | None = None
     link: Link | None = None
     match: MatchResult | None = None
+    folded: bool = False
+    """True once the planner resolved what it could of the references into ``operation``."""
+    unresolved: Mapping[str, Any] | None = None
+    """After folding: the reference attributes still waiting for their objects (full values), or None."""
 
     @property
     def references(self) -> Mapping[str, Any] | None:
         """Reference values (source ids) to resolve after the objects phase, when the object stays managed."""
+        if self.folded:
+            return self.unresolved
+        return self.wanted_references
+
+    @property
+    def wanted_references(self) -> Mapping[str, Any] | None:
+        """Every reference value of the object, when it stays managed (None otherwise)."""
         if self.mapped is None or self.state is None or not self.mapped.references:
             return None
         if (
@@ -83,6 +105,7 @@ class Planner:
         target: Connector,
         context: expressions.EvaluationContext,
         policy: Policy,
+        targets: TargetLookup | None = None,
     ) -> None:
         self.mapping = mapping
         self.links = links
@@ -90,6 +113,7 @@ class Planner:
         self.context = context
         self.contexts = evaluation_contexts(mapping, context, target)
         self.policy = policy
+        self.targets = targets
 
     def plan_page(self, objects: Sequence[DirectoryObject]) -> PagePlan:
         links = self.links(self.mapping.key, [obj.id for obj in objects])
@@ -112,7 +136,22 @@ class Planner:
         for planned in pending:
             planned.operation = self._decide(planned)
             plan.objects.append(planned)
+        if self.targets is not None and self.mapping.references:
+            self._fold_references(pending, self.targets)
         return plan
+
+    def _fold_references(self, objects: Sequence[PlannedObject], targets: TargetLookup) -> None:
+        """Resolve the references whose objects are linked already into the objects' own operations."""
+        todo = [(p, refs) for p in objects if (refs := p.wanted_references)]
+        wanted: set[str] = set()
+        for _, refs in todo:
+            wanted |= referenced_ids(refs)
+        found = targets(wanted) if wanted else {}
+        for planned, refs in todo:
+            planned.operation, planned.unresolved = fold_references(
+                self.mapping, planned.operation, refs, found
+            )
+            planned.folded = True
 
     def _needs_match(self, planned: PlannedObject) -> bool:
         state, mapped = planned.state, planned.mapped
@@ -175,3 +214,27 @@ class Planner:
         return decide(
             self.mapping, planned.source.id, state, mapped, planned.link, matched, self.policy, name
         )
+
+
+def fold_references(
+    mapping: CompiledMapping, op: Operation, refs: Mapping[str, Any], targets: Mapping[str, str]
+) -> tuple[Operation, Mapping[str, Any] | None]:
+    """``op`` with the resolvable references of ``refs`` written by it, and the references still pending.
+
+    The operation carries the same modifications the references phase would have exported, against the
+    essence the operation leaves: on a create, a value for a single-valued reference and an add of the
+    resolved values for a multi-valued one (a list in every target, even with one member).
+    """
+    result = resolve(mapping, op.source_id, op.target_id or "", refs, op.essence, targets, op.display_name)
+    extra = result.operation
+    if extra is None:
+        return op, result.remaining
+    folded = replace(
+        op,
+        action=Action.CREATE if op.action is Action.CREATE else Action.UPDATE,
+        changes=op.changes + extra.changes,
+        modifications=op.modifications + extra.modifications,
+        essence=result.essence,
+        reason=REFERENCE_REASON if op.action is Action.NOOP else op.reason,
+    )
+    return folded, result.remaining

@@ -101,9 +101,11 @@ def log_record(
     when: datetime,
     status: str,
     error: str | None = None,
+    target_id: str | None = None,
 ) -> dict[str, Any]:
-    """A compact log entry for ``op`` (status: success, failure, skipped, warning), stored as is and expanded
-    to Graph's provisioningObjectSummary by :func:`summary` when read: writing stays cheap in big cycles."""
+    """A compact log entry for ``op`` (status: success, failure, skipped, warning; ``target_id``: the id the
+    target gave a create), stored as is and expanded to Graph's provisioningObjectSummary by :func:`summary`
+    when read: writing stays cheap in big cycles."""
     return {
         "id": uuid.uuid4().hex,
         "activityDateTime": when.isoformat(),
@@ -115,7 +117,7 @@ def log_record(
         "provisioningAction": _ACTION.get(op.action, "other"),
         "status": status,
         "sourceId": op.source_id,
-        "targetId": op.target_id,
+        "targetId": target_id or op.target_id,
         "sourceType": op.source_type,
         "targetType": op.object_type,
         "name": op.display_name,

@@ -18,7 +18,7 @@ Decisions:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -86,6 +86,14 @@ class CompiledMapping:
     """The target object definition's IsSoftDeletionSupported (None: not said; the connector decides)."""
     source_anchor: str | None = None
     """The source object definition's anchor attribute (``objectId`` for Entra users and groups)."""
+    evaluated: tuple[CompiledAttribute, ...] = field(default=(), init=False)
+    """``attributes`` then ``references``: every attribute evaluated for an object (computed once)."""
+    required: tuple[str, ...] = field(default=(), init=False)
+    """The targets of the required attributes (a create missing one fails)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "evaluated", self.attributes + self.references)
+        object.__setattr__(self, "required", tuple(a.target for a in self.attributes if a.required))
 
     @property
     def soft_delete_attributes(self) -> tuple[CompiledAttribute, ...]:
@@ -93,7 +101,7 @@ class CompiledMapping:
 
     def reads(self) -> frozenset[str]:
         names: set[str] = set()
-        for attribute in self.attributes + self.references:
+        for attribute in self.evaluated:
             names.update(getattr(attribute.expression, "attribute_names", ()))
         return frozenset(names)
 

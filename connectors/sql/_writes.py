@@ -158,22 +158,25 @@ _SCALARS = frozenset({str, bool, int, float})
 
 
 def _replaced_values(modifications: Sequence[Modification]) -> dict[str, Any] | None:
-    """The values of a create made only of replaces of distinct attributes with scalar values (what the
-    engine sends), as ``apply_modifications({}, ...)`` gives them without its general path; else None."""
+    """The values of a create made of replaces and adds of distinct attributes with scalar values (what the
+    engine sends: an add for a multi-valued reference), as ``apply_modifications({}, ...)`` gives them
+    without its general path (whose add is quadratic in the values: a large group's members); else None."""
     values: dict[str, Any] = {}
-    replace = ValueOp.REPLACE
     for mod in modifications:
         found = mod.values
-        if mod.op is not replace or mod.name in values:
+        if mod.name in values or mod.op is ValueOp.REMOVE:
             return None
-        if len(found) == 1:
-            if type(found[0]) not in _SCALARS:
+        for value in found:
+            if type(value) not in _SCALARS:
                 return None
+        if mod.op is ValueOp.ADD:
+            # Values once each; True and 1 stay apart (a directory keeps them apart).
+            unique = list({(type(v), v): v for v in found}.values())
+            if unique:
+                values[mod.name] = unique
+        elif len(found) == 1:
             values[mod.name] = found[0]
         elif found:
-            for value in found:
-                if type(value) not in _SCALARS:
-                    return None
             values[mod.name] = list(found)
     return values
 

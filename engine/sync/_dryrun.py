@@ -88,7 +88,9 @@ class DryRun:
         source = self.ctx.connectors[mapping.source_directory]
         planner = self.ctx.planner(mapping)
         seen: set[str] = set()
-        view = _StoreView(store, mapping.key)
+        # A full read needs no data store: its updates would be dropped (nothing is written), and without
+        # one the source has no fingerprints to compute.
+        view = _StoreView(store, mapping.key) if since is not None else None
         for page in source.read(
             mapping.source_object, since, page_size=self.ctx.job.settings.page_size, store=view
         ):

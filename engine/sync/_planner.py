@@ -31,6 +31,8 @@ from ._rules import CompiledAttribute, CompiledMapping
 
 LinkLookup = Callable[[str, Sequence[str]], Mapping[str, Link]]
 TargetLookup = Callable[[Iterable[str]], Mapping[str, str]]
+_UNDECIDED = Operation(Action.NOOP, "", "", "")
+"""Held by a planned object between its mapping and its decision (one shared value: no object per object)."""
 """Source ids -> target ids of linked objects (any mapping of the same directory pair)."""
 
 
@@ -128,9 +130,7 @@ class Planner:
                 continue
             state = derive(self.mapping, obj)
             mapped = map_object(self.mapping, state.record, self.context, self.contexts)
-            planned = PlannedObject(
-                obj, Operation(Action.NOOP, self.mapping.key, "", obj.id), state, mapped, links.get(obj.id)
-            )
+            planned = PlannedObject(obj, _UNDECIDED, state, mapped, links.get(obj.id))
             pending.append(planned)
         self._match(pending)
         for planned in pending:
@@ -148,6 +148,11 @@ class Planner:
             wanted |= referenced_ids(refs)
         found = targets(wanted) if wanted else {}
         for planned, refs in todo:
+            if not found and planned.operation.action is Action.CREATE:
+                # Nothing linked yet (an initial cycle's first pages, a dry-run): every reference waits.
+                planned.unresolved = {k: v for k, v in refs.items() if referenced_ids({k: v})} or None
+                planned.folded = True
+                continue
             planned.operation, planned.unresolved = fold_references(
                 self.mapping, planned.operation, refs, found
             )

@@ -4,7 +4,8 @@ each list one at a time, holding one buffer of text (a megabyte by default) inst
 The top level (the object, its names, the lists' brackets and commas) is walked here; each item is decoded by
 the standard ``json`` module (``JSONDecoder.raw_decode`` at a buffer position). An item cut at the end of
 the buffer fails to decode or ends exactly at the buffer's end (a number may go on); the buffer is then
-refilled and the item decoded again. A failure that cannot come from a cut (far enough from the buffer's end,
+refilled and the item decoded again (also when it ends near the buffer's end: a number cut after "1."
+decodes as 1). A failure that cannot come from a cut (far enough from the buffer's end,
 or at the end of the file) is a syntax error, reported with the file's own line and column and ``json``'s
 message, as ``json.loads`` of the whole text would report it.
 
@@ -24,13 +25,14 @@ from typing import BinaryIO
 
 from ._errors import ConnectorConfigError, ConnectorError
 
-CHUNK = 1 << 20
-"""Bytes read at a time (the buffer grows past it only while one item is longer)."""
+CHUNK = 1 << 18
+"""Bytes read at a time (256 KiB; the buffer grows past it only while one item is longer)."""
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _DECODER = json.JSONDecoder()
 _CUT_MARGIN = 64
-"""An error this close to the buffer's end may come from a cut (``"\\u12`` cut inside its escape)."""
+"""An error, or the end of a value, this close to the buffer's end may come from a cut (``"\\u12`` cut
+inside its escape, ``1.5`` cut after its ``.``)."""
 _SKIP = re.compile(r'[^"\[\]{}]*(?:"[^"\\]*(?:\\.[^"\\]*)*"[^"\[\]{}]*)*', re.DOTALL)
 """Everything up to the next bracket outside a string (an unrolled loop: no catastrophic backtracking)."""
 _DEPTH = {"[": 1, "{": 1, "]": -1, "}": -1}
@@ -132,7 +134,8 @@ class _Buffer:
                 if self.eof or not self._maybe_cut(exc):
                     raise self.syntax(exc.msg, exc.pos) from None
             else:
-                if end < len(self.text) or self.eof:
+                # A number cut after "1." or "1e" decodes as 1: near the buffer's end, look further first.
+                if end + _CUT_MARGIN < len(self.text) or self.eof:
                     self.pos = end
                     return value
             self.more(grow)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import tracemalloc
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -165,3 +167,95 @@ def test_describe_infers_types_multi_values_and_references(tmp_path: Path) -> No
         "name": ("String", False, False),
     }
     assert definition["name"] == "Dir"
+
+
+def write_users(path: Path, count: int) -> int:
+    """A generated file of ``count`` users (about 600 bytes each, like the benchmark's), written as a stream;
+    its size in bytes."""
+    with path.open("w", encoding="utf-8") as out:
+        out.write('{"Group": [{"id": "g1", "members": ["u0", "u1"]}],\n"User": [\n')
+        for i in range(count):
+            user = {
+                "id": f"u{i}",
+                "displayName": f"Zoë Müller {i}",
+                "mail": f"zoe.muller{i}@contoso.example",
+                "department": ["Sales", "R&D", "Operations"][i % 3],
+                "proxyAddresses": [f"SMTP:zoe{i}@contoso.example", f"smtp:z{i}@mail.contoso.example"],
+                "accountEnabled": i % 7 != 0,
+                "manager": f"u{i // 10}" if i else None,
+                "employeeNumber": 100_000 + i,
+                "jobTitle": "Senior Field Engineer",
+                "streetAddress": f"{i} Rue de la Paix",
+                "city": "Zürich",
+                "usageLocation": "CH",
+                "userPrincipalName": f"zoe.muller{i}@contoso.example",
+                "otherMails": [f"zoe{i}@example.org"],
+            }
+            out.write(("," if i else "") + json.dumps(user, ensure_ascii=False) + "\n")
+        out.write("]}\n")
+    return path.stat().st_size
+
+
+def test_a_read_holds_a_page_and_the_ids_not_the_document(tmp_path: Path) -> None:
+    size = write_users(tmp_path / "dir.json", 20_000)
+    json_dir = connector(tmp_path)
+    tracemalloc.start()
+    try:
+        ids = {f"u{i}" for i in range(20_000)}  # what the read must hold anyway: the set of ids read
+        held_for_ids = tracemalloc.get_traced_memory()[1]
+        del ids
+        tracemalloc.reset_peak()
+        users = sum(len(page.objects) for page in json_dir.read("User", page_size=200))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert users == 20_000
+    # Beside the ids, a page, the buffer and the object being decoded: a small part of the 10 MB file, whose
+    # text alone would take its size and json.loads of it 4x that.
+    assert peak - held_for_ids < size / 6, f"peak {peak / 1e6:.1f} MB for a {size / 1e6:.1f} MB file"
+    assert json_dir._directory is None  # the read never loaded the directory
+
+
+def test_reading_one_object_type_skips_the_others(tmp_path: Path) -> None:
+    write_users(tmp_path / "dir.json", 20)
+    [group], _ = drain(connector(tmp_path).read("Group"))
+    assert (group.id, group.attributes) == ("g1", {"members": ["u0", "u1"]})
+    users, _ = drain(connector(tmp_path).read("User"))
+    assert [u.id for u in users] == [f"u{i}" for i in range(20)]
+    assert users[3].attributes["employeeNumber"] == 100_003 and "manager" not in users[0].attributes
+
+
+def test_a_duplicate_id_fails_the_read_after_the_pages_before_it(tmp_path: Path) -> None:
+    users = [{"id": f"u{i}"} for i in range(10)] + [{"id": "u4"}]
+    (tmp_path / "dir.json").write_text(json.dumps({"User": users}))
+    read = connector(tmp_path).read("User", page_size=5)
+    assert [u.id for u in next(read).objects] == ["u0", "u1", "u2", "u3", "u4"]
+    with pytest.raises(ConnectorConfigError, match=re.escape("$.User[10].id: duplicate id 'u4'")):
+        list(read)
+
+
+class CountingStore(DictStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.scans = 0
+
+    def keys(self) -> Iterator[str]:
+        self.scans += 1
+        return super().keys()
+
+
+def test_an_incremental_read_scans_the_store_only_when_an_object_may_be_gone(tmp_path: Path) -> None:
+    path = tmp_path / "dir.json"
+    path.write_text(json.dumps({"User": [{"id": f"u{i}", "n": i} for i in range(10)]}))
+    json_dir, store = connector(tmp_path), CountingStore()
+    _, mark = drain(json_dir.read("User", page_size=3, store=store), store)
+    # Edited and added users (the new ones committed page by page, as the engine does): nothing is gone.
+    path.write_text(json.dumps({"User": [{"id": f"u{i}", "n": i if i % 4 else -i} for i in range(14)]}))
+    store.scans = 0
+    changed, mark = drain(json_dir.read("User", mark, page_size=3, store=store), store)
+    assert [u.id for u in changed] == ["u4", "u8", "u10", "u11", "u12", "u13"] and store.scans == 0
+    path.write_text(
+        json.dumps({"User": [{"id": f"u{i}", "n": i if i % 4 else -i} for i in range(14) if i != 7]})
+    )
+    changed, _ = drain(json_dir.read("User", mark, page_size=3, store=store), store)
+    assert [(u.id, u.deleted) for u in changed] == [("u7", True)] and store.scans == 1

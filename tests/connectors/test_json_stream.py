@@ -1,0 +1,171 @@
+"""The json connector's incremental reader: the same items as ``json.loads`` at any buffer size, and the
+same syntax errors (message, line, column); bytes, byte-order marks, skipping, streaming."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from connectors import ConnectorConfigError
+from connectors._json_stream import items
+
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**30), max_value=10**30)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    # Brackets, quotes and backslashes inside strings are what a skip or a cut can get wrong.
+    | st.text(alphabet=st.sampled_from('ab"\\[]{},: \n\té€\U0001f600'), max_size=12)
+    | st.text(max_size=8)
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    max_leaves=12,
+)
+DOCUMENTS = st.dictionaries(st.text(max_size=6), st.lists(VALUES, max_size=5), max_size=4)
+LAYOUTS = st.sampled_from([{}, {"indent": 2}, {"ensure_ascii": False}, {"separators": (",", ":")}])
+CHUNKS = st.integers(min_value=1, max_value=40) | st.just(1 << 20)
+FILE_SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def expected(document: dict[str, list[Any]], only: str | None = None) -> list[tuple[str, int, Any]]:
+    return [
+        (name, number, item)
+        for name, listed in document.items()
+        if only is None or name == only
+        for number, item in enumerate(listed)
+    ]
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "dir.json"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def json_error(text: str) -> str | None:
+    """``line:column: invalid JSON (message)`` as json.loads reports it, or None when the text is valid."""
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        return f":{exc.lineno}:{exc.colno}: invalid JSON ({exc.msg})"
+    return None
+
+
+@FILE_SETTINGS
+@given(document=DOCUMENTS, layout=LAYOUTS, chunk=CHUNKS, data=st.data())
+def test_any_document_reads_as_json_loads_at_any_buffer_size(
+    tmp_path_factory: pytest.TempPathFactory,
+    document: dict[str, list[Any]],
+    layout: dict[str, Any],
+    chunk: int,
+    data: st.DataObject,
+) -> None:
+    path = write(tmp_path_factory.mktemp("doc"), json.dumps(document, **layout))
+    assert list(items(path, chunk=chunk)) == expected(document)
+    only = data.draw(st.sampled_from([*document, "Absent"]))
+    assert list(items(path, only, chunk=chunk)) == expected(document, only)
+
+
+@FILE_SETTINGS
+@given(document=DOCUMENTS, layout=LAYOUTS, chunk=CHUNKS, data=st.data())
+def test_a_cut_file_fails_where_and_as_json_loads_does(
+    tmp_path_factory: pytest.TempPathFactory,
+    document: dict[str, list[Any]],
+    layout: dict[str, Any],
+    chunk: int,
+    data: st.DataObject,
+) -> None:
+    text = json.dumps(document, **layout)
+    cut = text[: data.draw(st.integers(min_value=0, max_value=len(text)))]
+    path = write(tmp_path_factory.mktemp("cut"), cut)
+    error = json_error(cut)
+    if error is None:  # only the whole text parses
+        assert list(items(path, chunk=chunk)) == expected(json.loads(cut))
+        return
+    with pytest.raises(ConnectorConfigError) as caught:
+        list(items(path, chunk=chunk))
+    assert f"{path}{error};" in str(caught.value)
+
+
+@FILE_SETTINGS
+@given(document=DOCUMENTS, layout=LAYOUTS, chunk=CHUNKS, data=st.data())
+def test_a_corrupted_character_is_reported_as_json_loads_reports_it(
+    tmp_path_factory: pytest.TempPathFactory,
+    document: dict[str, list[Any]],
+    layout: dict[str, Any],
+    chunk: int,
+    data: st.DataObject,
+) -> None:
+    text = json.dumps(document, **layout)
+    at = data.draw(st.integers(min_value=0, max_value=len(text)))
+    char = data.draw(st.sampled_from(list('{}[],:"\\ 0-x\n')))
+    corrupted = text[:at] + char + text[at + data.draw(st.integers(min_value=0, max_value=1)) :]
+    error = json_error(corrupted)
+    assume(error is not None)  # still valid JSON: maybe of another shape, which the shape tests cover
+    path = write(tmp_path_factory.mktemp("bad"), corrupted)
+    with pytest.raises(ConnectorConfigError) as caught:
+        list(items(path, chunk=chunk))
+    message = str(caught.value)
+    if "invalid JSON" in message:
+        assert f"{path}{error};" in message
+    else:  # a wrong shape found before json's syntax error: it names a JSON path of a valid prefix
+        assert re.search(r" \$(\.[^:]*)?: ", message), message
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 5, 1 << 20])
+def test_line_and_column_count_across_buffers(tmp_path: Path, chunk: int) -> None:
+    text = '{\n  "User": [\n    {"id": "u1", "n": "é€"},\n    {"id": "u2",, "n": 2}\n  ]\n}\n'
+    path = write(tmp_path, text)
+    with pytest.raises(
+        ConnectorConfigError, match=re.escape(f"{path}:4:17: invalid JSON (Expecting property name")
+    ):
+        list(items(path, chunk=chunk))
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 1 << 20])
+def test_a_byte_order_mark_is_skipped_and_bytes_that_are_not_utf8_are_named(
+    tmp_path: Path, chunk: int
+) -> None:
+    path = tmp_path / "dir.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps({"User": [{"id": "u1"}]}).encode())
+    assert list(items(path, chunk=chunk)) == [("User", 0, {"id": "u1"})]
+    path.write_bytes(b'\xef\xbb\xbf{"User": [{"id": "\xc3\xa9\xff"}]}')
+    with pytest.raises(ConnectorConfigError, match=r"not UTF-8 text \(byte 23\)"):
+        list(items(path, chunk=chunk))
+
+
+def test_objects_come_out_before_a_later_error_is_reached(tmp_path: Path) -> None:
+    users = [{"id": f"u{i}", "pad": "x" * 100} for i in range(50)]
+    path = write(tmp_path, json.dumps({"User": users})[:-3])  # the file ends early
+    read = items(path, chunk=256)
+    assert next(read) == ("User", 0, users[0])
+    with pytest.raises(ConnectorConfigError, match="invalid JSON"):
+        list(read)
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("[]", "$"),
+        ('{"User": {"id": "u1"}}', "$.User"),
+        ('{"User": [], "Group": [], "User": []}', "$.User"),
+    ],
+)
+def test_a_wrong_top_level_shape_names_the_json_path(tmp_path: Path, text: str, where: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConnectorConfigError, match=re.escape(f"{path} {where}: ")):
+        list(items(path))
+
+
+def test_skipping_a_list_cut_by_the_end_of_the_file_is_an_error(tmp_path: Path) -> None:
+    path = write(tmp_path, '{"User": [{"id": "u1", "tags": ["]"]}')
+    with pytest.raises(ConnectorConfigError, match="the file ends inside this list"):
+        list(items(path, only="Group"))

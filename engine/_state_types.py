@@ -1,11 +1,13 @@
 """Plain values the state store reads and writes (no SQLAlchemy here), and ``Batch``: one page's writes.
 
-Every JSON blob carries ``"version": 1`` and is refused when newer (STYLE habit 14).
+Every JSON blob carries ``"version": 1`` and is refused when newer (STYLE habit 14). Rows travel as tuples
+in the column order of ``engine._state_schema`` (``from_values`` / ``values``); datetimes as ISO-8601 text.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -13,6 +15,7 @@ from typing import Any
 from connectors import Watermark
 
 BLOB_VERSION = 1
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 class StateError(Exception):
@@ -29,7 +32,15 @@ def _load_blob(text: str | None, what: str) -> dict[str, Any] | None:
 
 
 def _dump_blob(values: dict[str, Any]) -> str:
-    return json.dumps({"version": BLOB_VERSION, "values": values}, ensure_ascii=False, separators=(",", ":"))
+    # The same text as dumping {"version": 1, "values": values}, without building that dict.
+    return f'{{"version":{BLOB_VERSION},"values":{_ENCODE(values)}}}'
+
+
+def iso(value: datetime) -> str:
+    """A datetime as stored: ISO-8601 with its offset; naive values are refused (they would lie)."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to the state store; use an aware UTC datetime")
+    return value.isoformat()
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,26 +55,21 @@ class Link:
     disabled: bool = False
     """The target object was disabled (soft-deleted) because its source left scope."""
 
+    COLUMNS = ("source_id", "target_id", "essence", "pending_refs", "disabled")
+
     @classmethod
-    def from_row(cls, row: Any) -> Link:
+    def from_values(cls, row: Sequence[Any]) -> Link:
         return cls(
-            source_id=row.source_id,
-            target_id=row.target_id,
-            essence=_load_blob(row.essence, "an essence") or {},
-            pending_refs=_load_blob(row.pending_refs, "pending references"),
-            disabled=bool(row.disabled),
+            row[0],
+            row[1],
+            _load_blob(row[2], "an essence") or {},
+            _load_blob(row[3], "pending references"),
+            bool(row[4]),
         )
 
-    def to_row(self, job_id: str, scope: str) -> dict[str, Any]:
-        return {
-            "job_id": job_id,
-            "scope": scope,
-            "source_id": self.source_id,
-            "target_id": self.target_id,
-            "essence": _dump_blob(self.essence),
-            "pending_refs": None if self.pending_refs is None else _dump_blob(self.pending_refs),
-            "disabled": self.disabled,
-        }
+    def row(self) -> tuple[Any, ...]:
+        pending = None if self.pending_refs is None else _dump_blob(self.pending_refs)
+        return (self.source_id, self.target_id, _dump_blob(self.essence), pending, self.disabled)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,21 +81,22 @@ class EscrowRow:
     code: str
     message: str
 
-    @classmethod
-    def from_row(cls, row: Any) -> EscrowRow:
-        return cls(row.source_id, row.attempts, row.first_failure, row.next_attempt, row.code, row.message)
+    COLUMNS = ("source_id", "attempts", "first_failure", "next_attempt", "code", "message")
 
-    def to_row(self, job_id: str, scope: str) -> dict[str, Any]:
-        return {
-            "job_id": job_id,
-            "scope": scope,
-            "source_id": self.source_id,
-            "attempts": self.attempts,
-            "first_failure": self.first_failure,
-            "next_attempt": self.next_attempt,
-            "code": self.code,
-            "message": self.message,
-        }
+    @classmethod
+    def from_values(cls, row: Sequence[Any]) -> EscrowRow:
+        first, after = datetime.fromisoformat(row[2]), datetime.fromisoformat(row[3])
+        return cls(row[0], int(row[1]), first, after, row[4], row[5])
+
+    def row(self) -> tuple[Any, ...]:
+        return (
+            self.source_id,
+            self.attempts,
+            iso(self.first_failure),
+            iso(self.next_attempt),
+            self.code,
+            self.message,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,17 +106,14 @@ class StagedRemoval:
     source_id: str
     operation: dict[str, Any]
 
-    @classmethod
-    def from_row(cls, row: Any) -> StagedRemoval:
-        return cls(row.source_id, _load_blob(row.data, "a staged removal") or {})
+    COLUMNS = ("source_id", "data")
 
-    def to_row(self, job_id: str, scope: str) -> dict[str, Any]:
-        return {
-            "job_id": job_id,
-            "scope": scope,
-            "source_id": self.source_id,
-            "data": _dump_blob(self.operation),
-        }
+    @classmethod
+    def from_values(cls, row: Sequence[Any]) -> StagedRemoval:
+        return cls(row[0], _load_blob(row[1], "a staged removal") or {})
+
+    def row(self) -> tuple[Any, ...]:
+        return (self.source_id, _dump_blob(self.operation))
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,27 +127,33 @@ class Intent:
     values: tuple[tuple[str, str], ...]
     recorded: datetime
 
-    @classmethod
-    def from_row(cls, row: Any) -> Intent:
-        data = _load_blob(row.data, "an intent") or {}
-        values = tuple((str(a), str(v)) for a, v in data.get("matching", ()))
-        return cls(row.source_id, values, row.recorded)
+    COLUMNS = ("source_id", "recorded", "data")
 
-    def to_row(self, job_id: str, scope: str) -> dict[str, Any]:
-        return {
-            "job_id": job_id,
-            "scope": scope,
-            "source_id": self.source_id,
-            "recorded": self.recorded,
-            "data": _dump_blob({"matching": [list(pair) for pair in self.values]}),
-        }
+    @classmethod
+    def from_values(cls, row: Sequence[Any]) -> Intent:
+        data = _load_blob(row[2], "an intent") or {}
+        values = tuple((str(a), str(v)) for a, v in data.get("matching", ()))
+        return cls(row[0], values, datetime.fromisoformat(row[1]))
+
+    def row(self) -> tuple[Any, ...]:
+        matching = _dump_blob({"matching": [list(pair) for pair in self.values]})
+        return (self.source_id, iso(self.recorded), matching)
 
 
 @dataclass
 class Batch:
-    """Everything one page (or one end-of-cycle step) writes; committed in one transaction."""
+    """Everything one page (or one end-of-cycle step) writes; committed in one transaction.
+
+    Links come from two writers. ``link`` is the objects phase: a link written with pending references is
+    *dirty* (the next references phase processes it), and the links waiting on its source id become dirty
+    too. ``settle_references`` is the references phase: what is still unresolved is *waiting* on the
+    source ids in ``waiting_on`` and is not read again until one of them is linked, linked to another
+    target object or unlinked (or the object itself changes).
+    """
 
     links: dict[str, dict[str, Link]] = field(default_factory=dict)
+    waiting_on: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)
+    """Links written by the references phase, with the source ids their pending references name."""
     unlinked: dict[str, set[str]] = field(default_factory=dict)
     escrows: dict[str, dict[str, EscrowRow]] = field(default_factory=dict)
     cleared_escrows: dict[str, set[str]] = field(default_factory=dict)
@@ -157,11 +167,22 @@ class Batch:
     status: dict[str, Any] | None = None
 
     def link(self, scope: str, link: Link) -> None:
+        """An objects-phase write: dirty when ``link.pending_refs`` is not None."""
         self.links.setdefault(scope, {})[link.source_id] = link
+        self.waiting_on.get(scope, {}).pop(link.source_id, None)
+        self.unlinked.get(scope, set()).discard(link.source_id)
+
+    def settle_references(self, scope: str, link: Link, waiting_on: Iterable[str] = ()) -> None:
+        """A references-phase write: ``link.pending_refs`` (None when all resolved) waits on the source ids
+        ``waiting_on`` (those it names). Pending references with nothing to wait on stay dirty (tried again
+        every cycle)."""
+        self.links.setdefault(scope, {})[link.source_id] = link
+        self.waiting_on.setdefault(scope, {})[link.source_id] = frozenset(waiting_on)
         self.unlinked.get(scope, set()).discard(link.source_id)
 
     def unlink(self, scope: str, source_id: str) -> None:
         self.links.get(scope, {}).pop(source_id, None)
+        self.waiting_on.get(scope, {}).pop(source_id, None)
         self.unlinked.setdefault(scope, set()).add(source_id)
         self.clear_intent(scope, source_id)  # removed from the target: no pending create is left either
 

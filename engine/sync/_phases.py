@@ -4,7 +4,7 @@ phase. Functions over a running ``Cycle`` (split from ``_cycle`` to keep modules
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .._state_types import Batch, Link
 from ._model import Action, Operation, Reason
@@ -69,7 +69,14 @@ def apply_staged(cycle: Cycle, mapping: CompiledMapping, only: set[str] | None =
 
 
 def references(cycle: Cycle, mapping: CompiledMapping) -> None:
-    """Translate and export the references waiting on ``mapping``'s links (spec §D.7, decision 9)."""
+    """Translate and export the references of ``mapping``'s dirty links (spec §D.7, decision 9).
+
+    Only dirty links are read (``StateStore.iter_dirty_links``): those the objects phase wrote with pending
+    references, and waiting ones a page has since woken by linking or unlinking an object they name. What
+    stays unresolved is settled as waiting on the source ids it names, so it costs nothing until one of
+    them is linked, relinked or unlinked -- the only events that can change how it resolves (the same
+    result as trying every pending link every cycle). A link whose export failed is not rewritten: it
+    stays dirty and is tried again next cycle (and escrowed)."""
     scopes = [
         m.key
         for m in cycle.ctx.mappings
@@ -77,31 +84,27 @@ def references(cycle: Cycle, mapping: CompiledMapping) -> None:
     ]
     exporter = cycle.ctx.exporter(mapping)
     log = cycle.ctx.log_context(mapping, cycle.report.id)
-    for links in cycle.store.iter_links(mapping.key, pending_only=True):
+    for links in cycle.store.iter_dirty_links(mapping.key):
         wanted = set().union(*(referenced_ids(link.pending_refs or {}) for link in links))
         targets = cycle.store.target_ids(scopes, wanted)
         batch = Batch()
-        ops: list[tuple[Link, Operation, Any]] = []
+        ops: list[tuple[Link, Operation, set[str]]] = []
         for link in links:
             result = resolve(
                 mapping, link.source_id, link.target_id, link.pending_refs or {}, link.essence, targets
             )
-            updated = Link(
-                link.source_id,
-                link.target_id,
-                dict(result.essence),
-                dict(result.remaining) if result.remaining else None,
-                link.disabled,
-            )
+            remaining = dict(result.remaining) if result.remaining else None
+            updated = Link(link.source_id, link.target_id, dict(result.essence), remaining, link.disabled)
+            named = referenced_ids(remaining or {})  # (un)linking any of them may change the result
             if result.operation is not None:
-                ops.append((updated, result.operation, link))
-            elif updated != link:  # unchanged: references still waiting for their objects, nothing to rewrite
-                batch.link(mapping.key, updated)
+                ops.append((updated, result.operation, named))
+            else:
+                batch.settle_references(mapping.key, updated, named)
         results = exporter.apply([op for _, op, _ in ops])
         failures: list[tuple[Operation, str]] = []
-        for (updated, op, _link), outcome in zip(ops, results, strict=True):
+        for (updated, op, named), outcome in zip(ops, results, strict=True):
             if outcome.ok:
-                batch.link(mapping.key, updated)
+                batch.settle_references(mapping.key, updated, named)
                 batch.logs.append(log_record(log, op, when=cycle.ctx.now, status="success"))
                 cycle.report.exported += 1
                 cycle.report.count(mapping.target_object, "referenceUpdate")

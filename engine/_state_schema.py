@@ -1,0 +1,185 @@
+"""The state database's tables (SQLAlchemy Core, declared in one place) and the upgrade of older databases.
+
+Schema versions (``idsync_metadata.schema_version``):
+
+1. the first release;
+2. references are followed by what can change them (``engine.state``): ``links.ref_state`` says whether a
+   link's pending references are *dirty* (to process in the next references phase) or *waiting* (on the
+   source ids listed in ``ref_waits``); ``counts`` keeps the number of links and data-store keys per
+   mapping so a cycle never counts whole tables. A version-1 database is upgraded when opened: its pending
+   links become dirty (the next references phase sorts them into resolved and waiting), its counts are
+   taken once, the index over the pending-references text is dropped. Every step is idempotent, so an
+   upgrade interrupted half-way is finished by the next open.
+
+Datetimes are ISO-8601 text with their offset (SQLite drops tzinfo otherwise); the store converts them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, Index, Integer, MetaData, String, Table, Text, inspect, text
+from sqlalchemy.engine import Connection
+
+__all__ = ["DIRTY", "SCHEMA_VERSION", "WAITING", "get_table_definitions", "upgrade"]
+
+SCHEMA_VERSION = 2
+DIRTY = 1
+"""``links.ref_state``: pending references to process in the next references phase."""
+WAITING = 2
+"""``links.ref_state``: pending references waiting on unlinked source ids (rows of ``ref_waits``)."""
+
+_ISO = String(40)  # a timezone-aware datetime as ISO-8601 text
+
+
+def get_table_definitions(metadata: MetaData | None = None) -> MetaData:
+    """Every table of the state database, in one place."""
+    md = metadata or MetaData()
+    Table("idsync_metadata", md, Column("key", String(64), primary_key=True), Column("value", Text))
+    Table(
+        "job_status",
+        md,
+        Column("job_id", String(200), primary_key=True),
+        Column("data", Text, nullable=False),
+    )
+    Table(  # a schema replaced through the API (Graph's PUT .../schema); absent: the job file's schema
+        "job_schema",
+        md,
+        Column("job_id", String(200), primary_key=True),
+        Column("replaced", _ISO, nullable=False),
+        Column("data", Text, nullable=False),
+    )
+    Table(
+        "watermarks",
+        md,
+        Column("job_id", String(200), primary_key=True),
+        Column("scope", String(400), primary_key=True),
+        Column("value", Text, nullable=False),
+    )
+    Table(
+        "datastore",
+        md,
+        Column("job_id", String(200), primary_key=True),
+        Column("scope", String(400), primary_key=True),
+        Column("key", String(400), primary_key=True),
+        Column("value", Text, nullable=False),
+    )
+    _link_tables(md)
+    _object_tables(md)
+    _record_tables(md)
+    return md
+
+
+def _link_tables(md: MetaData) -> None:
+    Table(
+        "links",
+        md,
+        Column("job_id", String(200), primary_key=True),
+        Column("scope", String(400), primary_key=True),
+        Column("source_id", String(400), primary_key=True),
+        Column("target_id", String(400), nullable=False),
+        Column("essence", Text, nullable=False),
+        Column("pending_refs", Text),
+        Column("disabled", Boolean, nullable=False, default=False),
+        Column("ref_state", Integer),  # NULL (nothing pending), DIRTY or WAITING
+        Index("ix_links_refs", "job_id", "scope", "ref_state", "source_id"),
+    )
+    Table(  # which unlinked source ids a WAITING link waits on (any mapping may link them)
+        "ref_waits",
+        md,
+        Column("job_id", String(200), primary_key=True),
+        Column("scope", String(400), primary_key=True),
+        Column("source_id", String(400), primary_key=True),
+        Column("wanted", String(400), primary_key=True),
+        Index("ix_ref_waits_wanted", "job_id", "wanted"),
+    )
+    Table(  # rows per mapping of ``links`` (kind "links") and ``datastore`` (kind "datastore")
+        "counts",
+        md,
+        Column("job_id", String(200), primary_key=True),
+        Column("kind", String(20), primary_key=True),
+        Column("scope", String(400), primary_key=True),
+        Column("n", Integer, nullable=False),
+    )
+
+
+def _object_tables(md: MetaData) -> None:
+    Table(
+        "escrows",
+        md,
+        Column("job_id", String(200), primary_key=True),
+        Column("scope", String(400), primary_key=True),
+        Column("source_id", String(400), primary_key=True),
+        Column("attempts", Integer, nullable=False),
+        Column("first_failure", _ISO, nullable=False),
+        Column("next_attempt", _ISO, nullable=False),
+        Column("code", String(200), nullable=False),
+        Column("message", Text, nullable=False),
+    )
+    Table(
+        "staged",
+        md,
+        Column("job_id", String(200), primary_key=True),
+        Column("scope", String(400), primary_key=True),
+        Column("source_id", String(400), primary_key=True),
+        Column("data", Text, nullable=False),
+    )
+    Table(  # a table added later is simply created in older databases by ``create_all``
+        "intents",
+        md,
+        Column("job_id", String(200), primary_key=True),
+        Column("scope", String(400), primary_key=True),
+        Column("source_id", String(400), primary_key=True),
+        Column("recorded", _ISO, nullable=False),
+        Column("data", Text, nullable=False),
+    )
+
+
+def _record_tables(md: MetaData) -> None:
+    Table(
+        "cycles",
+        md,
+        Column("id", String(64), primary_key=True),
+        Column("job_id", String(200), nullable=False, index=True),
+        Column("began", _ISO, nullable=False),
+        Column("data", Text, nullable=False),
+    )
+    Table(
+        "provisioning_log",
+        md,
+        Column("seq", Integer, primary_key=True, autoincrement=True),
+        Column("id", String(64), nullable=False),
+        Column("job_id", String(200), nullable=False),
+        Column("cycle_id", String(64)),
+        Column("activity", _ISO, nullable=False),
+        Column("action", String(32), nullable=False),
+        Column("status", String(32), nullable=False),
+        Column("source_id", String(400)),
+        Column("data", Text, nullable=False),
+        Index("ix_log_job_seq", "job_id", "seq"),
+    )
+
+
+def upgrade(conn: Connection, version: int) -> None:
+    """Bring a database of schema ``version`` (older than ``SCHEMA_VERSION``) up to date, in ``conn``'s
+    transaction. ``create_all`` has already added the tables that did not exist (``ref_waits``,
+    ``counts``), but not columns or indexes of existing tables."""
+    if version < 2:
+        _to_2(conn)
+
+
+def _to_2(conn: Connection) -> None:
+    columns = {c["name"] for c in inspect(conn).get_columns("links")}
+    if "ref_state" not in columns:
+        conn.execute(text("ALTER TABLE links ADD COLUMN ref_state INTEGER"))
+    conn.execute(text("DROP INDEX IF EXISTS ix_links_pending"))  # it indexed the pending JSON text
+    conn.execute(
+        text("CREATE INDEX IF NOT EXISTS ix_links_refs ON links (job_id, scope, ref_state, source_id)")
+    )
+    conn.execute(text("UPDATE links SET ref_state = :dirty WHERE pending_refs IS NOT NULL"), {"dirty": DIRTY})
+    conn.execute(text("DELETE FROM counts"))
+    for kind, table in (("links", "links"), ("datastore", "datastore")):
+        conn.execute(
+            text(
+                f"INSERT INTO counts (job_id, kind, scope, n) "
+                f"SELECT job_id, '{kind}', scope, COUNT(*) FROM {table} GROUP BY job_id, scope"
+            )
+        )

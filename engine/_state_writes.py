@@ -1,0 +1,208 @@
+"""Writing one ``Batch`` inside the caller's transaction (``StateStore.commit``): statements from
+``_state_sql``, rows as tuples, so the cost is the database's, not per-row SQLAlchemy work.
+
+Besides the rows themselves it keeps two derived things consistent in the same transaction:
+
+* references (``_state_schema`` version 2): a link gets ``ref_state`` DIRTY when the objects phase writes
+  it with pending references, WAITING (with its ``ref_waits`` rows: every source id its pending references
+  name) when the references phase leaves it unresolved. Resolving depends on nothing but which of those
+  ids are linked and to what, so the WAITING links that name a source id the batch links anew, links to
+  another target object or unlinks become DIRTY; any other WAITING link would resolve exactly as before.
+  ``ref_waits`` rows of a link are replaced whenever the references phase writes it and removed with the
+  link, so a link that is not WAITING may keep stale rows until then; they are harmless (only WAITING
+  links are woken).
+* ``counts``: links and data-store keys per mapping, so that counting them never reads a whole table.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from ._state_schema import DIRTY, WAITING
+from ._state_sql import Sql, chunks, marks
+from ._state_types import Batch, Link, iso
+
+__all__ = ["Writer", "dumps"]
+
+_LINK_COLUMNS = ("job_id", "scope", *Link.COLUMNS, "ref_state")
+
+_DUMPS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
+
+
+def dumps(value: Any) -> str:
+    return _DUMPS(value)
+
+
+def _ref_state(link: Link, waits: frozenset[str] | None) -> int | None:
+    if link.pending_refs is None:
+        return None
+    return WAITING if waits else DIRTY  # an objects-phase write (None) is always dirty
+
+
+class Writer:
+    """The writes of one job in one transaction."""
+
+    def __init__(self, sql: Sql, conn: Connection, job_id: str) -> None:
+        self.sql, self.conn, self.job = sql, conn, job_id
+
+    def batch(self, batch: Batch) -> None:
+        moved: set[str] = set()  # source ids linked, relinked to another object or unlinked
+        for scope, links in batch.links.items():
+            moved.update(self._links(scope, links, batch.waiting_on.get(scope, {})))
+        for scope, ids in batch.unlinked.items():
+            if self.unlink(scope, sorted(ids)):
+                moved.update(ids)
+        self._wake(moved)
+        for scope, escrows in batch.escrows.items():
+            self.upsert(
+                "escrows",
+                (
+                    "job_id",
+                    "scope",
+                    "source_id",
+                    "attempts",
+                    "first_failure",
+                    "next_attempt",
+                    "code",
+                    "message",
+                ),
+                [(self.job, scope, *e.row()) for e in escrows.values()],
+            )
+        for scope, ids in batch.cleared_escrows.items():
+            self.delete_ids("escrows", scope, sorted(ids - set(batch.escrows.get(scope, {}))))
+        for scope, staged in batch.staged.items():
+            rows = [(self.job, scope, *s.row()) for s in staged.values()]
+            self.upsert("staged", ("job_id", "scope", "source_id", "data"), rows)
+        for scope, ids in batch.unstaged.items():
+            self.delete_ids("staged", scope, sorted(ids))
+        for scope, ids in batch.cleared_intents.items():
+            self.delete_ids("intents", scope, sorted(ids))
+        for scope, updates in batch.store_updates.items():
+            self.store(scope, updates)
+        for scope, watermark in batch.watermarks.items():
+            row = (self.job, scope, dumps(watermark.to_json()))
+            self.upsert("watermarks", ("job_id", "scope", "value"), [row], keys=2)
+        self._records(batch)
+
+    def upsert(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], keys: int = 3
+    ) -> None:
+        self.sql.upsert(self.conn, table, columns, keys, rows)
+
+    # --- links and references --------------------------------------------------------------------------
+
+    def _links(
+        self, scope: str, links: Mapping[str, Link], waiting: Mapping[str, frozenset[str]]
+    ) -> set[str]:
+        """Write the links; returns the ids the objects phase linked anew or to another target object (the
+        resolution of references to them changes, so the links waiting on them wake)."""
+        written = [sid for sid in links if sid not in waiting]
+        before = self._targets(scope, written)
+        changed = {sid for sid in written if before.get(sid) != links[sid].target_id}
+        rows = [
+            (self.job, scope, *link.row(), _ref_state(link, waiting.get(sid))) for sid, link in links.items()
+        ]
+        self.upsert("links", _LINK_COLUMNS, rows)
+        self.count("links", scope, len(written) - len(before))
+        settled = sorted(waiting)
+        if settled:
+            self._delete_waits(scope, settled)
+            waits = [
+                (self.job, scope, sid, wanted)
+                for sid in settled
+                if _ref_state(links[sid], waiting[sid]) == WAITING
+                for wanted in sorted(waiting[sid])
+            ]
+            self.sql.insert(self.conn, "ref_waits", ("job_id", "scope", "source_id", "wanted"), waits)
+        return changed
+
+    def _targets(self, scope: str, ids: Sequence[str]) -> dict[str, str]:
+        """The target ids these source ids are linked to now."""
+        found: dict[str, str] = {}
+        for chunk in chunks(ids):
+            query = (
+                "SELECT source_id, target_id FROM links WHERE job_id = ? AND scope = ? "
+                f"AND source_id IN ({marks(len(chunk))})"
+            )
+            found.update((r[0], r[1]) for r in self.sql.query(self.conn, query, (self.job, scope, *chunk)))
+        return found
+
+    def _wake(self, moved: set[str]) -> None:
+        """The WAITING links that wait on these source ids become DIRTY."""
+        ids = sorted(moved)
+        woken: set[tuple[str, str]] = set()
+        for chunk in chunks(ids):
+            query = (
+                f"SELECT scope, source_id FROM ref_waits WHERE job_id = ? AND wanted IN ({marks(len(chunk))})"
+            )
+            woken.update((row[0], row[1]) for row in self.sql.query(self.conn, query, (self.job, *chunk)))
+        update = (
+            "UPDATE links SET ref_state = ? "
+            "WHERE job_id = ? AND scope = ? AND source_id = ? AND ref_state = ?"
+        )
+        self.sql.run_many(self.conn, update, [(DIRTY, self.job, s, i, WAITING) for s, i in sorted(woken)])
+
+    def _delete_waits(self, scope: str, ids: Sequence[str]) -> None:
+        sql = "DELETE FROM ref_waits WHERE job_id = ? AND scope = ? AND source_id = ?"
+        self.sql.run_many(self.conn, sql, [(self.job, scope, i) for i in ids])
+
+    def unlink(self, scope: str, ids: Sequence[str]) -> int:
+        """Remove these links (and what they waited on); returns how many there were."""
+        removed = self.delete_ids("links", scope, ids)
+        self.count("links", scope, -removed)
+        self._delete_waits(scope, ids)
+        return removed
+
+    # --- the rest ---------------------------------------------------------------------------------------
+
+    def delete_ids(self, table: str, scope: str, ids: Sequence[str], column: str = "source_id") -> int:
+        """Delete the rows of these ids; returns how many there were."""
+        deleted = 0
+        for chunk in chunks(ids):
+            sql = f"DELETE FROM {table} WHERE job_id = ? AND scope = ? AND {column} IN ({marks(len(chunk))})"
+            deleted += max(self.sql.run(self.conn, sql, (self.job, scope, *chunk)).rowcount, 0)
+        return deleted
+
+    def count(self, kind: str, scope: str, delta: int) -> None:
+        if delta == 0:
+            return
+        update = "UPDATE counts SET n = n + ? WHERE job_id = ? AND kind = ? AND scope = ?"
+        if self.sql.run(self.conn, update, (delta, self.job, kind, scope)).rowcount == 0:
+            self.sql.insert(
+                self.conn, "counts", ("job_id", "kind", "scope", "n"), [(self.job, kind, scope, delta)]
+            )
+
+    def store(self, scope: str, updates: Mapping[str, str | None]) -> None:
+        """Data-store updates (None removes a key): the keys' rows are replaced, counted by the delete."""
+        removed = self.delete_ids("datastore", scope, list(updates), column="key")
+        rows = [(self.job, scope, k, v) for k, v in updates.items() if v is not None]
+        self.sql.insert(self.conn, "datastore", ("job_id", "scope", "key", "value"), rows)
+        self.count("datastore", scope, len(rows) - removed)
+
+    def _records(self, batch: Batch) -> None:
+        if batch.logs:
+            columns = ("id", "job_id", "cycle_id", "activity", "action", "status", "source_id", "data")
+            self.sql.insert(self.conn, "provisioning_log", columns, [self._log_row(r) for r in batch.logs])
+        if batch.cycle is not None:
+            began = iso(datetime.fromisoformat(batch.cycle["timeBegan"]))
+            row = (batch.cycle["id"], self.job, began, dumps(batch.cycle))
+            self.upsert("cycles", ("id", "job_id", "began", "data"), [row], keys=1)
+        if batch.status is not None:
+            self.upsert("job_status", ("job_id", "data"), [(self.job, dumps(batch.status))], keys=1)
+
+    def _log_row(self, record: Mapping[str, Any]) -> tuple[Any, ...]:
+        return (
+            record["id"],
+            self.job,
+            record.get("cycleId"),
+            iso(datetime.fromisoformat(record["activityDateTime"])),
+            record.get("provisioningAction", "other"),
+            record.get("status", "success"),
+            record.get("sourceId"),
+            dumps(record),
+        )

@@ -11,15 +11,19 @@ message, as ``json.loads`` of the whole text would report it.
 
 Lists of other object names are skipped by a scan of brackets outside strings (``only``): their items are
 not decoded, so a syntax error inside them is only found when they are read themselves (the brackets around
-them still have to balance). A byte-order mark is accepted; text that is not UTF-8 names its byte offset.
+them still have to balance). That scan is about as slow as decoding, so a caller that keeps ``Bookmarks``
+reads another object type of the same file version by seeking to its list (the byte offset, line and column
+learnt by the first read). A byte-order mark is accepted; text that is not UTF-8 names its byte offset.
 """
 
 from __future__ import annotations
 
 import codecs
 import json
+import os
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
@@ -36,6 +40,20 @@ inside its escape, ``1.5`` cut after its ``.``)."""
 _SKIP = re.compile(r'[^"\[\]{}]*(?:"[^"\\]*(?:\\.[^"\\]*)*"[^"\[\]{}]*)*', re.DOTALL)
 """Everything up to the next bracket outside a string (an unrolled loop: no catastrophic backtracking)."""
 _DEPTH = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+Mark = tuple[int, int, int]
+"""A place in the file: (byte offset, line, column)."""
+
+
+@dataclass
+class Bookmarks:
+    """Where each list of one version of the file starts, learnt by a read that walked the whole file: a
+    later read of one object type (the engine reads users, then groups) starts at its list instead of
+    scanning the lists before it. ``version`` is the file's (inode, size, modification time) when learnt."""
+
+    version: tuple[int, int, int] | None = None
+    lists: dict[str, Mark] = field(default_factory=dict)
 
 
 class JsonSyntaxError(Exception):
@@ -57,18 +75,26 @@ class ShapeError(Exception):
 class _Buffer:
     """A window of decoded text over a binary file, with the file's line and column of its first character."""
 
-    def __init__(self, handle: BinaryIO, path: Path, chunk: int) -> None:
+    def __init__(self, handle: BinaryIO, path: Path, chunk: int, start: Mark = (0, 1, 1)) -> None:
+        """Read ``handle`` from ``start``: the beginning of the file, or a ``Mark`` taken earlier."""
         self._handle, self._path, self._chunk = handle, path, max(chunk, 1)
         self._decoder = codecs.getincrementaldecoder("utf-8")()
-        self._bytes = 0  # bytes read from the file so far
-        self._lines = 0  # newlines before text[0]
-        self._column = 0  # characters between the last of those newlines and text[0]
+        self._bytes = start[0]  # bytes read from the file so far
+        self._lines = start[1] - 1  # newlines before text[0]
+        self._column = start[2] - 1  # characters between the last of those newlines and text[0]
         self.pos = 0
         self.eof = False
+        handle.seek(start[0])
         head = handle.read(len(codecs.BOM_UTF8))
-        if head == codecs.BOM_UTF8:  # a byte-order mark (Windows editors) is fine
+        if head == codecs.BOM_UTF8 and not start[0]:  # a byte-order mark (Windows editors) is fine
             self._bytes, head = len(head), b""
         self.text = self._decode(head) if head else ""
+
+    def mark(self) -> Mark:
+        """Where ``pos`` is in the file: its byte offset, line and column (a new buffer can start there)."""
+        pending = len(self._decoder.getstate()[0])
+        offset = self._bytes - pending - len(self.text[self.pos :].encode("utf-8"))
+        return (offset, *self.where(self.pos))
 
     def more(self, grow: bool = False) -> bool:
         """Drop the text before ``pos`` and append the next chunk (twice the buffer when ``grow``, so a
@@ -159,14 +185,27 @@ class _Buffer:
                 return
 
 
-def items(path: Path, only: str | None = None, chunk: int = CHUNK) -> Iterator[tuple[str, int, object]]:
+def items(
+    path: Path, only: str | None = None, chunk: int = CHUNK, bookmarks: Bookmarks | None = None
+) -> Iterator[tuple[str, int, object]]:
     """``(object name, index, item)`` for every item of every list of the file (of ``only``'s list alone
     when given), decoded one at a time. Errors are ``ConnectorConfigError`` naming the file, with line and
     column for a syntax error and the JSON path for a wrong shape; ``ConnectorError`` when it cannot be read.
+
+    ``bookmarks`` (kept by the caller between reads) lets a read of ``only`` jump to its list when an earlier
+    read walked this same version of the file (which also checked the rest of it), and learns them otherwise.
     """
     try:
         with path.open("rb") as handle:
-            yield from _document(_Buffer(handle, path, chunk), only)
+            version = _version(os.fstat(handle.fileno()))
+            if bookmarks is not None and only is not None and bookmarks.version == version:
+                if only in bookmarks.lists:
+                    yield from _list(_Buffer(handle, path, chunk, bookmarks.lists[only]), only)
+                return
+            learnt: dict[str, Mark] = {}
+            yield from _document(_Buffer(handle, path, chunk), only, learnt)
+            if bookmarks is not None:
+                bookmarks.version, bookmarks.lists = version, learnt
     except JsonSyntaxError as exc:
         raise ConnectorConfigError(
             f"{path}:{exc.line}:{exc.column}: invalid JSON ({exc.message}); "
@@ -180,21 +219,27 @@ def items(path: Path, only: str | None = None, chunk: int = CHUNK) -> Iterator[t
         raise ConnectorError(f"cannot read {path}: {exc.strerror or exc}", connector="json") from exc
 
 
-def _document(buffer: _Buffer, only: str | None) -> Iterator[tuple[str, int, object]]:
+def _version(stat: os.stat_result) -> tuple[int, int, int]:
+    # A target write replaces the file (a new inode); an edit in place changes its size or time.
+    return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
+def _document(
+    buffer: _Buffer, only: str | None, learnt: dict[str, Mark]
+) -> Iterator[tuple[str, int, object]]:
     if buffer.next_char() != "{":
         buffer.value()  # json's own error when it is not JSON at all
         _end(buffer)
         raise ShapeError("$", 'expected an object like {"User": [...], "Group": [...]}')
     buffer.pos += 1
-    names: set[str] = set()
     char = buffer.next_char()
     if char == "}":
         buffer.pos += 1
     while char != "}":
         name = _name(buffer)
-        if name in names:
+        if name in learnt:
             raise ShapeError(f"$.{name}", "the object name appears twice; merge its two lists into one")
-        names.add(name)
+        learnt[name] = buffer.mark()
         if only is None or name == only:
             yield from _list(buffer, name)
         else:
@@ -246,4 +291,4 @@ def _end(buffer: _Buffer) -> None:
         raise buffer.syntax("Extra data")
 
 
-__all__ = ["CHUNK", "items"]
+__all__ = ["CHUNK", "Bookmarks", "Mark", "items"]

@@ -87,13 +87,17 @@ def check_object(
 
 
 def stream_objects(
-    path: Path, only: str | None = None, seen: dict[str, set[str]] | None = None
+    path: Path,
+    only: str | None = None,
+    seen: dict[str, set[str]] | None = None,
+    bookmarks: _json_stream.Bookmarks | None = None,
 ) -> Iterator[tuple[str, str, Attributes]]:
     """``load_objects`` of a json file, decoded one object at a time (``_json_stream``): only the objects
     of ``only`` when given. ``seen`` receives the ids of each object type as they come (the caller may keep
-    it: a read needs them for its deletions, and they are the duplicate check's anyway)."""
+    it: a read needs them for its deletions, and they are the duplicate check's anyway); ``bookmarks`` are
+    ``_json_stream.items``'."""
     ids = {} if seen is None else seen
-    for object_type, number, raw in _json_stream.items(path, only):
+    for object_type, number, raw in _json_stream.items(path, only, bookmarks=bookmarks):
         yield check_object(object_type, number, raw, ids.setdefault(object_type, set()), str(path), "json")
 
 

@@ -36,6 +36,7 @@ from ._directory import Directory
 from ._directory_connector import DirectoryConnector
 from ._errors import ConnectorConfigError, ConnectorError
 from ._files import atomic_write, file_stamp, setting_path
+from ._json_stream import Bookmarks
 from ._objects_json import dump_document, stream_objects
 
 
@@ -53,11 +54,12 @@ class JsonFileConnector(DirectoryConnector):
         self._multi = frozenset(multi)
         self._directory: Directory | None = None
         self._stamp: tuple[int, int] | None = None
+        self._bookmarks = Bookmarks()  # where each object type's list starts in the file as last read
 
     def validate_credentials(self) -> None:
         # Checked as a stream: a daemon that only reads this file never holds it whole.
         if self._directory is None or file_stamp(self.path) != self._stamp:
-            for _ in stream_objects(self.path) if file_stamp(self.path) is not None else ():
+            for _ in stream_objects(self.path, bookmarks=self._bookmarks) if file_stamp(self.path) else ():
                 pass
 
     def describe(self) -> dict[str, Any]:
@@ -75,7 +77,7 @@ class JsonFileConnector(DirectoryConnector):
         if file_stamp(self.path, self.kind) is None:
             return [], None
         ids: dict[str, set[str]] = {object_type: set()}
-        found = stream_objects(self.path, object_type, ids)
+        found = stream_objects(self.path, object_type, ids, self._bookmarks)
         return (DirectoryObject(t, i, attributes) for t, i, attributes in found), ids[object_type]
 
     def apply(self, changes: Sequence[Change]) -> list[ApplyResult]:
@@ -93,7 +95,7 @@ class JsonFileConnector(DirectoryConnector):
             return self._directory
         directory = Directory(multi_valued=self._multi)
         if stamp is not None:
-            for object_type, object_id, attributes in stream_objects(self.path):
+            for object_type, object_id, attributes in stream_objects(self.path, bookmarks=self._bookmarks):
                 directory.put(object_type, object_id, attributes)
         self._directory, self._stamp = directory, stamp
         return directory

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from connectors import ConnectorConfigError
-from connectors._json_stream import items
+from connectors._json_stream import Bookmarks, items
 
 SCALARS = (
     st.none()
@@ -72,6 +72,11 @@ def test_any_document_reads_as_json_loads_at_any_buffer_size(
     assert list(items(path, chunk=chunk)) == expected(document)
     only = data.draw(st.sampled_from([*document, "Absent"]))
     assert list(items(path, only, chunk=chunk)) == expected(document, only)
+    # Reads of one type after another through bookmarks: the first walks the file, the others seek.
+    bookmarks = Bookmarks()
+    for name in data.draw(st.permutations([*document, "Absent"])):
+        assert list(items(path, name, chunk=chunk, bookmarks=bookmarks)) == expected(document, name)
+    assert bookmarks.version is not None and set(bookmarks.lists) == set(document)
 
 
 @FILE_SETTINGS
@@ -169,3 +174,46 @@ def test_skipping_a_list_cut_by_the_end_of_the_file_is_an_error(tmp_path: Path) 
     path = write(tmp_path, '{"User": [{"id": "u1", "tags": ["]"]}')
     with pytest.raises(ConnectorConfigError, match="the file ends inside this list"):
         list(items(path, only="Group"))
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 1 << 20])
+def test_a_read_through_bookmarks_reports_errors_at_the_file_line_and_column(
+    tmp_path: Path, chunk: int
+) -> None:
+    # The error is inside the Group list, which the first read skips without decoding its items.
+    text = '{"User": [\n {"id": "u1", "n": "é€"}],\n "Group": [{"id": "g1"},\n  {"id": "g2", "m": [1 2]}]}'
+    path = write(tmp_path, text)
+    bookmarks = Bookmarks()
+    assert [item for _, _, item in items(path, "User", chunk=chunk, bookmarks=bookmarks)] == [
+        {"id": "u1", "n": "é€"}
+    ]
+    assert bookmarks.lists["Group"][1:] == (3, 11)
+    read = items(path, "Group", chunk=chunk, bookmarks=bookmarks)
+    assert next(read) == ("Group", 0, {"id": "g1"})
+    with pytest.raises(ConnectorConfigError) as caught:
+        list(read)
+    assert f"{path}{json_error(text)};" in str(caught.value)
+
+
+def test_bookmarks_of_an_older_version_of_the_file_are_not_used(tmp_path: Path) -> None:
+    path = write(tmp_path, json.dumps({"User": [{"id": "u1"}], "Group": [{"id": "g1"}]}))
+    bookmarks = Bookmarks()
+    assert len(list(items(path, "User", bookmarks=bookmarks))) == 1
+    newer = tmp_path / "newer.json"
+    newer.write_text(json.dumps({"Group": [{"id": "g2"}, {"id": "g3"}], "User": []}))
+    newer.replace(path)  # as a target write does: a new file renamed over the old one
+    assert list(items(path, "Group", bookmarks=bookmarks)) == [
+        ("Group", 0, {"id": "g2"}),
+        ("Group", 1, {"id": "g3"}),
+    ]
+    assert bookmarks.lists["Group"][0] == 10  # learnt again from the new version
+
+
+def test_a_failed_walk_learns_no_bookmarks(tmp_path: Path) -> None:
+    path = write(tmp_path, '{"User": [{"id": "u1"}], "Group": [{"id": "g1"}]} x')
+    bookmarks = Bookmarks()
+    with pytest.raises(ConnectorConfigError, match="Extra data"):
+        list(items(path, "User", bookmarks=bookmarks))
+    assert bookmarks.version is None
+    with pytest.raises(ConnectorConfigError, match="Extra data"):
+        list(items(path, "Group", bookmarks=bookmarks))

@@ -29,7 +29,7 @@ and those waiting on a source id that a page has since linked (woken in that pag
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -159,11 +159,38 @@ class StateStore:
         where = f"SELECT source_id, target_id FROM links WHERE job_id = ? AND scope IN ({marks(len(scopes))})"
         return {row[0]: row[1] for row in self._by_ids(where, source_ids, (self.job_id, *scopes))}
 
-    def iter_links(self, scope: str, *, pending_only: bool = False, page: int = 1000) -> Iterator[list[Link]]:
+    def iter_links(
+        self,
+        scope: str,
+        *,
+        pending_only: bool = False,
+        page: int = 1000,
+        skip: Container[str] | None = None,
+    ) -> Iterator[list[Link]]:
         """Every link of a mapping in source-id order, a page at a time (keyset paging: bounded memory);
-        ``pending_only``: those with pending references, dirty or waiting."""
+        ``pending_only``: those with pending references, dirty or waiting. With ``skip`` (e.g. the ids a
+        full read saw), the links of those source ids are left out without being read or decoded: the ids
+        are paged from the key index and only the others' rows are fetched (empty pages are not yielded)."""
+        if skip is not None:
+            return self._links_except(scope, skip, page)
         condition = "ref_state IS NOT NULL" if pending_only else "1 = 1"
         return self._pages(scope, condition, (), page)
+
+    def _links_except(self, scope: str, skip: Container[str], page: int) -> Iterator[list[Link]]:
+        sql = (
+            "SELECT source_id FROM links WHERE job_id = ? AND scope = ? AND source_id > ? "
+            "ORDER BY source_id LIMIT ?"
+        )
+        after = ""
+        while True:
+            ids = [row[0] for row in self._query(sql, (self.job_id, scope, after, page))]
+            if not ids:
+                return
+            others = [i for i in ids if i not in skip]
+            if others:
+                found = self.links(scope, others)
+                yield [found[i] for i in others if i in found]
+            after = ids[-1]
 
     def iter_dirty_links(self, scope: str, *, page: int = 1000) -> Iterator[list[Link]]:
         """The links whose pending references the references phase must process (``Batch`` says which), in

@@ -73,6 +73,13 @@ def test_iter_links_pages_in_order(store: StateStore) -> None:
     assert [len(p) for p in pages] == [10, 10, 5]
     pending = [link.source_id for page in store.iter_links("m", pending_only=True) for link in page]
     assert pending == [f"s{i:03}" for i in range(25) if i % 2]
+    seen = {f"s{i:03}" for i in range(25) if i < 12 or i % 3}
+    others = [page for page in store.iter_links("m", page=10, skip=seen)]
+    assert [[link.source_id for link in page] for page in others] == [
+        ["s012", "s015", "s018"],
+        ["s021", "s024"],
+    ]
+    assert others[0][0] == Link("s012", "t12")
 
 
 def test_jobs_are_isolated(tmp_path) -> None:

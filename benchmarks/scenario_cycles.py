@@ -193,19 +193,24 @@ def _check_incremental(ours: Sample, theirs: Sample) -> None:
 
 
 def run_cycle_scenario(
-    name: str, quick: bool, workdir: Path | None = None, sizes: tuple[int, ...] | None = None
+    name: str,
+    quick: bool,
+    workdir: Path | None = None,
+    sizes: tuple[int, ...] | None = None,
+    repeats: int | None = None,
 ) -> list[ScenarioResult]:
-    """Every size of scenario ``name``; ``workdir`` keeps the generated files (default: a temp folder)."""
+    """Every size of scenario ``name``; ``workdir`` keeps the generated files (default: a temp folder);
+    ``repeats`` overrides the runs per size (``repeats_for``)."""
     results = []
     for users in sizes or SIZES[quick]:
         spec = DirectorySpec(users=users, seed=SEED)
-        repeats = repeats_for(users, quick)
+        runs = repeats or repeats_for(users, quick)
         with _workdir(workdir) as folder:
             if name in _CHANGES:
-                pairs, objects = _incremental(name, spec, folder, repeats)
+                pairs, objects = _incremental(name, spec, folder, runs)
             else:
                 kind = "initial" if name == "cycle_initial" else "dry_run"
-                pairs, objects = _initial_like(kind, spec, folder, repeats), users + spec.group_count
+                pairs, objects = _initial_like(kind, spec, folder, runs), users + spec.group_count
         results.append(pairs.result(name, users, objects))
     return results
 
@@ -239,8 +244,9 @@ SCENARIOS = [
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m benchmarks.scenario_cycles [--quick] [--scenario NAME] [--sizes N ...] [--json FILE]
-    [--report DIR]``: the cycle scenarios alone (``python -m benchmarks run`` runs them with the others)."""
+    """``python -m benchmarks.scenario_cycles [--quick] [--scenario NAME] [--sizes N ...] [--repeats N]
+    [--json FILE] [--report DIR]``: the cycle scenarios alone (``python -m benchmarks run`` runs them with
+    the others)."""
     import argparse
     import sys
 
@@ -250,6 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--scenario", action="append", choices=CYCLE_SCENARIOS)
     parser.add_argument("--sizes", type=int, nargs="+", help="users per directory (default: 10k 100k 1M)")
+    parser.add_argument("--repeats", type=int, help="runs per size (default: 3 up to 100k users, 2 above)")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--report", type=Path, help="folder for report.md, chart.png, results.json")
     parser.add_argument("--workdir", type=Path, help="keep the generated files here (default: a temp folder)")
@@ -257,7 +264,8 @@ def main(argv: list[str] | None = None) -> int:
     results: list[ScenarioResult] = []
     for name in args.scenario or CYCLE_SCENARIOS:
         try:
-            found = run_cycle_scenario(name, args.quick, args.workdir, tuple(args.sizes or ()) or None)
+            sizes = tuple(args.sizes or ()) or None
+            found = run_cycle_scenario(name, args.quick, args.workdir, sizes, args.repeats)
         except StepFailed as exc:
             print(f"{name}: {exc}", file=sys.stderr)
             return 1

@@ -55,12 +55,16 @@ class JsonFileConnector(DirectoryConnector):
         self._directory: Directory | None = None
         self._stamp: tuple[int, int] | None = None
         self._bookmarks = Bookmarks()  # where each object type's list starts in the file as last read
+        self._checked: tuple[int, int] | None = None  # the version validate_credentials last found good
 
     def validate_credentials(self) -> None:
-        # Checked as a stream: a daemon that only reads this file never holds it whole.
-        if self._directory is None or file_stamp(self.path) != self._stamp:
-            for _ in stream_objects(self.path, bookmarks=self._bookmarks) if file_stamp(self.path) else ():
-                pass
+        # Checked as a stream, once per version of the file: a daemon that only reads it never holds it whole.
+        stamp = file_stamp(self.path, self.kind)
+        if stamp is None or stamp in (self._stamp, self._checked):
+            return
+        for _ in stream_objects(self.path, bookmarks=self._bookmarks):
+            pass
+        self._checked = stamp
 
     def describe(self) -> dict[str, Any]:
         directory = self._load()

@@ -259,3 +259,14 @@ def test_an_incremental_read_scans_the_store_only_when_an_object_may_be_gone(tmp
     )
     changed, _ = drain(json_dir.read("User", mark, page_size=3, store=store), store)
     assert [(u.id, u.deleted) for u in changed] == [("u7", True)] and store.scans == 1
+
+
+def test_validate_credentials_checks_the_whole_file_without_loading_it(tmp_path: Path) -> None:
+    path = tmp_path / "dir.json"
+    path.write_text(json.dumps({"User": [{"id": "u1"}], "Group": [{"id": "g1", "owner": {"id": "u1"}}]}))
+    json_dir = connector(tmp_path)
+    with pytest.raises(ConnectorConfigError, match=re.escape("$.Group[0].owner")):
+        json_dir.validate_credentials()
+    path.write_text(json.dumps({"User": [{"id": "u1"}], "Group": [{"id": "g1", "owner": "u1"}]}))
+    json_dir.validate_credentials()
+    assert json_dir._directory is None

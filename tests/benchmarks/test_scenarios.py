@@ -121,3 +121,13 @@ def test_a_failing_step_is_reported_not_timed(tmp_path: Path) -> None:
     }
     with pytest.raises(StepFailed, match=r"baseline\.initial failed"):
         measure("baseline.initial", missing)
+
+
+def test_the_cycle_scenarios_run_as_many_times_as_asked(tmp_path: Path) -> None:
+    from benchmarks.scenario_cycles import main
+
+    out = tmp_path / "runs.json"
+    argv = ["--scenario", "cycle_initial", "--sizes", "100", "--repeats", "2", "--workdir", str(tmp_path)]
+    assert main([*argv, "--json", str(out)]) == 0
+    [row] = json.loads(out.read_text(encoding="utf-8"))["scenarios"]
+    assert (row["users"], row["notes"]) == (100, "median of 2 run(s); 102 objects")

@@ -10,7 +10,8 @@ not committed.
   page (the engine finds those deletions by comparing anchors with its links).
 * ``since`` given: only objects whose fingerprint differs from the store (new ones included), then a
   tombstone for every stored id that is no longer present.
-* ``store`` None: nothing to compare with, so every object is delivered and no tombstone is possible.
+* ``store`` None: nothing to compare with, so every object is delivered, no tombstone is possible, and no
+  fingerprint is computed (pages carry no store updates: there is no store to keep them in).
 
 The watermark is a generation stamp (nanoseconds, always above the previous one): the store holds the truth,
 the watermark only tells the engine that the read completed up to this point.
@@ -65,17 +66,20 @@ def datastore_pages(
     page_size = max(page_size, 1)
     for batch in _batches(objects, page_size):
         seen.update(obj.id for obj in batch)
-        prints = {obj.id: fingerprint(obj.attributes) for obj in batch}
-        stored = store.get_many(prints) if incremental and store is not None else {}
-        for obj in batch:
-            if stored.get(obj.id) != prints[obj.id]:
-                pending.append(obj)
-                updates[obj.id] = prints[obj.id]
-                if incremental and obj.id not in stored:
-                    added.add(obj.id)
+        if store is None:  # nothing to compare with or to keep: no fingerprints (a dry-run's full read)
+            pending.extend(batch)
+        else:
+            prints = {obj.id: fingerprint(obj.attributes) for obj in batch}
+            stored = store.get_many(prints) if incremental else {}
+            for obj in batch:
+                if stored.get(obj.id) != prints[obj.id]:
+                    pending.append(obj)
+                    updates[obj.id] = prints[obj.id]
+                    if incremental and obj.id not in stored:
+                        added.add(obj.id)
         while len(pending) >= page_size:
             chunk, pending = pending[:page_size], pending[page_size:]
-            yield Page(chunk, watermark, {obj.id: updates.pop(obj.id) for obj in chunk})
+            yield Page(chunk, watermark, {obj.id: updates.pop(obj.id) for obj in chunk if obj.id in updates})
     gone = _gone(store, seen, protected, added if incremental else None)
     if incremental and not absences_trusted:
         gone = []

@@ -83,3 +83,9 @@ def test_incremental_read_brings_a_mirror_to_the_new_state(old, new, page_size) 
                 mirror[o.id] = dict(o.attributes)
     assert mirror == new
     assert set(store.data) == set(new)
+
+
+def test_without_a_store_no_fingerprint_is_computed_or_kept() -> None:
+    pages = list(read({"u1": {"n": "a"}, "u2": {}, "u3": {}}, None, None, page_size=2))
+    assert [[o.id for o in page.objects] for page in pages] == [["u1", "u2"], ["u3"]]
+    assert all(page.store_updates == {} for page in pages)

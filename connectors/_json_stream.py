@@ -1,13 +1,13 @@
 """An incremental reader of the json connector's ``{"<objectName>": [item, ...], ...}`` file: the items of
-each list one at a time, holding one buffer of text (a megabyte by default) instead of the whole document.
+each list one at a time, holding one buffer of text (256 KiB by default) instead of the whole document.
 
 The top level (the object, its names, the lists' brackets and commas) is walked here; each item is decoded by
 the standard ``json`` module (``JSONDecoder.raw_decode`` at a buffer position). An item cut at the end of
 the buffer fails to decode or ends exactly at the buffer's end (a number may go on); the buffer is then
 refilled and the item decoded again (also when it ends near the buffer's end: a number cut after "1."
-decodes as 1). A failure that cannot come from a cut (far enough from the buffer's end,
-or at the end of the file) is a syntax error, reported with the file's own line and column and ``json``'s
-message, as ``json.loads`` of the whole text would report it.
+decodes as 1). A failure that cannot come from a cut (far enough from the buffer's end, or at the end of the
+file) is a syntax error, reported with the file's own line and column and ``json``'s message, as
+``json.loads`` of the whole text would report it.
 
 Lists of other object names are skipped by a scan of brackets outside strings (``only``): their items are
 not decoded, so a syntax error inside them is only found when they are read themselves (the brackets around
@@ -109,7 +109,7 @@ class _Buffer:
             self.eof = not raw
             added = self._decode(raw)
         self.text += added
-        return bool(added) or not self.eof
+        return bool(added)
 
     def _forget(self, count: int) -> None:
         newlines = self.text.count("\n", 0, count)

@@ -27,15 +27,43 @@ from ._tables import TableSpec
 from ._values import cursor_out, from_db, is_deleted, sql_errors, to_db
 
 
+def _value(value: Any) -> Any:
+    """``from_db`` with the common cases first: plain text (not a JSON array) and numbers pass as they are."""
+    kind = type(value)
+    if (kind is str and not value.startswith("[")) or kind is int or kind is bool or kind is float:
+        return value
+    return from_db(value)
+
+
 def row_object(spec: TableSpec, row: Mapping[Any, Any]) -> DirectoryObject:
     """A row (column name -> database value) as a directory object; a row flagged deleted is a tombstone."""
-    attributes = {c.name: from_db(row[c.name]) for c in spec.table.columns if row[c.name] is not None}
-    cursor = cursor_out(row[spec.change.name]) if spec.change is not None else None
-    deleted = spec.deleted is not None and is_deleted(row[spec.deleted.name])
-    object_id = str(from_db(row[spec.anchor.name]))
-    if deleted:
-        return DirectoryObject(spec.settings.object_type, object_id, {}, deleted=True, cursor=cursor)
-    return DirectoryObject(spec.settings.object_type, object_id, attributes, cursor=cursor)
+    return _Layout(spec).object([row[c.name] for c in spec.table.columns])
+
+
+def row_objects(spec: TableSpec, rows: Sequence[sa.Row[Any]]) -> list[DirectoryObject]:
+    """Rows of ``select(spec.table)`` (values in column order) as directory objects."""
+    layout = _Layout(spec)
+    return [layout.object(row) for row in rows]
+
+
+class _Layout:
+    """Where the anchor, change and deleted columns sit in a row of ``select(spec.table)``."""
+
+    def __init__(self, spec: TableSpec) -> None:
+        names = [c.name for c in spec.table.columns]
+        self.names = names
+        self.object_type = spec.settings.object_type
+        self.anchor = names.index(spec.anchor.name)
+        self.change = names.index(spec.change.name) if spec.change is not None else None
+        self.deleted = names.index(spec.deleted.name) if spec.deleted is not None else None
+
+    def object(self, values: Sequence[Any]) -> DirectoryObject:
+        cursor = cursor_out(values[self.change]) if self.change is not None else None
+        object_id = str(from_db(values[self.anchor]))
+        if self.deleted is not None and is_deleted(values[self.deleted]):
+            return DirectoryObject(self.object_type, object_id, {}, deleted=True, cursor=cursor)
+        attributes = {n: _value(v) for n, v in zip(self.names, values, strict=True) if v is not None}
+        return DirectoryObject(self.object_type, object_id, attributes, cursor=cursor)
 
 
 def _by_anchor(engine: sa.Engine, spec: TableSpec, page_size: int) -> Iterator[list[sa.Row[Any]]]:
@@ -57,10 +85,7 @@ def _by_anchor(engine: sa.Engine, spec: TableSpec, page_size: int) -> Iterator[l
 
 def _live(engine: sa.Engine, spec: TableSpec, page_size: int) -> Iterator[DirectoryObject]:
     for rows in _by_anchor(engine, spec, page_size):
-        for row in rows:
-            obj = row_object(spec, row._mapping)
-            if not obj.deleted:
-                yield obj
+        yield from (obj for obj in row_objects(spec, rows) if not obj.deleted)
 
 
 def read_pages(
@@ -187,9 +212,7 @@ def _changes(engine: sa.Engine, spec: TableSpec, since: Watermark, page_size: in
     last: tuple[Any, Any] | None = None
     while True:
         rows = _change_rows(engine, spec, lower, signpost, last, page_size)
-        objects = [
-            row_object(spec, r._mapping) for r in rows if not _at_boundary(spec, r, lower, since.boundary_ids)
-        ]
+        objects = row_objects(spec, [r for r in rows if not _at_boundary(spec, r, lower, since.boundary_ids)])
         mark = _advance(mark, objects)
         if len(rows) < page_size:
             yield Page(objects, mark)
@@ -241,9 +264,11 @@ def _at_boundary(spec: TableSpec, row: sa.Row[Any], lower: Any, boundary: frozen
 
 
 def _advance(mark: Watermark, objects: Sequence[DirectoryObject]) -> Watermark:
-    for obj in objects:
-        if obj.cursor == mark.cursor:
-            mark = Watermark(mark.cursor, mark.boundary_ids | {obj.id})
-        else:
-            mark = Watermark(obj.cursor, frozenset({obj.id}))
-    return mark
+    """The watermark after ``objects`` (in change order): the last cursor and every id delivered at it. The
+    ids are gathered once per page (many rows share one change value: no set rebuilt per row)."""
+    if not objects:
+        return mark
+    last = objects[-1].cursor
+    at_last = [o.id for o in objects if o.cursor == last]
+    earlier = mark.boundary_ids if mark.cursor == last else frozenset()
+    return Watermark(last, earlier | frozenset(at_last))

@@ -94,10 +94,11 @@ class CycleContext:
         scopes = [m.key for m in self.mappings if (m.source_directory, m.target_directory) == pair]
         return lambda ids: self.store.target_ids(scopes, ids)
 
-    def planner(self, mapping: CompiledMapping) -> Planner:
-        """The planner of ``mapping`` as cycles and dry-runs use it (references resolved when possible)."""
+    def planner(self, mapping: CompiledMapping, *, resolve: bool = True) -> Planner:
+        """The planner of ``mapping`` as cycles and dry-runs use it (references resolved when possible,
+        unless ``resolve`` is false: then every reference is left to the references phase)."""
         target = self.connectors[mapping.target_directory]
-        targets = self.reference_targets(mapping) if mapping.references else None
+        targets = self.reference_targets(mapping) if mapping.references and resolve else None
         return Planner(mapping, self.store.links, target, self.evaluation, self.policy(mapping), targets)
 
     def exporter(self, mapping: CompiledMapping) -> Exporter:

@@ -86,7 +86,9 @@ class DryRun:
         since = None if full else store.watermark(mapping.key)
         self.plan.full = self.plan.full or since is None
         source = self.ctx.connectors[mapping.source_directory]
-        planner = self.ctx.planner(mapping)
+        # Links do not change during a dry-run: with none (an initial dry-run) nothing resolves at plan time,
+        # and the references are all worked out at the end (against the creates too), without a query a page.
+        planner = self.ctx.planner(mapping, resolve=bool(store.count_links()))
         seen: set[str] = set()
         # A full read needs no data store: its updates would be dropped (nothing is written), and without
         # one the source has no fingerprints to compute.

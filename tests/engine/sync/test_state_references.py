@@ -147,27 +147,35 @@ def test_reset_links_clears_counts_and_waits(store: StateStore) -> None:
 
 _ids = st.sampled_from([f"s{i}" for i in range(8)])
 _steps = st.lists(
-    st.tuples(st.sampled_from(["link", "unlink", "store", "unstore"]), st.sampled_from(["a", "b"]), _ids),
+    st.tuples(
+        st.sampled_from(["link", "unlink", "store", "unstore"]),
+        st.sampled_from(["a", "b"]),
+        _ids,
+        st.sampled_from(["v1", "v2"]),
+    ),
     max_size=25,
 )
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(pages=st.lists(_steps, max_size=5))
-def test_kept_counts_equal_the_rows(tmp_path: Path, pages: list[list[tuple[str, str, str]]]) -> None:
-    """Whatever sequence of pages is committed, the kept counts are what counting the tables gives."""
+def test_kept_counts_equal_the_rows(tmp_path: Path, pages: list[list[tuple[str, str, str, str]]]) -> None:
+    """Whatever sequence of pages is committed, the kept counts are what counting the tables gives, and the
+    data store holds the last value written for each key."""
     url = f"sqlite:///{tmp_path / 'counts.db'}"
     store = StateStore(url, "job")
     store.reset({"links", "datastore"})
+    expected: dict[str, dict[str, str | None]] = {"a": {}, "b": {}}
     for steps in pages:
         batch = Batch()
-        for action, scope, sid in steps:
+        for action, scope, sid, value in steps:
             if action == "link":
                 batch.link(scope, Link(sid, f"t-{sid}"))
             elif action == "unlink":
                 batch.unlink(scope, sid)
             else:
-                batch.store_updates.setdefault(scope, {})[sid] = "fp" if action == "store" else None
+                batch.store_updates.setdefault(scope, {})[sid] = value if action == "store" else None
+                expected[scope][sid] = value if action == "store" else None
         store.commit(batch)
     engine = create_engine(url)
     with engine.connect() as conn:
@@ -176,6 +184,8 @@ def test_kept_counts_equal_the_rows(tmp_path: Path, pages: list[list[tuple[str, 
     engine.dispose()
     assert store.count_links() == links
     assert {s: store.datastore_count(s) for s in ("a", "b")} == {s: keys.get(s, 0) for s in ("a", "b")}
+    for scope, values in expected.items():
+        assert store.datastore_get(scope, values) == {k: v for k, v in values.items() if v is not None}
     store.close()
 
 

@@ -162,36 +162,62 @@ def _replaced_values(modifications: Sequence[Modification]) -> dict[str, Any] | 
     engine sends: an add for a multi-valued reference), as ``apply_modifications({}, ...)`` gives them
     without its general path (whose add is quadratic in the values: a large group's members); else None."""
     values: dict[str, Any] = {}
+    seen: set[str] = set()
     for mod in modifications:
-        found = mod.values
-        if mod.name in values or mod.op is ValueOp.REMOVE:
+        value = _fresh_value(mod)
+        if value is _GENERAL or mod.name in seen:
             return None
-        for value in found:
-            if type(value) not in _SCALARS:
-                return None
-        if mod.op is ValueOp.ADD:
-            # Values once each; True and 1 stay apart (a directory keeps them apart).
-            unique = list({(type(v), v): v for v in found}.values())
-            if unique:
-                values[mod.name] = unique
-        elif len(found) == 1:
-            values[mod.name] = found[0]
-        elif found:
-            values[mod.name] = list(found)
+        seen.add(mod.name)
+        if value is not None:
+            values[mod.name] = value
     return values
 
 
+_GENERAL: Any = object()
+"""Returned by ``_fresh_value`` for a modification the general rules must handle."""
+
+
+def _fresh_value(mod: Modification) -> Any:
+    """The value ``mod`` leaves on a new object (None: none), or ``_GENERAL``."""
+    found = mod.values
+    if mod.op is ValueOp.REPLACE and len(found) == 1:  # the common case first
+        return found[0] if type(found[0]) in _SCALARS else _GENERAL
+    if mod.op is ValueOp.REMOVE or any(type(value) not in _SCALARS for value in found):
+        return _GENERAL
+    if mod.op is ValueOp.ADD:
+        # Values once each; True and 1 stay apart (a directory keeps them apart).
+        return list({(type(v), v): v for v in found}.values()) or None
+    return list(found) or None
+
+
 def _create_row(spec: TableSpec, change: Change) -> Row:
-    values = _replaced_values(change.modifications)
-    if values is None:
+    row = _fresh_row(spec, change.modifications)
+    if row is None:
         values = apply_modifications({}, change.modifications)
-    columns = [(_column(spec, name), value) for name, value in values.items()]
-    row = {column.name: to_db(column, value) for column, value in columns}
+        row = {column.name: to_db(column, value) for column, value in _columns(spec, values)}
     if spec.anchor.name not in row and python_type(spec.anchor) is not int:
         row[spec.anchor.name] = str(uuid.uuid4())
     if spec.deleted is not None:
         row[spec.deleted.name] = to_db(spec.deleted, False)
     return _stamp(spec, row)
+
+
+def _fresh_row(spec: TableSpec, modifications: Sequence[Modification]) -> Row | None:
+    """The row of a create whose values ``_replaced_values`` gives (None: the general path); a text value
+    for a text column is stored as it is."""
+    values = _replaced_values(modifications)
+    if values is None:
+        return None
+    row: Row = {}
+    for name, value in values.items():
+        column = _column(spec, name)
+        text = type(value) is str and python_type(column) is str
+        row[column.name] = value if text else to_db(column, value)
+    return row
+
+
+def _columns(spec: TableSpec, values: Mapping[str, Any]) -> list[tuple[sa.Column[Any], Any]]:
+    return [(_column(spec, name), value) for name, value in values.items()]
 
 
 def _update_row(spec: TableSpec, change: Change, current: Mapping[str, Row]) -> Row:

@@ -33,8 +33,13 @@ def test_fast_create_values_match_the_general_rules(mods: list[Modification]) ->
 
 
 def test_a_large_add_is_taken_by_the_fast_path_and_keeps_true_apart_from_one() -> None:
-    members = tuple(f"u{i}" for i in range(5000)) + ("u1", True, 1)
+    members = (*(f"u{i}" for i in range(5000)), "u1", True, 1)
     values = _replaced_values([Modification("members", ValueOp.ADD, members)])
     assert values is not None
     assert values["members"][:2] == ["u0", "u1"] and len(values["members"]) == 5002
     assert values["members"][-2:] == [True, 1]
+
+
+def test_a_later_empty_replace_clears_an_earlier_value() -> None:
+    mods = [Modification("a", ValueOp.REPLACE, ("x",)), Modification("a", ValueOp.REPLACE, ())]
+    assert _replaced_values(mods) in (None, apply_modifications({}, mods))

@@ -121,7 +121,7 @@ def log_record(
         "sourceType": op.source_type,
         "targetType": op.object_type,
         "name": op.display_name,
-        "changes": [[c.name, c.old, c.new] for c in op.changes],
+        "changes": op.changes,  # (name, old, new) named tuples: JSON writes each as a list
         "reason": op.reason,
         "error": error,
     }

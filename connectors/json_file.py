@@ -10,7 +10,8 @@ references hold ids of this file.
   the whole document, and skips the other object types' lists without decoding them. A file broken half-way
   (a syntax error, a duplicate id) fails the read where it is found, after the pages before it: like a
   directory that drops its connection, the cycle fails and nothing is deleted (deletions are found only once
-  a read is complete). ``get``, ``find``, ``apply`` and ``describe`` load the whole file (targets, lookups).
+  a read is complete). ``find``, ``apply`` and ``describe`` load the whole file (targets, lookups); ``get``
+  uses it when loaded, and otherwise keeps only the objects asked for from one pass over the file.
 * Changes are found through the engine's data store (fingerprints, see ``_fingerprints``); an object
   gone from the file is a tombstone on an incremental read. ``accountEnabled: false`` and a non-null
   ``deletedDateTime`` are plain attributes: the engine derives IsSoftDeleted from them.
@@ -83,6 +84,19 @@ class JsonFileConnector(DirectoryConnector):
         ids: dict[str, set[str]] = {object_type: set()}
         found = stream_objects(self.path, object_type, ids, self._bookmarks)
         return (DirectoryObject(t, i, attributes) for t, i, attributes in found), ids[object_type]
+
+    def get(self, object_type: str, ids: Sequence[str]) -> dict[str, DirectoryObject]:
+        """From the loaded directory when there is one (a target); else by a pass over the file that keeps
+        only the objects asked for (a source's escrow retries and crash intents, a few ids at a time), so
+        a cycle that reads a large source never loads it whole."""
+        stamp = file_stamp(self.path, self.kind)
+        if stamp is None or (self._directory is not None and stamp == self._stamp):
+            return self._load().get(object_type, ids)
+        wanted, found = set(ids), {}
+        for _, object_id, attributes in stream_objects(self.path, object_type, bookmarks=self._bookmarks):
+            if object_id in wanted:  # the whole list is still read: its errors are reported as by a read
+                found[object_id] = DirectoryObject(object_type, object_id, attributes)
+        return found
 
     def apply(self, changes: Sequence[Change]) -> list[ApplyResult]:
         directory = self._load()

@@ -270,3 +270,18 @@ def test_validate_credentials_checks_the_whole_file_without_loading_it(tmp_path:
     path.write_text(json.dumps({"User": [{"id": "u1"}], "Group": [{"id": "g1", "owner": "u1"}]}))
     json_dir.validate_credentials()
     assert json_dir._directory is None
+
+
+def test_get_on_a_source_keeps_only_the_objects_asked_for(tmp_path: Path) -> None:
+    write_users(tmp_path / "dir.json", 50)
+    json_dir = connector(tmp_path)
+    found = json_dir.get("User", ["u7", "u3", "nobody"])
+    assert sorted(found) == ["u3", "u7"] and found["u7"].attributes["employeeNumber"] == 100_007
+    assert json_dir.get("Group", ["g1"])["g1"].attributes == {"members": ["u0", "u1"]}
+    assert json_dir._directory is None
+    # Once loaded (a target's writes), the directory answers, with what was written.
+    [created] = json_dir.apply([create("Ann")])
+    assert json_dir._directory is not None
+    assert json_dir.get("User", [created.target_id or ""])[created.target_id or ""].attributes == {
+        "displayName": "Ann"
+    }

@@ -6,13 +6,15 @@ Phases (spec §D.1, §D.5, §D.7; DESIGN "the pipeline"):
    watermark, or everything on an initial/full cycle); each page is planned, its creates and updates are
    exported, its removals are *staged*, and its links, escrows, log records, data-store updates and
    watermark are committed in one transaction. After a full read, links whose source object was not seen
-   are removals too. Escrows due for a retry are re-read and planned again.
+   are removals too. Escrows due for a retry are re-read and planned again. References (manager,
+   members) whose objects are linked already are written with the object itself (``_planner``).
    Creates are journaled as intents before their export (``_intents``); pending intents a crash left are
    resolved after this phase (their created objects removed when the source object is gone).
 2. **Guard**: when the staged removals reach ``deleteThreshold`` nothing is removed, the job is
    quarantined (TooManyDeletes) and ``stagedDelete`` records are logged, until a restart with ForceDeletes;
    otherwise the staged removals are exported.
-3. **References**: reference values (source ids) waiting on links are translated and exported.
+3. **References**: reference values (source ids) that could not be resolved when their object was
+   planned (their object was not provisioned yet) are translated and exported once it is.
 
 Memory is bounded by the page size, except the set of source ids seen by a full read (needed to find
 deletions; one string per object).

@@ -31,9 +31,9 @@ from ._rules import CompiledAttribute, CompiledMapping
 
 LinkLookup = Callable[[str, Sequence[str]], Mapping[str, Link]]
 TargetLookup = Callable[[Iterable[str]], Mapping[str, str]]
+"""Source ids -> target ids of linked objects (any mapping of the same directory pair)."""
 _UNDECIDED = Operation(Action.NOOP, "", "", "")
 """Held by a planned object between its mapping and its decision (one shared value: no object per object)."""
-"""Source ids -> target ids of linked objects (any mapping of the same directory pair)."""
 
 
 @dataclass

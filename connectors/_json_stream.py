@@ -22,7 +22,7 @@ import codecs
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -34,6 +34,9 @@ CHUNK = 1 << 18
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _DECODER = json.JSONDecoder()
+# The C scanner raw_decode calls (typeshed leaves the attribute out); called directly to spare a wrapper.
+_SCAN: Callable[[str, int], tuple[object, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
+_SEPARATOR = re.compile(r"[ \t\n\r]*,[ \t\n\r]*")
 _CUT_MARGIN = 64
 """An error, or the end of a value, this close to the buffer's end may come from a cut (``"\\u12`` cut
 inside its escape, ``1.5`` cut after its ``.``)."""
@@ -155,7 +158,10 @@ class _Buffer:
         grow = False
         while True:
             try:
-                value, end = _DECODER.raw_decode(self.text, self.pos)
+                value, end = _SCAN(self.text, self.pos)  # raw_decode's own call, without its wrapper
+            except StopIteration as stop:  # nothing that starts a value here
+                if self.eof or stop.value + _CUT_MARGIN < len(self.text):
+                    raise self.syntax("Expecting value", stop.value) from None
             except json.JSONDecodeError as exc:
                 if self.eof or not self._maybe_cut(exc):
                     raise self.syntax(exc.msg, exc.pos) from None
@@ -166,6 +172,21 @@ class _Buffer:
                     return value
             self.more(grow)
             grow = True
+
+    def next_item(self) -> bool:
+        """Past the "," and the whitespace before a list's next item (True), or past its "]" (False)."""
+        found = _SEPARATOR.match(self.text, self.pos)
+        if found is not None and found.end() < len(self.text):  # the common case, in one step
+            self.pos = found.end()
+            return True
+        char = self.next_char()
+        if char not in (",", "]"):
+            raise self.syntax("Expecting ',' delimiter")
+        self.pos += 1
+        if char == "]":
+            return False
+        self.next_char()
+        return True
 
     def _maybe_cut(self, exc: json.JSONDecodeError) -> bool:
         return exc.msg.startswith("Unterminated string") or exc.pos + _CUT_MARGIN >= len(self.text)
@@ -270,10 +291,9 @@ def _list(buffer: _Buffer, name: str) -> Iterator[tuple[str, int, object]]:
         return
     number = 0
     while True:
-        buffer.next_char()
         yield name, number, buffer.value()
         number += 1
-        if _comma_or(buffer, "]") == "]":
+        if not buffer.next_item():
             return
 
 

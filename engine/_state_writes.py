@@ -189,15 +189,15 @@ class Writer:
         changed = [
             (v, self.job, scope, k) for k, v in updates.items() if v is not None and stored.get(k, v) != v
         ]
-        self.delete_ids("datastore", scope, gone, column="key")
-        self.sql.insert(self.conn, "datastore", ("job_id", "scope", "key", "value"), new)
-        update = "UPDATE datastore SET value = ? WHERE job_id = ? AND scope = ? AND key = ?"
+        self.delete_ids("store_keys", scope, gone, column="key")
+        self.sql.insert(self.conn, "store_keys", ("job_id", "scope", "key", "value"), new)
+        update = "UPDATE store_keys SET value = ? WHERE job_id = ? AND scope = ? AND key = ?"
         self.sql.run_many(self.conn, update, changed)
         self.count("datastore", scope, len(new) - len(gone))
 
     def _stored(self, scope: str, keys: Sequence[str]) -> dict[str, str]:
         return self._pairs(
-            "SELECT key, value FROM datastore WHERE job_id = ? AND scope = ? AND key", scope, keys
+            "SELECT key, value FROM store_keys WHERE job_id = ? AND scope = ? AND key", scope, keys
         )
 
     def _records(self, batch: Batch) -> None:

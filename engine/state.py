@@ -6,7 +6,7 @@ What is kept, per job (``job_id`` column everywhere, so several jobs can share o
 * ``links``       – source anchor ↔ target id per object mapping, with the last exported values (the
   "essence", versioned JSON), references still waiting for their target (decision 9) and a disabled flag;
   ``ref_waits`` says which source ids a link's unresolved references wait on;
-* ``datastore``   – the connector data store (per-object fingerprints of sources without change tracking);
+* ``store_keys``  – the connector data store (per-object fingerprints of sources without change tracking);
 * ``counts``      – links and data-store keys per mapping (kept with every write: counting never scans);
 * ``escrows``     – objects whose last attempt failed, with the next retry time (spec §D.6);
 * ``staged``      – removals held back by the accidental-deletion guard (spec §D.5);
@@ -57,7 +57,8 @@ __all__ = [
     "get_table_definitions",
 ]
 
-_RESETS = {name: name for name in ("watermarks", "datastore", "links", "escrows", "staged", "intents")} | {
+_RESETS = {name: name for name in ("watermarks", "links", "escrows", "staged", "intents")} | {
+    "datastore": "store_keys",
     "status": "job_status",
     "logs": "provisioning_log",
 }
@@ -239,11 +240,11 @@ class StateStore:
         return int(self._query(f"SELECT COUNT(*) FROM {table} WHERE job_id = ?", (self.job_id,))[0][0])
 
     def datastore_get(self, scope: str, keys: Iterable[str]) -> dict[str, str]:
-        select = "SELECT key, value FROM datastore WHERE job_id = ? AND scope = ?"
+        select = "SELECT key, value FROM store_keys WHERE job_id = ? AND scope = ?"
         return {row[0]: row[1] for row in self._by_ids(select, keys, (self.job_id, scope), column="key")}
 
     def datastore_keys(self, scope: str) -> Iterator[str]:
-        rows = self._query("SELECT key FROM datastore WHERE job_id = ? AND scope = ?", (self.job_id, scope))
+        rows = self._query("SELECT key FROM store_keys WHERE job_id = ? AND scope = ?", (self.job_id, scope))
         yield from (row[0] for row in rows)
 
     def datastore_count(self, scope: str) -> int:

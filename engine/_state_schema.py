@@ -3,17 +3,20 @@
 Schema versions (``idsync_metadata.schema_version``):
 
 1. the first release;
-2. references are followed by what can change them (``engine.state``): ``links.ref_state`` says whether a
-   link's pending references are *dirty* (to process in the next references phase) or *waiting* (on the
+2. references are followed by what can change them (``engine.state``): a link's ``ref_state`` says whether
+   its pending references are *dirty* (to process in the next references phase) or *waiting* (on the
    source ids listed in ``ref_waits``); ``counts`` keeps the number of links and data-store keys per
-   mapping so a cycle never counts whole tables. A version-1 database is upgraded when opened: its pending
-   links become dirty (the next references phase sorts them into resolved and waiting), its counts are
-   taken once, the index over the pending-references text is dropped. Every step is idempotent, so an
-   upgrade interrupted half-way is finished by the next open;
-3. the connector data store moves to ``store_keys``, on SQLite a ``WITHOUT ROWID`` table: a lookup walks
-   one b-tree instead of an index and the table (half the random reads of an incremental cycle's data
-   store on a large directory, and half the size). The rows are copied and ``datastore`` dropped in one
-   transaction (SQLite and PostgreSQL both run DDL inside a transaction).
+   mapping so a cycle never counts whole tables;
+3. the connector data store moves to ``store_keys``;
+4. the links move to ``object_links``. Both are ``WITHOUT ROWID`` tables on SQLite: a lookup by key walks
+   one b-tree instead of an index and then the table -- half the random page reads of an incremental
+   cycle on a directory too large for the page cache (``store_keys`` is also half the size).
+
+An older database is upgraded when opened: pending links become dirty once (the next references phase
+sorts them into resolved and waiting), the counts are taken once, the rows of ``datastore`` and ``links``
+are copied and the old tables dropped (after a statement that changes rows, so on SQLite as on PostgreSQL
+the copy and the drop commit together); every step is idempotent, so an upgrade interrupted half-way is
+finished by the next open. Copying is proportional to the state, once.
 
 Datetimes are ISO-8601 text with their offset (SQLite drops tzinfo otherwise); the store converts them.
 """
@@ -25,11 +28,11 @@ from sqlalchemy.engine import Connection
 
 __all__ = ["DIRTY", "SCHEMA_VERSION", "WAITING", "get_table_definitions", "upgrade"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 DIRTY = 1
-"""``links.ref_state``: pending references to process in the next references phase."""
+"""``object_links.ref_state``: pending references to process in the next references phase."""
 WAITING = 2
-"""``links.ref_state``: pending references waiting on unlinked source ids (rows of ``ref_waits``)."""
+"""``object_links.ref_state``: pending references waiting on unlinked source ids (rows of ``ref_waits``)."""
 
 _ISO = String(40)  # a timezone-aware datetime as ISO-8601 text
 
@@ -74,8 +77,8 @@ def get_table_definitions(metadata: MetaData | None = None) -> MetaData:
 
 
 def _link_tables(md: MetaData) -> None:
-    Table(
-        "links",
+    Table(  # on SQLite one b-tree: the row sits with its key
+        "object_links",
         md,
         Column("job_id", String(200), primary_key=True),
         Column("scope", String(400), primary_key=True),
@@ -85,7 +88,8 @@ def _link_tables(md: MetaData) -> None:
         Column("pending_refs", Text),
         Column("disabled", Boolean, nullable=False, default=False),
         Column("ref_state", Integer),  # NULL (nothing pending), DIRTY or WAITING
-        Index("ix_links_refs", "job_id", "scope", "ref_state", "source_id"),
+        Index("ix_object_links_refs", "job_id", "scope", "ref_state", "source_id"),
+        sqlite_with_rowid=False,
     )
     Table(  # which unlinked source ids a WAITING link waits on (any mapping may link them)
         "ref_waits",
@@ -96,7 +100,7 @@ def _link_tables(md: MetaData) -> None:
         Column("wanted", String(400), primary_key=True),
         Index("ix_ref_waits_wanted", "job_id", "wanted"),
     )
-    Table(  # rows per mapping of ``links`` (kind "links") and ``datastore`` (kind "datastore")
+    Table(  # rows per mapping of ``object_links`` (kind "links") and ``store_keys`` (kind "datastore")
         "counts",
         md,
         Column("job_id", String(200), primary_key=True),
@@ -165,38 +169,51 @@ def _record_tables(md: MetaData) -> None:
 
 def upgrade(conn: Connection, version: int) -> None:
     """Bring a database of schema ``version`` (older than ``SCHEMA_VERSION``) up to date, in ``conn``'s
-    transaction. ``create_all`` has already added the tables that did not exist (``ref_waits``,
-    ``counts``), but not columns or indexes of existing tables."""
+    transaction. ``create_all`` has already added the tables that did not exist (all the version-2 to -4
+    ones), but changes no existing table."""
     if version < 2:
         _to_2(conn)
-    if version < 3:
-        _to_3(conn)
+    _move(conn, "datastore", "store_keys", ("job_id", "scope", "key", "value"))  # version 3
+    columns = (
+        "job_id",
+        "scope",
+        "source_id",
+        "target_id",
+        "essence",
+        "pending_refs",
+        "disabled",
+        "ref_state",
+    )
+    _move(conn, "links", "object_links", columns)  # version 4
+    if version < 2:
+        _count(conn)
 
 
 def _to_2(conn: Connection) -> None:
+    if not inspect(conn).has_table("links"):
+        return  # moved already (version 4), or the database never had links
     columns = {c["name"] for c in inspect(conn).get_columns("links")}
     if "ref_state" not in columns:
         conn.execute(text("ALTER TABLE links ADD COLUMN ref_state INTEGER"))
-    conn.execute(text("DROP INDEX IF EXISTS ix_links_pending"))  # it indexed the pending JSON text
-    conn.execute(
-        text("CREATE INDEX IF NOT EXISTS ix_links_refs ON links (job_id, scope, ref_state, source_id)")
-    )
     conn.execute(text("UPDATE links SET ref_state = :dirty WHERE pending_refs IS NOT NULL"), {"dirty": DIRTY})
+
+
+def _move(conn: Connection, old: str, new: str, columns: tuple[str, ...]) -> None:
+    """Copy every row of table ``old`` into ``new`` and drop ``old`` (nothing when ``old`` is gone)."""
+    if not inspect(conn).has_table(old):
+        return
+    names = ", ".join(columns)
+    conn.execute(text(f"DELETE FROM {new}"))  # opens the transaction the copy and the drop share
+    conn.execute(text(f"INSERT INTO {new} ({names}) SELECT {names} FROM {old}"))
+    conn.execute(text(f"DROP TABLE {old}"))
+
+
+def _count(conn: Connection) -> None:
     conn.execute(text("DELETE FROM counts"))
-    store = "datastore" if inspect(conn).has_table("datastore") else "store_keys"  # moved in version 3
-    for kind, table in (("links", "links"), ("datastore", store)):
+    for kind, table in (("links", "object_links"), ("datastore", "store_keys")):
         conn.execute(
             text(
                 f"INSERT INTO counts (job_id, kind, scope, n) "
                 f"SELECT job_id, '{kind}', scope, COUNT(*) FROM {table} GROUP BY job_id, scope"
             )
         )
-
-
-def _to_3(conn: Connection) -> None:
-    if not inspect(conn).has_table("datastore"):
-        return  # copied and dropped already
-    conn.execute(text("DELETE FROM store_keys"))
-    columns = "job_id, scope, key, value"
-    conn.execute(text(f"INSERT INTO store_keys ({columns}) SELECT {columns} FROM datastore"))
-    conn.execute(text("DROP TABLE datastore"))

@@ -107,7 +107,7 @@ class Writer:
         rows = [
             (self.job, scope, *link.row(), _ref_state(link, waiting.get(sid))) for sid, link in links.items()
         ]
-        self.upsert("links", _LINK_COLUMNS, rows)
+        self.upsert("object_links", _LINK_COLUMNS, rows)
         self.count("links", scope, len(written) - len(before))
         settled = sorted(waiting)
         if settled:
@@ -123,7 +123,7 @@ class Writer:
 
     def _targets(self, scope: str, ids: Sequence[str]) -> dict[str, str]:
         """The target ids these source ids are linked to now."""
-        sql = "SELECT source_id, target_id FROM links WHERE job_id = ? AND scope = ? AND source_id"
+        sql = "SELECT source_id, target_id FROM object_links WHERE job_id = ? AND scope = ? AND source_id"
         return self._pairs(sql, scope, ids)
 
     def _pairs(self, select: str, scope: str, ids: Sequence[str]) -> dict[str, str]:
@@ -144,7 +144,7 @@ class Writer:
             )
             woken.update((row[0], row[1]) for row in self.sql.query(self.conn, query, (self.job, *chunk)))
         update = (
-            "UPDATE links SET ref_state = ? "
+            "UPDATE object_links SET ref_state = ? "
             "WHERE job_id = ? AND scope = ? AND source_id = ? AND ref_state = ?"
         )
         self.sql.run_many(self.conn, update, [(DIRTY, self.job, s, i, WAITING) for s, i in sorted(woken)])
@@ -155,7 +155,7 @@ class Writer:
 
     def unlink(self, scope: str, ids: Sequence[str]) -> int:
         """Remove these links (and what they waited on); returns how many there were."""
-        removed = self.delete_ids("links", scope, ids)
+        removed = self.delete_ids("object_links", scope, ids)
         self.count("links", scope, -removed)
         self._delete_waits(scope, ids)
         return removed

@@ -3,7 +3,7 @@
 What is kept, per job (``job_id`` column everywhere, so several jobs can share one database):
 
 * ``watermarks``  – where each object mapping's source read got to (a ``connectors.Watermark``);
-* ``links``       – source anchor ↔ target id per object mapping, with the last exported values (the
+* ``object_links`` – source anchor ↔ target id per object mapping, with the last exported values (the
   "essence", versioned JSON), references still waiting for their target (decision 9) and a disabled flag;
   ``ref_waits`` says which source ids a link's unresolved references wait on;
 * ``store_keys``  – the connector data store (per-object fingerprints of sources without change tracking);
@@ -57,12 +57,13 @@ __all__ = [
     "get_table_definitions",
 ]
 
-_RESETS = {name: name for name in ("watermarks", "links", "escrows", "staged", "intents")} | {
+_RESETS = {name: name for name in ("watermarks", "escrows", "staged", "intents")} | {
+    "links": "object_links",
     "datastore": "store_keys",
     "status": "job_status",
     "logs": "provisioning_log",
 }
-_LINK = "SELECT source_id, target_id, essence, pending_refs, disabled FROM links"
+_LINK = "SELECT source_id, target_id, essence, pending_refs, disabled FROM object_links"
 
 
 def _make_engine(url: str) -> Engine:
@@ -157,7 +158,10 @@ class StateStore:
         the group itself changed in the same cycle (an incremental cycle must end where a full one ends)."""
         if not scopes:
             return {}
-        where = f"SELECT source_id, target_id FROM links WHERE job_id = ? AND scope IN ({marks(len(scopes))})"
+        where = (
+            "SELECT source_id, target_id FROM object_links "
+            f"WHERE job_id = ? AND scope IN ({marks(len(scopes))})"
+        )
         return {row[0]: row[1] for row in self._by_ids(where, source_ids, (self.job_id, *scopes))}
 
     def iter_links(
@@ -179,7 +183,7 @@ class StateStore:
 
     def _links_except(self, scope: str, skip: Container[str], page: int) -> Iterator[list[Link]]:
         sql = (
-            "SELECT source_id FROM links WHERE job_id = ? AND scope = ? AND source_id > ? "
+            "SELECT source_id FROM object_links WHERE job_id = ? AND scope = ? AND source_id > ? "
             "ORDER BY source_id LIMIT ?"
         )
         after = ""
@@ -279,7 +283,7 @@ class StateStore:
 
     def linked_targets(self, scope: str, target_ids: Iterable[str]) -> set[str]:
         """Which of these target ids a link of the mapping points at (no index on target ids: call rarely)."""
-        select = "SELECT target_id FROM links WHERE job_id = ? AND scope = ?"
+        select = "SELECT target_id FROM object_links WHERE job_id = ? AND scope = ?"
         return {row[0] for row in self._by_ids(select, target_ids, (self.job_id, scope), column="target_id")}
 
     def status(self) -> dict[str, Any]:
@@ -364,6 +368,8 @@ class StateStore:
 
     def clear_pending_refs(self, scope: str) -> None:
         with self._engine.begin() as conn:
-            sql = "UPDATE links SET pending_refs = NULL, ref_state = NULL WHERE job_id = ? AND scope = ?"
+            sql = (
+                "UPDATE object_links SET pending_refs = NULL, ref_state = NULL WHERE job_id = ? AND scope = ?"
+            )
             self._sql.run(conn, sql, (self.job_id, scope))
             self._sql.run(conn, "DELETE FROM ref_waits WHERE job_id = ? AND scope = ?", (self.job_id, scope))

@@ -179,7 +179,7 @@ def test_kept_counts_equal_the_rows(tmp_path: Path, pages: list[list[tuple[str, 
         store.commit(batch)
     engine = create_engine(url)
     with engine.connect() as conn:
-        links = dict(conn.execute(text("SELECT scope, COUNT(*) FROM links GROUP BY scope")).all())
+        links = dict(conn.execute(text("SELECT scope, COUNT(*) FROM object_links GROUP BY scope")).all())
         keys = dict(conn.execute(text("SELECT scope, COUNT(*) FROM store_keys GROUP BY scope")).all())
     engine.dispose()
     assert store.count_links() == links
@@ -229,14 +229,15 @@ def test_a_version_1_database_is_upgraded_when_opened(empty_url: str) -> None:
     store = StateStore(url, "j")
     assert dirty(store) == ["u2"]  # pending links become dirty once: the next cycle sorts them out
     assert store.count_links() == {"users": 2} and store.datastore_count("users") == 1
-    assert store.datastore_get("users", ["u1", "u2"]) == {"u1": "1"}  # moved to store_keys (version 3)
+    assert store.datastore_get("users", ["u1", "u2"]) == {"u1": "1"}
+    assert store.links("users", ["u1"]) == {"u1": Link("u1", "t1")}
     assert StateStore(url, "other").count_links() == {"users": 1}
     with engine.connect() as conn:
         version = conn.execute(text("SELECT value FROM idsync_metadata")).scalar_one()
-        indexes = {ix["name"] for ix in inspect(conn).get_indexes("links")}
-        old_store = inspect(conn).has_table("datastore")
-    assert version == str(SCHEMA_VERSION) and "ix_links_pending" not in indexes and "ix_links_refs" in indexes
-    assert not old_store
+        indexes = {ix["name"] for ix in inspect(conn).get_indexes("object_links")}
+        old_tables = [name for name in ("links", "datastore") if inspect(conn).has_table(name)]
+    assert version == str(SCHEMA_VERSION) and indexes == {"ix_object_links_refs"}
+    assert old_tables == []  # moved to object_links and store_keys (versions 3 and 4)
     settle(store, Link("u2", "t2", pending_refs={"manager": "u9"}), {"u9"})
     write(store, Link("u9", "t9"))
     assert dirty(store) == ["u2"] and store.count_links() == {"users": 3}

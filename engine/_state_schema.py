@@ -10,7 +10,9 @@ Schema versions (``idsync_metadata.schema_version``):
 3. the connector data store moves to ``store_keys``;
 4. the links move to ``object_links``. Both are ``WITHOUT ROWID`` tables on SQLite: a lookup by key walks
    one b-tree instead of an index and then the table -- half the random page reads of an incremental
-   cycle on a directory too large for the page cache (``store_keys`` is also half the size).
+   cycle on a directory too large for the page cache (``store_keys`` is also half the size);
+5. the index of pending links (``ix_object_links_refs``) is partial (``ref_state IS NOT NULL``): an update
+   of a link with nothing pending no longer rewrites an index page at a random place.
 
 An older database is upgraded when opened: pending links become dirty once (the next references phase
 sorts them into resolved and waiting), the counts are taken once, the rows of ``datastore`` and ``links``
@@ -28,12 +30,13 @@ from sqlalchemy.engine import Connection
 
 __all__ = ["DIRTY", "SCHEMA_VERSION", "WAITING", "get_table_definitions", "upgrade"]
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 DIRTY = 1
 """``object_links.ref_state``: pending references to process in the next references phase."""
 WAITING = 2
 """``object_links.ref_state``: pending references waiting on unlinked source ids (rows of ``ref_waits``)."""
 
+_PENDING = text("ref_state IS NOT NULL")
 _ISO = String(40)  # a timezone-aware datetime as ISO-8601 text
 
 
@@ -88,7 +91,15 @@ def _link_tables(md: MetaData) -> None:
         Column("pending_refs", Text),
         Column("disabled", Boolean, nullable=False, default=False),
         Column("ref_state", Integer),  # NULL (nothing pending), DIRTY or WAITING
-        Index("ix_object_links_refs", "job_id", "scope", "ref_state", "source_id"),
+        Index(  # partial: rewriting a link with nothing pending leaves the index alone
+            "ix_object_links_refs",
+            "job_id",
+            "scope",
+            "ref_state",
+            "source_id",
+            sqlite_where=_PENDING,
+            postgresql_where=_PENDING,
+        ),
         sqlite_with_rowid=False,
     )
     Table(  # which unlinked source ids a WAITING link waits on (any mapping may link them)
@@ -98,7 +109,7 @@ def _link_tables(md: MetaData) -> None:
         Column("scope", String(400), primary_key=True),
         Column("source_id", String(400), primary_key=True),
         Column("wanted", String(400), primary_key=True),
-        Index("ix_ref_waits_wanted", "job_id", "wanted"),
+        Index("ix_ref_waits_wanted", "job_id", "wanted", "scope", "source_id"),  # covering: no table read
     )
     Table(  # rows per mapping of ``object_links`` (kind "links") and ``store_keys`` (kind "datastore")
         "counts",
@@ -187,6 +198,16 @@ def upgrade(conn: Connection, version: int) -> None:
     _move(conn, "links", "object_links", columns)  # version 4
     if version < 2:
         _count(conn)
+    if version < 5:  # the index of pending links becomes partial, the one of waits covering
+        conn.execute(text("DROP INDEX IF EXISTS ix_ref_waits_wanted"))
+        conn.execute(text("CREATE INDEX ix_ref_waits_wanted ON ref_waits (job_id, wanted, scope, source_id)"))
+        conn.execute(text("DROP INDEX IF EXISTS ix_object_links_refs"))
+        conn.execute(
+            text(
+                "CREATE INDEX ix_object_links_refs ON object_links (job_id, scope, ref_state, source_id) "
+                "WHERE ref_state IS NOT NULL"
+            )
+        )
 
 
 def _to_2(conn: Connection) -> None:

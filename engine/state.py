@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import create_engine, event
@@ -40,7 +41,7 @@ from sqlalchemy.pool import StaticPool
 
 from connectors import Watermark
 
-from ._state_schema import DIRTY, SCHEMA_VERSION, get_table_definitions, upgrade
+from ._state_schema import DIRTY, SCHEMA_VERSION, WAITING, get_table_definitions, upgrade
 from ._state_sql import Sql, chunks, marks
 from ._state_types import Batch, EscrowRow, Intent, Link, StagedRemoval, StateError, iso
 from ._state_writes import Writer, dumps
@@ -172,14 +173,19 @@ class StateStore:
         page: int = 1000,
         skip: Container[str] | None = None,
     ) -> Iterator[list[Link]]:
-        """Every link of a mapping in source-id order, a page at a time (keyset paging: bounded memory);
-        ``pending_only``: those with pending references, dirty or waiting. With ``skip`` (e.g. the ids a
+        """Every link of a mapping in source-id order, a page at a time (keyset paging: bounded memory).
+        ``pending_only``: those with pending references, the dirty ones then the waiting ones (each in
+        source-id order, read through the partial index of pending links). With ``skip`` (e.g. the ids a
         full read saw), the links of those source ids are left out without being read or decoded: the ids
-        are paged from the key index and only the others' rows are fetched (empty pages are not yielded)."""
+        are paged from the key and only the others' rows are fetched (empty pages are not yielded)."""
         if skip is not None:
             return self._links_except(scope, skip, page)
-        condition = "ref_state IS NOT NULL" if pending_only else "1 = 1"
-        return self._pages(scope, condition, (), page)
+        if pending_only:
+            return chain(
+                self._pages(scope, "ref_state = ?", (DIRTY,), page),
+                self._pages(scope, "ref_state = ?", (WAITING,), page),
+            )
+        return self._pages(scope, "1 = 1", (), page)
 
     def _links_except(self, scope: str, skip: Container[str], page: int) -> Iterator[list[Link]]:
         sql = (

@@ -34,14 +34,12 @@ from datetime import datetime
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.pool import StaticPool
 
 from connectors import Watermark
 
-from ._state_schema import DIRTY, SCHEMA_VERSION, WAITING, get_table_definitions, upgrade
+from ._state_open import make_engine, prepare
+from ._state_schema import DIRTY, SCHEMA_VERSION, WAITING, get_table_definitions
 from ._state_sql import Sql, chunks, marks
 from ._state_types import Batch, EscrowRow, Intent, Link, StagedRemoval, StateError, iso
 from ._state_writes import Writer, dumps
@@ -67,27 +65,6 @@ _RESETS = {name: name for name in ("watermarks", "escrows", "staged", "intents")
 _LINK = "SELECT source_id, target_id, essence, pending_refs, disabled FROM object_links"
 
 
-def _make_engine(url: str) -> Engine:
-    if url.startswith("sqlite"):
-        memory = url in {"sqlite://", "sqlite:///:memory:"}
-        engine = create_engine(
-            url,
-            connect_args={"check_same_thread": False, "timeout": 30},
-            poolclass=StaticPool if memory else None,
-        )
-
-        @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            if not memory:
-                cursor.execute("PRAGMA journal_mode=WAL")  # readers (the daemon's API) never block a cycle
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.close()
-
-        return engine
-    return create_engine(url, pool_pre_ping=True)
-
-
 class StateStore:
     """All reads and writes of one job's state. Reads are batched (IN queries per page)."""
 
@@ -95,33 +72,13 @@ class StateStore:
         self.url = url
         self.job_id = job_id
         try:
-            self._engine = _make_engine(url)
+            self._engine = make_engine(url)
             self._sql = Sql(self._engine.dialect)
-            with self._engine.begin() as conn:
-                get_table_definitions().create_all(conn)
-                self._check_version(conn)
+            prepare(self._engine, self._sql, url)
         except SQLAlchemyError as exc:
             raise StateError(
                 f"cannot open the state database {url}: {exc.__class__.__name__}: {exc}"
             ) from exc
-
-    def _check_version(self, conn: Connection) -> None:
-        rows = self._sql.query(conn, "SELECT value FROM idsync_metadata WHERE key = ?", ("schema_version",))
-        if not rows:
-            self._sql.insert(
-                conn, "idsync_metadata", ("key", "value"), [("schema_version", str(SCHEMA_VERSION))]
-            )
-            return
-        version = int(rows[0][0])
-        if version > SCHEMA_VERSION:
-            raise StateError(
-                f"the state database {self.url} has schema version {version}, newer than this idsync "
-                f"understands ({SCHEMA_VERSION}); upgrade idsync"
-            )
-        if version < SCHEMA_VERSION:
-            upgrade(conn, version)
-            update = "UPDATE idsync_metadata SET value = ? WHERE key = ?"
-            self._sql.run(conn, update, (str(SCHEMA_VERSION), "schema_version"))
 
     def close(self) -> None:
         self._engine.dispose()

@@ -43,6 +43,14 @@ def prepare(engine: Engine, sql: Sql, url: str) -> None:
     with engine.begin() as conn:
         get_table_definitions().create_all(conn)
         _check_version(conn, sql, url)
+        if engine.dialect.name == "sqlite":
+            # The link rows sit in their key's b-tree (WITHOUT ROWID), so a walk over the ids alone (the
+            # links a full read did not see) would read every row; this narrow index serves it instead.
+            # PostgreSQL reads the ids from its primary-key index already.
+            sql.run(
+                conn,
+                "CREATE INDEX IF NOT EXISTS ix_object_links_ids ON object_links (job_id, scope, source_id)",
+            )
 
 
 def _check_version(conn: Connection, sql: Sql, url: str) -> None:

@@ -167,17 +167,27 @@ class StateStore:
         return self._pages(scope, "ref_state = ?", (DIRTY,), page)
 
     def _pages(self, scope: str, condition: str, params: Sequence[Any], page: int) -> Iterator[list[Link]]:
-        sql = (
-            f"{_LINK} WHERE job_id = ? AND scope = ? AND {condition} AND source_id > ? "
-            "ORDER BY source_id LIMIT ?"
-        )
+        """Links matching ``condition`` in source-id order. With a condition, the ids come first from the
+        (covering) index of pending links and the rows by key: asked for the whole rows at once, SQLite
+        walks the table in key order instead (no statistics tell it that few links are pending)."""
+        if condition == "1 = 1":
+            sql = f"{_LINK} WHERE job_id = ? AND scope = ? AND source_id > ? ORDER BY source_id LIMIT ?"
+        else:
+            sql = (
+                f"SELECT source_id FROM object_links WHERE job_id = ? AND scope = ? AND {condition} "
+                "AND source_id > ? ORDER BY source_id LIMIT ?"
+            )
         after = ""
         while True:
-            rows = [Link.from_values(r) for r in self._query(sql, (self.job_id, scope, *params, after, page))]
+            rows = self._query(sql, (self.job_id, scope, *params, after, page))
             if not rows:
                 return
-            yield rows
-            after = rows[-1].source_id
+            if condition == "1 = 1":
+                yield [Link.from_values(r) for r in rows]
+            else:
+                found = self.links(scope, [r[0] for r in rows])
+                yield [found[r[0]] for r in rows if r[0] in found]
+            after = rows[-1][0]
 
     def count_links(self) -> dict[str, int]:
         """Links per mapping (kept counts: no table scan)."""

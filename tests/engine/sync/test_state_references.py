@@ -236,7 +236,7 @@ def test_a_version_1_database_is_upgraded_when_opened(empty_url: str) -> None:
         version = conn.execute(text("SELECT value FROM idsync_metadata")).scalar_one()
         indexes = {ix["name"] for ix in inspect(conn).get_indexes("object_links")}
         old_tables = [name for name in ("links", "datastore") if inspect(conn).has_table(name)]
-    assert version == str(SCHEMA_VERSION) and indexes == {"ix_object_links_refs"}
+    assert version == str(SCHEMA_VERSION) and "ix_object_links_refs" in indexes
     assert old_tables == []  # moved to object_links and store_keys (versions 3 and 4)
     settle(store, Link("u2", "t2", pending_refs={"manager": "u9"}), {"u9"})
     write(store, Link("u9", "t9"))

@@ -127,6 +127,8 @@ def trim(source: Any) -> str | None:
 
 
 def _culture(culture: Any) -> str | None:
+    if culture is None:  # the common case: no culture given
+        return None
     return text_arg(culture, "culture")
 
 

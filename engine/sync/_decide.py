@@ -111,12 +111,13 @@ def create_values(required: Sequence[str], mapped: Mapped) -> tuple[dict[str, An
 
 
 def _replace_all(values: Mapping[str, Any]) -> tuple[tuple[AttributeChange, ...], tuple[Modification, ...]]:
-    """The changes and modifications of a create setting ``values``."""
-    replace_op = ValueOp.REPLACE
-    changes = tuple([AttributeChange(k, None, v) for k, v in values.items()])
+    """The changes and modifications of a create setting ``values``. Built with ``tuple.__new__``: the
+    named tuples' own constructors are Python functions, and a create makes two per attribute."""
+    new, replace_op = tuple.__new__, ValueOp.REPLACE
+    changes = tuple([new(AttributeChange, (k, None, v)) for k, v in values.items()])
     modifications = tuple(
         [
-            Modification(k, replace_op, tuple(v) if isinstance(v, list | tuple) else (v,))
+            new(Modification, (k, replace_op, (v,) if v.__class__ is str else _values(v)))
             for k, v in values.items()
         ]
     )

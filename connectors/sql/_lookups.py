@@ -59,18 +59,25 @@ def _list_rows(engine: sa.Engine, column: sa.Column[Any]) -> sa.ColumnElement[bo
     return starts
 
 
+def _holds_lists(conn: sa.Connection, column: sa.Column[Any]) -> bool:
+    """Whether any row of a text column holds a JSON array (one index probe)."""
+    if python_type(column) is not str:
+        return False
+    probe = sa.select(column).where(_list_rows(conn.engine, column)).limit(1)
+    return conn.execute(probe).first() is not None
+
+
 def _queries(
-    conn: sa.Connection, spec: TableSpec, column: sa.Column[Any], values: Sequence[str]
+    conn: sa.Connection, spec: TableSpec, column: sa.Column[Any], values: Sequence[str], lists: bool
 ) -> list[sa.Select[Any]]:
     """The narrowing queries for one chunk of values: equality (``IN``, indexable) apart from the JSON-array
     search (``LIKE``), since one ``OR`` of both would make the database scan the table for every chunk. The
-    search is built only when the column holds a JSON array at all (one probe)."""
+    search is built only when the column holds a JSON array at all (``lists``)."""
     params = [p for p in dict.fromkeys(anchor_param(column, v) for v in values) if p is not None]
     queries = [sa.select(spec.table).where(column.in_(params))] if params else []
-    lists = _list_rows(conn.engine, column)
-    if python_type(column) is str and conn.execute(sa.select(column).where(lists).limit(1)).first():
+    if lists:
         likes = sa.or_(*(column.like(_like(v), escape="\\") for v in values))
-        queries.append(sa.select(spec.table).where(lists, likes))
+        queries.append(sa.select(spec.table).where(_list_rows(conn.engine, column), likes))
     return queries
 
 
@@ -83,8 +90,9 @@ def find_objects(
             rows = list(conn.execute(sa.select(spec.table).where(column.is_not(None))))
         else:
             rows = []
+            lists = _holds_lists(conn, column)
             for chunk in _chunks(list(values), 200):
-                for query in _queries(conn, spec, column, chunk):
+                for query in _queries(conn, spec, column, chunk, lists):
                     rows += conn.execute(query)
     seen: set[str] = set()
     for row in rows:

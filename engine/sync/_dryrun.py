@@ -31,7 +31,9 @@ _ORDER = ("create", "update", "disable", "delete", "stagedDelete", "skip", "fail
 
 @dataclass
 class Plan:
-    """A cycle's operations (unchanged objects only counted)."""
+    """A cycle's operations (unchanged objects only counted). Each operation keeps what a plan shows (action,
+    object, changes, reason): its connector modifications and the values it would leave are dropped, so a
+    large plan stays small in memory."""
 
     operations: list[Operation] = field(default_factory=list)
     unchanged: int = 0
@@ -135,7 +137,7 @@ class DryRun:
             self.plan.unchanged += 1
         else:
             index = len(self.plan.operations)
-            self.plan.operations.append(op)
+            self.plan.operations.append(_shown(op))
         if op.action is Action.CREATE:
             self.creates[op.source_id] = f"(new {mapping.target_object} for {op.source_id})"
         elif op.action is Action.DELETE:
@@ -143,8 +145,10 @@ class DryRun:
         refs = planned.references
         if refs:
             target_id = op.target_id or self.creates.get(op.source_id, "")
+            # Only the reference attributes' exported values: all the references step compares with.
+            exported = {a.target: op.essence[a.target] for a in mapping.references if a.target in op.essence}
             self.pending.setdefault(mapping.key, {})[op.source_id] = _Pending(
-                target_id, op.essence, refs, index, op.display_name
+                target_id, exported, refs, index, op.display_name
             )
 
     def _guard(self) -> None:
@@ -204,10 +208,24 @@ class DryRun:
                 continue
             if item.index is not None:
                 op = self.plan.operations[item.index]
-                self.plan.operations[item.index] = replace(
-                    op,
-                    changes=op.changes + result.operation.changes,
-                    modifications=op.modifications + result.operation.modifications,
-                )
+                self.plan.operations[item.index] = replace(op, changes=op.changes + result.operation.changes)
             else:
-                self.plan.operations.append(result.operation)
+                self.plan.operations.append(_shown(result.operation))
+
+
+def _shown(op: Operation) -> Operation:
+    """The part of ``op`` a plan keeps (see ``Plan``)."""
+    if not op.modifications and not op.essence:
+        return op
+    return Operation(
+        op.action,
+        op.scope,
+        op.object_type,
+        op.source_id,
+        op.target_id,
+        op.changes,
+        reason=op.reason,
+        display_name=op.display_name,
+        source_type=op.source_type,
+        disabled=op.disabled,
+    )

@@ -80,9 +80,8 @@ def datastore_pages(
         while len(pending) >= page_size:
             chunk, pending = pending[:page_size], pending[page_size:]
             yield Page(chunk, watermark, {obj.id: updates.pop(obj.id) for obj in chunk if obj.id in updates})
-    gone = _gone(store, seen, protected, added if incremental else None)
-    if incremental and not absences_trusted:
-        gone = []
+    trusted = absences_trusted or not incremental
+    gone = _gone(store, seen, protected, added if incremental else None) if trusted else []
     if incremental:
         pending.extend(DirectoryObject(object_type, key, {}, deleted=True) for key in gone)
     updates.update(dict.fromkeys(gone))

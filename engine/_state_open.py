@@ -30,6 +30,10 @@ def make_engine(url: str) -> Engine:
             cursor = dbapi_connection.cursor()
             if not memory:
                 cursor.execute("PRAGMA journal_mode=WAL")  # readers (the daemon's API) never block a cycle
+                # Checkpoint every 64 MiB of WAL instead of 4: a page rewritten by several commits (a leaf
+                # filling up during an initial cycle) reaches the database file once per checkpoint, and
+                # each checkpoint's fsyncs are paid less often (about a tenth of an initial cycle's time).
+                cursor.execute("PRAGMA wal_autocheckpoint=16384")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
@@ -43,14 +47,6 @@ def prepare(engine: Engine, sql: Sql, url: str) -> None:
     with engine.begin() as conn:
         get_table_definitions().create_all(conn)
         _check_version(conn, sql, url)
-        if engine.dialect.name == "sqlite":
-            # The link rows sit in their key's b-tree (WITHOUT ROWID), so a walk over the ids alone (the
-            # links a full read did not see) would read every row; this narrow index serves it instead.
-            # PostgreSQL reads the ids from its primary-key index already.
-            sql.run(
-                conn,
-                "CREATE INDEX IF NOT EXISTS ix_object_links_ids ON object_links (job_id, scope, source_id)",
-            )
 
 
 def _check_version(conn: Connection, sql: Sql, url: str) -> None:

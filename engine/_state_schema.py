@@ -7,10 +7,11 @@ Schema versions (``idsync_metadata.schema_version``):
    its pending references are *dirty* (to process in the next references phase) or *waiting* (on the
    source ids listed in ``ref_waits``); ``counts`` keeps the number of links and data-store keys per
    mapping so a cycle never counts whole tables;
-3. the connector data store moves to ``store_keys``;
-4. the links move to ``object_links``. Both are ``WITHOUT ROWID`` tables on SQLite: a lookup by key walks
-   one b-tree instead of an index and then the table -- half the random page reads of an incremental
-   cycle on a directory too large for the page cache (``store_keys`` is also half the size);
+3. the connector data store moves to ``store_keys``, a ``WITHOUT ROWID`` table on SQLite: a lookup by key
+   walks one b-tree instead of an index and then the table, and the table is half the size;
+4. the links move to ``object_links`` (a build of this version made it ``WITHOUT ROWID`` too; filling it
+   in random key order, as every cycle does, measured twice as slow, so it is a rowid table again -- both
+   layouts answer the same statements);
 5. the index of pending links (``ix_object_links_refs``) is partial (``ref_state IS NOT NULL``): an update
    of a link with nothing pending no longer rewrites an index page at a random place.
 
@@ -80,7 +81,7 @@ def get_table_definitions(metadata: MetaData | None = None) -> MetaData:
 
 
 def _link_tables(md: MetaData) -> None:
-    Table(  # on SQLite one b-tree: the row sits with its key
+    Table(  # a rowid table: WITHOUT ROWID measured twice as slow to fill in random key order
         "object_links",
         md,
         Column("job_id", String(200), primary_key=True),
@@ -100,7 +101,6 @@ def _link_tables(md: MetaData) -> None:
             sqlite_where=_PENDING,
             postgresql_where=_PENDING,
         ),
-        sqlite_with_rowid=False,
     )
     Table(  # which unlinked source ids a WAITING link waits on (any mapping may link them)
         "ref_waits",

@@ -101,14 +101,13 @@ class Writer:
     ) -> set[str]:
         """Write the links; returns the ids the objects phase linked anew or to another target object (the
         resolution of references to them changes, so the links waiting on them wake)."""
-        written = [sid for sid in links if sid not in waiting]
-        before = self._targets(scope, written)
-        changed = {sid for sid in written if before.get(sid) != links[sid].target_id}
+        before = self._targets(scope, list(links))
+        changed = {sid for sid in links if sid not in waiting and before.get(sid) != links[sid].target_id}
         rows = [
             (self.job, scope, *link.row(), _ref_state(link, waiting.get(sid))) for sid, link in links.items()
         ]
         self.upsert("object_links", _LINK_COLUMNS, rows)
-        self.count("links", scope, len(written) - len(before))
+        self.count("links", scope, len(links) - len(before))
         settled = sorted(waiting)
         if settled:
             self._delete_waits(scope, settled)

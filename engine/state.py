@@ -166,6 +166,16 @@ class StateStore:
         a page before asking for the next never sees it again."""
         return self._pages(scope, "ref_state = ?", (DIRTY,), page)
 
+    def waiting_links(self, scope: str, named: Iterable[str]) -> dict[str, Link]:
+        """The waiting links of ``scope`` whose pending references name any of the source ids ``named``:
+        those a cycle would wake by linking, relinking or unlinking them (what a dry-run must try on top of
+        the dirty links, instead of every pending link)."""
+        select = "SELECT DISTINCT source_id FROM ref_waits WHERE job_id = ? AND scope = ?"
+        candidates = [row[0] for row in self._by_ids(select, named, (self.job_id, scope), column="wanted")]
+        waiting = "SELECT source_id FROM object_links WHERE job_id = ? AND scope = ? AND ref_state = ?"
+        ids = [row[0] for row in self._by_ids(waiting, candidates, (self.job_id, scope, WAITING))]
+        return self.links(scope, ids)
+
     def _pages(self, scope: str, condition: str, params: Sequence[Any], page: int) -> Iterator[list[Link]]:
         """Links matching ``condition`` in source-id order. With a condition, the ids come first from the
         (covering) index of pending links and the rows by key: asked for the whole rows at once, SQLite

@@ -86,6 +86,18 @@ def test_only_linking_relinking_or_unlinking_a_named_id_wakes_a_waiting_link(sto
     assert dirty(store, "groups") == []
 
 
+def test_waiting_links_named_by_ids(store: StateStore) -> None:
+    """What a dry-run asks: which waiting links a set of linked or unlinked ids would wake."""
+    group = Link("g1", "tg1", {}, {"members": ["u1", "u9"]})
+    other = Link("g2", "tg2", {}, {"members": ["u8"]})
+    settle(store, group, {"u1", "u9"}, scope="groups")
+    settle(store, other, {"u8"}, scope="groups")
+    write(store, Link("g3", "tg3", pending_refs={"members": ["u9"]}), scope="groups")  # dirty, not waiting
+    assert store.waiting_links("groups", ["u9", "u7"]) == {"g1": group}
+    assert set(store.waiting_links("groups", ["u1", "u8"])) == {"g1", "g2"}
+    assert store.waiting_links("users", ["u9"]) == {} and store.waiting_links("groups", []) == {}
+
+
 def test_settled_links_resolved_or_with_nothing_to_wait_on(store: StateStore) -> None:
     write(store, Link("u2", "t2", pending_refs={"manager": "u1"}), Link("u4", "t4", pending_refs={"x": "y"}))
     settle(store, Link("u2", "t2", {"manager": "t1"}), set())  # all resolved

@@ -13,7 +13,9 @@ Schema versions (``idsync_metadata.schema_version``):
    in random key order, as every cycle does, measured twice as slow, so it is a rowid table again -- both
    layouts answer the same statements);
 5. the index of pending links (``ix_object_links_refs``) is partial (``ref_state IS NOT NULL``): an update
-   of a link with nothing pending no longer rewrites an index page at a random place.
+   of a link with nothing pending no longer rewrites an index page at a random place;
+6. ``ix_object_links_targets`` (job, mapping, source id, target id) covers the lookups that need no
+   essence: translating references reads one narrow b-tree instead of the key index and the table.
 
 An older database is upgraded when opened: pending links become dirty once (the next references phase
 sorts them into resolved and waiting), the counts are taken once, the rows of ``datastore`` and ``links``
@@ -31,7 +33,7 @@ from sqlalchemy.engine import Connection
 
 __all__ = ["DIRTY", "SCHEMA_VERSION", "WAITING", "get_table_definitions", "upgrade"]
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 DIRTY = 1
 """``object_links.ref_state``: pending references to process in the next references phase."""
 WAITING = 2
@@ -92,6 +94,9 @@ def _link_tables(md: MetaData) -> None:
         Column("pending_refs", Text),
         Column("disabled", Boolean, nullable=False, default=False),
         Column("ref_state", Integer),  # NULL (nothing pending), DIRTY or WAITING
+        # Covering for the lookups that need no essence (translating references, the ids a full read did
+        # not see, what a page relinks): one narrow b-tree instead of the key index and then the table.
+        Index("ix_object_links_targets", "job_id", "scope", "source_id", "target_id"),
         Index(  # partial: rewriting a link with nothing pending leaves the index alone
             "ix_object_links_refs",
             "job_id",
@@ -180,8 +185,8 @@ def _record_tables(md: MetaData) -> None:
 
 def upgrade(conn: Connection, version: int) -> None:
     """Bring a database of schema ``version`` (older than ``SCHEMA_VERSION``) up to date, in ``conn``'s
-    transaction. ``create_all`` has already added the tables that did not exist (all the version-2 to -4
-    ones), but changes no existing table."""
+    transaction. ``create_all`` has already added the tables that did not exist (with their indexes), but
+    changes no existing table."""
     if version < 2:
         _to_2(conn)
     _move(conn, "datastore", "store_keys", ("job_id", "scope", "key", "value"))  # version 3
@@ -206,6 +211,15 @@ def upgrade(conn: Connection, version: int) -> None:
             text(
                 "CREATE INDEX ix_object_links_refs ON object_links (job_id, scope, ref_state, source_id) "
                 "WHERE ref_state IS NOT NULL"
+            )
+        )
+
+    if version < 6:
+        conn.execute(text("DROP INDEX IF EXISTS ix_object_links_ids"))  # a build of version 5 had it
+        conn.execute(
+            text(
+                "CREATE INDEX IF NOT EXISTS ix_object_links_targets "
+                "ON object_links (job_id, scope, source_id, target_id)"
             )
         )
 

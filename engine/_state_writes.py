@@ -100,30 +100,64 @@ class Writer:
         self, scope: str, links: Mapping[str, Link], waiting: Mapping[str, frozenset[str]]
     ) -> set[str]:
         """Write the links; returns the ids the objects phase linked anew or to another target object (the
-        resolution of references to them changes, so the links waiting on them wake)."""
-        before = self._targets(scope, list(links))
-        changed = {sid for sid in links if sid not in waiting and before.get(sid) != links[sid].target_id}
-        rows = [
-            (self.job, scope, *link.row(), _ref_state(link, waiting.get(sid))) for sid, link in links.items()
-        ]
-        self.upsert("object_links", _LINK_COLUMNS, rows)
-        self.count("links", scope, len(links) - len(before))
-        settled = sorted(waiting)
-        if settled:
-            self._delete_waits(scope, settled)
-            waits = [
-                (self.job, scope, sid, wanted)
-                for sid in settled
-                if _ref_state(links[sid], waiting[sid]) == WAITING
-                for wanted in sorted(waiting[sid])
-            ]
-            self.sql.insert(self.conn, "ref_waits", ("job_id", "scope", "source_id", "wanted"), waits)
-        return changed
+        resolution of references to them changes, so the links waiting on them wake).
 
-    def _targets(self, scope: str, ids: Sequence[str]) -> dict[str, str]:
-        """The target ids these source ids are linked to now."""
-        sql = "SELECT source_id, target_id FROM object_links WHERE job_id = ? AND scope = ? AND source_id"
-        return self._pairs(sql, scope, ids)
+        The links' current target and reference state are read first, so each row is written by the
+        cheapest statement: an insert, an update of the essence alone (the common case: no indexed
+        column is set, so no index page is rewritten), or a full update."""
+        before = self._states(scope, list(links))
+        new: list[tuple[Any, ...]] = []
+        plain: list[tuple[Any, ...]] = []
+        full: list[tuple[Any, ...]] = []
+        for sid, link in links.items():
+            _, target, essence, pending, disabled = link.row()
+            state = _ref_state(link, waiting.get(sid))
+            old = before.get(sid)
+            if old is None:
+                new.append((self.job, scope, sid, target, essence, pending, disabled, state))
+            elif old == (target, state):
+                plain.append((essence, pending, disabled, self.job, scope, sid))
+            else:
+                full.append((target, essence, pending, disabled, state, self.job, scope, sid))
+        self.sql.insert(self.conn, "object_links", _LINK_COLUMNS, new)
+        where = "WHERE job_id = ? AND scope = ? AND source_id = ?"
+        columns = "essence = ?, pending_refs = ?, disabled = ?"
+        self.sql.run_many(self.conn, f"UPDATE object_links SET {columns} {where}", plain)
+        self.sql.run_many(
+            self.conn, f"UPDATE object_links SET target_id = ?, {columns}, ref_state = ? {where}", full
+        )
+        self.count("links", scope, len(new))
+        self._replace_waits(scope, links, waiting)
+        return {
+            sid for sid in links if sid not in waiting and before.get(sid, (None,))[0] != links[sid].target_id
+        }
+
+    def _replace_waits(
+        self, scope: str, links: Mapping[str, Link], waiting: Mapping[str, frozenset[str]]
+    ) -> None:
+        settled = sorted(waiting)
+        if not settled:
+            return
+        self._delete_waits(scope, settled)
+        waits = [
+            (self.job, scope, sid, wanted)
+            for sid in settled
+            if _ref_state(links[sid], waiting[sid]) == WAITING
+            for wanted in sorted(waiting[sid])
+        ]
+        self.sql.insert(self.conn, "ref_waits", ("job_id", "scope", "source_id", "wanted"), waits)
+
+    def _states(self, scope: str, ids: Sequence[str]) -> dict[str, tuple[str, int | None]]:
+        """Source id -> (target id, reference state) of the links these ids have now."""
+        found: dict[str, tuple[str, int | None]] = {}
+        for chunk in chunks(ids):
+            query = (
+                "SELECT source_id, target_id, ref_state FROM object_links WHERE job_id = ? AND scope = ? "
+                f"AND source_id IN ({marks(len(chunk))})"
+            )
+            rows = self.sql.query(self.conn, query, (self.job, scope, *chunk))
+            found.update((r[0], (r[1], None if r[2] is None else int(r[2]))) for r in rows)
+        return found
 
     def _pairs(self, select: str, scope: str, ids: Sequence[str]) -> dict[str, str]:
         """``select`` (two columns, ending with the key column) ``IN (ids)``, as a dict, a chunk at a time."""

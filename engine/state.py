@@ -5,7 +5,7 @@ What is kept, per job (``job_id`` column everywhere, so several jobs can share o
 * ``watermarks``  – where each object mapping's source read got to (a ``connectors.Watermark``);
 * ``object_links`` – source anchor ↔ target id per object mapping, with the last exported values (the
   "essence", versioned JSON), references still waiting for their target (decision 9) and a disabled flag;
-  ``ref_waits`` says which source ids a link's unresolved references wait on;
+  ``ref_waits`` says which source ids a waiting link's references name;
 * ``store_keys``  – the connector data store (per-object fingerprints of sources without change tracking);
 * ``counts``      – links and data-store keys per mapping (kept with every write: counting never scans);
 * ``escrows``     – objects whose last attempt failed, with the next retry time (spec §D.6);
@@ -23,7 +23,8 @@ SQLAlchemy work. The ``_state_*`` modules are the only ones that import SQLAlche
 
 References (spec §D.7, DESIGN decision 9) cost what changes, not the directory: the references phase
 reads only *dirty* links (``iter_dirty_links``): those the objects phase wrote with pending references,
-and those waiting on a source id that a page has since linked (woken in that page's transaction).
+and waiting ones that name a source id a page has since linked, relinked or unlinked (woken in that
+page's transaction, see ``_state_writes``). Counting links and data-store keys reads kept counts.
 """
 
 from __future__ import annotations

@@ -140,8 +140,13 @@ def test_a_byte_order_mark_is_skipped_and_bytes_that_are_not_utf8_are_named(
     tmp_path: Path, chunk: int
 ) -> None:
     path = tmp_path / "dir.json"
-    path.write_bytes(b"\xef\xbb\xbf" + json.dumps({"User": [{"id": "u1"}]}).encode())
-    assert list(items(path, chunk=chunk)) == [("User", 0, {"id": "u1"})]
+    document = {"User": [{"id": "é"}], "Group": [{"id": "g"}]}
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(document, ensure_ascii=False).encode())
+    assert list(items(path, chunk=chunk)) == [("User", 0, {"id": "é"}), ("Group", 0, {"id": "g"})]
+    bookmarks = Bookmarks()  # offsets count the mark's bytes and the two of "é"
+    assert list(items(path, "User", chunk=chunk, bookmarks=bookmarks)) == [("User", 0, {"id": "é"})]
+    assert list(items(path, "Group", chunk=chunk, bookmarks=bookmarks)) == [("Group", 0, {"id": "g"})]
+    assert bookmarks.lists == {"User": (12, 1, 10), "Group": (37, 1, 34)}
     path.write_bytes(b'\xef\xbb\xbf{"User": [{"id": "\xc3\xa9\xff"}]}')
     with pytest.raises(ConnectorConfigError, match=r"not UTF-8 text \(byte 23\)"):
         list(items(path, chunk=chunk))

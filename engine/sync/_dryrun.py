@@ -11,7 +11,7 @@ Unchanged objects are not listed, only counted (``summary.unchanged``).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -64,8 +64,9 @@ class _Pending:
 
 
 class DryRun:
-    def __init__(self, ctx: CycleContext) -> None:
+    def __init__(self, ctx: CycleContext, keep: Callable[[], None] = lambda: None) -> None:
         self.ctx = ctx
+        self.keep = keep
         self.plan = Plan()
         self.pending: dict[str, dict[str, _Pending]] = {}
         self.creates: dict[str, str] = {}
@@ -101,6 +102,7 @@ class DryRun:
             seen.update(obj.id for obj in page.objects)
             for planned in planner.plan_page(page.objects).objects:
                 self._add(mapping, planned)
+            self.keep()  # the plan so far is kept: out of the garbage collector's sight (``_gc.keeping``)
         self._retry_escrows(mapping, planner, seen)
         if since is None:
             for links in store.iter_links(mapping.key):

@@ -27,7 +27,7 @@ from ..state import StateStore
 from ._cycle import Cycle, CycleContext, Progress
 from ._dryrun import DryRun, Plan
 from ._explain import explain_object, on_demand
-from ._gc import fewer_collections
+from ._gc import fewer_collections, keeping
 from ._records import summary
 from ._report import CycleReport, apply_report, initial_status, status_code
 from ._rules import CompiledMapping, compile_rules
@@ -183,8 +183,8 @@ class SyncEngine:
         with self._lock:
             status = self.store.status()
             ctx = self._context(now or datetime.now(UTC), force_deletes=bool(status.get("forceDeletes")))
-            with fewer_collections():
-                return DryRun(ctx).run(full or self._schema_changed(status))
+            with fewer_collections(), keeping() as keep:
+                return DryRun(ctx, keep).run(full or self._schema_changed(status))
 
     def explain(self, object_id: str, object_type: str | None = None) -> dict[str, Any]:
         """Provision-on-demand's steps for one source object, without writing anything."""

@@ -47,3 +47,15 @@ def test_overlapping_cycles_in_threads_restore_once_both_end() -> None:
     release.set()
     worker.join(5)
     assert gc.get_threshold() == before
+
+
+def test_keeping_freezes_what_is_alive_and_hands_it_back() -> None:
+    from engine.sync._gc import keeping
+
+    assert gc.get_freeze_count() == 0
+    with keeping() as keep:
+        kept = [[n] for n in range(1000)]  # containers: tracked by the collector
+        keep()
+        assert gc.get_freeze_count() >= len(kept)
+    assert gc.get_freeze_count() == 0
+    assert gc.is_tracked(kept[0])

@@ -59,8 +59,12 @@ def datastore_pages(
     """
     watermark = Watermark(cursor=next_generation(since))
     incremental = since is not None and store is not None
+    # A store empty before the read (an initial cycle) can only gain this read's own ids: nothing to compare
+    # with and nothing gone, so neither lookups nor the scan of its keys (a million of them at the end).
+    empty = store is not None and store.count() == 0
+    compare = incremental and not empty
     seen = set() if seen is None else seen
-    added: set[str] = set()  # ids the store did not hold (incremental): the count check below needs them
+    added: set[str] = set()  # ids the store did not hold (compared reads): the count check below needs them
     pending: list[DirectoryObject] = []
     updates: dict[str, str | None] = {}
     page_size = max(page_size, 1)
@@ -70,18 +74,18 @@ def datastore_pages(
             pending.extend(batch)
         else:
             prints = {obj.id: fingerprint(obj.attributes) for obj in batch}
-            stored = store.get_many(prints) if incremental else {}
+            stored = store.get_many(prints) if compare else {}
             for obj in batch:
                 if stored.get(obj.id) != prints[obj.id]:
                     pending.append(obj)
                     updates[obj.id] = prints[obj.id]
-                    if incremental and obj.id not in stored:
+                    if compare and obj.id not in stored:
                         added.add(obj.id)
         while len(pending) >= page_size:
             chunk, pending = pending[:page_size], pending[page_size:]
             yield Page(chunk, watermark, {obj.id: updates.pop(obj.id) for obj in chunk if obj.id in updates})
     trusted = absences_trusted or not incremental
-    gone = _gone(store, seen, protected, added if incremental else None) if trusted else []
+    gone = _gone(store, seen, protected, added if incremental else None) if trusted and not empty else []
     if incremental:
         pending.extend(DirectoryObject(object_type, key, {}, deleted=True) for key in gone)
     updates.update(dict.fromkeys(gone))

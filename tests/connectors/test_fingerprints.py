@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -89,3 +91,30 @@ def test_without_a_store_no_fingerprint_is_computed_or_kept() -> None:
     pages = list(read({"u1": {"n": "a"}, "u2": {}, "u3": {}}, None, None, page_size=2))
     assert [[o.id for o in page.objects] for page in pages] == [["u1", "u2"], ["u3"]]
     assert all(page.store_updates == {} for page in pages)
+
+
+class CountingStore(DictStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lookups = self.scans = 0
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, str]:
+        self.lookups += 1
+        return super().get_many(keys)
+
+    def keys(self) -> Iterator[str]:
+        self.scans += 1
+        return super().keys()
+
+
+def test_a_read_into_an_empty_store_neither_looks_up_nor_scans_it() -> None:
+    store = CountingStore()
+    state = {f"u{i}": {"n": str(i)} for i in range(7)}
+    objects, mark = drain(read(state, None, store, page_size=3), store)
+    assert len(objects) == 7 and len(store.data) == 7 and (store.lookups, store.scans) == (0, 0)
+    del state["u2"]  # with the store filled, a full read scans it for the objects gone
+    drain(read(state, None, store, page_size=3), store)
+    assert store.scans == 1 and "u2" not in store.data
+    again = CountingStore()
+    changed, _ = drain(read(state, mark, again, page_size=3), again)
+    assert len(changed) == 6 and (again.lookups, again.scans) == (0, 0)

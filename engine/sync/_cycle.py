@@ -309,7 +309,7 @@ class Cycle:
 
     def _vanished(self, mapping: CompiledMapping, seen: set[str], exporter: Exporter) -> None:
         """After a full read: linked objects the source no longer has were hard-deleted."""
-        for links in self.store.iter_links(mapping.key):
+        for links in self.store.iter_links(mapping.key, skip=seen):  # the seen ones are never decoded
             gone = [link for link in links if link.source_id not in seen]
             if gone:
                 plan = PagePlan(

@@ -11,12 +11,13 @@ Unchanged objects are not listed, only counted (``summary.unchanged``).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from connectors import DirectoryObject
 
+from .._state_types import Link
 from ._cycle import CycleContext, _StoreView
 from ._decide import decide_delete
 from ._intents import planned_intents
@@ -72,6 +73,7 @@ class DryRun:
         self.creates: dict[str, str] = {}
         # Links the real cycle will have removed by its references phase (deletes applied by the guard).
         self.inactive: set[str] = set()
+        self.linked: set[str] = set()  # unlinked objects matched to a target object (linked by the cycle)
 
     def run(self, full: bool) -> Plan:
         self.plan.full = full
@@ -105,7 +107,7 @@ class DryRun:
             self.keep()  # the plan so far is kept: out of the garbage collector's sight (``_gc.keeping``)
         self._retry_escrows(mapping, planner, seen)
         if since is None:
-            for links in store.iter_links(mapping.key):
+            for links in store.iter_links(mapping.key, skip=seen):  # the seen ones are never decoded
                 for link in links:
                     if link.source_id not in seen:
                         self._add(
@@ -144,6 +146,8 @@ class DryRun:
             self.creates[op.source_id] = f"(new {mapping.target_object} for {op.source_id})"
         elif op.action is Action.DELETE:
             self.inactive.add(op.source_id)
+        elif planned.link is None and op.target_id:
+            self.linked.add(op.source_id)  # matched: the cycle links it
         refs = planned.references
         if refs:
             target_id = op.target_id or self.creates.get(op.source_id, "")
@@ -179,6 +183,17 @@ class DryRun:
             reason=f"{Reason.TOO_MANY_DELETES} ({op.action.value}: {op.reason})",
         )
 
+    def _stored_pending(self, mapping: CompiledMapping) -> Iterator[Link]:
+        """The stored links whose references the cycle's references phase would process: the dirty ones,
+        and the waiting ones this plan wakes by linking or unlinking an object they name (a waiting link
+        nothing wakes would resolve as before: nothing to show)."""
+        store = self.ctx.store
+        for links in store.iter_dirty_links(mapping.key):
+            yield from links
+        named = set(self.creates) | self.linked | self.inactive
+        if named:
+            yield from store.waiting_links(mapping.key, named).values()
+
     def _references(self, mapping: CompiledMapping) -> None:
         scopes = [
             m.key
@@ -192,12 +207,10 @@ class DryRun:
             for op in self.plan.operations
             if op.scope == mapping.key and (op.action.is_removal or op.action is Action.STAGED_DELETE)
         }
-        for links in self.ctx.store.iter_links(mapping.key, pending_only=True):
-            for link in links:
-                if link.source_id not in pending and link.source_id not in removed and link.pending_refs:
-                    pending[link.source_id] = _Pending(
-                        link.target_id, link.essence, link.pending_refs, None, None
-                    )
+        for link in self._stored_pending(mapping):
+            if link.source_id not in pending and link.source_id not in removed and link.pending_refs:
+                refs = link.pending_refs
+                pending[link.source_id] = _Pending(link.target_id, link.essence, refs, None, None)
         wanted = set().union(*(referenced_ids(p.refs) for p in pending.values())) if pending else set()
         stored = self.ctx.store.target_ids(scopes, wanted)
         targets = {k: v for k, v in stored.items() if k not in self.inactive}

@@ -231,9 +231,20 @@ class StateStore:
         select = "SELECT key, value FROM store_keys WHERE job_id = ? AND scope = ?"
         return {row[0]: row[1] for row in self._by_ids(select, keys, (self.job_id, scope), column="key")}
 
-    def datastore_keys(self, scope: str) -> Iterator[str]:
-        rows = self._query("SELECT key FROM store_keys WHERE job_id = ? AND scope = ?", (self.job_id, scope))
-        yield from (row[0] for row in rows)
+    def datastore_keys(self, scope: str, page: int = 10_000) -> Iterator[str]:
+        """Every key of a mapping's data store, a page at a time (keyset paging: a million keys are never
+        held at once)."""
+        sql = (
+            "SELECT key FROM store_keys WHERE job_id = ? AND scope = ? AND key > ? "
+            f"ORDER BY key LIMIT {int(page)}"
+        )
+        after = ""
+        while True:
+            keys = [row[0] for row in self._query(sql, (self.job_id, scope, after))]
+            yield from keys
+            if len(keys) < page:
+                return
+            after = keys[-1]
 
     def datastore_count(self, scope: str) -> int:
         """Keys of a mapping's data store (a kept count: no table scan)."""

@@ -110,3 +110,13 @@ def test_naive_datetimes_are_refused(store: StateStore) -> None:
     batch.escrow("m", EscrowRow("s", 1, naive, naive, "c", "m"))
     with pytest.raises(Exception, match="naive"):
         store.commit(batch)
+
+
+def test_datastore_keys_are_paged_and_complete(store: StateStore) -> None:
+    batch = Batch()
+    batch.store_updates["m"] = {f"k{n:03d}": "fp" for n in range(25)}
+    batch.store_updates["other"] = {"k000": "fp"}
+    store.commit(batch)
+    assert list(store.datastore_keys("m", page=4)) == [f"k{n:03d}" for n in range(25)]
+    assert list(store.datastore_keys("m", page=25)) == [f"k{n:03d}" for n in range(25)]
+    assert list(store.datastore_keys("other", page=1)) == ["k000"]

@@ -230,6 +230,11 @@ class Connector(ABC):
     ) -> Iterator[Page]:
         """Every object (``since=None``) or the changes since a watermark, in bounded pages."""
 
+    def count(self, object_type: str) -> int | None:
+        """How many objects a full read of ``object_type`` delivers, when the directory can tell without
+        reading them (the total of a progress bar); None when it cannot (the default)."""
+        return None
+
     @abstractmethod
     def get(self, object_type: str, ids: Sequence[str]) -> dict[str, DirectoryObject]:
         """The objects with these ids that exist (missing ids are simply absent from the result)."""

@@ -125,6 +125,9 @@ class Directory:
     def ids(self, object_type: str) -> list[str]:
         return list(self._objects.get(object_type, {}))
 
+    def count(self, object_type: str) -> int:
+        return len(self._objects.get(object_type, {}))
+
     def attributes(self, object_type: str, object_id: str) -> Attributes | None:
         found = self._objects.get(object_type, {}).get(object_id)
         return None if found is None else copy_attributes(found)

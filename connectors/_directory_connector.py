@@ -60,6 +60,9 @@ class DirectoryConnector(Connector):
         file connector that streams its file instead returns a generator and its duplicate-check set."""
         return list(self._directory_for(object_type).objects(object_type)), None
 
+    def count(self, object_type: str) -> int | None:
+        return self._directory_for(object_type).count(object_type)
+
     def get(self, object_type: str, ids: Sequence[str]) -> dict[str, DirectoryObject]:
         return self._directory_for(object_type).get(object_type, ids)
 

@@ -85,6 +85,13 @@ class JsonFileConnector(DirectoryConnector):
         found = stream_objects(self.path, object_type, ids, self._bookmarks)
         return (DirectoryObject(t, i, attributes) for t, i, attributes in found), ids[object_type]
 
+    def count(self, object_type: str) -> int | None:
+        """Known only once the file is loaded (a target); a streamed source does not know its length."""
+        directory = self._directory
+        if directory is None or file_stamp(self.path, self.kind) != self._stamp:
+            return None
+        return directory.count(object_type)
+
     def get(self, object_type: str, ids: Sequence[str]) -> dict[str, DirectoryObject]:
         """From the loaded directory when there is one (a target); else by a pass over the file that keeps
         only the objects asked for (a source's escrow retries and crash intents, a few ids at a time), so

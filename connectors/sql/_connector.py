@@ -25,7 +25,7 @@ from .._base import (
 )
 from .._describe import attribute_definition, directory_definition
 from .._errors import ConnectorConfigError
-from ._lookups import fetch, find_objects
+from ._lookups import count_rows, fetch, find_objects
 from ._reads import read_pages, row_object
 from ._tables import TableSpec, make_engine, object_settings, reflect
 from ._values import is_list_column, python_type, sql_errors
@@ -69,6 +69,9 @@ class SqlConnector(Connector):
         store: DataStore | None = None,
     ) -> Iterator[Page]:
         return read_pages(self.engine, self._spec(object_type), since, page_size, store)
+
+    def count(self, object_type: str) -> int | None:
+        return count_rows(self.engine, self._spec(object_type))
 
     def get(self, object_type: str, ids: Sequence[str]) -> dict[str, DirectoryObject]:
         spec = self._spec(object_type)

@@ -118,7 +118,6 @@ class Cycle:
         self.report = report
         self.store = ctx.store
         self.staged_now: list[tuple[str, str]] = []
-        self.processed = 0
         # Deleting rows that do not exist costs a query per page: skip it when the tables are empty.
         self.any_staged = self.store.count_staged() > 0
         self.any_escrows = self.store.count_escrows() > 0
@@ -150,9 +149,14 @@ class Cycle:
     def _stopped(self) -> bool:
         return self.ctx.stop is not None and self.ctx.stop.is_set()
 
-    def _progress(self, phase: str, total: int | None = None) -> None:
-        if self.ctx.progress is not None:
-            self.ctx.progress(phase, self.processed, total)
+    def _total(self, source: Connector, mapping: CompiledMapping) -> int | None:
+        """The objects a full read of ``mapping`` will deliver, when the source can tell (a progress bar)."""
+        if self.ctx.progress is None:
+            return None
+        try:
+            return source.count(mapping.source_object)
+        except ConnectorError:
+            return None  # only a progress total: the read itself reports the directory's failure
 
     # --- objects phase ---------------------------------------------------------------------------------
 
@@ -164,13 +168,16 @@ class Cycle:
         exporter = self.ctx.exporter(mapping)
         seen: set[str] = set()
         view = _StoreView(self.store, mapping.key)
+        total = self._total(source, mapping) if since is None else None
+        label = f"{mapping.source_object} → {mapping.target_object}"
         for page in source.read(
             mapping.source_object, since, page_size=self.ctx.job.settings.page_size, store=view
         ):
             seen.update(obj.id for obj in page.objects)
             self.report.imported += len(page.objects)
             self.process_page(mapping, planner.plan_page(page.objects), exporter, page)
-            self._progress(f"{mapping.source_object} → {mapping.target_object}")
+            if self.ctx.progress is not None:
+                self.ctx.progress(label, len(seen), total)
             if self._stopped():
                 return
         if since is None:
@@ -186,7 +193,6 @@ class Cycle:
         failures: list[tuple[Operation, str]] = []
         for planned in plan.objects:
             op = planned.operation
-            self.processed += 1
             self.report.count(mapping.target_object, op.action)
             if not planned.source.deleted and self.any_staged:
                 batch.unstage(mapping.key, op.source_id)

@@ -251,6 +251,14 @@ class ConnectorContract:
         assert keep in by_id(objects) and drop not in by_id(objects)
         assert not any(o.deleted for o in objects)
 
+    def test_count_is_unknown_or_what_a_full_read_delivers(self, subject: ContractSubject) -> None:
+        n = subject.names
+        _, drop = subject.apply_ok([subject.user("count1"), subject.user("count2")])
+        subject.apply_ok([Change(Operation.DELETE, n.user_type, drop, key="count2")])
+        objects, _ = subject.read(n.user_type, None)
+        total = subject.connector.count(n.user_type)
+        assert total is None or total == len(objects), "a progress total is the full read's length"
+
     def test_manager_reference_holds_an_id_of_this_directory(self, subject: ContractSubject) -> None:
         n = subject.names
         [boss] = subject.apply_ok([subject.user("boss")])

@@ -39,7 +39,7 @@ def demo_command(folder: str) -> None:
     path = prepare(Path(folder))
     click.echo(f"demo job copied to {path.parent}/ (job.yaml, source.json, target.json)")
     with open_engine(str(path)) as engine:
-        _title("initial cycle: everything in scope is created, then managers and memberships are set")
+        _title("initial cycle: everything in scope is created; a manager not created yet is set afterwards")
         first = engine.run_cycle()
         print_report(first)
         _title("a few source changes")

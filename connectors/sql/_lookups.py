@@ -43,15 +43,6 @@ def fetch(
     return found
 
 
-def count_rows(engine: sa.Engine, spec: TableSpec) -> int | None:
-    """The rows a full read delivers, counted by the database; None with a deleted flag column (how each
-    database spells the flag's values varies: counting them would only be a guess)."""
-    if spec.deleted is not None:
-        return None
-    with sql_errors(f"counting rows of table {spec.table.name!r}"), engine.connect() as conn:
-        return int(conn.execute(sa.select(sa.func.count()).select_from(spec.table)).scalar_one())
-
-
 def _like(value: str) -> str:
     quoted = json.dumps(value, ensure_ascii=False)
     escaped = quoted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

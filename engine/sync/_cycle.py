@@ -90,10 +90,15 @@ class CycleContext:
             mapping.target_directory,
         )
 
-    def reference_targets(self, mapping: CompiledMapping) -> TargetLookup:
-        """Target ids of linked objects of every mapping between ``mapping``'s two directories."""
+    def reference_scopes(self, mapping: CompiledMapping) -> list[str]:
+        """The mappings whose links translate ``mapping``'s references: every mapping between the same two
+        directories (a group's members may be users or groups)."""
         pair = (mapping.source_directory, mapping.target_directory)
-        scopes = [m.key for m in self.mappings if (m.source_directory, m.target_directory) == pair]
+        return [m.key for m in self.mappings if (m.source_directory, m.target_directory) == pair]
+
+    def reference_targets(self, mapping: CompiledMapping) -> TargetLookup:
+        """Target ids of the linked objects of ``reference_scopes(mapping)``."""
+        scopes = self.reference_scopes(mapping)
         return lambda ids: self.store.target_ids(scopes, ids)
 
     def planner(self, mapping: CompiledMapping, *, resolve: bool = True) -> Planner:

@@ -195,12 +195,6 @@ class DryRun:
             yield from store.waiting_links(mapping.key, named).values()
 
     def _references(self, mapping: CompiledMapping) -> None:
-        scopes = [
-            m.key
-            for m in self.ctx.mappings
-            if (m.source_directory, m.target_directory)
-            == (mapping.source_directory, mapping.target_directory)
-        ]
         pending = dict(self.pending.get(mapping.key, {}))
         removed = {
             op.source_id
@@ -212,7 +206,7 @@ class DryRun:
                 refs = link.pending_refs
                 pending[link.source_id] = _Pending(link.target_id, link.essence, refs, None, None)
         wanted = set().union(*(referenced_ids(p.refs) for p in pending.values())) if pending else set()
-        stored = self.ctx.store.target_ids(scopes, wanted)
+        stored = self.ctx.reference_targets(mapping)(wanted)
         targets = {k: v for k, v in stored.items() if k not in self.inactive}
         targets.update({k: v for k, v in self.creates.items() if k in wanted})
         for source_id, item in pending.items():

@@ -110,8 +110,7 @@ def _steps(ctx: CycleContext, mapping: CompiledMapping, planned: PlannedObject) 
 
 def _resolved(ctx: CycleContext, mapping: CompiledMapping, references: Mapping[str, Any]) -> dict[str, Any]:
     """Each reference translated to target ids through the links (None: not provisioned yet, kept pending)."""
-    scopes = [m.key for m in ctx.mappings if m.target_directory == mapping.target_directory]
-    targets = ctx.store.target_ids(scopes, referenced_ids(references))
+    targets = ctx.reference_targets(mapping)(referenced_ids(references))
     resolved: dict[str, Any] = {}
     for name, value in references.items():
         if isinstance(value, list):
@@ -163,34 +162,19 @@ def on_demand(ctx: CycleContext, object_id: str, object_type: str | None, cycle_
 
 
 def _resolve_now(ctx: CycleContext, mapping: CompiledMapping, object_id: str, exporter: Any) -> None:
+    """The references phase for this one object (as ``_phases.references`` does for a dirty link)."""
     link = ctx.store.links(mapping.key, [object_id]).get(object_id)
     if link is None or not link.pending_refs:
         return
-    scopes = [m.key for m in ctx.mappings if m.target_directory == mapping.target_directory]
-    wanted = {
-        str(v)
-        for value in link.pending_refs.values()
-        for v in (value if isinstance(value, list) else [value])
-    }
-    result = resolve(
-        mapping,
-        link.source_id,
-        link.target_id,
-        link.pending_refs,
-        link.essence,
-        ctx.store.target_ids(scopes, wanted),
-    )
+    targets = ctx.reference_targets(mapping)(referenced_ids(link.pending_refs))
+    result = resolve(mapping, link.source_id, link.target_id, link.pending_refs, link.essence, targets)
     if result.operation is not None and not exporter.apply([result.operation])[0].ok:
         return
+    remaining = dict(result.remaining) if result.remaining else None
     batch = Batch()
-    batch.link(
+    batch.settle_references(
         mapping.key,
-        Link(
-            link.source_id,
-            link.target_id,
-            dict(result.essence),
-            dict(result.remaining) if result.remaining else None,
-            link.disabled,
-        ),
+        Link(link.source_id, link.target_id, dict(result.essence), remaining, link.disabled),
+        referenced_ids(remaining or {}),
     )
     ctx.store.commit(batch)

@@ -23,7 +23,7 @@ import expressions
 from connectors import DirectoryObject
 
 from ._rules import SOFT_DELETED, CompiledAttribute, CompiledMapping
-from ._values import coerce
+from ._values import TEXT_KINDS, coerce
 
 _FALSE = (False, "false", "False", "FALSE", 0, "0")
 
@@ -124,10 +124,6 @@ def _raw_values(
     return raws
 
 
-_TEXT_KINDS = frozenset({None, "String", "DateTime", "Binary", "Reference"})
-"""Target types whose single string values are kept as they are by ``coerce`` (the common case)."""
-
-
 def map_object(
     mapping: CompiledMapping,
     record: Mapping[str, Any],
@@ -151,7 +147,7 @@ def map_object(
         if attribute.reference:
             references[attribute.target] = raw
             continue
-        if type(raw) is str and not attribute.multivalued and attribute.kind in _TEXT_KINDS:
+        if type(raw) is str and not attribute.multivalued and attribute.kind in TEXT_KINDS:
             value = raw or None  # what coerce gives, without its general path
         else:
             value = coerce(raw, attribute.kind, attribute.multivalued)

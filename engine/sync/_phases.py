@@ -77,16 +77,12 @@ def references(cycle: Cycle, mapping: CompiledMapping) -> None:
     them is linked, relinked or unlinked -- the only events that can change how it resolves (the same
     result as trying every pending link every cycle). A link whose export failed is not rewritten: it
     stays dirty and is tried again next cycle (and escrowed)."""
-    scopes = [
-        m.key
-        for m in cycle.ctx.mappings
-        if (m.source_directory, m.target_directory) == (mapping.source_directory, mapping.target_directory)
-    ]
+    targets_of = cycle.ctx.reference_targets(mapping)
     exporter = cycle.ctx.exporter(mapping)
     log = cycle.ctx.log_context(mapping, cycle.report.id)
     for links in cycle.store.iter_dirty_links(mapping.key):
         wanted = set().union(*(referenced_ids(link.pending_refs or {}) for link in links))
-        targets = cycle.store.target_ids(scopes, wanted)
+        targets = targets_of(wanted)
         batch = Batch()
         ops: list[tuple[Link, Operation, set[str]]] = []
         for link in links:

@@ -148,11 +148,6 @@ class Planner:
             wanted |= referenced_ids(refs)
         found = targets(wanted) if wanted else {}
         for planned, refs in todo:
-            if not found and planned.operation.action is Action.CREATE:
-                # Nothing linked yet (an initial cycle's first pages, a dry-run): every reference waits.
-                planned.unresolved = {k: v for k, v in refs.items() if referenced_ids({k: v})} or None
-                planned.folded = True
-                continue
             planned.operation, planned.unresolved = fold_references(
                 self.mapping, planned.operation, refs, found
             )

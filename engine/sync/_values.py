@@ -15,6 +15,8 @@ from __future__ import annotations
 from typing import Any
 
 _TRUE = {"true": True, "false": False}
+TEXT_KINDS = frozenset({None, "String", "DateTime", "Binary", "Reference"})
+"""Target types (None: undeclared) whose text values ``coerce`` keeps as they are."""
 
 
 def _to_text(value: Any) -> Any:
@@ -32,7 +34,7 @@ def _coerce_scalar(value: Any, kind: str | None) -> Any:
         return _TRUE[value.strip().lower()]
     if kind == "Integer" and isinstance(value, str) and value.strip().lstrip("-").isdigit():
         return int(value.strip())
-    if kind in ("String", "DateTime", "Binary", "Reference"):
+    if kind in TEXT_KINDS and kind is not None:
         return _to_text(value)
     return value
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from connectors import Modification, ValueOp
 
@@ -38,6 +38,14 @@ def _attribute_update(
     attribute: CompiledAttribute, wanted: Any, targets: Mapping[str, str], old: Any
 ) -> tuple[list[Modification], Any, bool]:
     """(modifications, new essence value, unresolved?) for one reference attribute."""
+    if wanted.__class__ is str and not attribute.multivalued:  # one id (a manager): the common case, short
+        new = targets.get(wanted)
+        if new is None:
+            return [], old, True
+        if new.__class__ is str and new and old.__class__ is not list:  # where ``same`` is plain equality
+            if new == old:
+                return [], old, False
+            return [Modification(attribute.target, ValueOp.REPLACE, (new,))], new, False
     ids = [str(v) for v in as_list(wanted)]
     resolved = [targets[i] for i in ids if i in targets]
     unresolved = len(resolved) < len(ids)
@@ -61,17 +69,26 @@ def _attribute_update(
     return [Modification(attribute.target, ValueOp.REPLACE, values)], new, unresolved
 
 
-def resolve(
+class ReferenceDiff(NamedTuple):
+    """What resolving one object's references changes (a tuple: the dry-run makes one per object)."""
+
+    changes: tuple[AttributeChange, ...]
+    modifications: tuple[Modification, ...]
+    essence: Mapping[str, Any]
+    """The essence once the modifications are applied (the given one itself when there are none)."""
+    remaining: Mapping[str, Any] | None
+    """References still unresolved (source ids), kept pending; None when all resolved."""
+
+
+def reference_diff(
     mapping: CompiledMapping,
-    source_id: str,
-    target_id: str,
     pending: Mapping[str, Any],
     essence: Mapping[str, Any],
     targets: Mapping[str, str],
-    display_name: str | None = None,
-) -> ReferenceResult:
-    """The reference update of one linked object given the source→target id translation ``targets``."""
-    new_essence = dict(essence)
+) -> ReferenceDiff:
+    """The modifications resolving ``pending`` (reference attribute -> source ids) against the exported
+    ``essence``, given the source->target id translation ``targets``."""
+    new_essence: dict[str, Any] | None = None
     modifications: list[Modification] = []
     changes: list[AttributeChange] = []
     remaining: dict[str, Any] = {}
@@ -85,23 +102,44 @@ def resolve(
         if mods:
             modifications.extend(mods)
             changes.append(AttributeChange(attribute.target, old, value))
+            if new_essence is None:
+                new_essence = dict(essence)
             if value is None or value == []:
                 new_essence.pop(attribute.target, None)
             else:
                 new_essence[attribute.target] = value
+    return ReferenceDiff(
+        tuple(changes),
+        tuple(modifications),
+        essence if new_essence is None else new_essence,
+        remaining or None,
+    )
+
+
+def resolve(
+    mapping: CompiledMapping,
+    source_id: str,
+    target_id: str,
+    pending: Mapping[str, Any],
+    essence: Mapping[str, Any],
+    targets: Mapping[str, str],
+    display_name: str | None = None,
+) -> ReferenceResult:
+    """The reference update of one linked object given the source→target id translation ``targets``."""
+    found = reference_diff(mapping, pending, essence, targets)
     operation = None
-    if modifications:
+    if found.modifications:
         operation = Operation(
             Action.UPDATE,
             mapping.key,
             mapping.target_object,
             source_id,
             target_id,
-            tuple(changes),
-            tuple(modifications),
-            new_essence,
+            found.changes,
+            found.modifications,
+            found.essence,
             REASON,
             display_name,
             mapping.source_object,
         )
-    return ReferenceResult(operation, new_essence, remaining or None)
+    return ReferenceResult(operation, found.essence, found.remaining)

@@ -7,7 +7,10 @@
   value, so every page is safe to commit. Rows with a NULL change value are seen only by full reads.
   Rows flagged by a ``deletedColumn`` are tombstones. Without that column, hard-deleted rows are found by
   keeping the delivered ids in the engine's data store and comparing them with the table's anchors after the
-  last page (one ``SELECT anchor`` per read).
+  last page (one ``SELECT anchor`` per read). An incremental read compares counts first (``_nothing_gone``);
+  the table is counted in a background thread from the first page on, so that reading a million index
+  entries overlaps the engine's work on the pages instead of following it (the database works outside the
+  GIL).
 * A full read walks the table by anchor. With a change column, only its last page carries a watermark
   (the signpost and the ids at it): a cycle killed part-way must not skip the rows it never saw.
 * Without a change column, rows are compared with the engine's data store (``_fingerprints``).
@@ -15,10 +18,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import pool
 
 from .._base import DataStore, DirectoryObject, Page, Watermark
 from .._errors import ConnectorError, ObjectRejected
@@ -125,7 +130,10 @@ def _track_anchors(
     may be gone, so its cost follows the changes, not the table."""
     previous: Page | None = None
     delivered: dict[str, str | None] = {}
+    counted: Callable[[], int | None] | None = None
     for page in pages:
+        if incremental and counted is None:  # started once the first page (and so the signpost) is read
+            counted = _count_later(engine, spec)
         if previous is not None:
             yield previous
         marks = {o.id: (None if o.deleted else "1") for o in page.objects}
@@ -133,7 +141,7 @@ def _track_anchors(
             delivered.update(marks)
         previous = Page(page.objects, page.watermark, {**page.store_updates, **marks})
     assert previous is not None, "a read yields at least one page"
-    if incremental and _nothing_gone(engine, spec, store, delivered):
+    if counted is not None and _nothing_gone(engine, spec, store, delivered, counted):
         yield previous
         return
     with sql_errors(f"reading table {spec.table.name!r}"), engine.connect() as conn:
@@ -152,7 +160,11 @@ def _track_anchors(
 
 
 def _nothing_gone(
-    engine: sa.Engine, spec: TableSpec, store: DataStore, delivered: dict[str, str | None]
+    engine: sa.Engine,
+    spec: TableSpec,
+    store: DataStore,
+    delivered: dict[str, str | None],
+    counted: Callable[[], int | None],
 ) -> bool:
     """True when no stored id can be missing from the table, known from two counts instead of a scan.
 
@@ -162,6 +174,8 @@ def _nothing_gone(
     subset of the stored ids, and equal counts mean equal sets. An unstamped row (it may never have been
     delivered) or different counts fall back to the scan. ``delivered`` (this read's ids and marks) is
     compared with the store as it is now, whether or not the engine committed the earlier pages yet.
+    ``counted`` gives the table's row count, taken after the read's signpost (``_count_later``): a row
+    deleted after it is still counted, so it is found by the next read, like a row deleted after the read.
     """
     change = spec.change
     assert change is not None
@@ -171,7 +185,35 @@ def _nothing_gone(
     with sql_errors(f"reading table {spec.table.name!r}"), engine.connect() as conn:
         if conn.execute(sa.select(change).where(change.is_(None)).limit(1)).first() is not None:
             return False
-    return count_rows(engine, spec) == store.count() + added - removed
+    return counted() == store.count() + added - removed
+
+
+def _count_later(engine: sa.Engine, spec: TableSpec) -> Callable[[], int | None]:
+    """Start counting the table's rows; the returned function waits for the count (and raises what the
+    count raised). Counted in a thread on a connection of its own, except with a pool whose connections
+    cannot be shared between threads (an in-memory SQLite database: one connection, or one per thread,
+    each a database of its own): there the count is taken when asked for."""
+    if isinstance(engine.pool, (pool.StaticPool, pool.SingletonThreadPool)):
+        return lambda: count_rows(engine, spec)
+    outcome: list[int | Exception | None] = []
+
+    def count() -> None:
+        try:
+            outcome.append(count_rows(engine, spec))
+        except Exception as exc:  # handed to the reading thread, which raises it
+            outcome.append(exc)
+
+    thread = threading.Thread(target=count, name=f"count {spec.table.name}", daemon=True)
+    thread.start()
+
+    def result() -> int | None:
+        thread.join()
+        [value] = outcome
+        if isinstance(value, Exception):
+            raise value
+        return value
+
+    return result
 
 
 def count_rows(engine: sa.Engine, spec: TableSpec) -> int | None:

@@ -3,12 +3,16 @@ first, and the anchors are scanned only when a row may be gone (issue 6: the cos
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
-from connectors import Watermark
+from connectors import ConnectionFailed, ConnectorContext, Watermark, create_connector
+from connectors.sql import SqlConnector, _reads
+from connectors.sql._tables import TableSpec
 
 from .datastore import DictStore, drain
 from .test_sql import db, execute, insert, sql
@@ -64,3 +68,57 @@ def test_an_unstamped_row_that_evens_the_counts_does_not_hide_a_delete(db: sa.En
     execute(db, "INSERT INTO users (id) VALUES ('u9')")
     assert ("u2", True) in _changes(tmp_path, mark, store)
     assert "u2" not in store.data
+
+
+def test_the_table_is_counted_beside_the_read_not_after_it(
+    db: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The count runs on a thread of its own (a file database: the pool shares connections between
+    threads), started once the first page is read, and its result decides as before."""
+    store = DictStore()
+    mark = _started(db, tmp_path, store)
+    counters: list[str] = []
+    counting = _reads.count_rows
+
+    def count_rows(engine: sa.Engine, spec: TableSpec) -> int | None:
+        counters.append(threading.current_thread().name)
+        return counting(engine, spec)
+
+    monkeypatch.setattr(_reads, "count_rows", count_rows)
+    execute(db, "DELETE FROM users WHERE id = 'u2'")
+    assert _changes(tmp_path, mark, store) == [("u2", True)]
+    assert counters == ["count users"]
+
+
+def test_a_failed_count_stops_the_read_with_the_database_error(
+    db: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = DictStore()
+    mark = _started(db, tmp_path, store)
+
+    def count_rows(engine: sa.Engine, spec: TableSpec) -> int | None:
+        raise ConnectionFailed("counting rows of table 'users': disk I/O error", connector="sql")
+
+    monkeypatch.setattr(_reads, "count_rows", count_rows)
+    with pytest.raises(ConnectionFailed, match="disk I/O error"):
+        _changes(tmp_path, mark, store)
+
+
+def test_an_in_memory_database_is_counted_on_the_reading_thread(tmp_path: Path) -> None:
+    """One in-memory database per connection: a count on another thread would see no table."""
+    made = create_connector(
+        "sql",
+        {"url": "sqlite://", "objects": {"User": {"table": "users", "anchor": "id", "changeColumn": "v"}}},
+        ConnectorContext("Db", tmp_path),
+    )
+    assert isinstance(made, SqlConnector)
+    with made.engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE users (id TEXT PRIMARY KEY, v INTEGER)"))
+        conn.execute(sa.text("INSERT INTO users VALUES ('a', 1), ('b', 2)"))
+    store = DictStore()
+    _, mark = drain(made.read("User", page_size=10, store=store), store)
+    with made.engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM users WHERE id = 'a'"))
+        conn.execute(sa.text("INSERT INTO users VALUES ('c', 3)"))
+    objects, _ = drain(made.read("User", mark, page_size=10, store=store), store)
+    assert [(o.id, o.deleted) for o in objects] == [("c", False), ("a", True)]

@@ -101,27 +101,30 @@ def diff(
     return Diff(tuple(changes), tuple(modifications), essence)
 
 
-def create_values(required: Sequence[str], mapped: Mapped) -> tuple[dict[str, Any], list[str]]:
-    """Initial values of a create (defaults fill nulls) and the required attributes still missing."""
+def create_values(mapped: Mapped) -> dict[str, Any]:
+    """Initial values of a create: the mapped values without nulls, defaults filling the nulls."""
     values = {name: value for name, value in mapped.values.items() if value is not None}
     for name, value in mapped.defaults.items():
         values.setdefault(name, value)
-    missing = [name for name in required if is_empty(values.get(name))]
-    return values, missing
+    return values
 
 
-def _replace_all(values: Mapping[str, Any]) -> tuple[tuple[AttributeChange, ...], tuple[Modification, ...]]:
-    """The changes and modifications of a create setting ``values``. Built with ``tuple.__new__``: the
-    named tuples' own constructors are Python functions, and a create makes two per attribute."""
+def _created(values: Mapping[str, Any]) -> tuple[AttributeChange, ...]:
+    """The changes a create setting ``values`` shows. Built with ``tuple.__new__``: the named tuples' own
+    constructors are Python functions, and a create makes one or two per attribute."""
+    new = tuple.__new__
+    return tuple([new(AttributeChange, (k, None, v)) for k, v in values.items() if v is not None])
+
+
+def _replace_all(values: Mapping[str, Any]) -> tuple[Modification, ...]:
+    """The modifications of a create setting ``values``."""
     new, replace_op = tuple.__new__, ValueOp.REPLACE
-    changes = tuple([new(AttributeChange, (k, None, v)) for k, v in values.items()])
-    modifications = tuple(
+    return tuple(
         [
             new(Modification, (k, replace_op, (v,) if v.__class__ is str else _values(v)))
             for k, v in values.items()
         ]
     )
-    return changes, modifications
 
 
 def _op(action: Action, mapping: CompiledMapping, source_id: str, **kwargs: Any) -> Operation:
@@ -130,10 +133,17 @@ def _op(action: Action, mapping: CompiledMapping, source_id: str, **kwargs: Any)
     )
 
 
-def decide_create(mapping: CompiledMapping, source_id: str, mapped: Mapped, name: str | None) -> Operation:
+def decide_create(
+    mapping: CompiledMapping, source_id: str, mapped: Mapped, name: str | None, shown_only: bool = False
+) -> Operation:
+    """``shown_only``: the operation is only shown, never applied (a dry-run), so it carries its changes
+    without the connector modifications and the essence a write needs."""
     if "Add" not in mapping.flow_types:
         return _op(Action.SKIP, mapping, source_id, reason=Reason.ADD_NOT_ALLOWED, display_name=name)
-    values, missing = create_values(mapping.required, mapped)
+    # A create only shown needs no copy of the values to keep as the essence when no default is merged
+    # (``_created`` leaves out the nulls ``create_values`` drops).
+    values = mapped.values if shown_only and not mapped.defaults else create_values(mapped)
+    missing = [name for name in mapping.required if is_empty(values.get(name))]
     if missing:
         return _op(
             Action.FAIL,
@@ -142,13 +152,14 @@ def decide_create(mapping: CompiledMapping, source_id: str, mapped: Mapped, name
             display_name=name,
             reason=f"{Reason.REQUIRED_MISSING}: {', '.join(missing)}",
         )
-    changes, modifications = _replace_all(values)
+    if shown_only:
+        return _op(Action.CREATE, mapping, source_id, changes=_created(values), display_name=name)
     return _op(
         Action.CREATE,
         mapping,
         source_id,
-        changes=changes,
-        modifications=modifications,
+        changes=_created(values),
+        modifications=_replace_all(values),
         essence=values,
         display_name=name,
     )
@@ -280,8 +291,10 @@ def decide(
     matched: DirectoryObject | None,
     policy: Policy,
     name: str | None = None,
+    shown_only: bool = False,
 ) -> Operation:
-    """The operation for one live source object (tombstones go to ``decide_delete``)."""
+    """The operation for one live source object (tombstones go to ``decide_delete``); ``shown_only`` as
+    in ``decide_create``."""
     if mapped.error is not None:
         return _op(
             Action.FAIL,
@@ -319,4 +332,4 @@ def decide(
         return decide_update(mapping, source_id, link.target_id, mapped, link.essence, name)
     if matched is not None:
         return decide_update(mapping, source_id, matched.id, mapped, dict(matched.attributes), name)
-    return decide_create(mapping, source_id, mapped, name)
+    return decide_create(mapping, source_id, mapped, name, shown_only)

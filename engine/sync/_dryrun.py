@@ -96,6 +96,7 @@ class DryRun:
         # Links do not change during a dry-run: with none (an initial dry-run) nothing resolves at plan time,
         # and the references are all worked out at the end (against the creates too), without a query a page.
         planner = self.ctx.planner(mapping, resolve=self.has_links)
+        planner.shown_only = True
         seen: set[str] = set()
         # A full read needs no data store: its updates would be dropped (nothing is written), and without
         # one the source has no fingerprints to compute.
@@ -154,7 +155,8 @@ class DryRun:
         if refs:
             target_id = op.target_id or self.creates.get(op.source_id, "")
             # Only the reference attributes' exported values: all the references step compares with.
-            exported = {a.target: op.essence[a.target] for a in mapping.references if a.target in op.essence}
+            essence = op.essence
+            exported = {a.target: essence[a.target] for a in mapping.references if a.target in essence}
             self.pending.setdefault(mapping.key, {})[op.source_id] = _Pending(
                 target_id, exported, refs, index, op.display_name
             )
@@ -196,8 +198,9 @@ class DryRun:
         if named:
             yield from store.waiting_links(mapping.key, named).values()
 
-    def _references(self, mapping: CompiledMapping) -> None:
-        pending = dict(self.pending.get(mapping.key, {}))
+    def _stored_targets(self, mapping: CompiledMapping, pending: dict[str, _Pending]) -> dict[str, str]:
+        """Adds the stored links the references phase would process to ``pending``; the target ids the
+        references can resolve to (stored links still active, and the plan's creates)."""
         removed = {
             op.source_id
             for op in self.plan.operations
@@ -208,10 +211,16 @@ class DryRun:
                 refs = link.pending_refs
                 pending[link.source_id] = _Pending(link.target_id, link.essence, refs, None, None)
         wanted = set().union(*(referenced_ids(p.refs) for p in pending.values())) if pending else set()
-        # With no link stored (an initial dry-run) only the plan's creates can be referenced.
-        stored = self.ctx.reference_targets(mapping)(wanted) if self.has_links else {}
+        stored = self.ctx.reference_targets(mapping)(wanted)
         targets = {k: v for k, v in stored.items() if k not in self.inactive}
         targets.update({k: v for k, v in self.creates.items() if k in wanted})
+        return targets
+
+    def _references(self, mapping: CompiledMapping) -> None:
+        pending = dict(self.pending.get(mapping.key, {}))
+        # With no link stored (an initial dry-run) there is nothing stored to resolve and nothing stored to
+        # resolve against: only the plan's creates can be referenced.
+        targets = self._stored_targets(mapping, pending) if self.has_links else self.creates
         operations = self.plan.operations
         for source_id, item in pending.items():
             found = reference_diff(mapping, item.refs, item.essence, targets)

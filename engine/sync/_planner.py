@@ -116,6 +116,8 @@ class Planner:
         self.contexts = evaluation_contexts(mapping, context, target)
         self.policy = policy
         self.targets = targets
+        self.shown_only = False
+        """Set by the dry-run: its operations are only shown (``decide_create``)."""
 
     def plan_page(self, objects: Sequence[DirectoryObject]) -> PagePlan:
         links = self.links(self.mapping.key, [obj.id for obj in objects])
@@ -212,7 +214,15 @@ class Planner:
             )
         matched = match.target if match is not None else None
         return decide(
-            self.mapping, planned.source.id, state, mapped, planned.link, matched, self.policy, name
+            self.mapping,
+            planned.source.id,
+            state,
+            mapped,
+            planned.link,
+            matched,
+            self.policy,
+            name,
+            self.shown_only,
         )
 
 

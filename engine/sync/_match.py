@@ -9,8 +9,7 @@ no value for any matching attribute cannot be matched (an error for the object, 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import expressions
 from connectors import DirectoryObject
@@ -20,8 +19,7 @@ from ._rules import CompiledAttribute, CompiledMapping
 from ._values import as_list
 
 
-@dataclass(frozen=True, slots=True)
-class MatchResult:
+class MatchResult(NamedTuple):
     target: DirectoryObject | None = None
     error: str | None = None
     tried: tuple[tuple[str, str, int], ...] = ()

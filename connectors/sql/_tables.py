@@ -37,6 +37,8 @@ class TableSpec:
     change: sa.Column[Any] | None
     deleted: sa.Column[Any] | None
     _columns: dict[str, sa.Column[Any] | None] = field(default_factory=dict, compare=False, repr=False)
+    statements: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+    """Statements compiled for this table, by the module that compiles them (``_statements``)."""
 
     def column(self, name: str) -> sa.Column[Any] | None:
         try:

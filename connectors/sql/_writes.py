@@ -27,6 +27,7 @@ from .._base import ApplyResult, Change, Modification, Operation, ValueOp
 from .._directory import apply_modifications
 from .._errors import ObjectRejected
 from ._lookups import fetch
+from ._statements import update_for
 from ._tables import TableSpec
 from ._values import KIND, anchor_param, from_db, now_for, python_type, sql_errors, to_db
 
@@ -289,15 +290,8 @@ def _update_counted(conn: sa.Connection, spec: TableSpec, rows: list[Row]) -> in
     updated = 0
     for positions in _groups(rows):
         batch = [rows[p] for p in positions]
-        names = [k for k in batch[0] if k != "_key"]
-        # Bind names differ from column names: SQLAlchemy reserves the column names for its own SET binds.
-        statement = (
-            sa.update(spec.table)
-            .where(spec.anchor == sa.bindparam("_key"))
-            .values({name: sa.bindparam(f"v_{i}") for i, name in enumerate(names)})
-        )
-        params = [{"_key": row["_key"], **{f"v_{i}": row[n] for i, n in enumerate(names)}} for row in batch]
-        updated += conn.execute(statement, params).rowcount
+        names = tuple(k for k in batch[0] if k != "_key")
+        updated += update_for(conn.dialect, spec, names).run(conn, batch)
     return updated
 
 

@@ -11,7 +11,7 @@ Unchanged objects are not listed, only counted (``summary.unchanged``).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -97,6 +97,8 @@ class DryRun:
         # and the references are all worked out at the end (against the creates too), without a query a page.
         planner = self.ctx.planner(mapping, resolve=self.has_links)
         planner.shown_only = True
+        if not self.has_links:
+            planner.links = _no_links  # an initial dry-run: no query a page to find that nothing is linked
         seen: set[str] = set()
         # A full read needs no data store: its updates would be dropped (nothing is written), and without
         # one the source has no fingerprints to compute.
@@ -242,6 +244,10 @@ class DryRun:
                         source_type=mapping.source_object,
                     )
                 )
+
+
+def _no_links(scope: str, source_ids: Sequence[str]) -> Mapping[str, Link]:
+    return {}
 
 
 def _with_changes(op: Operation, more: tuple[AttributeChange, ...]) -> Operation:

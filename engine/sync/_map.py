@@ -23,7 +23,7 @@ import expressions
 from connectors import DirectoryObject
 
 from ._rules import SOFT_DELETED, CompiledAttribute, CompiledMapping
-from ._values import TEXT_KINDS, coerce
+from ._values import coerce
 
 _FALSE = (False, "false", "False", "FALSE", 0, "0")
 _NOTHING: Mapping[str, Any] = MappingProxyType({})
@@ -139,26 +139,31 @@ def map_object(
     references: dict[str, Any] = {}
     ignore_object, ignore_attribute = expressions.IGNORE_OBJECT, expressions.IGNORE_ATTRIBUTE
     for attribute in mapping.evaluated:
-        raw = raws.get(attribute.target)
-        if raw is ignore_object:
-            return Mapped(ignored=True)
-        if raw is ignore_attribute:
-            continue
-        if attribute.reference:
-            references[attribute.target] = raw
-            continue
-        if type(raw) is str and not attribute.multivalued and attribute.kind in TEXT_KINDS:
-            value = raw or None  # what coerce gives, without its general path
+        target = attribute.target
+        raw = raws.get(target)
+        if raw.__class__ is str and attribute.plain_text:  # the common case first (no sentinel is a str)
+            if raw:
+                values[target] = raw
+                continue
+            value = None  # "" is null (what coerce gives)
         else:
+            if raw is ignore_object:
+                return Mapped(ignored=True)
+            if raw is ignore_attribute:
+                continue
+            if attribute.reference:
+                references[target] = raw
+                continue
             value = coerce(raw, attribute.kind, attribute.multivalued)
             if value == "" or value == []:
                 value = None  # Entra sends no empty values: "" (e.g. Join of nulls) is treated as null
-        if value is not None:
-            values[attribute.target] = value
-        elif attribute.default not in (None, ""):
-            defaults[attribute.target] = coerce(attribute.default, attribute.kind, attribute.multivalued)
+            if value is not None:
+                values[target] = value
+                continue
+        if attribute.default not in (None, ""):
+            defaults[target] = coerce(attribute.default, attribute.kind, attribute.multivalued)
         elif attribute.flow_nulls and not attribute.multivalued:
-            values[attribute.target] = None
+            values[target] = None
     return Mapped(values, defaults, references)
 
 

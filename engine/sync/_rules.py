@@ -21,6 +21,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ._values import TEXT_KINDS
+
 if TYPE_CHECKING:
     from expressions import CompiledExpression
 
@@ -54,6 +56,13 @@ class CompiledAttribute:
     reference: bool = False
     flow_nulls: bool = False
     soft_delete: bool = False
+    plain_text: bool = field(init=False, default=False)
+    """Single-valued text, not a reference: a string the expression gives is the value as it is (the map
+    step's short path)."""
+
+    def __post_init__(self) -> None:
+        plain = not self.multivalued and not self.reference and self.kind in TEXT_KINDS
+        object.__setattr__(self, "plain_text", plain)
 
     @property
     def text(self) -> str:

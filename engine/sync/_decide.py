@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from connectors import DirectoryObject, Modification, ValueOp
@@ -34,6 +35,7 @@ from ._rules import CompiledAttribute, CompiledMapping
 from ._values import as_list, is_empty, missing_values, same
 
 _ADD_ONLY_MULTI = ("MultiValueAddOnly", "ValueAddOnly")
+_NO_ESSENCE: Mapping[str, Any] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,8 +154,20 @@ def decide_create(
             display_name=name,
             reason=f"{Reason.REQUIRED_MISSING}: {', '.join(missing)}",
         )
-    if shown_only:
-        return _op(Action.CREATE, mapping, source_id, changes=_created(values), display_name=name)
+    if shown_only:  # positional, with one shared empty essence: a dry-run makes one per source object
+        return Operation(
+            Action.CREATE,
+            mapping.key,
+            mapping.target_object,
+            source_id,
+            None,
+            _created(values),
+            (),
+            _NO_ESSENCE,
+            "",
+            name,
+            mapping.source_object,
+        )
     return _op(
         Action.CREATE,
         mapping,

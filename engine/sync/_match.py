@@ -38,6 +38,10 @@ def matching_values(
             value = attribute.expression.evaluate(record, context)
         except expressions.ExpressionError:
             continue
+        if value.__class__ is str:  # the common case, as format_value renders it
+            if value:
+                found.append((attribute, value))
+            continue
         if value is None or value is expressions.IGNORE_ATTRIBUTE or value is expressions.IGNORE_OBJECT:
             continue
         texts = as_list(expressions.format_value(value))

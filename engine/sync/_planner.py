@@ -184,8 +184,9 @@ class Planner:
             if not asked:
                 continue
             result = self.target.find(self.mapping.target_object, attribute.target, sorted(asked))
-            hits.update({(attribute.target, value): list(found) for value, found in result.items()})
-            open_ids = {i for i in open_ids if not self._decided(candidates[i], attribute.target, hits)}
+            if result:  # else nobody was decided by this attribute
+                hits.update({(attribute.target, value): list(found) for value, found in result.items()})
+                open_ids = {i for i in open_ids if not self._decided(candidates[i], attribute.target, hits)}
         for planned in wanted:
             planned.match = choose(self.mapping, candidates[planned.source.id], hits)
 

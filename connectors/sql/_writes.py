@@ -92,7 +92,9 @@ def _replace_row(spec: TableSpec, change: Change) -> Row:
     key = anchor_param(spec.anchor, change.target_id or "")
     if key is None:
         raise ObjectRejected(f"no row with {spec.anchor.name} {change.target_id!r}", connector=KIND)
-    values = apply_modifications({}, change.modifications)
+    values = _replaced_values(change.modifications)  # replaces of scalars: no general rules needed
+    if values is None:
+        values = apply_modifications({}, change.modifications)
     row: Row = {"_key": key}
     for name in dict.fromkeys(m.name for m in change.modifications):
         column = _column(spec, name)

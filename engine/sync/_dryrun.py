@@ -99,6 +99,8 @@ class DryRun:
         planner.shown_only = True
         if not self.has_links:
             planner.links = _no_links  # an initial dry-run: no query a page to find that nothing is linked
+        target = self.ctx.connectors[mapping.target_directory]
+        planner.nothing_to_match = target.count(mapping.target_object) == 0  # an empty target: no lookups
         seen: set[str] = set()
         # A full read needs no data store: its updates would be dropped (nothing is written), and without
         # one the source has no fingerprints to compute.

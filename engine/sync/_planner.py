@@ -118,6 +118,9 @@ class Planner:
         self.targets = targets
         self.shown_only = False
         """Set by the dry-run: its operations are only shown (``decide_create``)."""
+        self.nothing_to_match = False
+        """Set by the dry-run when the target held no object of the type as it started (``Connector.count``
+        says 0): nothing it plans is written, so the matching lookups could only find nothing."""
 
     def plan_page(self, objects: Sequence[DirectoryObject]) -> PagePlan:
         links = self.links(self.mapping.key, [obj.id for obj in objects])
@@ -177,8 +180,17 @@ class Planner:
         for planned in wanted:
             assert planned.state is not None
             candidates[planned.source.id] = matching_values(self.mapping, planned.state.record, self.context)
+        hits = {} if self.nothing_to_match else self._hits(candidates)
+        for planned in wanted:
+            planned.match = choose(self.mapping, candidates[planned.source.id], hits)
+
+    def _hits(
+        self, candidates: Mapping[str, Sequence[tuple[CompiledAttribute, str]]]
+    ) -> dict[tuple[str, str], list[DirectoryObject]]:
+        """``(attribute, value) -> target objects`` found for the candidates' values, one ``find`` per
+        matching attribute, asking only for the objects no earlier attribute decided."""
         hits: dict[tuple[str, str], list[DirectoryObject]] = {}
-        open_ids = {p.source.id for p in wanted}
+        open_ids = set(candidates)
         for attribute in self.mapping.matching:
             asked = {v for i in open_ids for a, v in candidates[i] if a.target == attribute.target}
             if not asked:
@@ -187,8 +199,7 @@ class Planner:
             if result:  # else nobody was decided by this attribute
                 hits.update({(attribute.target, value): list(found) for value, found in result.items()})
                 open_ids = {i for i in open_ids if not self._decided(candidates[i], attribute.target, hits)}
-        for planned in wanted:
-            planned.match = choose(self.mapping, candidates[planned.source.id], hits)
+        return hits
 
     @staticmethod
     def _decided(

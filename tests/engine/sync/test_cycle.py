@@ -6,8 +6,10 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from connectors import ConnectionFailed, ObjectRejected
+from connectors import ConnectionFailed, ConnectorContext, ObjectRejected
+from connectors.memory import Directory, MemoryConnector
 from engine import Action, SyncEngine, load_job
+from engine.sync import Reason
 
 from .conftest import GROUP, MANAGER, USER, group, read_json, user, write_job
 
@@ -193,6 +195,31 @@ def test_existing_target_object_is_matched_not_duplicated(tmp_path: Path, make_e
     engine.run_cycle()
     users = read_json(tmp_path / "target.json")[USER]
     assert len(users) == 1 and users[0]["id"] == "t-1" and users[0]["displayName"] == "User u1"
+
+
+def test_dry_run_asks_no_empty_target_yet_needs_a_matching_value(tmp_path: Path) -> None:
+    # A target that counts no object of the type is not asked (nothing could match), but an object
+    # without any matching value still cannot be matched, as when the target is asked.
+    people = Directory()
+    for item in (user("u1"), user("u2", userPrincipalName=None)):
+        people.put("User", item.pop("id"), item)
+    source = MemoryConnector({}, ConnectorContext("Azure Active Directory", options={"directory": people}))
+    target = MemoryConnector({}, ConnectorContext("SCIM App", options={"directory": Directory()}))
+    asked: list[str] = []
+    find = target.find
+    target.find = lambda *args: asked.append(args[1]) or find(*args)  # type: ignore[method-assign]
+    job = load_job(write_job(tmp_path, {}))
+    connectors = {"Azure Active Directory": source, "SCIM App": target}
+    with SyncEngine(job, connectors=connectors) as engine:
+        ops = {op.source_id: op for op in engine.plan().operations}
+        assert ops["u1"].action is Action.CREATE and asked == []
+        assert ops["u2"].action is Action.FAIL and ops["u2"].reason.startswith(Reason.NO_MATCHING_VALUE)
+        engine.run_cycle()  # the target now holds u1: the next dry-run asks it about a new user
+        asked.clear()
+        item = user("u3")
+        people.put("User", item.pop("id"), item)
+        ops = {op.source_id: op for op in engine.plan(full=True).operations}
+        assert ops["u3"].action is Action.CREATE and asked == ["userName"]
 
 
 def test_matching_conflict_is_escrowed_and_others_go_on(tmp_path: Path, make_engine) -> None:

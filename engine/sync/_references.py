@@ -50,6 +50,9 @@ def _attribute_update(
     resolved = [targets[i] for i in ids if i in targets]
     unresolved = len(resolved) < len(ids)
     if attribute.multivalued or isinstance(wanted, list):
+        if old is None or old == []:  # nothing exported yet (a new group): every resolved member is added
+            mods = [Modification(attribute.target, ValueOp.ADD, tuple(resolved))] if resolved else []
+            return mods, list(resolved), unresolved
         add = missing_values(resolved, old, case_exact=True)
         remove = (
             []

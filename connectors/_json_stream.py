@@ -1,8 +1,10 @@
 """An incremental reader of the json connector's ``{"<objectName>": [item, ...], ...}`` file: the items of
-each list one at a time, holding one buffer of text (256 KiB by default) instead of the whole document.
+each list a few dozen at a time, holding one buffer of text (256 KiB by default), never the whole document.
 
 The top level (the object, its names, the lists' brackets and commas) is walked here; each item is decoded by
-the standard ``json`` module (``JSONDecoder.raw_decode`` at a buffer position). An item cut at the end of
+the standard ``json`` module's scanner at a buffer position (what ``JSONDecoder.raw_decode`` calls). Items
+well inside the buffer are decoded in a tight loop (``_Buffer.values``); the few near its end, the list's
+last one and anything json rejects take the careful path (``_Buffer.value``): an item cut at the end of
 the buffer fails to decode or ends exactly at the buffer's end (a number may go on); the buffer is then
 refilled and the item decoded again (also when it ends near the buffer's end: a number cut after "1."
 decodes as 1). A failure that cannot come from a cut (far enough from the buffer's end, or at the end of the
@@ -43,6 +45,9 @@ inside its escape, ``1.5`` cut after its ``.``)."""
 _SKIP = re.compile(r'[^"\[\]{}]*(?:"[^"\\]*(?:\\.[^"\\]*)*"[^"\[\]{}]*)*', re.DOTALL)
 """Everything up to the next bracket outside a string (an unrolled loop: no catastrophic backtracking)."""
 _DEPTH = {"[": 1, "{": 1, "]": -1, "}": -1}
+_RUN = 64
+"""Items decoded per ``values`` call: a few dozen objects come out together (not one generator step each),
+few enough that they are still in the processor's cache when they are checked."""
 
 
 Mark = tuple[int, int, int]
@@ -81,6 +86,7 @@ class _Buffer:
     def __init__(self, handle: BinaryIO, path: Path, chunk: int, start: Mark = (0, 1, 1)) -> None:
         """Read ``handle`` from ``start``: the beginning of the file, or a ``Mark`` taken earlier."""
         self._handle, self._path, self._chunk = handle, path, max(chunk, 1)
+        self._reserve = self._chunk // 8
         self._decoder = codecs.getincrementaldecoder("utf-8")()
         self._bytes = start[0]  # bytes read from the file so far
         self._lines = start[1] - 1  # newlines before text[0]
@@ -173,6 +179,33 @@ class _Buffer:
             self.more(grow)
             grow = True
 
+    def values(self) -> list[object]:
+        """Up to ``_RUN`` list items from ``pos`` on, decoded in a tight loop while each one and the separator
+        after it end well inside the buffer (so nothing is cut), ``pos`` left past them. It stops early at an
+        item that starts in the buffer's last eighth (``low``: refill first, an item cut by the end costs a
+        failed decode) and at one that needs ``value``'s care (the list's last, or one json rejects)."""
+        text, pos, safe = self.text, self.pos, len(self.text) - _CUT_MARGIN
+        start_before = len(text) if self.eof else len(text) - self._reserve
+        scan, separator = _SCAN, _SEPARATOR.match
+        decoded: list[object] = []
+        append = decoded.append
+        try:
+            while pos < start_before and len(decoded) < _RUN:
+                value, end = scan(text, pos)
+                found = separator(text, end)
+                if found is None or found.end() >= safe:
+                    break
+                append(value)
+                pos = found.end()
+        except (StopIteration, ValueError):  # no value here, or a JSONDecodeError: value() says which
+            pass
+        self.pos = pos
+        return decoded
+
+    def low(self) -> bool:
+        """True when ``pos`` is in the buffer's last eighth and the file goes on: time to ``more()``."""
+        return not self.eof and self.pos >= len(self.text) - self._reserve
+
     def next_item(self) -> bool:
         """Past the "," and the whitespace before a list's next item (True), or past its "]" (False)."""
         found = _SEPARATOR.match(self.text, self.pos)
@@ -210,8 +243,19 @@ def items(
     path: Path, only: str | None = None, chunk: int = CHUNK, bookmarks: Bookmarks | None = None
 ) -> Iterator[tuple[str, int, object]]:
     """``(object name, index, item)`` for every item of every list of the file (of ``only``'s list alone
-    when given), decoded one at a time. Errors are ``ConnectorConfigError`` naming the file, with line and
-    column for a syntax error and the JSON path for a wrong shape; ``ConnectorError`` when it cannot be read.
+    when given): ``batches`` one item at a time."""
+    for name, first, batch in batches(path, only, chunk, bookmarks):
+        for number, item in enumerate(batch, first):
+            yield name, number, item
+
+
+def batches(
+    path: Path, only: str | None = None, chunk: int = CHUNK, bookmarks: Bookmarks | None = None
+) -> Iterator[tuple[str, int, list[object]]]:
+    """``(object name, index of the first, items)`` for the items of every list of the file (of ``only``'s
+    list alone when given), up to ``_RUN`` at a time (one step per few dozen objects, not one each). Errors
+    are ``ConnectorConfigError`` naming the file, with line and column for a syntax error and the JSON path
+    for a wrong shape; ``ConnectorError`` when it cannot be read. The items before an error come out first.
 
     ``bookmarks`` (kept by the caller between reads) lets a read of ``only`` jump to its list when an earlier
     read walked this same version of the file (which also checked the rest of it), and learns them otherwise.
@@ -247,7 +291,7 @@ def _version(stat: os.stat_result) -> tuple[int, int, int]:
 
 def _document(
     buffer: _Buffer, only: str | None, learnt: dict[str, Mark]
-) -> Iterator[tuple[str, int, object]]:
+) -> Iterator[tuple[str, int, list[object]]]:
     if buffer.next_char() != "{":
         buffer.value()  # json's own error when it is not JSON at all
         _end(buffer)
@@ -284,17 +328,28 @@ def _name(buffer: _Buffer) -> str:
     return name
 
 
-def _list(buffer: _Buffer, name: str) -> Iterator[tuple[str, int, object]]:
+def _list(buffer: _Buffer, name: str) -> Iterator[tuple[str, int, list[object]]]:
     buffer.pos += 1  # the "["
     if buffer.next_char() == "]":
         buffer.pos += 1
         return
-    number = 0
-    while True:
-        yield name, number, buffer.value()
-        number += 1
-        if not buffer.next_item():
-            return
+    number, more = 0, True
+    while more:
+        batch = buffer.values()
+        if len(batch) < _RUN:  # stopped before an item near the buffer's end, or one that needs care
+            if buffer.low():
+                buffer.more()
+            else:
+                try:
+                    batch.append(buffer.value())
+                    more = buffer.next_item()
+                except JsonSyntaxError:
+                    if batch:  # the items before the error come out first, as a directory's pages would
+                        yield name, number, batch
+                    raise
+        if batch:
+            yield name, number, batch
+            number += len(batch)
 
 
 def _comma_or(buffer: _Buffer, close: str) -> str:
@@ -311,4 +366,4 @@ def _end(buffer: _Buffer) -> None:
         raise buffer.syntax("Extra data")
 
 
-__all__ = ["CHUNK", "Bookmarks", "Mark", "items"]
+__all__ = ["CHUNK", "Bookmarks", "Mark", "batches", "items"]

@@ -5,7 +5,7 @@ Settings: ``path`` (relative to the job file's folder), optional ``multiValued``
 always hold lists). The file holds ``{"User": [{"id": "u1", "displayName": ..., "manager": "u2"}], ...}``;
 references hold ids of this file.
 
-* Source: ``read`` decodes the file one object at a time while it yields its pages (``_json_stream``): it
+* Source: ``read`` decodes the file a few dozen objects at a time while it yields its pages: it
   holds about a page of objects and the set of ids read (for the duplicate check and the deletions), never
   the whole document, and skips the other object types' lists without decoding them. A file broken half-way
   (a syntax error, a duplicate id) fails the read where it is found, after the pages before it: like a
@@ -28,17 +28,18 @@ references hold ids of this file.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from ._base import ApplyResult, Change, ConnectorContext, DirectoryObject
+from ._base import ApplyResult, Change, ConnectorContext, DataStore, DirectoryObject, Page, Watermark
 from ._describe import directory_definition, infer_attributes
 from ._directory import Directory
 from ._directory_connector import DirectoryConnector
 from ._errors import ConnectorConfigError, ConnectorError
 from ._files import atomic_write, file_stamp, setting_path
+from ._fingerprints import datastore_batch_pages
 from ._json_stream import Bookmarks
-from ._objects_json import dump_document, stream_objects
+from ._objects_json import dump_document, stream_batches
 
 
 class JsonFileConnector(DirectoryConnector):
@@ -63,7 +64,7 @@ class JsonFileConnector(DirectoryConnector):
         stamp = file_stamp(self.path, self.kind)
         if stamp is None or stamp in (self._stamp, self._checked):
             return
-        for _ in stream_objects(self.path, bookmarks=self._bookmarks):
+        for _ in stream_batches(self.path, bookmarks=self._bookmarks):
             pass
         self._checked = stamp
 
@@ -76,14 +77,24 @@ class JsonFileConnector(DirectoryConnector):
     def _directory_for(self, object_type: str) -> Directory:
         return self._load()
 
-    def _live(self, object_type: str) -> tuple[Iterable[DirectoryObject], set[str] | None]:
-        """The objects of ``object_type`` decoded from the file as the pages are asked for (the other
-        object types' lists skipped), and the set of their ids, which the duplicate check fills."""
-        if file_stamp(self.path, self.kind) is None:
-            return [], None
+    def read(
+        self,
+        object_type: str,
+        since: Watermark | None = None,
+        *,
+        page_size: int = 1000,
+        store: DataStore | None = None,
+    ) -> Iterator[Page]:
+        """The objects of ``object_type`` decoded from the file as the pages are asked for (the other object
+        types' lists skipped), a buffer's worth at a time; their ids, which the duplicate check collects,
+        are the read's for its deletions."""
         ids: dict[str, set[str]] = {object_type: set()}
-        found = stream_objects(self.path, object_type, ids, self._bookmarks)
-        return (DirectoryObject(t, i, attributes) for t, i, attributes in found), ids[object_type]
+        batches: Iterable[list[DirectoryObject]] = []
+        if file_stamp(self.path, self.kind) is not None:
+            batches = stream_batches(self.path, object_type, ids, self._bookmarks)
+        return datastore_batch_pages(
+            batches, since, page_size=page_size, store=store, object_type=object_type, seen=ids[object_type]
+        )
 
     def count(self, object_type: str) -> int | None:
         """Known only once the file is loaded (a target); a streamed source does not know its length."""
@@ -99,10 +110,10 @@ class JsonFileConnector(DirectoryConnector):
         stamp = file_stamp(self.path, self.kind)
         if stamp is None or (self._directory is not None and stamp == self._stamp):
             return self._load().get(object_type, ids)
-        wanted, found = set(ids), {}
-        for _, object_id, attributes in stream_objects(self.path, object_type, bookmarks=self._bookmarks):
-            if object_id in wanted:  # the whole list is still read: its errors are reported as by a read
-                found[object_id] = DirectoryObject(object_type, object_id, attributes)
+        wanted, found = set(ids), dict[str, DirectoryObject]()
+        for batch in stream_batches(self.path, object_type, bookmarks=self._bookmarks):
+            # The whole list is still read: its errors are reported as by a read.
+            found.update((obj.id, obj) for obj in batch if obj.id in wanted)
         return found
 
     def apply(self, changes: Sequence[Change]) -> list[ApplyResult]:
@@ -120,8 +131,9 @@ class JsonFileConnector(DirectoryConnector):
             return self._directory
         directory = Directory(multi_valued=self._multi)
         if stamp is not None:
-            for object_type, object_id, attributes in stream_objects(self.path, bookmarks=self._bookmarks):
-                directory.put(object_type, object_id, attributes)
+            for batch in stream_batches(self.path, bookmarks=self._bookmarks):
+                for obj in batch:
+                    directory.put(obj.object_type, obj.id, obj.attributes)
         self._directory, self._stamp = directory, stamp
         return directory
 

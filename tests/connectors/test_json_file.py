@@ -235,6 +235,20 @@ def test_a_duplicate_id_fails_the_read_after_the_pages_before_it(tmp_path: Path)
         list(read)
 
 
+def test_a_bad_value_fails_the_read_after_the_pages_before_it(tmp_path: Path) -> None:
+    # The file is decoded dozens of objects at a time: the ones before the bad one still make their pages.
+    users: list[dict[str, object]] = [{"id": f"u{i}", "n": i} for i in range(12)]
+    users[10]["n"] = {"nested": True}
+    (tmp_path / "dir.json").write_text(json.dumps({"User": users}))
+    read = connector(tmp_path).read("User", page_size=5)
+    assert [[u.id for u in page.objects] for page in (next(read), next(read))] == [
+        [f"u{i}" for i in range(5)],
+        [f"u{i}" for i in range(5, 10)],
+    ]
+    with pytest.raises(ConnectorConfigError, match=re.escape("$.User[10].n: a value must be")):
+        next(read)
+
+
 class CountingStore(DictStore):
     def __init__(self) -> None:
         super().__init__()

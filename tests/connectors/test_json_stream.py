@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from connectors import ConnectorConfigError
-from connectors._json_stream import Bookmarks, items
+from connectors._json_stream import _RUN, Bookmarks, batches, items
 
 SCALARS = (
     st.none()
@@ -31,7 +31,8 @@ VALUES = st.recursive(
 )
 DOCUMENTS = st.dictionaries(st.text(max_size=6), st.lists(VALUES, max_size=5), max_size=4)
 LAYOUTS = st.sampled_from([{}, {"indent": 2}, {"ensure_ascii": False}, {"separators": (",", ":")}])
-CHUNKS = st.integers(min_value=1, max_value=40) | st.just(1 << 20)
+# Tiny buffers cut everything; a few hundred bytes let the tight loop (``values``) run and refill midway.
+CHUNKS = st.integers(min_value=1, max_value=40) | st.integers(min_value=64, max_value=600) | st.just(1 << 20)
 FILE_SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -222,3 +223,45 @@ def test_a_failed_walk_learns_no_bookmarks(tmp_path: Path) -> None:
     assert bookmarks.version is None
     with pytest.raises(ConnectorConfigError, match="Extra data"):
         list(items(path, "Group", bookmarks=bookmarks))
+
+
+def users(count: int) -> list[dict[str, Any]]:
+    """Objects of varied lengths (a cut can fall anywhere), some with numbers that a cut would shorten."""
+    return [
+        {
+            "id": f"u{i}",
+            "n": i * 1.5,
+            "tags": ["x" * (i % 37)] * (i % 3),
+            "e": "é€" * (i % 5),
+            "z": 10**i % 997,
+        }
+        for i in range(count)
+    ]
+
+
+@pytest.mark.parametrize("chunk", [333, 4096, 1 << 18])
+def test_a_long_list_comes_out_in_runs_numbered_as_json_loads_numbers_it(tmp_path: Path, chunk: int) -> None:
+    document = {"User": users(3000), "Group": [{"id": "g1"}]}
+    path = write(tmp_path, json.dumps(document, indent=1, ensure_ascii=False))
+    runs = list(batches(path, chunk=chunk))
+    assert [(name, first + k, item) for name, first, run in runs for k, item in enumerate(run)] == expected(
+        document
+    )
+    assert all(0 < len(run) <= _RUN for _, _, run in runs)
+    assert len(runs) < 3001 / (2 if chunk < 1000 else 8)  # the tight loop ran: not one item per call
+    if chunk == 1 << 18:  # a buffer of many items: runs of the most the loop takes
+        assert max(len(run) for _, _, run in runs) == _RUN
+
+
+@pytest.mark.parametrize("chunk", [500, 1 << 18])
+def test_the_items_before_a_syntax_error_in_a_long_list_come_out_first(tmp_path: Path, chunk: int) -> None:
+    listed = users(1000)
+    text = json.dumps({"User": listed})
+    at = text.index('"u700"')
+    path = write(tmp_path, text[:at] + "'u700'" + text[at + 6 :])
+    came: list[object] = []
+    with pytest.raises(ConnectorConfigError) as caught:
+        for _, _, run in batches(path, chunk=chunk):
+            came.extend(run)
+    assert came == listed[:700]
+    assert f"{path}{json_error(path.read_text())};" in str(caught.value)

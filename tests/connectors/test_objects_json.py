@@ -8,8 +8,8 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from connectors import ConnectorConfigError
-from connectors._objects_json import _attributes, check_object
+from connectors import ConnectorConfigError, DirectoryObject
+from connectors._objects_json import _attributes, check_decoded, check_object
 
 SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=4)
 NESTED = st.lists(st.lists(SCALARS, max_size=2), min_size=1, max_size=2)
@@ -31,3 +31,33 @@ def test_the_fast_path_agrees_with_the_value_by_value_check(
     raw = {**raw, "id": object_id}
     reference = outcome(lambda: ("User", str(object_id), _attributes(raw, "f $.User[0]", "json")))
     assert outcome(lambda: check_object("User", 0, raw, set(), "f", "json")) == reference
+
+
+ITEMS = st.lists(
+    st.dictionaries(st.sampled_from(["n", "m", "tags"]), VALUES, max_size=3).map(lambda d: {"id": "x", **d})
+    | st.dictionaries(st.just("n"), SCALARS)  # no id
+    | SCALARS,  # not an object
+    max_size=8,
+)
+
+
+@given(items=ITEMS, ids=st.lists(IDS | st.sampled_from(["a", "b"]), min_size=8, max_size=8))
+def test_a_decoded_run_is_checked_as_one_object_after_another(items: list[Any], ids: list[Any]) -> None:
+    raws = [
+        {**raw, "id": ids[k]} if isinstance(raw, dict) and "id" in raw else raw for k, raw in enumerate(items)
+    ]
+    one_by_one: list[object] = []
+    seen: set[str] = set()
+    try:
+        for number, raw in enumerate(raws, 5):
+            object_type, object_id, attributes = check_object("User", number, raw, seen, "f", "json")
+            one_by_one.append(DirectoryObject(object_type, object_id, attributes))
+    except ConnectorConfigError as exc:
+        one_by_one.append(str(exc))
+    run: list[Any] = []
+    seen_in_run: set[str] = set()
+    try:
+        check_decoded("User", 5, raws, seen_in_run, ("f", {}), run)
+    except ConnectorConfigError as exc:
+        run.append(str(exc))  # after the objects before the bad one
+    assert run == one_by_one and seen_in_run == seen

@@ -6,6 +6,10 @@ real cycle (together with removals already held by the guard) and show as ``stag
 reach it, including the deletes of creates a crash left unrecorded. References to objects the plan
 would create show as ``(new <type> for <source id>)``.
 Unchanged objects are not listed, only counted (``summary.unchanged``).
+
+Since nothing is written, what the dry-run finds empty as it starts stays empty: with no link stored it asks
+the state nothing per page, and a target that counts no object of a type (``Connector.count``) is not asked
+for matches. Its operations keep only what a plan shows (``Plan``; creates never carry more).
 """
 
 from __future__ import annotations

@@ -19,7 +19,10 @@ The schema is versioned; an older database is upgraded when opened, a newer one 
 one page go through one ``Batch`` committed in one transaction: links, essences, escrows, data store,
 watermark and log records land together or not at all, so a process killed at any point loses and
 duplicates nothing. Hot reads and writes are driver SQL with tuples (``_state_sql``): no per-row
-SQLAlchemy work. The ``_state_*`` modules are the only ones that import SQLAlchemy in the engine.
+SQLAlchemy work. The ``_state_*`` modules are the only ones that import SQLAlchemy in the engine. Reads by
+a page's ids go in parallel key ranges on connections of their own (``_state_reads``), and a commit reads
+the data-store keys it compares the same way before its transaction: at 1M objects those pages are on the
+disk, and a disk answers several reads at once.
 
 References (spec §D.7, DESIGN decision 9) cost what changes, not the directory: the references phase
 reads only *dirty* links (``iter_dirty_links``): those the objects phase wrote with pending references,
@@ -40,8 +43,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from connectors import Watermark
 
 from ._state_open import make_engine, prepare
+from ._state_reads import IdReader
 from ._state_schema import DIRTY, SCHEMA_VERSION, WAITING, get_table_definitions
-from ._state_sql import Sql, chunks, marks
+from ._state_sql import Sql, marks
 from ._state_types import Batch, EscrowRow, Intent, Link, StagedRemoval, StateError, iso
 from ._state_writes import Writer, dumps
 
@@ -75,6 +79,7 @@ class StateStore:
         try:
             self._engine = make_engine(url)
             self._sql = Sql(self._engine.dialect)
+            self._ids = IdReader(self._engine, self._sql)
             prepare(self._engine, self._sql, url)
         except SQLAlchemyError as exc:
             raise StateError(
@@ -82,6 +87,7 @@ class StateStore:
             ) from exc
 
     def close(self) -> None:
+        self._ids.close()
         self._engine.dispose()
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
@@ -91,11 +97,9 @@ class StateStore:
     def _by_ids(
         self, select: str, ids: Iterable[str], params: Sequence[Any], column: str = "source_id"
     ) -> Iterator[Any]:
-        """Rows of ``select ... WHERE <its conditions> AND column IN (ids)``, one query per chunk."""
-        with self._engine.connect() as conn:
-            for chunk in chunks(list(dict.fromkeys(ids))):
-                sql = f"{select} AND {column} IN ({marks(len(chunk))})"
-                yield from self._sql.query(conn, sql, (*params, *chunk))
+        """Rows of ``select ... WHERE <its conditions> AND column IN (ids)``, one query per chunk (large
+        lists in parallel key ranges: ``_state_reads``)."""
+        return self._ids.rows(select, list(dict.fromkeys(ids)), params, column)
 
     # --- reads -----------------------------------------------------------------------------------------
 
@@ -339,6 +343,15 @@ class StateStore:
         if batch.empty:
             return
         try:
+            for scope, updates in batch.store_updates.items():
+                # Read ahead in parallel key ranges (``_state_reads``), so that the transaction, which still
+                # reads the stored values itself, finds their pages cached instead of reading them one by one.
+                self._ids.warm(
+                    "SELECT key FROM store_keys WHERE job_id = ? AND scope = ?",
+                    list(updates),
+                    (self.job_id, scope),
+                    "key",
+                )
             with self._engine.begin() as conn:
                 Writer(self._sql, conn, self.job_id).batch(batch)
         except SQLAlchemyError as exc:

@@ -1,0 +1,98 @@
+"""Reads by id in parallel key ranges (``engine._state_reads``): a page's links, reference targets and
+data-store keys come back the same whether one connection reads them or several threads do, on a SQLite
+file, an in-memory database (one connection: read on the calling thread) and PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine import _state_reads
+from engine.state import Batch, Link, StateStore
+from tests.peers.postgres import postgres_url as postgres_url
+
+IDS = [f"s{n:04d}" for n in range(1000)]
+
+
+def _filled(store: StateStore) -> StateStore:
+    batch = Batch()
+    for n, sid in enumerate(IDS):
+        batch.link("m", Link(sid, f"t{n}", {"n": n}, {"manager": "s0001"} if n % 7 == 0 else None))
+    batch.store_updates["m"] = {sid: f"fp{n}" for n, sid in enumerate(IDS)}
+    store.commit(batch)
+    return store
+
+
+@pytest.fixture
+def file_store(tmp_path: Path) -> Iterator[StateStore]:
+    store = StateStore(f"sqlite:///{tmp_path / 'state.db'}", "job")
+    yield _filled(store)
+    store.close()
+
+
+@pytest.fixture
+def readers(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the threads that read a range of ids."""
+    names: list[str] = []
+    read_all = _state_reads.IdReader._read_all
+
+    def spy(self: Any, select: str, ids: Sequence[str], params: Sequence[Any], column: str) -> list[Any]:
+        names.append(threading.current_thread().name)
+        return read_all(self, select, ids, params, column)
+
+    monkeypatch.setattr(_state_reads.IdReader, "_read_all", spy)
+    return names
+
+
+def _asked() -> list[str]:
+    # Every stored id (out of order, some twice) and ids nobody stored.
+    return IDS[::-1] + IDS[:50] + [f"x{n}" for n in range(30)]
+
+
+def _check(store: StateStore) -> None:
+    links = store.links("m", _asked())
+    assert sorted(links) == IDS
+    assert links["s0007"] == Link("s0007", "t7", {"n": 7}, {"manager": "s0001"})
+    assert store.target_ids(["m", "other"], _asked()) == {sid: f"t{n}" for n, sid in enumerate(IDS)}
+    assert store.datastore_get("m", _asked()) == {sid: f"fp{n}" for n, sid in enumerate(IDS)}
+    assert store.links("m", IDS[:5]) == {sid: store.links("m", [sid])[sid] for sid in IDS[:5]}
+
+
+def test_a_large_id_list_is_read_in_parallel_ranges_with_the_same_rows(
+    file_store: StateStore, readers: list[str]
+) -> None:
+    _check(file_store)
+    assert len(readers) == 3 * _state_reads.WORKERS  # links, targets, keys: each in WORKERS ranges
+    assert all(name.startswith("state-read") for name in readers)
+
+
+def test_an_in_memory_state_is_read_on_the_calling_thread(readers: list[str]) -> None:
+    store = _filled(StateStore("sqlite://", "job"))
+    _check(store)
+    assert readers == []
+    store.close()
+
+
+def test_a_commit_of_many_store_keys_reads_them_ahead_and_writes_what_changed(file_store: StateStore) -> None:
+    batch = Batch()
+    batch.store_updates["m"] = {sid: ("changed" if n % 2 else None) for n, sid in enumerate(IDS[:400])}
+    batch.store_updates["m"].update({f"new{n}": "fresh" for n in range(300)})
+    file_store.commit(batch)
+    got = file_store.datastore_get("m", IDS[:400] + [f"new{n}" for n in range(300)])
+    assert got == {sid: "changed" for sid in IDS[1:400:2]} | {f"new{n}": "fresh" for n in range(300)}
+    assert file_store.datastore_count("m") == 1000 - 200 + 300
+
+
+@pytest.mark.peer
+def test_parallel_reads_on_postgres(postgres_url: str, readers: list[str]) -> None:
+    store = _filled(StateStore(postgres_url, f"job-{uuid.uuid4().hex[:8]}"))
+    assert len(readers) == _state_reads.WORKERS  # the commit read its 1,000 store keys ahead
+    readers.clear()
+    _check(store)
+    assert len(readers) == 3 * _state_reads.WORKERS
+    store.close()

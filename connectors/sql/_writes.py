@@ -30,6 +30,7 @@ from ._lookups import fetch
 from ._statements import update_for
 from ._tables import TableSpec
 from ._values import KIND, anchor_param, from_db, now_for, python_type, sql_errors, to_db
+from ._warm import warm
 
 Row = dict[str, Any]
 Indexed = list[tuple[int, Change]]
@@ -67,6 +68,7 @@ def _replaced_without_reading(engine: sa.Engine, spec: TableSpec, run: Indexed, 
         rows = [_replace_row(spec, change) for _, change in run]
     except ObjectRejected:
         return False
+    warm(engine, spec, [row["_key"] for row in rows])
     try:
         with sql_errors(f"writing to table {spec.table.name!r}"), engine.begin() as conn:
             if _update_counted(conn, spec, rows) != len(rows):

@@ -1,0 +1,89 @@
+"""Blind updates of a SQLite file read their rows ahead in parallel key ranges (``connectors.sql._warm``):
+the rows written are the same, a short batch or an in-memory database is not read ahead."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from connectors import Change, ConnectorContext, Modification, Operation, ValueOp, create_connector
+from connectors.sql import SqlConnector, _warm
+
+from .test_sql import db, sql
+
+__all__ = ["db"]  # the fixture, imported for pytest
+
+
+@pytest.fixture
+def readers(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
+    """(thread name, rows) of every range read ahead."""
+    seen: list[tuple[str, int]] = []
+    read = _warm._read
+
+    def spy(engine: sa.Engine, probe: Any, spec: Any, keys: Sequence[Any]) -> None:
+        seen.append((threading.current_thread().name, len(keys)))
+        read(engine, probe, spec, keys)
+
+    monkeypatch.setattr(_warm, "_read", spy)
+    return seen
+
+
+def _rename(count: int) -> list[Change]:
+    return [
+        Change(
+            Operation.UPDATE,
+            "User",
+            f"u{n}",
+            (Modification("name", ValueOp.REPLACE, (f"N{n}",)),),
+            key=f"u{n}",
+        )
+        for n in range(count)
+    ]
+
+
+def _fill(engine: sa.Engine, count: int) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("INSERT INTO users (id, name) VALUES (:id, 'old')"),
+            [{"id": f"u{n}"} for n in range(count)],
+        )
+
+
+def test_a_large_batch_is_read_ahead_in_ranges_then_written(
+    db: sa.Engine, tmp_path: Path, readers: list[tuple[str, int]]
+) -> None:
+    _fill(db, 300)
+    results = sql(tmp_path).apply(_rename(300))
+    assert all(r.ok for r in results) and [r.target_id for r in results] == [f"u{n}" for n in range(300)]
+    with db.connect() as conn:
+        names = dict(conn.execute(sa.text("SELECT id, name FROM users")).all())
+    assert names == {f"u{n}": f"N{n}" for n in range(300)}
+    assert sorted(size for _, size in readers) == [75, 75, 75, 75]
+    assert all(name.startswith("sql-warm") for name, _ in readers)
+
+
+def test_a_short_batch_is_not_read_ahead(
+    db: sa.Engine, tmp_path: Path, readers: list[tuple[str, int]]
+) -> None:
+    _fill(db, 20)
+    assert all(r.ok for r in sql(tmp_path).apply(_rename(20)))
+    assert readers == []
+
+
+def test_an_in_memory_database_is_not_read_ahead(tmp_path: Path, readers: list[tuple[str, int]]) -> None:
+    made = create_connector(
+        "sql",
+        {"url": "sqlite://", "objects": {"User": {"table": "users", "anchor": "id"}}},
+        ConnectorContext("Db", tmp_path),
+    )
+    assert isinstance(made, SqlConnector)
+    with made.engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE users (id TEXT PRIMARY KEY, name TEXT)"))
+    _fill(made.engine, 300)
+    assert all(r.ok for r in made.apply(_rename(300)))
+    assert readers == []

@@ -59,6 +59,13 @@ def _values(value: Any) -> tuple[Any, ...]:
 
 def _attribute_diff(attribute: CompiledAttribute, new: Any, old: Any) -> tuple[Modification, Any] | None:
     """The modification turning ``old`` into ``new`` for one attribute and the resulting value, or None."""
+    if new.__class__ is str and old.__class__ is str and new and old and attribute.single_always:
+        # Two texts (the usual case): what ``same`` decides, without its general path.
+        if not attribute.flow_always and (
+            new == old or (not attribute.case_exact and new.casefold() == old.casefold())
+        ):
+            return None
+        return Modification(attribute.target, ValueOp.REPLACE, (new,)), new
     if attribute.flow_type == "ObjectAddOnly":
         return None
     if attribute.flow_type == "AttributeAddOnly" and not is_empty(old):

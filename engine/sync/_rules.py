@@ -60,9 +60,14 @@ class CompiledAttribute:
     """Single-valued text, not a reference: a string the expression gives is the value as it is (the map
     step's short path)."""
 
+    single_always: bool = field(init=False, default=False)
+    """Single-valued and flowing always (the usual case): a differing value simply replaces the old one
+    (the decide step's short path)."""
+
     def __post_init__(self) -> None:
         plain = not self.multivalued and not self.reference and self.kind in TEXT_KINDS
         object.__setattr__(self, "plain_text", plain)
+        object.__setattr__(self, "single_always", not self.multivalued and self.flow_type == "Always")
 
     @property
     def text(self) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import expressions
 from connectors import DirectoryObject, Modification, ValueOp
@@ -13,7 +15,7 @@ from engine.sync import Action, AttributeChange, CompiledAttribute, CompiledMapp
 from engine.sync._map import derive, map_object
 from engine.sync._match import choose, matching_values
 from engine.sync._references import resolve
-from engine.sync._values import coerce, same
+from engine.sync._values import coerce, is_empty, same
 
 CTX = expressions.EvaluationContext()
 DEFAULT_POLICY = Policy()
@@ -325,3 +327,21 @@ def test_planner_asks_the_next_matching_attribute_only_for_undecided_objects() -
         (Action.UPDATE, "t2"),
         (Action.CREATE, None),
     ]
+
+
+@given(
+    new=st.text(max_size=4) | st.none(),
+    old=st.text(max_size=4) | st.none() | st.lists(st.text(max_size=2), max_size=2),
+    case_exact=st.booleans(),
+    flow_always=st.booleans(),
+)
+def test_single_valued_diff_agrees_with_same(new: Any, old: Any, case_exact: bool, flow_always: bool) -> None:
+    # The decide step's short path for two texts must decide what the general rule (``same``) decides.
+    attribute = CompiledAttribute("title", None, case_exact=case_exact, flow_always=flow_always)
+    result = diff([attribute], {"title": new}, {"title": old} if old is not None else {})
+    unchanged = new is None and is_empty(old)
+    if new is not None:
+        unchanged = same(new, old, case_exact=case_exact) and not flow_always
+    assert (result.modifications == ()) == unchanged
+    if not unchanged and new:
+        assert result.modifications == (Modification("title", ValueOp.REPLACE, (new,)),)

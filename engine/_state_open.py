@@ -9,11 +9,12 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
+from ._state_reads import WORKERS as READ_WORKERS
 from ._state_schema import SCHEMA_VERSION, get_table_definitions, upgrade
 from ._state_sql import Sql
 from ._state_types import StateError
 
-__all__ = ["make_engine", "prepare"]
+__all__ = ["make_engine", "make_read_engine", "prepare"]
 
 _CACHE_KIB = 32 * 1024
 """SQLite's page cache per connection (default 2 MiB). A page of 1,000 changes at 1M users reads about 3,300
@@ -48,6 +49,18 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def make_read_engine(url: str, engine: Engine) -> Engine:
+    """The engine of the parallel reads by id (``_state_reads``). For a SQLite file: connections of their own
+    with SQLite's default page cache, since their pages only need to reach the operating system's cache (the
+    writing connection reads them from there) and a 32 MiB cache on each would grow the process by as much.
+    Otherwise ``engine`` itself (a server keeps its cache; in-memory SQLite is read on the calling thread)."""
+    if not url.startswith("sqlite") or isinstance(engine.pool, StaticPool):
+        return engine
+    return create_engine(
+        url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=READ_WORKERS
+    )
 
 
 def prepare(engine: Engine, sql: Sql, url: str) -> None:

@@ -42,7 +42,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from connectors import Watermark
 
-from ._state_open import make_engine, prepare
+from ._state_open import make_engine, make_read_engine, prepare
 from ._state_reads import IdReader
 from ._state_schema import DIRTY, SCHEMA_VERSION, WAITING, get_table_definitions
 from ._state_sql import Sql, marks
@@ -79,7 +79,8 @@ class StateStore:
         try:
             self._engine = make_engine(url)
             self._sql = Sql(self._engine.dialect)
-            self._ids = IdReader(self._engine, self._sql)
+            self._reads = make_read_engine(url, self._engine)
+            self._ids = IdReader(self._reads, self._sql)
             prepare(self._engine, self._sql, url)
         except SQLAlchemyError as exc:
             raise StateError(
@@ -88,6 +89,8 @@ class StateStore:
 
     def close(self) -> None:
         self._ids.close()
+        if self._reads is not self._engine:
+            self._reads.dispose()
         self._engine.dispose()
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:

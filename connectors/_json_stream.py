@@ -3,13 +3,13 @@ each list a few dozen at a time, holding one buffer of text (256 KiB by default)
 
 The top level (the object, its names, the lists' brackets and commas) is walked here; each item is decoded by
 the standard ``json`` module's scanner at a buffer position (what ``JSONDecoder.raw_decode`` calls). Items
-well inside the buffer are decoded in a tight loop (``_Buffer.values``); the few near its end, the list's
-last one and anything json rejects take the careful path (``_Buffer.value``): an item cut at the end of
-the buffer fails to decode or ends exactly at the buffer's end (a number may go on); the buffer is then
-refilled and the item decoded again (also when it ends near the buffer's end: a number cut after "1."
-decodes as 1). A failure that cannot come from a cut (far enough from the buffer's end, or at the end of the
-file) is a syntax error, reported with the file's own line and column and ``json``'s message, as
-``json.loads`` of the whole text would report it.
+well inside the buffer are decoded a slice of them per scanner call, or else a few dozen in a tight loop
+(``_Buffer.values``); the few near its end, the list's last one and anything json rejects take the careful
+path (``_Buffer.value``): an item cut at the end of the buffer fails to decode or ends exactly at the
+buffer's end (a number may go on); the buffer is then refilled and the item decoded again (also when it
+ends near the buffer's end: a number cut after "1." decodes as 1). A failure that cannot come from a cut
+(far enough from the buffer's end, or at the end of the file) is a syntax error, reported with the file's
+own line and column and ``json``'s message, as ``json.loads`` of the whole text would report it.
 
 Lists of other object names are skipped by a scan of brackets outside strings (``only``): their items are
 not decoded, so a syntax error inside them is only found when they are read themselves (the brackets around
@@ -46,8 +46,10 @@ _SKIP = re.compile(r'[^"\[\]{}]*(?:"[^"\\]*(?:\\.[^"\\]*)*"[^"\[\]{}]*)*', re.DO
 """Everything up to the next bracket outside a string (an unrolled loop: no catastrophic backtracking)."""
 _DEPTH = {"[": 1, "{": 1, "]": -1, "}": -1}
 _RUN = 64
-"""Items decoded per ``values`` call: a few dozen objects come out together (not one generator step each),
-few enough that they are still in the processor's cache when they are checked."""
+"""Items decoded one scanner call each per ``values`` call (when a run cannot be decoded at once): a few
+dozen objects come out together, few enough that they are still in the processor's cache when checked."""
+_SLICE = 1 << 15
+"""Characters of items decoded by one scanner call (``values``): a few dozen objects of a directory."""
 
 
 Mark = tuple[int, int, int]
@@ -180,17 +182,41 @@ class _Buffer:
             grow = True
 
     def values(self) -> list[object]:
-        """Up to ``_RUN`` list items from ``pos`` on, decoded in a tight loop while each one and the separator
-        after it end well inside the buffer (so nothing is cut), ``pos`` left past them. It stops early at an
-        item that starts in the buffer's last eighth (``low``: refill first, an item cut by the end costs a
-        failed decode) and at one that needs ``value``'s care (the list's last, or one json rejects)."""
+        """List items from ``pos`` on that are wholly in the buffer (a slice of them at once, else up to
+        ``_RUN`` one by one), ``pos`` left past them and their separators; none when the item at ``pos``
+        starts in the buffer's last eighth (``low``: refill first) or needs ``value``'s care (the list's
+        last, an item cut by the buffer's end, or one json rejects)."""
+        limit = len(self.text) if self.eof else len(self.text) - self._reserve
+        return self._slice(limit) or self._one_by_one(limit)
+
+    def _slice(self, limit: int) -> list[object]:
+        """The items up to the last ``},`` of the next ``_SLICE`` characters, decoded by one scanner call as
+        the list ``[`` + them + ``]`` (which also shares their attribute names, as ``json.loads`` does).
+        That text parses whole only when the ``},`` ends an item: a cut inside a string leaves it
+        unterminated, and one inside a nested value leaves a bracket open. Else none, for ``_one_by_one``."""
+        text, pos = self.text, self.pos
+        boundary = text.rfind("},", pos, min(pos + _SLICE, limit))
+        if boundary < 0:
+            return []
+        wrapped = "[" + text[pos : boundary + 1] + "]"
+        try:
+            decoded, end = _SCAN(wrapped, 0)
+        except (StopIteration, ValueError):  # JSONDecodeError is a ValueError
+            return []
+        if end != len(wrapped) or not isinstance(decoded, list):  # the list ended inside the slice
+            return []
+        self.pos = _SEPARATOR.match(text, boundary + 1).end()  # type: ignore[union-attr]
+        return decoded
+
+    def _one_by_one(self, limit: int) -> list[object]:
+        """Up to ``_RUN`` items, a scanner call each, while each one and its separator end well inside the
+        buffer (so nothing is cut)."""
         text, pos, safe = self.text, self.pos, len(self.text) - _CUT_MARGIN
-        start_before = len(text) if self.eof else len(text) - self._reserve
         scan, separator = _SCAN, _SEPARATOR.match
         decoded: list[object] = []
         append = decoded.append
         try:
-            while pos < start_before and len(decoded) < _RUN:
+            while pos < limit and len(decoded) < _RUN:
                 value, end = scan(text, pos)
                 found = separator(text, end)
                 if found is None or found.end() >= safe:
@@ -253,7 +279,7 @@ def batches(
     path: Path, only: str | None = None, chunk: int = CHUNK, bookmarks: Bookmarks | None = None
 ) -> Iterator[tuple[str, int, list[object]]]:
     """``(object name, index of the first, items)`` for the items of every list of the file (of ``only``'s
-    list alone when given), up to ``_RUN`` at a time (one step per few dozen objects, not one each). Errors
+    list alone when given), a few dozen at a time (one step per ``_SLICE`` of text, not one each). Errors
     are ``ConnectorConfigError`` naming the file, with line and column for a syntax error and the JSON path
     for a wrong shape; ``ConnectorError`` when it cannot be read. The items before an error come out first.
 
@@ -336,20 +362,15 @@ def _list(buffer: _Buffer, name: str) -> Iterator[tuple[str, int, list[object]]]
     number, more = 0, True
     while more:
         batch = buffer.values()
-        if len(batch) < _RUN:  # stopped before an item near the buffer's end, or one that needs care
-            if buffer.low():
-                buffer.more()
-            else:
-                try:
-                    batch.append(buffer.value())
-                    more = buffer.next_item()
-                except JsonSyntaxError:
-                    if batch:  # the items before the error come out first, as a directory's pages would
-                        yield name, number, batch
-                    raise
         if batch:
             yield name, number, batch
             number += len(batch)
+        elif buffer.low():  # the item at pos starts near the buffer's end
+            buffer.more()
+        else:  # it needs care
+            yield name, number, [buffer.value()]
+            number += 1
+            more = buffer.next_item()
 
 
 def _comma_or(buffer: _Buffer, close: str) -> str:

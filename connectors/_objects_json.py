@@ -40,30 +40,21 @@ def _object_id(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _plain_attributes(raw: dict[str, Any], names: dict[str, str]) -> Attributes | None:
+def _plain_attributes(raw: dict[str, Any]) -> Attributes | None:
     """The attributes when every value has a plain JSON type (what a decoded file holds); None otherwise,
-    for ``_attributes`` to check one by one (and name the bad one). One pass, a set lookup per type.
-
-    ``names`` maps each attribute name met so far to its first copy, which the attributes then use: a
-    decoded object has its own copy of every name (json shares them only within one ``loads``), and a
-    thousand objects of a page holding one copy instead of a thousand is a third less memory to walk."""
-    plain, name_of = _PLAIN, names.setdefault if len(names) < _NAMES else names.get
+    for ``_attributes`` to check one by one (and name the bad one). One pass, a set lookup per type."""
+    plain = _PLAIN
     attributes: Attributes = {}
     for name, value in raw.items():
         kind = type(value)
         if kind in plain:
-            attributes[name_of(name, name)] = value
+            attributes[name] = value
         elif kind is list and plain.issuperset(map(type, value)):
-            attributes[name_of(name, name)] = list(value)  # the caller's document may hold it
+            attributes[name] = list(value)  # the caller's document may hold it (the memory connector's)
         elif value is not None:
             return None
     attributes.pop("id", None)
     return attributes
-
-
-_NAMES = 10_000
-"""The most attribute names kept for sharing (a file whose objects each have names of their own gains
-nothing from them)."""
 
 
 def _attributes(raw: dict[str, Any], where: str, kind: str) -> Attributes:
@@ -91,26 +82,19 @@ def load_objects(document: object, source: str, kind: str) -> Iterator[tuple[str
     """(object type, id, attributes) for every object of a parsed document (``source`` names its origin)."""
     if not isinstance(document, dict):
         raise _bad(f"{source} $", 'expected an object like {"User": [...], "Group": [...]}', kind)
-    names: dict[str, str] = {}
     for object_type, items in document.items():
         if not isinstance(items, list):
             raise _bad(f"{source} $.{object_type}", "expected a list of objects", kind)
         seen: set[str] = set()
         for number, raw in enumerate(items):
-            yield check_object(object_type, number, raw, seen, source, kind, names)
+            yield check_object(object_type, number, raw, seen, source, kind)
 
 
 def check_object(
-    object_type: str,
-    number: int,
-    raw: object,
-    seen: set[str],
-    source: str,
-    kind: str,
-    names: dict[str, str] | None = None,
+    object_type: str, number: int, raw: object, seen: set[str], source: str, kind: str
 ) -> tuple[str, str, Attributes]:
     """Item ``number`` of ``$.<object_type>`` checked: (object type, id, attributes); its id joins ``seen``
-    (the ids of that list so far: a second one is an error). ``names``: see ``_plain_attributes``."""
+    (the ids of that list so far: a second one is an error)."""
     if not isinstance(raw, dict):
         raise _bad(_where(source, object_type, number), "expected an object with an id", kind)
     object_id = _object_id(raw.get("id"))
@@ -120,7 +104,7 @@ def check_object(
     if object_id in seen:
         raise _bad(f"{_where(source, object_type, number)}.id", f"duplicate id {object_id!r}", kind)
     seen.add(object_id)
-    attributes = _plain_attributes(raw, {} if names is None else names)
+    attributes = _plain_attributes(raw)
     if attributes is None:
         attributes = _attributes(raw, _where(source, object_type, number), kind)
     return object_type, object_id, attributes
@@ -143,12 +127,11 @@ def stream_batches(
     and they are the duplicate check's anyway); ``bookmarks`` are ``_json_stream.batches``'. The objects
     before a bad one come out first, then its error."""
     ids = {} if seen is None else seen
-    source, names = str(path), dict[str, str]()
+    source = str(path)
     for object_type, first, raws in _json_stream.batches(path, only, bookmarks=bookmarks):
         checked: list[DirectoryObject] = []
         try:
-            object_ids = ids.setdefault(object_type, set())
-            check_decoded(object_type, first, raws, object_ids, (source, names), checked)
+            check_decoded(object_type, first, raws, ids.setdefault(object_type, set()), source, checked)
         except ConnectorConfigError:
             if checked:
                 yield checked
@@ -157,28 +140,22 @@ def stream_batches(
 
 
 def check_decoded(
-    object_type: str,
-    first: int,
-    raws: list[object],
-    seen: set[str],
-    read: tuple[str, dict[str, str]],
-    out: list[DirectoryObject],
+    object_type: str, first: int, raws: list[object], seen: set[str], source: str, out: list[DirectoryObject]
 ) -> None:
     """Items ``first``, ``first + 1``... of ``$.<object_type>``, just decoded from a file, checked as
     ``check_object`` checks them and appended to ``out``; the usual object (a dict with a new string id)
-    skips the calls and branches ``check_object`` makes for the others. ``read``: the file's name and the
-    attribute names the read shares (``_plain_attributes``)."""
-    (source, names), add, append = read, seen.add, out.append
+    skips the calls and branches ``check_object`` makes for the others."""
+    add, append = seen.add, out.append
     for number, raw in enumerate(raws, first):
         if type(raw) is dict:
             object_id = raw.get("id")
             if type(object_id) is str and object_id and object_id not in seen:
-                attributes = _plain_attributes(raw, names)
+                attributes = _plain_attributes(raw)
                 if attributes is not None:
                     add(object_id)
                     append(DirectoryObject(object_type, object_id, attributes))
                     continue
-        _, object_id, attributes = check_object(object_type, number, raw, seen, source, "json", names)
+        _, object_id, attributes = check_object(object_type, number, raw, seen, source, "json")
         append(DirectoryObject(object_type, object_id, attributes))
 
 

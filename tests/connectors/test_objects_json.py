@@ -57,7 +57,7 @@ def test_a_decoded_run_is_checked_as_one_object_after_another(items: list[Any], 
     run: list[Any] = []
     seen_in_run: set[str] = set()
     try:
-        check_decoded("User", 5, raws, seen_in_run, ("f", {}), run)
+        check_decoded("User", 5, raws, seen_in_run, "f", run)
     except ConnectorConfigError as exc:
         run.append(str(exc))  # after the objects before the bad one
     assert run == one_by_one and seen_in_run == seen

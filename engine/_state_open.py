@@ -16,14 +16,6 @@ from ._state_types import StateError
 
 __all__ = ["make_engine", "make_read_engine", "prepare"]
 
-_CACHE_KIB = 32 * 1024
-"""SQLite's page cache per connection (default 2 MiB). A page of 1,000 changes at 1M users reads about 3,300
-pages of links (key index, table and their interior pages), 1,500 of reference targets and 1,400 of data
-store keys, and its commit reads the same links and keys again to rewrite them: with the default cache
-they came from the disk twice (and 16 MiB still lost the first links to the reference targets). 32 MiB
-keeps a page's working set (measured: 4,300 fewer page reads per incremental cycle at 1M); an initial
-cycle, which touches every page, grows the process by at most this much."""
-
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
@@ -44,7 +36,6 @@ def make_engine(url: str) -> Engine:
                 # each checkpoint's fsyncs are paid less often (about a tenth of an initial cycle's time).
                 cursor.execute("PRAGMA wal_autocheckpoint=16384")
             cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
             cursor.close()
 
         return engine
@@ -52,10 +43,9 @@ def make_engine(url: str) -> Engine:
 
 
 def make_read_engine(url: str, engine: Engine) -> Engine:
-    """The engine of the parallel reads by id (``_state_reads``). For a SQLite file: connections of their own
-    with SQLite's default page cache, since their pages only need to reach the operating system's cache (the
-    writing connection reads them from there) and a 32 MiB cache on each would grow the process by as much.
-    Otherwise ``engine`` itself (a server keeps its cache; in-memory SQLite is read on the calling thread)."""
+    """The engine of the parallel reads by id (``_state_reads``). For a SQLite file: a pool of its own, one
+    connection per reading thread, apart from the writing connection (whose page cache then holds what the
+    writes touch). Otherwise ``engine`` itself (in-memory SQLite is read on the calling thread)."""
     if not url.startswith("sqlite") or isinstance(engine.pool, StaticPool):
         return engine
     return create_engine(

@@ -104,14 +104,6 @@ def test_newer_schema_version_is_refused(tmp_path) -> None:
         StateStore(url, "j")
 
 
-def test_a_sqlite_state_keeps_the_pages_of_a_cycle_in_its_own_cache(store: StateStore) -> None:
-    """WAL (readers never block a cycle) and a 32 MiB page cache: the links a page of 1,000 changes reads
-    are rewritten by its commit without being read from the disk again."""
-    with store._engine.connect() as conn:
-        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -32 * 1024
-
-
 def test_naive_datetimes_are_refused(store: StateStore) -> None:
     batch = Batch()
     naive = datetime(2026, 1, 1)

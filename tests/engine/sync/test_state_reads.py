@@ -96,12 +96,3 @@ def test_parallel_reads_on_postgres(postgres_url: str, readers: list[str]) -> No
     _check(store)
     assert len(readers) == 3 * _state_reads.WORKERS
     store.close()
-
-
-def test_parallel_readers_of_a_sqlite_file_keep_a_small_page_cache(file_store: StateStore) -> None:
-    """Their pages only need to reach the OS cache: a 32 MiB cache on each of them would grow the process
-    by as much (the writing connection keeps the large one)."""
-    with file_store._ids.engine.connect() as conn:
-        assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -2000  # SQLite's default
-    with file_store._engine.connect() as conn:
-        assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -32 * 1024

@@ -1,59 +1,28 @@
 """An incremental reader of the json connector's ``{"<objectName>": [item, ...], ...}`` file: the items of
 each list a few dozen at a time, holding one buffer of text (256 KiB by default), never the whole document.
 
-The top level (the object, its names, the lists' brackets and commas) is walked here; each item is decoded by
-the standard ``json`` module's scanner at a buffer position (what ``JSONDecoder.raw_decode`` calls). Items
-well inside the buffer are decoded a slice of them per scanner call, or else a few dozen in a tight loop
-(``_Buffer.values``); the few near its end, the list's last one and anything json rejects take the careful
-path (``_Buffer.value``): an item cut at the end of the buffer fails to decode or ends exactly at the
-buffer's end (a number may go on); the buffer is then refilled and the item decoded again (also when it
-ends near the buffer's end: a number cut after "1." decodes as 1). A failure that cannot come from a cut
-(far enough from the buffer's end, or at the end of the file) is a syntax error, reported with the file's
-own line and column and ``json``'s message, as ``json.loads`` of the whole text would report it.
+The top level (the object, its names, the lists' brackets and commas) is walked here; the items are decoded
+by ``_json_buffer.Buffer``, with the file's own line and column in its syntax errors.
 
 Lists of other object names are skipped by a scan of brackets outside strings (``only``): their items are
 not decoded, so a syntax error inside them is only found when they are read themselves (the brackets around
 them still have to balance). That scan is about as slow as decoding, so a caller that keeps ``Bookmarks``
 reads another object type of the same file version by seeking to its list (the byte offset, line and column
-learnt by the first read). A byte-order mark is accepted; text that is not UTF-8 names its byte offset.
+learnt by the first read).
 """
 
 from __future__ import annotations
 
-import codecs
-import json
 import os
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
 
 from ._errors import ConnectorConfigError, ConnectorError
+from ._json_buffer import Buffer, JsonSyntaxError, Mark
 
 CHUNK = 1 << 18
 """Bytes read at a time (256 KiB; the buffer grows past it only while one item is longer)."""
-
-_WHITESPACE = re.compile(r"[ \t\n\r]*")
-_DECODER = json.JSONDecoder()
-# The C scanner raw_decode calls (typeshed leaves the attribute out); called directly to spare a wrapper.
-_SCAN: Callable[[str, int], tuple[object, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
-_SEPARATOR = re.compile(r"[ \t\n\r]*,[ \t\n\r]*")
-_CUT_MARGIN = 64
-"""An error, or the end of a value, this close to the buffer's end may come from a cut (``"\\u12`` cut
-inside its escape, ``1.5`` cut after its ``.``)."""
-_SKIP = re.compile(r'[^"\[\]{}]*(?:"[^"\\]*(?:\\.[^"\\]*)*"[^"\[\]{}]*)*', re.DOTALL)
-"""Everything up to the next bracket outside a string (an unrolled loop: no catastrophic backtracking)."""
-_DEPTH = {"[": 1, "{": 1, "]": -1, "}": -1}
-_RUN = 64
-"""Items decoded one scanner call each per ``values`` call (when a run cannot be decoded at once): a few
-dozen objects come out together, few enough that they are still in the processor's cache when checked."""
-_SLICE = 1 << 15
-"""Characters of items decoded by one scanner call (``values``): a few dozen objects of a directory."""
-
-
-Mark = tuple[int, int, int]
-"""A place in the file: (byte offset, line, column)."""
 
 
 @dataclass
@@ -66,203 +35,12 @@ class Bookmarks:
     lists: dict[str, Mark] = field(default_factory=dict)
 
 
-class JsonSyntaxError(Exception):
-    """Invalid JSON at the file's ``line`` and ``column`` (``items`` makes it a ``ConnectorConfigError``)."""
-
-    def __init__(self, message: str, line: int, column: int) -> None:
-        super().__init__(message)
-        self.message, self.line, self.column = message, line, column
-
-
 class ShapeError(Exception):
     """The document is valid so far but not ``{"<name>": [...]}``; ``where`` is the JSON path."""
 
     def __init__(self, where: str, what: str) -> None:
         super().__init__(f"{where}: {what}")
         self.where, self.what = where, what
-
-
-class _Buffer:
-    """A window of decoded text over a binary file, with the file's line and column of its first character."""
-
-    def __init__(self, handle: BinaryIO, path: Path, chunk: int, start: Mark = (0, 1, 1)) -> None:
-        """Read ``handle`` from ``start``: the beginning of the file, or a ``Mark`` taken earlier."""
-        self._handle, self._path, self._chunk = handle, path, max(chunk, 1)
-        self._reserve = self._chunk // 8
-        self._decoder = codecs.getincrementaldecoder("utf-8")()
-        self._bytes = start[0]  # bytes read from the file so far
-        self._lines = start[1] - 1  # newlines before text[0]
-        self._column = start[2] - 1  # characters between the last of those newlines and text[0]
-        self.pos = 0
-        self.eof = False
-        handle.seek(start[0])
-        head = handle.read(len(codecs.BOM_UTF8))
-        if head == codecs.BOM_UTF8 and not start[0]:  # a byte-order mark (Windows editors) is fine
-            self._bytes, head = len(head), b""
-        self.text = self._decode(head) if head else ""
-
-    def mark(self) -> Mark:
-        """Where ``pos`` is in the file: its byte offset, line and column (a new buffer can start there)."""
-        pending = len(self._decoder.getstate()[0])
-        offset = self._bytes - pending - len(self.text[self.pos :].encode("utf-8"))
-        return (offset, *self.where(self.pos))
-
-    def more(self, grow: bool = False) -> bool:
-        """Drop the text before ``pos`` and append the next chunk (twice the buffer when ``grow``, so a
-        long item is decoded again a logarithmic number of times); False at the end of the file."""
-        if self.eof:
-            return False
-        self._forget(self.pos)
-        size = max(self._chunk, len(self.text)) if grow else self._chunk
-        added = ""
-        while not added and not self.eof:
-            raw = self._handle.read(size)
-            self.eof = not raw
-            added = self._decode(raw)
-        self.text += added
-        return bool(added)
-
-    def _forget(self, count: int) -> None:
-        newlines = self.text.count("\n", 0, count)
-        if newlines:
-            self._lines += newlines
-            self._column = count - self.text.rfind("\n", 0, count) - 1
-        else:
-            self._column += count
-        self.text, self.pos = self.text[count:], self.pos - count
-
-    def _decode(self, raw: bytes) -> str:
-        pending = len(self._decoder.getstate()[0])
-        try:
-            text = self._decoder.decode(raw, final=not raw)
-        except UnicodeDecodeError as exc:
-            offset = self._bytes - pending + exc.start
-            raise ConnectorConfigError(
-                f"{self._path}: not UTF-8 text (byte {offset})", setting="path", connector="json"
-            ) from exc
-        self._bytes += len(raw)
-        return text
-
-    def where(self, pos: int) -> tuple[int, int]:
-        """The file's (line, column) of buffer position ``pos``, counted as ``json`` counts them."""
-        line = self._lines + self.text.count("\n", 0, pos) + 1
-        newline = self.text.rfind("\n", 0, pos)
-        return line, (pos - newline if newline >= 0 else self._column + pos + 1)
-
-    def syntax(self, message: str, pos: int | None = None) -> JsonSyntaxError:
-        return JsonSyntaxError(message, *self.where(self.pos if pos is None else pos))
-
-    def next_char(self) -> str:
-        """Skip whitespace; the next character, or "" at the end of the file."""
-        while True:
-            self.pos = _WHITESPACE.match(self.text, self.pos).end()  # type: ignore[union-attr]
-            if self.pos < len(self.text):
-                return self.text[self.pos]
-            if not self.more():
-                return ""
-
-    def value(self) -> object:
-        """Decode the JSON value at ``pos`` (refilling while it may be cut) and move past it."""
-        grow = False
-        while True:
-            try:
-                value, end = _SCAN(self.text, self.pos)  # raw_decode's own call, without its wrapper
-            except StopIteration as stop:  # nothing that starts a value here
-                if self.eof or stop.value + _CUT_MARGIN < len(self.text):
-                    raise self.syntax("Expecting value", stop.value) from None
-            except json.JSONDecodeError as exc:
-                if self.eof or not self._maybe_cut(exc):
-                    raise self.syntax(exc.msg, exc.pos) from None
-            else:
-                # A number cut after "1." or "1e" decodes as 1: near the buffer's end, look further first.
-                if end + _CUT_MARGIN < len(self.text) or self.eof:
-                    self.pos = end
-                    return value
-            self.more(grow)
-            grow = True
-
-    def values(self) -> list[object]:
-        """List items from ``pos`` on that are wholly in the buffer (a slice of them at once, else up to
-        ``_RUN`` one by one), ``pos`` left past them and their separators; none when the item at ``pos``
-        starts in the buffer's last eighth (``low``: refill first) or needs ``value``'s care (the list's
-        last, an item cut by the buffer's end, or one json rejects)."""
-        limit = len(self.text) if self.eof else len(self.text) - self._reserve
-        return self._slice(limit) or self._one_by_one(limit)
-
-    def _slice(self, limit: int) -> list[object]:
-        """The items up to the last ``},`` of the next ``_SLICE`` characters, decoded by one scanner call as
-        the list ``[`` + them + ``]`` (which also shares their attribute names, as ``json.loads`` does).
-        That text parses whole only when the ``},`` ends an item: a cut inside a string leaves it
-        unterminated, and one inside a nested value leaves a bracket open. Else none, for ``_one_by_one``."""
-        text, pos = self.text, self.pos
-        boundary = text.rfind("},", pos, min(pos + _SLICE, limit))
-        if boundary < 0:
-            return []
-        wrapped = "[" + text[pos : boundary + 1] + "]"
-        try:
-            decoded, end = _SCAN(wrapped, 0)
-        except (StopIteration, ValueError):  # JSONDecodeError is a ValueError
-            return []
-        if end != len(wrapped) or not isinstance(decoded, list):  # the list ended inside the slice
-            return []
-        self.pos = _SEPARATOR.match(text, boundary + 1).end()  # type: ignore[union-attr]
-        return decoded
-
-    def _one_by_one(self, limit: int) -> list[object]:
-        """Up to ``_RUN`` items, a scanner call each, while each one and its separator end well inside the
-        buffer (so nothing is cut)."""
-        text, pos, safe = self.text, self.pos, len(self.text) - _CUT_MARGIN
-        scan, separator = _SCAN, _SEPARATOR.match
-        decoded: list[object] = []
-        append = decoded.append
-        try:
-            while pos < limit and len(decoded) < _RUN:
-                value, end = scan(text, pos)
-                found = separator(text, end)
-                if found is None or found.end() >= safe:
-                    break
-                append(value)
-                pos = found.end()
-        except (StopIteration, ValueError):  # no value here, or a JSONDecodeError: value() says which
-            pass
-        self.pos = pos
-        return decoded
-
-    def low(self) -> bool:
-        """True when ``pos`` is in the buffer's last eighth and the file goes on: time to ``more()``."""
-        return not self.eof and self.pos >= len(self.text) - self._reserve
-
-    def next_item(self) -> bool:
-        """Past the "," and the whitespace before a list's next item (True), or past its "]" (False)."""
-        found = _SEPARATOR.match(self.text, self.pos)
-        if found is not None and found.end() < len(self.text):  # the common case, in one step
-            self.pos = found.end()
-            return True
-        char = self.next_char()
-        if char not in (",", "]"):
-            raise self.syntax("Expecting ',' delimiter")
-        self.pos += 1
-        if char == "]":
-            return False
-        self.next_char()
-        return True
-
-    def _maybe_cut(self, exc: json.JSONDecodeError) -> bool:
-        return exc.msg.startswith("Unterminated string") or exc.pos + _CUT_MARGIN >= len(self.text)
-
-    def skip(self) -> None:
-        """Move past the list or object at ``pos`` without decoding its items (brackets outside strings)."""
-        depth = 0
-        while True:
-            self.pos = _SKIP.match(self.text, self.pos).end()  # type: ignore[union-attr]
-            if self.pos >= len(self.text) or self.text[self.pos] == '"':  # the end, or a string cut by it
-                if not self.more(grow=True):
-                    raise self.syntax("the file ends inside this list")
-                continue
-            depth += _DEPTH[self.text[self.pos]]
-            self.pos += 1
-            if depth == 0:
-                return
 
 
 def items(
@@ -279,7 +57,7 @@ def batches(
     path: Path, only: str | None = None, chunk: int = CHUNK, bookmarks: Bookmarks | None = None
 ) -> Iterator[tuple[str, int, list[object]]]:
     """``(object name, index of the first, items)`` for the items of every list of the file (of ``only``'s
-    list alone when given), a few dozen at a time (one step per ``_SLICE`` of text, not one each). Errors
+    list alone when given), a few dozen at a time (one step per slice of text, not one each). Errors
     are ``ConnectorConfigError`` naming the file, with line and column for a syntax error and the JSON path
     for a wrong shape; ``ConnectorError`` when it cannot be read. The items before an error come out first.
 
@@ -291,10 +69,10 @@ def batches(
             version = _version(os.fstat(handle.fileno()))
             if bookmarks is not None and only is not None and bookmarks.version == version:
                 if only in bookmarks.lists:
-                    yield from _list(_Buffer(handle, path, chunk, bookmarks.lists[only]), only)
+                    yield from _list(Buffer(handle, path, chunk, bookmarks.lists[only]), only)
                 return
             learnt: dict[str, Mark] = {}
-            yield from _document(_Buffer(handle, path, chunk), only, learnt)
+            yield from _document(Buffer(handle, path, chunk), only, learnt)
             if bookmarks is not None:
                 bookmarks.version, bookmarks.lists = version, learnt
     except JsonSyntaxError as exc:
@@ -316,7 +94,7 @@ def _version(stat: os.stat_result) -> tuple[int, int, int]:
 
 
 def _document(
-    buffer: _Buffer, only: str | None, learnt: dict[str, Mark]
+    buffer: Buffer, only: str | None, learnt: dict[str, Mark]
 ) -> Iterator[tuple[str, int, list[object]]]:
     if buffer.next_char() != "{":
         buffer.value()  # json's own error when it is not JSON at all
@@ -339,7 +117,7 @@ def _document(
     _end(buffer)
 
 
-def _name(buffer: _Buffer) -> str:
+def _name(buffer: Buffer) -> str:
     """The next ``"name":`` of the top object, leaving ``pos`` at the start of a list."""
     if buffer.next_char() != '"':
         raise buffer.syntax("Expecting property name enclosed in double quotes")
@@ -354,7 +132,7 @@ def _name(buffer: _Buffer) -> str:
     return name
 
 
-def _list(buffer: _Buffer, name: str) -> Iterator[tuple[str, int, list[object]]]:
+def _list(buffer: Buffer, name: str) -> Iterator[tuple[str, int, list[object]]]:
     buffer.pos += 1  # the "["
     if buffer.next_char() == "]":
         buffer.pos += 1
@@ -373,7 +151,7 @@ def _list(buffer: _Buffer, name: str) -> Iterator[tuple[str, int, list[object]]]
             more = buffer.next_item()
 
 
-def _comma_or(buffer: _Buffer, close: str) -> str:
+def _comma_or(buffer: Buffer, close: str) -> str:
     """Past a "," (returning it) or the closing bracket; anything else is json's "Expecting ','"."""
     char = buffer.next_char()
     if char not in (",", close):
@@ -382,7 +160,7 @@ def _comma_or(buffer: _Buffer, close: str) -> str:
     return char
 
 
-def _end(buffer: _Buffer) -> None:
+def _end(buffer: Buffer) -> None:
     if buffer.next_char():
         raise buffer.syntax("Extra data")
 

@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from connectors import ConnectorConfigError
-from connectors._json_stream import _RUN, Bookmarks, batches, items
+from connectors._json_buffer import _RUN
+from connectors._json_stream import Bookmarks, batches, items
 
 SCALARS = (
     st.none()

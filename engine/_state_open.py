@@ -45,7 +45,7 @@ def make_engine(url: str) -> Engine:
 def make_read_engine(url: str, engine: Engine) -> Engine:
     """The engine of the parallel reads by id (``_state_reads``). For a SQLite file: a pool of its own, one
     connection per reading thread, apart from the writing connection (whose page cache then holds what the
-    writes touch). Otherwise ``engine`` itself (in-memory SQLite is read on the calling thread)."""
+    writes touch). Otherwise ``engine`` itself, read on the calling thread."""
     if not url.startswith("sqlite") or isinstance(engine.pool, StaticPool):
         return engine
     return create_engine(

@@ -36,6 +36,7 @@ import json
 from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from itertools import chain
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -80,7 +81,8 @@ class StateStore:
             self._engine = make_engine(url)
             self._sql = Sql(self._engine.dialect)
             self._reads = make_read_engine(url, self._engine)
-            self._ids = IdReader(self._reads, self._sql)
+            file = self._reads.url.database if self._reads is not self._engine else None
+            self._ids = IdReader(self._reads, self._sql, Path(file) if file else None)
             prepare(self._engine, self._sql, url)
         except SQLAlchemyError as exc:
             raise StateError(

@@ -73,8 +73,20 @@ def test_an_unstamped_row_that_evens_the_counts_does_not_hide_a_delete(db: sa.En
 def test_the_table_is_counted_beside_the_read_not_after_it(
     db: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The count runs on a thread of its own (a file database: the pool shares connections between
-    threads), started once the first page is read, and its result decides as before."""
+    """The count of a large table runs on a thread of its own (a file database: the pool shares connections
+    between threads), started once the first page is read, and its result decides as before."""
+    monkeypatch.setattr(_reads, "BACKGROUND_COUNT", 3)  # the store holds 3 ids: a "large" table
+    assert _counted_on(db, tmp_path, monkeypatch) == ["count users"]
+
+
+def test_a_small_table_is_counted_on_the_reading_thread(
+    db: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _counted_on(db, tmp_path, monkeypatch) == [threading.current_thread().name]
+
+
+def _counted_on(db: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The threads that counted the table during an incremental read that finds a hard delete."""
     store = DictStore()
     mark = _started(db, tmp_path, store)
     counters: list[str] = []
@@ -87,7 +99,7 @@ def test_the_table_is_counted_beside_the_read_not_after_it(
     monkeypatch.setattr(_reads, "count_rows", count_rows)
     execute(db, "DELETE FROM users WHERE id = 'u2'")
     assert _changes(tmp_path, mark, store) == [("u2", True)]
-    assert counters == ["count users"]
+    return counters
 
 
 def test_a_failed_count_stops_the_read_with_the_database_error(
@@ -95,6 +107,7 @@ def test_a_failed_count_stops_the_read_with_the_database_error(
 ) -> None:
     store = DictStore()
     mark = _started(db, tmp_path, store)
+    monkeypatch.setattr(_reads, "BACKGROUND_COUNT", 0)
 
     def count_rows(engine: sa.Engine, spec: TableSpec) -> int | None:
         raise ConnectionFailed("counting rows of table 'users': disk I/O error", connector="sql")
@@ -104,8 +117,11 @@ def test_a_failed_count_stops_the_read_with_the_database_error(
         _changes(tmp_path, mark, store)
 
 
-def test_an_in_memory_database_is_counted_on_the_reading_thread(tmp_path: Path) -> None:
+def test_an_in_memory_database_is_counted_on_the_reading_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """One in-memory database per connection: a count on another thread would see no table."""
+    monkeypatch.setattr(_reads, "BACKGROUND_COUNT", 0)
     made = create_connector(
         "sql",
         {"url": "sqlite://", "objects": {"User": {"table": "users", "anchor": "id", "changeColumn": "v"}}},

@@ -1,5 +1,6 @@
-"""Blind updates of a SQLite file read their rows ahead in parallel key ranges (``connectors.sql._warm``):
-the rows written are the same, a short batch or an in-memory database is not read ahead."""
+"""Blind updates of a large SQLite file read their rows ahead in parallel key ranges
+(``connectors.sql._warm``): the rows written are the same; a short batch, a small file or an in-memory
+database is not read ahead."""
 
 from __future__ import annotations
 
@@ -55,8 +56,9 @@ def _fill(engine: sa.Engine, count: int) -> None:
 
 
 def test_a_large_batch_is_read_ahead_in_ranges_then_written(
-    db: sa.Engine, tmp_path: Path, readers: list[tuple[str, int]]
+    db: sa.Engine, tmp_path: Path, readers: list[tuple[str, int]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(_warm, "LARGE_FILE", 0)
     _fill(db, 300)
     results = sql(tmp_path).apply(_rename(300))
     assert all(r.ok for r in results) and [r.target_id for r in results] == [f"u{n}" for n in range(300)]
@@ -67,15 +69,27 @@ def test_a_large_batch_is_read_ahead_in_ranges_then_written(
     assert all(name.startswith("sql-warm") for name, _ in readers)
 
 
-def test_a_short_batch_is_not_read_ahead(
+def test_a_small_file_is_not_read_ahead(
     db: sa.Engine, tmp_path: Path, readers: list[tuple[str, int]]
 ) -> None:
+    _fill(db, 300)
+    assert all(r.ok for r in sql(tmp_path).apply(_rename(300)))
+    assert readers == []
+
+
+def test_a_short_batch_is_not_read_ahead(
+    db: sa.Engine, tmp_path: Path, readers: list[tuple[str, int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_warm, "LARGE_FILE", 0)
     _fill(db, 20)
     assert all(r.ok for r in sql(tmp_path).apply(_rename(20)))
     assert readers == []
 
 
-def test_an_in_memory_database_is_not_read_ahead(tmp_path: Path, readers: list[tuple[str, int]]) -> None:
+def test_an_in_memory_database_is_not_read_ahead(
+    tmp_path: Path, readers: list[tuple[str, int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_warm, "LARGE_FILE", 0)
     made = create_connector(
         "sql",
         {"url": "sqlite://", "objects": {"User": {"table": "users", "anchor": "id"}}},

@@ -8,7 +8,7 @@
   Rows flagged by a ``deletedColumn`` are tombstones. Without that column, hard-deleted rows are found by
   keeping the delivered ids in the engine's data store and comparing them with the table's anchors after the
   last page (one ``SELECT anchor`` per read). An incremental read compares counts first (``_nothing_gone``);
-  a large table (``BACKGROUND_COUNT``) is counted in a background thread from the first page on, so that
+  a large table is counted in a background thread from the first page on (``_counts``), so that
   reading a million index entries overlaps the engine's work on the pages instead of following it (the
   database works outside the GIL).
 * A full read walks the table by anchor. With a change column, only its last page carries a watermark
@@ -18,16 +18,15 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import pool
 
 from .._base import DataStore, DirectoryObject, Page, Watermark
 from .._errors import ConnectorError, ObjectRejected
 from .._fingerprints import datastore_pages
+from ._counts import Count, count_for
 from ._tables import TableSpec
 from ._values import cursor_out, from_db, is_deleted, sql_errors, to_db
 
@@ -130,12 +129,10 @@ def _track_anchors(
     may be gone, so its cost follows the changes, not the table."""
     previous: Page | None = None
     delivered: dict[str, str | None] = {}
-    counted: Callable[[], int | None] | None = None
+    counted: Count | None = None
     for page in pages:
         if incremental and counted is None:  # started once the first page (and so the signpost) is read
-            counted = (
-                _count_later(engine, spec) if store.count() >= BACKGROUND_COUNT else _count_now(engine, spec)
-            )
+            counted = count_for(engine, spec, store.count())
         if previous is not None:
             yield previous
         marks = {o.id: (None if o.deleted else "1") for o in page.objects}
@@ -166,7 +163,7 @@ def _nothing_gone(
     spec: TableSpec,
     store: DataStore,
     delivered: dict[str, str | None],
-    counted: Callable[[], int | None],
+    counted: Count,
 ) -> bool:
     """True when no stored id can be missing from the table, known from two counts instead of a scan.
 
@@ -176,7 +173,7 @@ def _nothing_gone(
     subset of the stored ids, and equal counts mean equal sets. An unstamped row (it may never have been
     delivered) or different counts fall back to the scan. ``delivered`` (this read's ids and marks) is
     compared with the store as it is now, whether or not the engine committed the earlier pages yet.
-    ``counted`` gives the table's row count, taken after the read's signpost (``_count_later``): a row
+    ``counted`` gives the table's row count, taken after the read's signpost (``_counts``): a row
     deleted after it is still counted, so it is found by the next read, like a row deleted after the read.
     """
     change = spec.change
@@ -188,52 +185,6 @@ def _nothing_gone(
         if conn.execute(sa.select(change).where(change.is_(None)).limit(1)).first() is not None:
             return False
     return counted() == store.count() + added - removed
-
-
-BACKGROUND_COUNT = 100_000
-"""Stored ids from which the table is counted in a thread: a smaller table is counted in a few milliseconds,
-about what the thread and its connection cost (at 10k rows the thread cost 9 ms of a 190 ms cycle)."""
-
-
-def _count_now(engine: sa.Engine, spec: TableSpec) -> Callable[[], int | None]:
-    return lambda: count_rows(engine, spec)
-
-
-def _count_later(engine: sa.Engine, spec: TableSpec) -> Callable[[], int | None]:
-    """Start counting the table's rows; the returned function waits for the count (and raises what the
-    count raised). Counted in a thread on a connection of its own, except with a pool whose connections
-    cannot be shared between threads (an in-memory SQLite database: one connection, or one per thread,
-    each a database of its own): there the count is taken when asked for."""
-    if isinstance(engine.pool, (pool.StaticPool, pool.SingletonThreadPool)):
-        return _count_now(engine, spec)
-    outcome: list[int | Exception | None] = []
-
-    def count() -> None:
-        try:
-            outcome.append(count_rows(engine, spec))
-        except Exception as exc:  # handed to the reading thread, which raises it
-            outcome.append(exc)
-
-    thread = threading.Thread(target=count, name=f"count {spec.table.name}", daemon=True)
-    thread.start()
-
-    def result() -> int | None:
-        thread.join()
-        [value] = outcome
-        if isinstance(value, Exception):
-            raise value
-        return value
-
-    return result
-
-
-def count_rows(engine: sa.Engine, spec: TableSpec) -> int | None:
-    """The rows a full read delivers, counted by the database; None with a deleted flag column (how each
-    database spells the flag's values varies: counting them would only be a guess)."""
-    if spec.deleted is not None:
-        return None
-    with sql_errors(f"counting rows of table {spec.table.name!r}"), engine.connect() as conn:
-        return int(conn.execute(sa.select(sa.func.count()).select_from(spec.table)).scalar_one())
 
 
 def _signpost(engine: sa.Engine, spec: TableSpec) -> Any:

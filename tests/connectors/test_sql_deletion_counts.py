@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from connectors import ConnectionFailed, ConnectorContext, Watermark, create_connector
-from connectors.sql import SqlConnector, _reads
+from connectors.sql import SqlConnector, _counts
 from connectors.sql._tables import TableSpec
 
 from .datastore import DictStore, drain
@@ -75,7 +75,7 @@ def test_the_table_is_counted_beside_the_read_not_after_it(
 ) -> None:
     """The count of a large table runs on a thread of its own (a file database: the pool shares connections
     between threads), started once the first page is read, and its result decides as before."""
-    monkeypatch.setattr(_reads, "BACKGROUND_COUNT", 3)  # the store holds 3 ids: a "large" table
+    monkeypatch.setattr(_counts, "BACKGROUND_COUNT", 3)  # the store holds 3 ids: a "large" table
     assert _counted_on(db, tmp_path, monkeypatch) == ["count users"]
 
 
@@ -90,13 +90,13 @@ def _counted_on(db: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     store = DictStore()
     mark = _started(db, tmp_path, store)
     counters: list[str] = []
-    counting = _reads.count_rows
+    counting = _counts.count_rows
 
     def count_rows(engine: sa.Engine, spec: TableSpec) -> int | None:
         counters.append(threading.current_thread().name)
         return counting(engine, spec)
 
-    monkeypatch.setattr(_reads, "count_rows", count_rows)
+    monkeypatch.setattr(_counts, "count_rows", count_rows)
     execute(db, "DELETE FROM users WHERE id = 'u2'")
     assert _changes(tmp_path, mark, store) == [("u2", True)]
     return counters
@@ -107,12 +107,12 @@ def test_a_failed_count_stops_the_read_with_the_database_error(
 ) -> None:
     store = DictStore()
     mark = _started(db, tmp_path, store)
-    monkeypatch.setattr(_reads, "BACKGROUND_COUNT", 0)
+    monkeypatch.setattr(_counts, "BACKGROUND_COUNT", 0)
 
     def count_rows(engine: sa.Engine, spec: TableSpec) -> int | None:
         raise ConnectionFailed("counting rows of table 'users': disk I/O error", connector="sql")
 
-    monkeypatch.setattr(_reads, "count_rows", count_rows)
+    monkeypatch.setattr(_counts, "count_rows", count_rows)
     with pytest.raises(ConnectionFailed, match="disk I/O error"):
         _changes(tmp_path, mark, store)
 
@@ -121,7 +121,7 @@ def test_an_in_memory_database_is_counted_on_the_reading_thread(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """One in-memory database per connection: a count on another thread would see no table."""
-    monkeypatch.setattr(_reads, "BACKGROUND_COUNT", 0)
+    monkeypatch.setattr(_counts, "BACKGROUND_COUNT", 0)
     made = create_connector(
         "sql",
         {"url": "sqlite://", "objects": {"User": {"table": "users", "anchor": "id", "changeColumn": "v"}}},

@@ -15,6 +15,7 @@ reads ids in the middle of a write).
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from pathlib import Path
@@ -41,6 +42,7 @@ class IdReader:
         thread; None for anything else (read on the calling thread)."""
         self.engine, self.sql, self.file = engine, sql, file
         self._pool: Executor | None = None
+        self._lock = threading.Lock()  # a daemon's API threads read too
 
     def parallel(self, count: int) -> bool:
         """Whether ``count`` ids are read in parallel ranges (the file's size is asked each time: a state
@@ -53,9 +55,16 @@ class IdReader:
             return False  # the read on the calling thread reports what is wrong with the file
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-            self._pool = None
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
+
+    def _executor(self) -> Executor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="state-read")
+            return self._pool
 
     def rows(self, select: str, ids: Sequence[str], params: Sequence[Any], column: str) -> Iterator[Any]:
         """The rows of ``select`` (ending in its conditions) ``AND column IN (ids)``; ``ids`` distinct."""
@@ -65,9 +74,8 @@ class IdReader:
         ordered = sorted(ids)  # key ranges: each thread walks its own part of the index
         size = -(-len(ordered) // WORKERS)
         ranges = [ordered[start : start + size] for start in range(0, len(ordered), size)]
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="state-read")
-        futures = [self._pool.submit(self._read_all, select, part, params, column) for part in ranges]
+        pool = self._executor()
+        futures = [pool.submit(self._read_all, select, part, params, column) for part in ranges]
         for future in futures:
             yield from future.result()
 

@@ -281,11 +281,14 @@ class Cycle:
         self.any_staged = True
 
     def _advance(self, batch: Batch, mapping: CompiledMapping, page: Page) -> None:
-        batch.store_updates[mapping.key] = dict(page.store_updates)
+        """The page's data-store updates and watermark, when they change anything (a read's last page is
+        often empty, with the watermark already stored: its batch stays empty and nothing is committed)."""
+        if page.store_updates:
+            batch.store_updates[mapping.key] = dict(page.store_updates)
         if page.watermark is None:
             return
         previous = self.store.watermark(mapping.key)
-        if previous is None or previous.is_before_or_at(page.watermark):
+        if previous != page.watermark and (previous is None or previous.is_before_or_at(page.watermark)):
             batch.watermarks[mapping.key] = page.watermark
 
     def escrow(

@@ -23,19 +23,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Any
 
 from connectors import DirectoryObject, Modification, ValueOp
 
 from .._state_types import Link
 from ._map import Mapped, SourceState
-from ._model import Action, AttributeChange, Operation, Reason
+from ._model import NO_VALUES, Action, AttributeChange, Operation, Reason
 from ._rules import CompiledAttribute, CompiledMapping
 from ._values import as_list, is_empty, missing_values, same
 
 _ADD_ONLY_MULTI = ("MultiValueAddOnly", "ValueAddOnly")
-_NO_ESSENCE: Mapping[str, Any] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +168,7 @@ def decide_create(
             None,
             _created(values),
             (),
-            _NO_ESSENCE,
+            NO_VALUES,
             "",
             name,
             mapping.source_object,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from connectors import DirectoryObject
@@ -189,8 +189,7 @@ class DryRun:
 
     @staticmethod
     def _held(op: Operation) -> Operation:
-        return replace(
-            op,
+        return op._replace(
             action=Action.STAGED_DELETE,
             reason=f"{Reason.TOO_MANY_DELETES} ({op.action.value}: {op.reason})",
         )

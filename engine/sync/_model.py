@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from connectors import Modification
+
+NO_VALUES: Mapping[str, Any] = MappingProxyType({})
+"""An empty essence shared by the operations that leave none (read-only: never written to)."""
 
 
 class Action(enum.StrEnum):
@@ -68,9 +71,12 @@ class Reason:
     ALREADY_DISABLED = "AlreadyDisabled"
 
 
-@dataclass(frozen=True, slots=True)
-class Operation:
-    """One planned step for one object: what to write and what the state should remember afterwards."""
+class Operation(NamedTuple):
+    """One planned step for one object: what to write and what the state should remember afterwards.
+
+    A named tuple, like the changes and modifications it holds: immutable, and built at a quarter of a frozen
+    dataclass's cost (a cycle or a dry-run makes one or two per source object). ``op._replace(...)`` gives a
+    changed copy."""
 
     action: Action
     scope: str
@@ -81,7 +87,7 @@ class Operation:
     target_id: str | None = None
     changes: tuple[AttributeChange, ...] = ()
     modifications: tuple[Modification, ...] = ()
-    essence: Mapping[str, Any] = field(default_factory=dict)
+    essence: Mapping[str, Any] = NO_VALUES
     """The values the target holds once this operation is applied (stored with the link)."""
     reason: str = ""
     display_name: str | None = None

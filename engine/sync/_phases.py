@@ -3,7 +3,6 @@ phase. Functions over a running ``Cycle`` (split from ``_cycle`` to keep modules
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from .._state_types import Batch, Link
@@ -36,8 +35,8 @@ def guard(cycle: Cycle) -> None:
             for removal in removals:
                 if (mapping.key, removal.source_id) in staged_now:
                     op = operation_from_json(removal.operation)
-                    held = replace(
-                        op, action=Action.STAGED_DELETE, modifications=(), reason=Reason.TOO_MANY_DELETES
+                    held = op._replace(
+                        action=Action.STAGED_DELETE, modifications=(), reason=Reason.TOO_MANY_DELETES
                     )
                     batch.logs.append(log_record(log, held, when=cycle.ctx.now, status="skipped"))
     cycle.store.commit(batch)

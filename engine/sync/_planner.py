@@ -251,8 +251,7 @@ def fold_references(
     extra = result.operation
     if extra is None:
         return op, result.remaining
-    folded = replace(
-        op,
+    folded = op._replace(
         action=Action.CREATE if op.action is Action.CREATE else Action.UPDATE,
         changes=op.changes + extra.changes,
         modifications=op.modifications + extra.modifications,

@@ -48,9 +48,17 @@ def make_read_engine(url: str, engine: Engine) -> Engine:
     writes touch). Otherwise ``engine`` itself, read on the calling thread."""
     if not url.startswith("sqlite") or isinstance(engine.pool, StaticPool):
         return engine
-    return create_engine(
+    reads = create_engine(
         url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=READ_WORKERS
     )
+
+    @event.listens_for(reads, "connect")
+    def _small_cache(dbapi_connection: Any, _record: Any) -> None:
+        # What they read only needs to reach the operating system's cache, where the writing connection
+        # finds it: 256 KiB each (the b-trees' upper pages) instead of 2 MiB, which four readers filled.
+        dbapi_connection.execute("PRAGMA cache_size=-256")
+
+    return reads
 
 
 def prepare(engine: Engine, sql: Sql, url: str) -> None:

@@ -145,6 +145,10 @@ class Buffer:
             except json.JSONDecodeError as exc:
                 if self.eof or not self._maybe_cut(exc):
                     raise self.syntax(exc.msg, exc.pos) from None
+            except (ValueError, RecursionError) as exc:  # no position: named at the value's start
+                # A number of more digits than Python converts, a value nested past its recursion limit:
+                # json.loads fails on them too (with a bare error), and a cut would only make them shorter.
+                raise self.syntax(str(exc).split(":")[0] or "nested too deeply") from None
             else:
                 # A number cut after "1." or "1e" decodes as 1: near the buffer's end, look further first.
                 if end + _CUT_MARGIN < len(self.text) or self.eof:
@@ -157,7 +161,8 @@ class Buffer:
         """List items from ``pos`` on that are wholly in the buffer (a slice of them at once, else up to
         ``_RUN`` one by one), ``pos`` left past them and their separators; none when the item at ``pos``
         starts in the buffer's last eighth (``low``: refill first) or needs ``value``'s care (the list's
-        last, an item cut by the buffer's end, or one json rejects)."""
+        last, an item cut by the buffer's end, or one json rejects; or ``pos`` is still in whitespace that
+        went on past the buffer's end: ``next_char`` first)."""
         limit = len(self.text) if self.eof else len(self.text) - self._reserve
         return self._slice(limit) or self._one_by_one(limit)
 
@@ -173,7 +178,7 @@ class Buffer:
         wrapped = "[" + text[pos : boundary + 1] + "]"
         try:
             decoded, end = _SCAN(wrapped, 0)
-        except (StopIteration, ValueError):  # JSONDecodeError is a ValueError
+        except (StopIteration, ValueError, RecursionError):  # JSONDecodeError is a ValueError
             return []
         if end != len(wrapped) or not isinstance(decoded, list):  # the list ended inside the slice
             return []
@@ -195,7 +200,7 @@ class Buffer:
                     break
                 append(value)
                 pos = found.end()
-        except (StopIteration, ValueError):  # no value here, or a JSONDecodeError: value() says which
+        except (StopIteration, ValueError, RecursionError):  # value() says what is wrong
             pass
         self.pos = pos
         return decoded

@@ -145,7 +145,8 @@ def _list(buffer: Buffer, name: str) -> Iterator[tuple[str, int, list[object]]]:
             number += len(batch)
         elif buffer.low():  # the item at pos starts near the buffer's end
             buffer.more()
-        else:  # it needs care
+        else:  # it needs care (after whitespace when a slice's separator ran to the end of the buffer)
+            buffer.next_char()
             yield name, number, [buffer.value()]
             number += 1
             more = buffer.next_item()

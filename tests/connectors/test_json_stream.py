@@ -282,3 +282,32 @@ def test_the_items_before_a_syntax_error_in_a_long_list_come_out_first(tmp_path:
             came.extend(run)
     assert came == listed[:700]
     assert f"{path}{json_error(path.read_text())};" in str(caught.value)
+
+
+@pytest.mark.parametrize("chunk", [7, 1 << 18])
+def test_a_number_too_long_for_python_is_an_error_at_its_line_and_column(tmp_path: Path, chunk: int) -> None:
+    # json.loads raises a bare ValueError here (Python's limit on digits): the reader names where it is.
+    path = write(tmp_path, '{"User": [{"id": "u1"},\n {"id": "u2", "n": ' + "7" * 5000 + "}]}")
+    with pytest.raises(ConnectorConfigError, match=re.escape(f"{path}:2:2: invalid JSON (Exceeds the limit")):
+        list(items(path, chunk=chunk))
+
+
+def test_a_value_nested_too_deeply_is_an_error_at_its_line_and_column(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, '{"User": [{"id": "u1"},\n {"id": "u2", "n": ' + "[" * 100_000 + "]" * 100_000 + "}]}"
+    )
+    with pytest.raises(ConnectorConfigError, match=re.escape(f"{path}:2:2: invalid JSON (")):
+        list(items(path))
+
+
+def test_whitespace_between_items_may_run_past_any_buffer_end(tmp_path: Path) -> None:
+    # A slice's separator can end where the buffer does, with more whitespace in the next chunk.
+    document = {"0": [], "User": [{}, None, {"id": "u1"}, {"id": "u2", "m": [{}]}, 3], "Group": [{}]}
+    path = write(tmp_path, json.dumps(document, indent=8))
+    for chunk in range(1, 120):
+        assert list(items(path, chunk=chunk)) == expected(document), chunk
+        bookmarks = Bookmarks()
+        for name in ("0", "User", "Group"):  # the later ones start at their list's bookmark
+            assert list(items(path, name, chunk=chunk, bookmarks=bookmarks)) == expected(document, name), (
+                chunk
+            )

@@ -42,12 +42,12 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-def make_read_engine(url: str, engine: Engine) -> Engine:
+def make_read_engine(url: str, engine: Engine) -> Engine | None:
     """The engine of the parallel reads by id (``_state_reads``). For a SQLite file: a pool of its own, one
     connection per reading thread, apart from the writing connection (whose page cache then holds what the
-    writes touch). Otherwise ``engine`` itself, read on the calling thread."""
+    writes touch). None for anything else: read on the calling thread."""
     if not url.startswith("sqlite") or isinstance(engine.pool, StaticPool):
-        return engine
+        return None
     reads = create_engine(
         url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=READ_WORKERS
     )

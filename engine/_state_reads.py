@@ -37,10 +37,12 @@ LARGE_FILE = 256 * 1024 * 1024
 class IdReader:
     """``select ... AND column IN (ids)`` over one engine, in parallel key ranges when worth it."""
 
-    def __init__(self, engine: Engine, sql: Sql, file: Path | None) -> None:
-        """``file``: the SQLite database file ``engine`` opens, whose connections may be used from any
-        thread; None for anything else (read on the calling thread)."""
-        self.engine, self.sql, self.file = engine, sql, file
+    def __init__(self, engine: Engine, sql: Sql, readers: Engine | None) -> None:
+        """``engine`` reads on the calling thread; ``readers``, the connections of the reading threads to
+        the same SQLite file (``_state_open.make_read_engine``), or None: everything on the calling thread."""
+        self.engine, self.sql, self.readers = engine, sql, readers
+        database = readers.url.database if readers is not None else None
+        self.file = Path(database) if database else None
         self._pool: Executor | None = None
         self._lock = threading.Lock()  # a daemon's API threads read too
 
@@ -59,6 +61,8 @@ class IdReader:
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=True)
+        if self.readers is not None:
+            self.readers.dispose()
 
     def _executor(self) -> Executor:
         with self._lock:
@@ -68,14 +72,15 @@ class IdReader:
 
     def rows(self, select: str, ids: Sequence[str], params: Sequence[Any], column: str) -> Iterator[Any]:
         """The rows of ``select`` (ending in its conditions) ``AND column IN (ids)``; ``ids`` distinct."""
-        if not self.parallel(len(ids)):
-            yield from self._read(select, ids, params, column)
+        if not self.parallel(len(ids)) or self.readers is None:
+            yield from self._read(self.engine, select, ids, params, column)
             return
         ordered = sorted(ids)  # key ranges: each thread walks its own part of the index
         size = -(-len(ordered) // WORKERS)
         ranges = [ordered[start : start + size] for start in range(0, len(ordered), size)]
         pool = self._executor()
-        futures = [pool.submit(self._read_all, select, part, params, column) for part in ranges]
+        readers = self.readers
+        futures = [pool.submit(self._read_all, readers, select, part, params, column) for part in ranges]
         for future in futures:
             yield from future.result()
 
@@ -85,11 +90,15 @@ class IdReader:
             for _ in self.rows(select, ids, params, column):
                 pass
 
-    def _read_all(self, select: str, ids: Sequence[str], params: Sequence[Any], column: str) -> list[Any]:
-        return list(self._read(select, ids, params, column))
+    def _read_all(
+        self, engine: Engine, select: str, ids: Sequence[str], params: Sequence[Any], column: str
+    ) -> list[Any]:
+        return list(self._read(engine, select, ids, params, column))
 
-    def _read(self, select: str, ids: Sequence[str], params: Sequence[Any], column: str) -> Iterator[Any]:
-        with self.engine.connect() as conn:
+    def _read(
+        self, engine: Engine, select: str, ids: Sequence[str], params: Sequence[Any], column: str
+    ) -> Iterator[Any]:
+        with engine.connect() as conn:
             for chunk in chunks(ids):
                 sql = f"{select} AND {column} IN ({marks(len(chunk))})"
                 yield from self.sql.query(conn, sql, (*params, *chunk))

@@ -36,7 +36,6 @@ import json
 from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from itertools import chain
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -80,9 +79,7 @@ class StateStore:
         try:
             self._engine = make_engine(url)
             self._sql = Sql(self._engine.dialect)
-            self._reads = make_read_engine(url, self._engine)
-            file = self._reads.url.database if self._reads is not self._engine else None
-            self._ids = IdReader(self._reads, self._sql, Path(file) if file else None)
+            self._ids = IdReader(self._engine, self._sql, make_read_engine(url, self._engine))
             prepare(self._engine, self._sql, url)
         except SQLAlchemyError as exc:
             raise StateError(
@@ -91,8 +88,6 @@ class StateStore:
 
     def close(self) -> None:
         self._ids.close()
-        if self._reads is not self._engine:
-            self._reads.dispose()
         self._engine.dispose()
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:

@@ -48,9 +48,11 @@ def readers(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     names: list[str] = []
     read_all = _state_reads.IdReader._read_all
 
-    def spy(self: Any, select: str, ids: Sequence[str], params: Sequence[Any], column: str) -> list[Any]:
+    def spy(
+        self: Any, engine: Any, select: str, ids: Sequence[str], params: Sequence[Any], column: str
+    ) -> list[Any]:
         names.append(threading.current_thread().name)
-        return read_all(self, select, ids, params, column)
+        return read_all(self, engine, select, ids, params, column)
 
     monkeypatch.setattr(_state_reads.IdReader, "_read_all", spy)
     return names
@@ -114,5 +116,7 @@ def test_postgres_is_read_on_the_calling_thread(postgres_url: str, large: None, 
 def test_parallel_readers_keep_a_small_page_cache(large: None, file_store: StateStore) -> None:
     """Their pages only need to reach the OS cache; four readers with SQLite's 2 MiB each grew a 1M
     incremental cycle by 8 MB."""
-    with file_store._ids.engine.connect() as conn:
+    readers = file_store._ids.readers
+    assert readers is not None
+    with readers.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -256

@@ -27,7 +27,8 @@ from .._describe import attribute_definition, directory_definition
 from .._errors import ConnectorConfigError
 from ._counts import count_rows
 from ._lookups import fetch, find_objects
-from ._reads import read_pages, row_object
+from ._reads import read_pages
+from ._rows import row_object
 from ._tables import TableSpec, make_engine, object_settings, reflect
 from ._values import is_list_column, python_type, sql_errors
 from ._writes import apply_run, runs

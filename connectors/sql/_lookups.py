@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from .._base import DirectoryObject
 from .._directory import value_texts
-from ._reads import row_object
+from ._rows import row_object
 from ._tables import TableSpec
 from ._values import anchor_param, from_db, is_list_column, python_type, sql_errors
 

@@ -1,10 +1,7 @@
 """Reading a table as a source: full reads, change-column reads and data-store comparisons.
 
-* With a ``changeColumn``: an incremental read takes the rows whose change value is ``>= since.cursor``
-  (closed lower bound) and ``<=`` the largest value seen when the read began (the signpost: later changes
-  wait for the next cycle), in (change, anchor) order, skipping ``since.boundary_ids`` at exactly the lower
-  bound. Each page's watermark is the last delivered row's change value plus the ids delivered at that
-  value, so every page is safe to commit. Rows with a NULL change value are seen only by full reads.
+* With a ``changeColumn``: an incremental read takes the rows changed since the watermark (``_changes``).
+  Rows with a NULL change value are seen only by full reads.
   Rows flagged by a ``deletedColumn`` are tombstones. Without that column, hard-deleted rows are found by
   keeping the delivered ids in the engine's data store and comparing them with the table's anchors after the
   last page (one ``SELECT anchor`` per read). An incremental read compares counts first (``_nothing_gone``);
@@ -18,56 +15,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
 
 from .._base import DataStore, DirectoryObject, Page, Watermark
-from .._errors import ConnectorError, ObjectRejected
 from .._fingerprints import datastore_pages
+from ._changes import changes, signpost
 from ._counts import Count, count_for
+from ._rows import row_objects
 from ._tables import TableSpec
-from ._values import cursor_out, from_db, is_deleted, sql_errors, to_db
-
-
-def _value(value: Any) -> Any:
-    """``from_db`` with the common cases first: plain text (not a JSON array) and numbers pass as they are."""
-    kind = type(value)
-    if (kind is str and not value.startswith("[")) or kind is int or kind is bool or kind is float:
-        return value
-    return from_db(value)
-
-
-def row_object(spec: TableSpec, row: Mapping[Any, Any]) -> DirectoryObject:
-    """A row (column name -> database value) as a directory object; a row flagged deleted is a tombstone."""
-    return _Layout(spec).object([row[c.name] for c in spec.table.columns])
-
-
-def row_objects(spec: TableSpec, rows: Sequence[sa.Row[Any]]) -> list[DirectoryObject]:
-    """Rows of ``select(spec.table)`` (values in column order) as directory objects."""
-    layout = _Layout(spec)
-    return [layout.object(row) for row in rows]
-
-
-class _Layout:
-    """Where the anchor, change and deleted columns sit in a row of ``select(spec.table)``."""
-
-    def __init__(self, spec: TableSpec) -> None:
-        names = [c.name for c in spec.table.columns]
-        self.names = names
-        self.object_type = spec.settings.object_type
-        self.anchor = names.index(spec.anchor.name)
-        self.change = names.index(spec.change.name) if spec.change is not None else None
-        self.deleted = names.index(spec.deleted.name) if spec.deleted is not None else None
-
-    def object(self, values: Sequence[Any]) -> DirectoryObject:
-        cursor = cursor_out(values[self.change]) if self.change is not None else None
-        object_id = str(from_db(values[self.anchor]))
-        if self.deleted is not None and is_deleted(values[self.deleted]):
-            return DirectoryObject(self.object_type, object_id, {}, deleted=True, cursor=cursor)
-        attributes = {n: _value(v) for n, v in zip(self.names, values, strict=True) if v is not None}
-        return DirectoryObject(self.object_type, object_id, attributes, cursor=cursor)
+from ._values import cursor_out, from_db, sql_errors
 
 
 def _by_anchor(engine: sa.Engine, spec: TableSpec, page_size: int) -> Iterator[list[sa.Row[Any]]]:
@@ -105,7 +64,7 @@ def read_pages(
         pages = (
             _full_with_change(engine, spec, page_size)
             if since is None
-            else _changes(engine, spec, since, page_size)
+            else changes(engine, spec, since, page_size)
         )
         if spec.deleted is None and store is not None:
             pages = _track_anchors(
@@ -187,20 +146,14 @@ def _nothing_gone(
     return counted() == store.count() + added - removed
 
 
-def _signpost(engine: sa.Engine, spec: TableSpec) -> Any:
-    assert spec.change is not None
-    with sql_errors(f"reading table {spec.table.name!r}"), engine.connect() as conn:
-        return conn.execute(sa.select(sa.func.max(spec.change))).scalar()
-
-
 def _full_with_change(engine: sa.Engine, spec: TableSpec, page_size: int) -> Iterator[Page]:
     assert spec.change is not None
-    signpost = _signpost(engine, spec)
+    top = signpost(engine, spec)
     # The ids at the signpost are taken before the scan: a row stamped with that same value while the scan
     # runs is then not in the boundary and comes again next time, instead of being skipped with old values.
     boundary: frozenset[str] = frozenset()
-    if signpost is not None:
-        query = sa.select(spec.anchor).where(spec.change == signpost)
+    if top is not None:
+        query = sa.select(spec.anchor).where(spec.change == top)
         with sql_errors(f"reading table {spec.table.name!r}"), engine.connect() as conn:
             boundary = frozenset(str(from_db(v)) for v in conn.execute(query).scalars())
     pending: list[DirectoryObject] = []
@@ -209,78 +162,4 @@ def _full_with_change(engine: sa.Engine, spec: TableSpec, page_size: int) -> Ite
         if len(pending) == page_size:
             yield Page(pending)
             pending = []
-    yield Page(pending, Watermark(cursor_out(signpost), boundary))
-
-
-def _changes(engine: sa.Engine, spec: TableSpec, since: Watermark, page_size: int) -> Iterator[Page]:
-    change = spec.change
-    assert change is not None
-    signpost = _signpost(engine, spec)
-    mark = since
-    if signpost is None:
-        yield Page([], mark)
-        return
-    lower = _lower_bound(spec, since)
-    last: tuple[Any, Any] | None = None
-    while True:
-        rows = _change_rows(engine, spec, lower, signpost, last, page_size)
-        objects = row_objects(spec, [r for r in rows if not _at_boundary(spec, r, lower, since.boundary_ids)])
-        mark = _advance(mark, objects)
-        if len(rows) < page_size:
-            yield Page(objects, mark)
-            return
-        if objects:
-            yield Page(objects, mark)
-        last = (rows[-1]._mapping[change], rows[-1]._mapping[spec.anchor])
-
-
-def _lower_bound(spec: TableSpec, since: Watermark) -> Any:
-    assert spec.change is not None
-    if since.cursor is None:
-        return None
-    try:
-        return to_db(spec.change, since.cursor)
-    except ObjectRejected as exc:
-        raise ConnectorError(
-            f"the watermark {since.cursor!r} does not fit column {spec.change.name!r} "
-            "(was changeColumn changed?); "
-            "restart the job to read everything again",
-            connector="sql",
-        ) from exc
-
-
-def _change_rows(
-    engine: sa.Engine,
-    spec: TableSpec,
-    lower: Any,
-    signpost: Any,
-    last: tuple[Any, Any] | None,
-    page_size: int,
-) -> Sequence[sa.Row[Any]]:
-    change = spec.change
-    assert change is not None
-    query = sa.select(spec.table).where(change <= signpost).order_by(change, spec.anchor).limit(page_size)
-    query = query.where(change >= lower if lower is not None else change.is_not(None))
-    if last is not None:
-        query = query.where(sa.or_(change > last[0], sa.and_(change == last[0], spec.anchor > last[1])))
-    with sql_errors(f"reading changes of table {spec.table.name!r}"), engine.connect() as conn:
-        return list(conn.execute(query))
-
-
-def _at_boundary(spec: TableSpec, row: sa.Row[Any], lower: Any, boundary: frozenset[str]) -> bool:
-    assert spec.change is not None
-    mapping = row._mapping
-    return (
-        lower is not None and mapping[spec.change] == lower and str(from_db(mapping[spec.anchor])) in boundary
-    )
-
-
-def _advance(mark: Watermark, objects: Sequence[DirectoryObject]) -> Watermark:
-    """The watermark after ``objects`` (in change order): the last cursor and every id delivered at it. The
-    ids are gathered once per page (many rows share one change value: no set rebuilt per row)."""
-    if not objects:
-        return mark
-    last = objects[-1].cursor
-    at_last = [o.id for o in objects if o.cursor == last]
-    earlier = mark.boundary_ids if mark.cursor == last else frozenset()
-    return Watermark(last, earlier | frozenset(at_last))
+    yield Page(pending, Watermark(cursor_out(top), boundary))

@@ -143,9 +143,10 @@ def test_incremental_pages_carry_safe_increasing_watermarks(db: sa.Engine, tmp_p
     insert(db, *({"id": f"u{i}", "version": i} for i in range(1, 8)))
     connector = sql(tmp_path, changeColumn="version")
     pages = list(connector.read("User", Watermark(3, frozenset({"u3"})), page_size=2))
-    # The boundary row u3 takes a place in the first page's query, so that page holds one object.
-    assert [[o.id for o in p.objects] for p in pages] == [["u4"], ["u5", "u6"], ["u7"]]
-    assert [p.watermark.cursor if p.watermark else None for p in pages] == [4, 6, 7]
+    # The boundary row u3 is looked at by its anchor alone and takes no place in a page; the last full
+    # page is followed by an empty one that confirms the end.
+    assert [[o.id for o in p.objects] for p in pages] == [["u4", "u5"], ["u6", "u7"], []]
+    assert [p.watermark.cursor if p.watermark else None for p in pages] == [5, 7, 7]
 
 
 def test_changes_after_the_read_began_wait_for_the_next_cycle(db: sa.Engine, tmp_path: Path) -> None:

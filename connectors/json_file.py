@@ -86,8 +86,8 @@ class JsonFileConnector(DirectoryConnector):
         store: DataStore | None = None,
     ) -> Iterator[Page]:
         """The objects of ``object_type`` decoded from the file as the pages are asked for (the other object
-        types' lists skipped), a buffer's worth at a time; their ids, which the duplicate check collects,
-        are the read's for its deletions."""
+        types' lists skipped), a few dozen at a time; their ids, which the duplicate check collects, are the
+        read's for its deletions. Not ``DirectoryConnector.read``: it takes objects one by one, not lists."""
         ids: dict[str, set[str]] = {object_type: set()}
         batches: Iterable[list[DirectoryObject]] = []
         if file_stamp(self.path, self.kind) is not None:

@@ -112,7 +112,10 @@ def datastore_batch_pages(
                         added.add(obj.id)
         while len(pending) >= page_size:
             chunk, pending = pending[:page_size], pending[page_size:]
-            yield Page(chunk, watermark, {obj.id: updates.pop(obj.id) for obj in chunk if obj.id in updates})
+            page_updates: dict[str, str | None] = {}
+            if updates:  # none without a store: then no lookup per object either
+                page_updates = {obj.id: updates.pop(obj.id) for obj in chunk if obj.id in updates}
+            yield Page(chunk, watermark, page_updates)
     trusted = absences_trusted or not incremental
     gone = _gone(store, seen, protected, added if incremental else None) if trusted and not empty else []
     if incremental:

@@ -2,7 +2,8 @@
 json, csv): reads through the data store (``_fingerprints``), ``get`` and ``find`` on the loaded objects.
 
 A subclass says how to reach its ``Directory`` (``_directory_for``: load the file, check the object type)
-and, for files, saves it after ``apply``; the json connector reads its file as a stream instead (``_live``).
+and, for files, saves it after ``apply``; the json connector reads its file as a stream instead (its own
+``read``).
 """
 
 from __future__ import annotations
@@ -56,8 +57,7 @@ class DirectoryConnector(Connector):
     def _live(self, object_type: str) -> tuple[Iterable[DirectoryObject], set[str] | None]:
         """The objects a read delivers, and the set their ids are collected in (None: a new one).
 
-        Snapshot first: the file may be rewritten by a target write while the engine walks the pages. A
-        file connector that streams its file instead returns a generator and its duplicate-check set."""
+        Snapshot first: the file may be rewritten by a target write while the engine walks the pages."""
         return list(self._directory_for(object_type).objects(object_type)), None
 
     def count(self, object_type: str) -> int | None:

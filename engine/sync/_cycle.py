@@ -46,6 +46,10 @@ from ._rules import CompiledMapping
 Progress = Callable[[str, int, int | None], None]
 
 
+def _no_links(scope: str, source_ids: Sequence[str]) -> Mapping[str, Link]:
+    return {}
+
+
 class _StoreView:
     """The connector data store of one mapping, read through the state store."""
 
@@ -101,12 +105,25 @@ class CycleContext:
         scopes = self.reference_scopes(mapping)
         return lambda ids: self.store.target_ids(scopes, ids)
 
-    def planner(self, mapping: CompiledMapping, *, resolve: bool = True) -> Planner:
-        """The planner of ``mapping`` as cycles and dry-runs use it (references resolved when possible,
-        unless ``resolve`` is false: then every reference is left to the references phase)."""
+    def planner(self, mapping: CompiledMapping, *, linked: bool = True, shown_only: bool = False) -> Planner:
+        """The planner of ``mapping`` as cycles and dry-runs use it, references resolved when possible.
+
+        For a dry-run (``shown_only``), which writes nothing: ``linked`` false says the state holds no link
+        (an initial dry-run), so the planner neither asks for links nor resolves references (every one is
+        left to the end, against the creates); a target that counts no object of the type is not asked for
+        matches."""
         target = self.connectors[mapping.target_directory]
-        targets = self.reference_targets(mapping) if mapping.references and resolve else None
-        return Planner(mapping, self.store.links, target, self.evaluation, self.policy(mapping), targets)
+        targets = self.reference_targets(mapping) if mapping.references and linked else None
+        return Planner(
+            mapping,
+            self.store.links if linked else _no_links,
+            target,
+            self.evaluation,
+            self.policy(mapping),
+            targets,
+            shown_only=shown_only,
+            nothing_to_match=shown_only and target.count(mapping.target_object) == 0,
+        )
 
     def exporter(self, mapping: CompiledMapping) -> Exporter:
         target = self.connectors[mapping.target_directory]

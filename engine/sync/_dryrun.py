@@ -15,7 +15,7 @@ for matches. Its operations keep only what a plan shows (``Plan``; creates never
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -99,12 +99,7 @@ class DryRun:
         source = self.ctx.connectors[mapping.source_directory]
         # Links do not change during a dry-run: with none (an initial dry-run) nothing resolves at plan time,
         # and the references are all worked out at the end (against the creates too), without a query a page.
-        planner = self.ctx.planner(mapping, resolve=self.has_links)
-        planner.shown_only = True
-        if not self.has_links:
-            planner.links = _no_links  # an initial dry-run: no query a page to find that nothing is linked
-        target = self.ctx.connectors[mapping.target_directory]
-        planner.nothing_to_match = target.count(mapping.target_object) == 0  # an empty target: no lookups
+        planner = self.ctx.planner(mapping, linked=self.has_links, shown_only=True)
         seen: set[str] = set()
         # A full read needs no data store: its updates would be dropped (nothing is written), and without
         # one the source has no fingerprints to compute.
@@ -249,10 +244,6 @@ class DryRun:
                         source_type=mapping.source_object,
                     )
                 )
-
-
-def _no_links(scope: str, source_ids: Sequence[str]) -> Mapping[str, Link]:
-    return {}
 
 
 def _with_changes(op: Operation, more: tuple[AttributeChange, ...]) -> Operation:

@@ -108,6 +108,9 @@ class Planner:
         context: expressions.EvaluationContext,
         policy: Policy,
         targets: TargetLookup | None = None,
+        *,
+        shown_only: bool = False,
+        nothing_to_match: bool = False,
     ) -> None:
         self.mapping = mapping
         self.links = links
@@ -116,10 +119,10 @@ class Planner:
         self.contexts = evaluation_contexts(mapping, context, target)
         self.policy = policy
         self.targets = targets
-        self.shown_only = False
-        """Set by the dry-run: its operations are only shown (``decide_create``)."""
-        self.nothing_to_match = False
-        """Set by the dry-run when the target held no object of the type as it started (``Connector.count``
+        self.shown_only = shown_only
+        """The dry-run's: its operations are only shown (``decide_create``)."""
+        self.nothing_to_match = nothing_to_match
+        """The dry-run's, when the target held no object of the type as it started (``Connector.count``
         says 0): nothing it plans is written, so the matching lookups could only find nothing."""
 
     def plan_page(self, objects: Sequence[DirectoryObject]) -> PagePlan:

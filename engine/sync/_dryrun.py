@@ -25,7 +25,7 @@ from .._state_types import Link
 from ._cycle import CycleContext, _StoreView
 from ._decide import decide_delete
 from ._intents import planned_intents
-from ._model import Action, AttributeChange, Operation, Reason
+from ._model import NO_VALUES, Action, AttributeChange, Operation, Reason
 from ._planner import PlannedObject, Planner
 from ._records import operation_from_json
 from ._references import REASON as REFERENCE_REASON
@@ -229,7 +229,7 @@ class DryRun:
             if not found.modifications:
                 continue
             if item.index is not None:
-                operations[item.index] = _with_changes(operations[item.index], found.changes)
+                operations[item.index] = _shown(operations[item.index], found.changes)
             else:
                 operations.append(
                     Operation(
@@ -246,25 +246,9 @@ class DryRun:
                 )
 
 
-def _with_changes(op: Operation, more: tuple[AttributeChange, ...]) -> Operation:
-    """A shown operation (see ``_shown``) with ``more`` changes (``dataclasses.replace`` costs 3x this)."""
-    return Operation(
-        op.action,
-        op.scope,
-        op.object_type,
-        op.source_id,
-        op.target_id,
-        op.changes + more,
-        reason=op.reason,
-        display_name=op.display_name,
-        source_type=op.source_type,
-        disabled=op.disabled,
-    )
-
-
-def _shown(op: Operation) -> Operation:
-    """The part of ``op`` a plan keeps (see ``Plan``)."""
-    if not op.modifications and not op.essence:
+def _shown(op: Operation, more: tuple[AttributeChange, ...] = ()) -> Operation:
+    """The part of ``op`` a plan keeps (see ``Plan``), with ``more`` changes (the references step's)."""
+    if not more and not op.modifications and not op.essence:
         return op
     return Operation(
         op.action,
@@ -272,9 +256,11 @@ def _shown(op: Operation) -> Operation:
         op.object_type,
         op.source_id,
         op.target_id,
-        op.changes,
-        reason=op.reason,
-        display_name=op.display_name,
-        source_type=op.source_type,
-        disabled=op.disabled,
+        op.changes + more,
+        (),
+        NO_VALUES,
+        op.reason,
+        op.display_name,
+        op.source_type,
+        op.disabled,
     )

@@ -9,7 +9,7 @@ and, for files, saves it after ``apply``; the json connector reads its file as a
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 from ._base import Capabilities, Connector, DataStore, DirectoryObject, Page, Watermark
 from ._directory import Directory
@@ -42,7 +42,8 @@ class DirectoryConnector(Connector):
         page_size: int = 1000,
         store: DataStore | None = None,
     ) -> Iterator[Page]:
-        objects, seen = self._live(object_type)
+        # A snapshot first: the file may be rewritten by a target write while the engine walks the pages.
+        objects = list(self._directory_for(object_type).objects(object_type))
         return datastore_pages(
             objects,
             since,
@@ -51,14 +52,7 @@ class DirectoryConnector(Connector):
             object_type=object_type,
             protected=self._protected(),
             absences_trusted=self._absences_trusted(),
-            seen=seen,
         )
-
-    def _live(self, object_type: str) -> tuple[Iterable[DirectoryObject], set[str] | None]:
-        """The objects a read delivers, and the set their ids are collected in (None: a new one).
-
-        Snapshot first: the file may be rewritten by a target write while the engine walks the pages."""
-        return list(self._directory_for(object_type).objects(object_type)), None
 
     def count(self, object_type: str) -> int | None:
         return self._directory_for(object_type).count(object_type)

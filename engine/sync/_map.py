@@ -16,17 +16,16 @@ would overwrite values set in the target).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import MappingProxyType
 from typing import Any, NamedTuple
 
 import expressions
 from connectors import DirectoryObject
 
+from ._model import NO_VALUES, Reason
 from ._rules import SOFT_DELETED, CompiledAttribute, CompiledMapping
 from ._values import coerce
 
 _FALSE = (False, "false", "False", "FALSE", 0, "0")
-_NOTHING: Mapping[str, Any] = MappingProxyType({})
 
 
 class SourceState(NamedTuple):
@@ -46,8 +45,6 @@ class SourceState(NamedTuple):
 
     @property
     def reason(self) -> str:
-        from ._model import Reason
-
         if not self.handled:
             return Reason.FILTERED_OUT
         if self.soft_deleted:
@@ -79,11 +76,11 @@ def derive(mapping: CompiledMapping, obj: DirectoryObject) -> SourceState:
 class Mapped(NamedTuple):
     """The target values of one source object."""
 
-    values: Mapping[str, Any] = _NOTHING
+    values: Mapping[str, Any] = NO_VALUES
     """Target attribute → value to export (None only for attributes where null flows)."""
-    defaults: Mapping[str, Any] = _NOTHING
+    defaults: Mapping[str, Any] = NO_VALUES
     """Target attribute → its defaultValue, for attributes whose source gave null (used on create)."""
-    references: Mapping[str, Any] = _NOTHING
+    references: Mapping[str, Any] = NO_VALUES
     """Reference attribute → source id(s) it points at (None: no reference)."""
     ignored: bool = False
     """IgnoreObjectFlow: nothing is exported for this object."""

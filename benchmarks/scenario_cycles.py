@@ -165,16 +165,19 @@ def _incremental(name: str, spec: DirectorySpec, folder: Path, repeats: int) -> 
     baseline.initial(source, base["target"], base["state"])
     count = _CHANGES[name](spec.users)
     pairs = _Pairs([], [])
-    # Both sides start with their files in the operating system's cache, as a daemon's are once it has run a
-    # while: right after the initial cycles the baseline's, written last, were cached and idsync's (3 times as
-    # large at 1M users) were not, which alone made idsync's 1M cycle twice as slow. Round 1 is run by both
-    # sides but not kept.
-    _read_through(source, *mine.values(), *base.values())
+    # Each side reads its files right before its measured cycle, so both run with them in the operating
+    # system's cache, as a daemon's are on a host with memory to spare. On the machine these figures come
+    # from, the cache keeps a file's pages for well under a minute once nobody reads them (random 4 KiB reads
+    # of a 500 MB file: 1.6 us right after reading it, 21 us 20 s later, 56 us after 60 s); read once
+    # before all the rounds, the files were cached for some rounds and not for others, and the 1M figures
+    # of one side moved by 2-3 times between runs. Round 1 is run by both sides but not kept.
     for round_number in range(1, repeats + 2):
         indexes = generator.changed_user_indexes(spec, count, round_number)
         stamp = generator.change_stamp(spec, round_number)
         generator.touch_users_sqlite(spec, source, indexes, version=round_number, changed_at=stamp)
+        _read_through(source, *mine.values())
         ours = measure("idsync.incremental", {"job": str(job)})
+        _read_through(source, *base.values())
         theirs = measure("baseline.incremental", {"source": str(source), **_text(base)})
         _check_incremental(ours, theirs)
         if round_number > 1:

@@ -15,7 +15,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -85,27 +85,30 @@ def _track_anchors(
     """Hard deletes in a table with a change column but no deleted flag: remember every delivered id in the
     data store, and after the last page turn stored ids missing from the table into tombstones. An
     incremental read first checks by counting (:func:`_nothing_gone`) and scans the anchors only when a row
-    may be gone, so its cost follows the changes, not the table."""
+    may be gone, so its cost follows the changes, not the table.
+
+    An incremental read looks its page's ids up in the store once (``Marks``) and sends only the marks that
+    change it: an edited row is mostly stored already, and a mark the store holds would only be read again
+    and left alone by the engine's commit. A full read marks every id (the store is rebuilt from it)."""
     previous: Page | None = None
-    delivered: dict[str, str | None] = {}
+    marks = _Marks(store) if incremental else None
     counted: Count | None = None
     for page in pages:
         if incremental and counted is None:  # started once the first page (and so the signpost) is read
             counted = count_for(engine, spec, store.count())
         if previous is not None:
             yield previous
-        marks = {o.id: (None if o.deleted else "1") for o in page.objects}
-        if incremental:
-            delivered.update(marks)
-        previous = Page(page.objects, page.watermark, {**page.store_updates, **marks})
+        news = marks.changes(page.objects) if marks is not None else _all_marks(page.objects)
+        previous = Page(page.objects, page.watermark, {**page.store_updates, **news})
     assert previous is not None, "a read yields at least one page"
-    if counted is not None and _nothing_gone(engine, spec, store, delivered, counted):
+    if counted is not None and marks is not None and _nothing_gone(engine, spec, store, marks, counted):
         yield previous
         return
     with sql_errors(f"reading table {spec.table.name!r}"), engine.connect() as conn:
         present = {str(from_db(v)) for v in conn.execute(sa.select(spec.anchor)).scalars()}
     stored = store.keys()
-    gone = [key for key in stored if key not in present and key not in previous.store_updates]
+    last = {o.id for o in previous.objects}.union(previous.store_updates)  # just delivered: not gone yet
+    gone = [key for key in stored if key not in present and key not in last]
     if not incremental:
         yield Page(previous.objects, previous.watermark, {**previous.store_updates, **dict.fromkeys(gone)})
         return
@@ -117,12 +120,39 @@ def _track_anchors(
         yield Page(tombstones, previous.watermark, dict.fromkeys(chunk))
 
 
+def _all_marks(objects: Sequence[DirectoryObject]) -> dict[str, str | None]:
+    """The store entry of each delivered id: "1" for a row, None (removed) for a tombstone."""
+    return {o.id: (None if o.deleted else "1") for o in objects}
+
+
+class _Marks:
+    """An incremental read's marks, checked against the store a page at a time. Remembers the marks that
+    add an id to the store or remove one (inserts and deletes: few), which :func:`_nothing_gone` counts."""
+
+    def __init__(self, store: DataStore) -> None:
+        self.store = store
+        self.moving: dict[str, str | None] = {}
+
+    def changes(self, objects: Sequence[DirectoryObject]) -> dict[str, str | None]:
+        """The marks of these objects that the store does not hold already."""
+        wanted = _all_marks(objects)
+        stored = self.store.get_many(wanted)
+        news = {key: mark for key, mark in wanted.items() if stored.get(key) != mark}
+        self.moving.update((key, mark) for key, mark in news.items() if (mark is None) != (key not in stored))
+        return news
+
+    def net(self) -> int:
+        """How many ids the store will have gained (less those it will have lost) once the marks not yet
+        committed are: compared with the store as it is now, whether or not the engine committed the earlier
+        pages yet."""
+        now = self.store.get_many(self.moving)
+        added = sum(1 for key, mark in self.moving.items() if mark is not None and key not in now)
+        removed = sum(1 for key, mark in self.moving.items() if mark is None and key in now)
+        return added - removed
+
+
 def _nothing_gone(
-    engine: sa.Engine,
-    spec: TableSpec,
-    store: DataStore,
-    delivered: dict[str, str | None],
-    counted: Count,
+    engine: sa.Engine, spec: TableSpec, store: DataStore, marks: _Marks, counted: Count
 ) -> bool:
     """True when no stored id can be missing from the table, known from two counts instead of a scan.
 
@@ -130,20 +160,17 @@ def _nothing_gone(
     last full read, or was stamped since and so delivered (the change column's contract: an edit or insert
     stamps the row at or after every earlier stamp). With no unstamped row, the table's ids are therefore a
     subset of the stored ids, and equal counts mean equal sets. An unstamped row (it may never have been
-    delivered) or different counts fall back to the scan. ``delivered`` (this read's ids and marks) is
-    compared with the store as it is now, whether or not the engine committed the earlier pages yet.
-    ``counted`` gives the table's row count, taken after the read's signpost (``_counts``): a row
-    deleted after it is still counted, so it is found by the next read, like a row deleted after the read.
+    delivered) or different counts fall back to the scan. ``marks`` tells what this read's pages add to and
+    remove from the store (:meth:`_Marks.net`). ``counted`` gives the table's row count, taken after the
+    read's signpost (``_counts``): a row deleted after it is still counted, so it is found by the next read,
+    like a row deleted after the read.
     """
     change = spec.change
     assert change is not None
-    already = store.get_many(delivered)
-    added = sum(1 for key, mark in delivered.items() if mark is not None and key not in already)
-    removed = sum(1 for key, mark in delivered.items() if mark is None and key in already)
     with sql_errors(f"reading table {spec.table.name!r}"), engine.connect() as conn:
         if conn.execute(sa.select(change).where(change.is_(None)).limit(1)).first() is not None:
             return False
-    return counted() == store.count() + added - removed
+    return counted() == store.count() + marks.net()
 
 
 def _full_with_change(engine: sa.Engine, spec: TableSpec, page_size: int) -> Iterator[Page]:

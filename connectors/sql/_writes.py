@@ -68,9 +68,9 @@ def _replaced_without_reading(engine: sa.Engine, spec: TableSpec, run: Indexed, 
         rows = [_replace_row(spec, change) for _, change in run]
     except ObjectRejected:
         return False
-    warm(engine, spec, [row["_key"] for row in rows])
     try:
         with sql_errors(f"writing to table {spec.table.name!r}"), engine.begin() as conn:
+            warm(conn, spec, [row["_key"] for row in rows])
             if _update_counted(conn, spec, rows) != len(rows):
                 raise _Missing
     except (ObjectRejected, _Missing):

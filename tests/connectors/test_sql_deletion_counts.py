@@ -51,6 +51,20 @@ def test_edits_and_inserts_without_deletes_do_not_scan_the_anchors(db: sa.Engine
     assert set(store.data) == {"u1", "u2", "u3", "u4"}
 
 
+def test_an_incremental_read_sends_only_the_marks_that_change_the_store(
+    db: sa.Engine, tmp_path: Path
+) -> None:
+    """u1 edited (its id is stored already: no mark to write again), u4 inserted, u3 deleted."""
+    store = DictStore()
+    mark = _started(db, tmp_path, store)
+    execute(db, "UPDATE users SET name = 'Ann', version = 3 WHERE id = 'u1'")
+    insert(db, {"id": "u4", "version": 4})
+    execute(db, "DELETE FROM users WHERE id = 'u3'")
+    pages = list(sql(tmp_path, changeColumn="version").read("User", mark, page_size=10, store=store))
+    assert [o.id for page in pages for o in page.objects] == ["u1", "u4", "u3"]
+    assert [dict(page.store_updates) for page in pages] == [{"u4": "1"}, {"u3": None}]
+
+
 def test_a_delete_beside_an_insert_is_still_found(db: sa.Engine, tmp_path: Path) -> None:
     store = DictStore()
     mark = _started(db, tmp_path, store)

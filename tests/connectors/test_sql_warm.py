@@ -1,6 +1,7 @@
 """Blind updates of a large SQLite file read their rows ahead in parallel key ranges
-(``connectors.sql._warm``): the rows written are the same; a short batch, a small file or an in-memory
-database is not read ahead."""
+(``connectors.sql._warm``) when the first rows, read on the writing connection, were slow to come (not
+cached): the rows written are the same; cached pages, a short batch, a small file or an in-memory database
+are not read ahead."""
 
 from __future__ import annotations
 
@@ -55,18 +56,40 @@ def _fill(engine: sa.Engine, count: int) -> None:
         )
 
 
-def test_a_large_batch_is_read_ahead_in_ranges_then_written(
+def test_a_large_uncached_batch_is_read_ahead_in_ranges_then_written(
     db: sa.Engine, tmp_path: Path, readers: list[tuple[str, int]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(_warm, "LARGE_FILE", 0)
+    monkeypatch.setattr(_warm, "CACHED_PER_ROW", 0.0)  # every probe is slower than that: not cached
     _fill(db, 300)
     results = sql(tmp_path).apply(_rename(300))
     assert all(r.ok for r in results) and [r.target_id for r in results] == [f"u{n}" for n in range(300)]
     with db.connect() as conn:
         names = dict(conn.execute(sa.text("SELECT id, name FROM users")).all())
     assert names == {f"u{n}": f"N{n}" for n in range(300)}
-    assert sorted(size for _, size in readers) == [75, 75, 75, 75]
+    # The first 36 rows were the probe, read by the writing connection; the other 264 in four ranges.
+    assert sorted(size for _, size in readers) == [66, 66, 66, 66]
     assert all(name.startswith("sql-warm") for name, _ in readers)
+
+
+def test_a_large_batch_whose_pages_are_cached_is_not_read_ahead(
+    db: sa.Engine, tmp_path: Path, readers: list[tuple[str, int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_warm, "LARGE_FILE", 0)
+    monkeypatch.setattr(_warm, "CACHED_PER_ROW", 1.0)  # every probe is faster than that: cached
+    probed: list[int] = []
+    read_on = _warm._read_on
+
+    def spy(conn: sa.Connection, probe: Any, spec: Any, keys: Sequence[Any]) -> None:
+        probed.append(len(keys))
+        read_on(conn, probe, spec, keys)
+
+    monkeypatch.setattr(_warm, "_read_on", spy)
+    _fill(db, 300)
+    assert all(r.ok for r in sql(tmp_path).apply(_rename(300)))
+    assert probed == [_warm.SETTLE, _warm.PROBE - _warm.SETTLE] and readers == []
+    with db.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM users WHERE name LIKE 'N%'")).scalar() == 300
 
 
 def test_a_small_file_is_not_read_ahead(

@@ -1,7 +1,8 @@
 """The paths taken only for large directories (parallel reads of the state by id, the target's read-ahead,
 the source count in a thread) end an incremental cycle exactly where the ordinary paths end it: the same
-target rows, the same links, the same report, a hard delete found either way. The size thresholds are
-lowered so a small directory takes them."""
+target rows, the same links, the same report, a hard delete found either way, whether their first reads
+find the pages cached (then they read on the calling thread) or not (then in parallel). The size thresholds
+are lowered so a small directory takes them."""
 
 from __future__ import annotations
 
@@ -90,6 +91,13 @@ def test_the_large_paths_end_where_the_ordinary_ones_do(
     monkeypatch.setattr(_state_reads, "LARGE_FILE", 0)
     monkeypatch.setattr(_warm, "LARGE_FILE", 0)
     monkeypatch.setattr(_counts, "BACKGROUND_COUNT", 0)
+    monkeypatch.setattr(_state_reads, "CACHED_PER_ID", 1.0)  # every probe is faster: cached
+    monkeypatch.setattr(_warm, "CACHED_PER_ROW", 1.0)
+    probed = _threads(monkeypatch, _state_reads.IdReader, "_probe")
+    cached = _cycle(tmp_path / "cached")
+    assert cached == ordinary and probed
+    monkeypatch.setattr(_state_reads, "CACHED_PER_ID", 0.0)  # every probe is slower: not cached
+    monkeypatch.setattr(_warm, "CACHED_PER_ROW", 0.0)
     reads = _threads(monkeypatch, _state_reads.IdReader, "_read_all")
     warmed = _threads(monkeypatch, _warm, "_read")
     counted = _threads(monkeypatch, _counts, "count_rows")

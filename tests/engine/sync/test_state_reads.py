@@ -1,7 +1,7 @@
 """Reads by id in parallel key ranges (``engine._state_reads``): a page's links, reference targets and
 data-store keys come back the same whether one connection reads them or several threads do. Only a large
-SQLite file is read in parallel; a small one, an in-memory database and PostgreSQL are read on the calling
-thread."""
+SQLite file whose first pages read were slow (not cached) is read in parallel; one whose pages came fast, a
+small one, an in-memory database and PostgreSQL are read on the calling thread."""
 
 from __future__ import annotations
 
@@ -38,8 +38,9 @@ def file_store(tmp_path: Path) -> Iterator[StateStore]:
 
 @pytest.fixture
 def large(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every SQLite file counts as large."""
+    """Every SQLite file counts as large, and its pages as not cached (every probe is slower than that)."""
     monkeypatch.setattr(_state_reads, "LARGE_FILE", 0)
+    monkeypatch.setattr(_state_reads, "CACHED_PER_ID", 0.0)
 
 
 @pytest.fixture
@@ -78,6 +79,18 @@ def test_a_large_id_list_is_read_in_parallel_ranges_with_the_same_rows(
     _check(file_store)
     assert len(readers) == 3 * _state_reads.WORKERS  # links, targets, keys: each in WORKERS ranges
     assert all(name.startswith("state-read") for name in readers)
+
+
+def test_a_large_file_whose_pages_come_fast_is_read_on_the_calling_thread(
+    large: None, file_store: StateStore, readers: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_state_reads, "CACHED_PER_ID", 1.0)  # every probe is faster than that: cached
+    _check(file_store)
+    batch = Batch()
+    batch.store_updates["m"] = {sid: "again" for sid in IDS[:300]}
+    file_store.commit(batch)  # its read-ahead probes, finds the pages cached, and reads nothing more
+    assert file_store.datastore_get("m", IDS[:300]) == dict.fromkeys(IDS[:300], "again")
+    assert readers == []
 
 
 def test_a_small_file_is_read_on_the_calling_thread(file_store: StateStore, readers: list[str]) -> None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -44,8 +43,8 @@ TARGETS = {
     "incremental_0.1pct": "< 250 ms at 1M (1,000 changes)",
     "incremental_1000": "at 1M <= 1.5x the time at 10k",
 }
-SETTLE_SECONDS = 5.0
-"""The pause before each measured incremental cycle (see ``_incremental``)."""
+WARMUP_ROUNDS = 3
+"""Incremental rounds both sides run before the measured ones (one in a quick run; see ``_incremental``)."""
 _CHANGES: dict[str, Callable[[int], int]] = {
     "incremental_1pct": lambda users: max(1, round(users * 0.01)),
     "incremental_0.1pct": lambda users: max(1, round(users * 0.001)),
@@ -160,7 +159,7 @@ def _check_initial(
 
 
 def _incremental(
-    name: str, spec: DirectorySpec, folder: Path, repeats: int, settle: float
+    name: str, spec: DirectorySpec, folder: Path, repeats: int, warmup: int
 ) -> tuple[_Pairs, int]:
     source = generator.write_sqlite(spec, folder / f"source-{spec.users}.db")
     job = write_job(folder, "idsync", _sql_directory(f"sqlite:///{source}", generator.CHANGE_COLUMN))
@@ -171,39 +170,35 @@ def _incremental(
     count = _CHANGES[name](spec.users)
     pairs = _Pairs([], [])
     # Each side reads its files right before its measured cycle, so both run with them in the operating
-    # system's cache, as a daemon's are on a host with memory to spare. On the machine these figures come
-    # from, the cache keeps a file's pages for well under a minute once nobody reads them (random 4 KiB reads
-    # of a 500 MB file: 1.6 us right after reading it, 21 us 20 s later, 56 us after 60 s); read once
-    # before all the rounds, the files were cached for some rounds and not for others, and the 1M figures
-    # of one side moved by 2-3 times between runs. Then it waits ``settle`` seconds (``SETTLE_SECONDS``;
-    # none in a quick run, a smoke test whose times mean nothing): right after the edits, the other side's
-    # cycle and the reads, a 1M cycle measured 0.22-0.34 s; 5 s later, 0.20-0.27 s (the machine still
-    # writing back what the steps before it wrote, most likely). Round 1 is run by both sides but not kept.
-    for round_number in range(1, repeats + 2):
+    # system's cache, as a daemon's are on a host with memory to spare. The machine these figures come from
+    # pages out file pages nobody touched for 30 s (its kernel's DAMON reclaim): read once before all the
+    # rounds, the files were cached for some rounds and not for others, and the 1M figures of one side moved
+    # by 2-3 times between runs. The first ``warmup`` rounds are run by both sides but not kept: right after
+    # the initial cycles the machine is slower for a while (at 1M users, the first rounds took 0.35-0.39 s,
+    # later ones 0.18-0.24 s, and the baseline's 0.18-0.20 s then 0.12-0.14 s).
+    for round_number in range(1, warmup + repeats + 1):
         indexes = generator.changed_user_indexes(spec, count, round_number)
         stamp = generator.change_stamp(spec, round_number)
         generator.touch_users_sqlite(spec, source, indexes, version=round_number, changed_at=stamp)
-        _read_through(source, *mine.values(), settle=settle)
+        _read_through(source, *mine.values())
         ours = measure("idsync.incremental", {"job": str(job)})
-        _read_through(source, *base.values(), settle=settle)
+        _read_through(source, *base.values())
         theirs = measure("baseline.incremental", {"source": str(source), **_text(base)})
         _check_incremental(ours, theirs)
-        if round_number > 1:
+        if round_number > warmup:
             pairs.idsync.append(ours)
             pairs.baseline.append(theirs)
     return pairs, count
 
 
-def _read_through(*paths: Path, settle: float) -> None:
-    """Read these files (and their SQLite write-ahead logs) once, so both sides find them cached, then let
-    the machine settle for ``settle`` seconds."""
+def _read_through(*paths: Path) -> None:
+    """Read these files (and their SQLite write-ahead logs) once, so both sides find them cached."""
     for path in paths:
         for part in (path, path.with_name(path.name + "-wal")):
             if part.exists():
                 with part.open("rb") as handle:
                     while handle.read(1 << 20):
                         pass
-    time.sleep(settle)
 
 
 def _initial_cycle_in_process(job: Path) -> None:
@@ -238,8 +233,8 @@ def run_cycle_scenario(
         runs = repeats or repeats_for(users, quick)
         with _workdir(workdir) as folder:
             if name in _CHANGES:
-                settle = 0.0 if quick else SETTLE_SECONDS
-                pairs, objects = _incremental(name, spec, folder, runs, settle)
+                warmup = 1 if quick else WARMUP_ROUNDS
+                pairs, objects = _incremental(name, spec, folder, runs, warmup)
             else:
                 kind = "initial" if name == "cycle_initial" else "dry_run"
                 pairs, objects = _initial_like(kind, spec, folder, runs), users + spec.group_count

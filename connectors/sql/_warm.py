@@ -5,8 +5,9 @@ one page at a time: at 1M rows, 1,000 updates read about 1,500 pages nobody has 
 A disk answers several reads at once almost as fast as one, so the rows are first read in up to
 ``WORKERS`` key ranges on connections of their own (threads; SQLite reads outside the GIL), and the write
 then finds their pages in the operating system's cache. Only when those pages are not cached already: the
-first ``PROBE`` rows are read on the calling thread, and only when they took longer than ``CACHED_PER_ROW``
-each are the rest read ahead (cached, the threads only add their cost). Only for a SQLite file, whose only
+first ``PROBE`` rows are read on the connection that will write them, and only when they took longer than
+``CACHED_PER_ROW`` each are the rest read ahead (cached, the threads only add their cost: at 1M users, a
+cycle of 1,000 changes took 0.21 s with them and 0.19 s without). Only for a SQLite file, whose only
 cache between connections is the operating system's, and only a large one (``LARGE_FILE``): a small file's
 pages are most likely cached, and at 10k rows the read-ahead cost 13 ms of a 190 ms cycle and saved nothing.
 A server database keeps its own cache and is not read twice. The read changes nothing: the write still

@@ -87,7 +87,7 @@ def _track_anchors(
     incremental read first checks by counting (:func:`_nothing_gone`) and scans the anchors only when a row
     may be gone, so its cost follows the changes, not the table.
 
-    An incremental read looks its page's ids up in the store once (``Marks``) and sends only the marks that
+    An incremental read looks its page's ids up in the store once (``_Marks``) and sends only the marks that
     change it: an edited row is mostly stored already, and a mark the store holds would only be read again
     and left alone by the engine's commit. A full read marks every id (the store is rebuilt from it)."""
     previous: Page | None = None
@@ -138,6 +138,7 @@ class _Marks:
         wanted = _all_marks(objects)
         stored = self.store.get_many(wanted)
         news = {key: mark for key, mark in wanted.items() if stored.get(key) != mark}
+        # A mark moves the store's count when it adds an id the store lacks or removes one it holds.
         self.moving.update((key, mark) for key, mark in news.items() if (mark is None) != (key not in stored))
         return news
 

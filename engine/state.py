@@ -20,9 +20,9 @@ one page go through one ``Batch`` committed in one transaction: links, essences,
 watermark and log records land together or not at all, so a process killed at any point loses and
 duplicates nothing. Hot reads and writes are driver SQL with tuples (``_state_sql``): no per-row
 SQLAlchemy work. The ``_state_*`` modules are the only ones that import SQLAlchemy in the engine. Reads by
-a page's ids go in parallel key ranges on connections of their own (``_state_reads``), and a commit reads
-the data-store keys it compares the same way before its transaction: at 1M objects those pages are on the
-disk, and a disk answers several reads at once.
+a page's ids in a large SQLite file go in parallel key ranges on connections of their own when the first
+ids read show their pages are not cached (``_state_reads``), and a commit reads ahead the data-store keys it
+compares the same way before its transaction: uncached, a disk answers several reads at once.
 
 References (spec §D.7, DESIGN decision 9) cost what changes, not the directory: the references phase
 reads only *dirty* links (``iter_dirty_links``): those the objects phase wrote with pending references,
@@ -344,8 +344,8 @@ class StateStore:
             return
         try:
             for scope, updates in batch.store_updates.items():
-                # Read ahead in parallel key ranges (``_state_reads``), so that the transaction, which still
-                # reads the stored values itself, finds their pages cached instead of reading them one by one.
+                # Read ahead in parallel key ranges when they are not cached (``_state_reads``), so that the
+                # transaction, which still reads the stored values itself, does not read them one by one.
                 self._ids.warm(
                     "SELECT key FROM store_keys WHERE job_id = ? AND scope = ?",
                     list(updates),

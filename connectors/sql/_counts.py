@@ -14,9 +14,8 @@ import threading
 from collections.abc import Callable
 
 import sqlalchemy as sa
-from sqlalchemy import pool
 
-from ._tables import TableSpec
+from ._tables import TableSpec, threads_share
 from ._values import sql_errors
 
 Count = Callable[[], int | None]
@@ -39,9 +38,8 @@ def count_for(engine: sa.Engine, spec: TableSpec, stored: int) -> Count:
     """The table's row count as a function that waits for it (and raises what counting raised): started
     now in a thread when the data store holds ``BACKGROUND_COUNT`` ids or more, else counted when called.
     A pool whose connections cannot be shared between threads (in-memory SQLite: one connection, or one
-    per thread, each a database of its own) is always counted when called."""
-    shareable = not isinstance(engine.pool, (pool.StaticPool, pool.SingletonThreadPool))
-    if stored < BACKGROUND_COUNT or not shareable:
+    per thread, each a database of its own: ``threads_share``) is always counted when called."""
+    if stored < BACKGROUND_COUNT or not threads_share(engine):
         return lambda: count_rows(engine, spec)
     outcome: list[int | Exception | None] = []
 

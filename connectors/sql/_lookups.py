@@ -18,7 +18,7 @@ from .._base import DirectoryObject
 from .._directory import value_texts
 from ._rows import row_object
 from ._tables import TableSpec
-from ._values import anchor_param, from_db, is_list_column, python_type, sql_errors
+from ._values import anchor_param, from_db, is_deleted, is_list_column, python_type, sql_errors
 
 Row = dict[str, Any]
 
@@ -36,7 +36,7 @@ def fetch(
     with sql_errors(f"reading table {spec.table.name!r}"), engine.connect() as conn:
         for chunk in _chunks(keys):
             for row in conn.execute(sa.select(spec.table).where(spec.anchor.in_(chunk))):
-                if include_deleted or not row_object(spec, row._mapping).deleted:
+                if include_deleted or spec.deleted is None or not is_deleted(row._mapping[spec.deleted]):
                     found[str(from_db(row._mapping[spec.anchor]))] = {
                         c.name: row._mapping[c] for c in spec.table.columns
                     }

@@ -22,13 +22,22 @@ def _value(value: Any) -> Any:
 
 def row_object(spec: TableSpec, row: Mapping[Any, Any]) -> DirectoryObject:
     """A row (column name -> database value) as a directory object; a row flagged deleted is a tombstone."""
-    return _Layout(spec).object([row[c.name] for c in spec.table.columns])
+    layout = _layout(spec)
+    return layout.object([row[name] for name in layout.names])
 
 
 def row_objects(spec: TableSpec, rows: Sequence[sa.Row[Any]]) -> list[DirectoryObject]:
     """Rows of ``select(spec.table)`` (values in column order) as directory objects."""
-    layout = _Layout(spec)
+    layout = _layout(spec)
     return [layout.object(row) for row in rows]
+
+
+def _layout(spec: TableSpec) -> _Layout:
+    """The table's layout, made once (``row_object`` is asked row by row)."""
+    found = spec.statements.get(_Layout)
+    if not isinstance(found, _Layout):
+        found = spec.statements[_Layout] = _Layout(spec)
+    return found
 
 
 class _Layout:

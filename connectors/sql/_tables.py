@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
+from sqlalchemy import pool
 
 from .._errors import ConnectorConfigError
 from ._values import KIND, sql_errors
@@ -38,7 +39,8 @@ class TableSpec:
     deleted: sa.Column[Any] | None
     _columns: dict[str, sa.Column[Any] | None] = field(default_factory=dict, compare=False, repr=False)
     statements: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
-    """Statements compiled for this table, by the module that compiles them (``_statements``)."""
+    """What is derived once per table by the modules that use it: compiled statements (``_statements``), the
+    row layout (``_rows``)."""
 
     def column(self, name: str) -> sa.Column[Any] | None:
         try:
@@ -46,6 +48,12 @@ class TableSpec:
         except KeyError:
             found = self._columns[name] = self.table.c.get(name)
             return found
+
+
+def threads_share(engine: sa.Engine) -> bool:
+    """Whether other threads may take their own connections from this engine's pool: not for in-memory
+    SQLite (one connection for everything, or one per thread, each a database of its own)."""
+    return not isinstance(engine.pool, (pool.StaticPool, pool.SingletonThreadPool))
 
 
 def _text(raw: Mapping[str, Any], key: str, where: str, required: bool) -> str | None:

@@ -24,9 +24,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import pool
 
-from ._tables import TableSpec
+from ._tables import TableSpec, threads_share
 
 WORKERS = 4
 FROM = 200
@@ -55,7 +54,7 @@ def _executor() -> ThreadPoolExecutor:
 
 def worth_warming(engine: sa.Engine, count: int) -> bool:
     """Enough rows, in a large SQLite file (its pool shares connections between threads)."""
-    if count < FROM or engine.dialect.name != "sqlite" or not isinstance(engine.pool, pool.QueuePool):
+    if count < FROM or engine.dialect.name != "sqlite" or not threads_share(engine):
         return False
     try:
         return os.stat(str(engine.url.database)).st_size >= LARGE_FILE

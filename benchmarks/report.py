@@ -80,6 +80,10 @@ class ScenarioResult:
     runs: int
     target: str = ""
     """The figure to reach, in words (shown in the table and the JSON's ``target``)."""
+    samples: tuple[float, ...] = ()
+    """Every measured run's seconds, idsync's and the baseline's (the JSON's ``details``: the spread behind
+    the medians)."""
+    baseline_samples: tuple[float, ...] = ()
 
     @property
     def ratio(self) -> float:

@@ -31,7 +31,15 @@ from ._measure import Sample, StepFailed, measure
 from .generator import DirectorySpec
 from .report import ScenarioResult, median
 
-__all__ = ["CYCLE_SCENARIOS", "SCENARIOS", "SIZES", "main", "run_cycle_scenario", "write_job"]
+__all__ = [
+    "CYCLE_SCENARIOS",
+    "SCENARIOS",
+    "SIZES",
+    "main",
+    "run_cycle_scenario",
+    "scaling_notes",
+    "write_job",
+]
 
 SIZES = {False: (10_000, 100_000, 1_000_000), True: (1_000,)}
 SEED = 2026
@@ -122,6 +130,8 @@ class _Pairs:
             baseline_peak_rss_mb=median(s.peak_rss_mb for s in self.baseline),
             runs=len(self.idsync),
             target=TARGETS.get(name, ""),
+            samples=tuple(round(s.seconds, 6) for s in self.idsync),
+            baseline_samples=tuple(round(s.seconds, 6) for s in self.baseline),
         )
 
 
@@ -252,7 +262,28 @@ DESCRIPTIONS = {
 
 
 def _rows(name: str) -> Callable[[bool], list[dict[str, Any]]]:
-    return lambda quick: [result.row() for result in run_cycle_scenario(name, quick)]
+    def rows(quick: bool) -> list[dict[str, Any]]:
+        results = run_cycle_scenario(name, quick)
+        notes = scaling_notes(results)
+        return [result.row(notes.get(result.users, "")) for result in results]
+
+    return rows
+
+
+def scaling_notes(results: list[ScenarioResult]) -> dict[int, str]:
+    """For each larger size of a scenario, its time against the smallest size's, idsync's and the
+    baseline's (``incremental_1000``'s target is this ratio at 1M against 10k)."""
+    if len(results) < 2:
+        return {}
+    first = min(results, key=lambda r: r.users)
+    return {
+        r.users: (
+            f"median of {r.runs} run(s); {r.seconds / first.seconds:.2f}x the time at {first.users:,} users "
+            f"(baseline: {r.baseline_seconds / first.baseline_seconds:.2f}x)"
+        )
+        for r in results
+        if r is not first and first.seconds > 0 and first.baseline_seconds > 0
+    }
 
 
 def _smallest(name: str) -> Callable[[bool], Measurement]:
@@ -298,6 +329,8 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         results += found
         print(markdown_table(found), end="", flush=True)
+        for users, note in scaling_notes(found).items():
+            print(f"{name} at {users:,} users: {note}", flush=True)
     if args.json:
         args.json.write_text(json.dumps(to_json(results), indent=2) + "\n", encoding="utf-8")
     if args.report:

@@ -55,3 +55,17 @@ def test_command_names_the_file_when_it_is_wrong(tmp_path: Path, capsys: pytest.
 def test_medians_and_peak_memory() -> None:
     assert report.median([3.0, 1.0, 2.0]) == 2.0
     assert 1 < report.peak_rss_mb() < 100_000
+
+
+def test_rows_keep_every_measured_run_and_say_how_the_time_scales() -> None:
+    from benchmarks.scenario_cycles import scaling_notes
+
+    small = report.ScenarioResult(
+        "incremental_1000", 10_000, 1000, 0.2, 0.1, 70.0, 20.0, 3, "", (0.2, 0.3), (0.1,)
+    )
+    large = report.ScenarioResult("incremental_1000", 1_000_000, 1000, 0.29, 0.18, 80.0, 25.0, 3)
+    assert small.row()["details"]["samples"] == (0.2, 0.3)
+    notes = scaling_notes([small, large])
+    assert list(notes) == [1_000_000]
+    assert "1.45x the time at 10,000 users (baseline: 1.80x)" in notes[1_000_000]
+    assert scaling_notes([small]) == {}

@@ -4,8 +4,8 @@ The parent (``benchmarks.scenario_cycles``) calls ``measure(step, args)``; the c
 prepares the step outside the clock, times only the step itself, and prints one JSON line with
 ``seconds``, ``peak_rss_mb`` (its own ``ru_maxrss``: a fresh process per step keeps peaks from mixing) and
 a ``summary`` of what the step did, which the parent checks so a failed cycle never passes for a fast one.
-With ``IDSYNC_BENCH_PROFILE=DIR`` every step is also profiled with pyinstrument (HTML files in DIR), the
-"profile before optimising" of issue 6.
+With ``IDSYNC_BENCH_PROFILE=DIR`` every step is also profiled with pyinstrument (HTML files in DIR), to
+profile before optimising.
 """
 
 from __future__ import annotations
@@ -55,6 +55,9 @@ def _baseline_step(kind: str, args: Mapping[str, Any]) -> Step:
 
 def _idsync_step(kind: str, args: Mapping[str, Any]) -> Step:
     import engine
+    from engine.cli import tune_collector
+
+    tune_collector()  # as the idsync command does for its process
 
     sync = engine.SyncEngine(engine.load_job(Path(args["job"])))
     # Bound before the clock starts, as a daemon binds its connectors once for all its cycles (the baseline's

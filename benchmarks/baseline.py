@@ -1,5 +1,5 @@
-"""The hand-written pipeline every cycle scenario is measured against (issue 6): the same unavoidable work
-as an idsync cycle over ``schemas/users_groups_sql.json``, written as plain Python with no engine code.
+"""The hand-written pipeline every cycle scenario is measured against: the same unavoidable work as an
+idsync cycle over ``schemas/users_groups_sql.json``, written as plain Python with no engine code.
 
 Initial cycle: decode the source, skip disabled and soft-deleted users (Entra does not provision them),
 compute the target values with plain Python (``map_user`` / ``map_group`` mirror the schema's mappings

@@ -6,7 +6,7 @@ mixing (a process's peak never goes down, so measuring in-process would report t
 far, and the baseline would inherit idsync's peak). ``peak_rss_mb`` in the JSON is idsync's median
 peak; the baseline's is in the markdown table beside it. Timings are medians of the repeats.
 
-A scenario row in the JSON (issue 6): ``{"name", "users", "seconds", "baseline_seconds", "ratio",
+A scenario row in the JSON: ``{"name", "users", "seconds", "baseline_seconds", "ratio",
 "objects_per_second", "peak_rss_mb"}``, where ``ratio`` is ``seconds / baseline_seconds`` (lower is
 better; 1.0 means as fast as the hand-written pipeline) and ``objects_per_second`` counts the objects the
 scenario processes (users plus groups for a full cycle, the changed users for an incremental one).

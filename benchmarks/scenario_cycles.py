@@ -1,11 +1,11 @@
-"""The engine scenarios of issue 6, each beside the hand-written baseline on the same data in the same run:
+"""The engine scenarios, each beside the hand-written baseline on the same data in the same run:
 
 * ``cycle_initial``  -- full initial cycle, JSON source (users + groups) -> SQLite ``sql`` target,
   SQLite state;
 * ``dry_run``        -- the plan of that same initial cycle, nothing written;
 * ``incremental_1pct`` / ``incremental_0.1pct`` -- SQLite source with an indexed change column: after an
   initial cycle, 1 % / 0.1 % of the users are edited and one incremental cycle is measured;
-* ``incremental_1000`` -- the same, with 1,000 changed users whatever the size (at 10k, 10 %): the issue's
+* ``incremental_1000`` -- the same, with 1,000 changed users whatever the size (at 10k, 10 %): the
   "cost follows the changes" figure compares it at 1M and at 10k.
 
 Sizes 10k / 100k / 1M users (``--quick``: 1k, one run: a smoke test of the whole path). Each
@@ -180,12 +180,10 @@ def _incremental(
     count = _CHANGES[name](spec.users)
     pairs = _Pairs([], [])
     # Each side reads its files right before its measured cycle, so both run with them in the operating
-    # system's cache, as a daemon's are on a host with memory to spare. The machine these figures come from
-    # pages out file pages nobody touched for 30 s (its kernel's DAMON reclaim): read once before all the
-    # rounds, the files were cached for some rounds and not for others, and the 1M figures of one side moved
-    # by 2-3 times between runs. The first ``warmup`` rounds are run by both sides but not kept: right after
-    # the initial cycles the machine is slower for a while (at 1M users, the first rounds took 0.35-0.39 s,
-    # later ones 0.18-0.24 s, and the baseline's 0.18-0.20 s then 0.12-0.14 s).
+    # system's cache, as a daemon's are on a host with memory to spare: a kernel may page out file pages
+    # nobody touched for a while, and files read once before all the rounds would then be cached for some
+    # rounds and not for others. The first ``warmup`` rounds are run by both sides but not kept: right after
+    # the initial cycles a machine may be slower for a while (the README's benchmark notes give figures).
     for round_number in range(1, warmup + repeats + 1):
         indexes = generator.changed_user_indexes(spec, count, round_number)
         stamp = generator.change_stamp(spec, round_number)
@@ -205,10 +203,9 @@ def _read_through(*paths: Path) -> None:
     """Read these files (and their SQLite write-ahead logs) once, so both sides find them cached.
 
     On Linux 6.x, a sequential read leaves a file cached in large folios, and a 4 KiB write then dirties (and
-    its fsync writes) a whole folio: both sides' 1M target updates cost about twice what they would after
-    page-sized reads. Reading page by page instead (``POSIX_FADV_DONTNEED``, then ``POSIX_FADV_RANDOM``)
-    was tried and not kept: on the machine of the README's figures, reads from that cache were slower
-    (2.5-3.5 us a page against 1-2 us) and the 1M cycles slower overall."""
+    its fsync writes) a whole folio, which makes both sides' target updates dearer than after page-sized
+    reads. Reading page by page instead (``POSIX_FADV_DONTNEED``, then ``POSIX_FADV_RANDOM``) was tried
+    and not kept: reads from that cache were slower, and so were the cycles overall."""
     for path in paths:
         for part in (path, path.with_name(path.name + "-wal")):
             if part.exists():

@@ -1,4 +1,4 @@
-"""Expression scenarios (issue 2): ``expressions`` and ``compile``.
+"""Expression scenarios: ``expressions`` and ``compile``.
 
 - ``expressions``: a realistic 15-attribute user mapping (Entra → SCIM style, the kind of functions real
   schemas use) compiled once and evaluated over N generated users, each value rendered to Entra's string

@@ -1,4 +1,4 @@
-"""LDAP scenario (issue 4): ``ldap_read`` — a full read of the users through the ldap connector vs
+"""LDAP scenario: ``ldap_read`` — a full read of the users through the ldap connector vs
 python-ldap's own paged search, against the same slapd, in the same run.
 
 slapd is started as the test suite starts it (tests/peers/slapd.py) with the benchmark generator's LDIF

@@ -1,4 +1,4 @@
-"""SCIM scenario (issue 4): ``scim_write`` — creates through the scim connector against scim2-server.
+"""SCIM scenario: ``scim_write`` — creates through the scim connector against scim2-server.
 
 One scim2-server (the ``scim2-server`` command line, started as the test suite starts it: tests/peers/scim.py)
 serves both sides, each in a tenant of its own:

@@ -35,7 +35,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, ClassVar, Literal, NamedTuple, Protocol
+from typing import Any, ClassVar, NamedTuple, Protocol
 
 Scalar = str | bool | int | float
 """One attribute value. Dates travel as ISO-8601 strings, binary values as base64 strings."""
@@ -170,14 +170,10 @@ class ApplyResult:
 class Capabilities:
     read: bool = True
     write: bool = True
-    change_tracking: Literal["native", "datastore"] = "datastore"
-    """``native``: the directory reports changes itself; ``datastore``: found through fingerprints."""
     soft_delete: bool = False
     """The target can disable an object instead of deleting it (through the IsSoftDeleted mapping)."""
-    filterable_attributes: frozenset[str] | None = None
-    """Attributes ``find`` accepts; None means any attribute."""
     batch_size: int = 100
-    concurrency: int = 1
+    """Changes the engine hands ``apply`` at once when the job does not set a batch size."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,7 +32,7 @@ class DirectoryConnector(Connector):
     @property
     def capabilities(self) -> Capabilities:
         # Soft delete: the directory keeps whatever the engine writes (e.g. accountEnabled: false).
-        return Capabilities(change_tracking="datastore", soft_delete=True, batch_size=500)
+        return Capabilities(soft_delete=True, batch_size=500)
 
     def read(
         self,

@@ -3,7 +3,7 @@ and the command line. ``engine`` may import ``expressions`` and ``connectors``; 
 
 __all__: list[str] = []
 
-# --- Graph schema models, load/dump, scoping (issue 7) ---
+# --- Graph schema models, load/dump, scoping ---
 from engine.catalog import filter_operators_catalog as filter_operators_catalog
 from engine.catalog import functions_catalog as functions_catalog
 from engine.schema import AttributeDefinition as AttributeDefinition
@@ -54,22 +54,23 @@ from engine.validation import Finding as Finding
 from engine.validation import validate as validate
 
 # isort: split
-# --- engine core: job files, state, sync cycles, dry-run, explain (issue 3) ---
+# --- engine core: job files, state, planning, cycles, dry-run, explain ---
 from engine.job import Job as Job
 from engine.job import JobFileError as JobFileError
 from engine.job import JobSettings as JobSettings
 from engine.job import bind_connectors as bind_connectors
 from engine.job import load_job as load_job
+from engine.plan import Action as Action
+from engine.plan import AttributeChange as AttributeChange
+from engine.plan import PlannedOperation as PlannedOperation
+from engine.plan import Reason as Reason
+from engine.run import RESET_SCOPES as RESET_SCOPES
+from engine.run import CycleReport as CycleReport
+from engine.run import ObjectNotFound as ObjectNotFound
+from engine.run import Plan as Plan
+from engine.run import SyncEngine as SyncEngine
 from engine.state import StateError as StateError
 from engine.state import StateStore as StateStore
-from engine.sync import RESET_SCOPES as RESET_SCOPES
-from engine.sync import Action as Action
-from engine.sync import AttributeChange as AttributeChange
-from engine.sync import CycleReport as CycleReport
-from engine.sync import ObjectNotFound as ObjectNotFound
-from engine.sync import Operation as Operation
-from engine.sync import Plan as Plan
-from engine.sync import SyncEngine as SyncEngine
 
 __all__ += [
     "AttributeDefinition",
@@ -131,8 +132,9 @@ __all__ += [
     "JobFileError",
     "JobSettings",
     "ObjectNotFound",
-    "Operation",
     "Plan",
+    "PlannedOperation",
+    "Reason",
     "StateError",
     "StateStore",
     "SyncEngine",

@@ -13,6 +13,10 @@ connector per directory name its rules use, plus job settings, a schedule and a 
     settings: {deleteThreshold: 500, skipOutOfScopeDeletions: false}
     state: sqlite:///demo-state.db # optional; default: <job file stem>.state.db beside the job file
 
+``state`` may also be a mapping, for the state store's settings: ``state: {url: sqlite:///demo-state.db,
+parallelReads: auto}`` (``url`` optional, as above; ``parallelReads``: ``auto``, ``on`` or ``off``, how the
+state store reads lists of ids, chosen when it opens: see ``engine.state``).
+
 Decisions: relative paths (the schema file, SQLite state files, connector paths through
 ``ConnectorContext.base_dir``) are relative to the job file's folder. ``${ENV_VAR}`` references inside
 connector settings are resolved only when connectors are bound (``bind_connectors``), so secrets are never
@@ -35,6 +39,7 @@ from connectors import Connector, ConnectorContext, ConnectorError, create_conne
 
 from ._duration import parse_duration
 from ._jobfile import JobFileError, key_path, position, read_document
+from .state import PARALLEL_READS, ParallelReadsSetting
 
 if TYPE_CHECKING:
     from .schema import SynchronizationSchema
@@ -69,6 +74,23 @@ class JobSettings(BaseModel):
     """Retries of a target batch after a retriable error (429, timeouts) before the cycle fails."""
 
 
+class _StateSettings(BaseModel):
+    """``state:`` as a mapping (a URL alone is ``{url: ...}``)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+    url: str | None = Field(None, min_length=1)
+    """A SQLAlchemy URL; default: ``<job file stem>.state.db`` beside the job file."""
+    parallel_reads: ParallelReadsSetting = Field("auto", alias="parallelReads")
+    """How the state store reads lists of ids (``engine.state``): auto, on or off."""
+
+    @field_validator("parallel_reads", mode="before")
+    @classmethod
+    def _yaml_booleans(cls, value: Any) -> Any:
+        # YAML 1.1 reads a bare on / off as a boolean.
+        return {True: "on", False: "off"}.get(value, value) if isinstance(value, bool) else value
+
+
 class _DirectoryBinding(BaseModel):
     model_config = ConfigDict(extra="allow")
 
@@ -85,7 +107,21 @@ class _JobDocument(BaseModel):
     service_principal: str = Field("local", alias="servicePrincipal", min_length=1)
     directories: dict[str, _DirectoryBinding]
     settings: JobSettings = Field(default_factory=JobSettings)
-    state: str | None = None
+    state: _StateSettings = Field(default_factory=_StateSettings)
+
+    @field_validator("state", mode="before")
+    @classmethod
+    def _state_url_alone(cls, value: Any) -> Any:
+        if value is None:
+            return {}
+        if isinstance(value, str):
+            return {"url": value}
+        if not isinstance(value, Mapping):
+            raise ValueError(
+                "give a database URL (sqlite:///state.db) or a mapping "
+                f"{{url: ..., parallelReads: {'|'.join(PARALLEL_READS)}}}"
+            )
+        return value
 
     @field_validator("id")
     @classmethod
@@ -109,6 +145,8 @@ class Job:
     directories: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     """Directory name -> ``{"connector": kind, ...settings}`` as written (secrets unresolved)."""
     template_id: str | None = None
+    state_parallel_reads: ParallelReadsSetting = "auto"
+    """``state.parallelReads``: how the state store reads lists of ids (``StateStore(parallel_reads=)``)."""
 
     @property
     def base_dir(self) -> Path:
@@ -132,10 +170,11 @@ def load_job(path: str | Path) -> Job:
         schema=schema,
         interval=interval,
         settings=document.settings,
-        state_url=_state_url(document.state, job_path),
+        state_url=_state_url(document.state.url, job_path),
         path=job_path,
         directories={name: binding.model_dump() for name, binding in document.directories.items()},
         template_id=document.template,
+        state_parallel_reads=document.state.parallel_reads,
     )
 
 
@@ -148,6 +187,8 @@ def _first_error(exc: ValidationError, path: Path, node: Any) -> JobFileError:
         message = "unknown key (check its spelling; see the job file reference in engine/job.py)"
     elif error["type"] == "missing":
         message = "this key is required"
+    elif error["type"] == "value_error":
+        message = message.removeprefix("Value error, ")
     return JobFileError(message, file=path, key=key_path(loc), line=line, column=column)
 
 

@@ -6,7 +6,7 @@ python-ldap is imported only inside ``connectors.ldap`` (this module and ``_sche
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any
 
@@ -214,7 +214,7 @@ class LdapClient:
 
     def paged_search(
         self, base: str, filterstr: str, attrs: Sequence[str], page_size: int, base_setting: str = "baseDn"
-    ) -> Iterator[list[Entry]]:
+    ) -> Generator[list[Entry], None, None]:
         """Pages of a subtree search (RFC 2696); the server's size limit is an error, not a short read, and
         a missing ``base`` a config error naming ``base_setting``.
 

@@ -2,7 +2,7 @@
 
 * Reads are paged searches (RFC 2696) per object type (``objects.<name>``: base DN, object classes, filter).
   Changes come by entryCSN, deletions by anchor-set comparison through the engine's data store: see ``_sync``.
-  Incremental reads need the data store (``Capabilities.change_tracking == "datastore"``).
+  Incremental reads need the engine's connector data store (``read(since=..., store=...)``).
 * Ids are the anchor attribute's value (``entryUUID`` by default). ``member``, ``uniqueMember`` and
   ``manager`` hold ids: DNs are translated both ways through a DN <-> id cache filled by every read and
   completed by pipelined base searches (or one anchor scan when many DNs are unknown). A reference to an
@@ -38,7 +38,6 @@ from ._apply import Writer
 from ._client import Entry, LdapClient, normalize_dn
 from ._entries import DnIndex, EntryReader
 from ._lookups import OR_CHUNK, Lookups, attribute_values
-from ._prefetch import prefetched
 from ._schema import Schema
 from ._settings import ObjectSettings, parse_settings
 from ._sync import already_delivered, closing_watermark, deleted_ids, newest
@@ -66,10 +65,7 @@ class LdapConnector(Connector):
 
     @property
     def capabilities(self) -> Capabilities:
-        soft_delete = self.config.soft_delete
-        return Capabilities(
-            change_tracking="datastore", soft_delete=soft_delete, batch_size=100, concurrency=1
-        )
+        return Capabilities(soft_delete=self.config.soft_delete, batch_size=100)
 
     def close(self) -> None:
         self._client.close()
@@ -170,16 +166,14 @@ class LdapConnector(Connector):
         yield self._closing_page(obj, since, store, signpost, at_signpost, delivered)
 
     def _entry_pages(self, obj: ObjectSettings, filterstr: str, page_size: int) -> Iterator[list[Entry]]:
-        """The read's pages, fetched one ahead, over a connection of the read's own: a paged search must be
-        alone on its connection (another search there voids its cookie, or with a page outstanding leaves
-        libldap waiting for a SearchResultDone that never comes), and the caller may look DNs up, get or
-        find between pages."""
+        """The read's pages, each requested when the caller asks for it, over a connection of the read's
+        own: a paged search must be alone on its connection (another search there voids its cookie, or with
+        a page outstanding leaves libldap waiting for a SearchResultDone that never comes), and the caller
+        may look DNs up, get or find between pages."""
         self.reader  # noqa: B018 -- the schema, read on the main connection before the read begins
         connection = LdapClient(self.config)
-        pages = prefetched(
-            connection.paged_search(
-                obj.base_dn, filterstr, self._attributes_to_read(), page_size, f"objects.{obj.name}.baseDn"
-            )
+        pages = connection.paged_search(
+            obj.base_dn, filterstr, self._attributes_to_read(), page_size, f"objects.{obj.name}.baseDn"
         )
         try:
             yield from pages

@@ -1,7 +1,7 @@
 """LDAP entries -> ``DirectoryObject``: the DN <-> id index and per-attribute converters. No I/O.
 
-This is the hot path of a full read (10k entries): each attribute name the server returns is looked up in the
-schema once and gets a converter closure; an entry then costs one dict lookup and one call per attribute.
+This is the hot path of a full read: each attribute name the server returns is looked up in the schema once
+and gets a converter closure; an entry then costs one dict lookup and one call per attribute.
 
 DN keys are the DN lower-cased. The server spells an entry's DN the same way in search results and in the
 member values it stores, so that matches without parsing every DN (``ldap.dn`` costs more than the rest of
@@ -38,9 +38,9 @@ def gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while a page is converted.
 
     A page creates tens of thousands of small lists and dicts, none of them in a cycle, and each burst of
-    allocations makes the collector walk the whole heap again: measured, that is 40% of the conversion of a
-    10k-entry read. Nothing is leaked (acyclic objects are freed by reference counting); if the collector
-    is already off (someone else's choice), it is left alone.
+    allocations makes the collector walk the whole heap again, a large share of the conversion's work.
+    Nothing is leaked (acyclic objects are freed by reference counting); if the collector is already off
+    (someone else's choice), it is left alone.
     """
     if not gc.isenabled():
         yield

@@ -78,8 +78,7 @@ class ScimConnector(Connector):
 
     @property
     def capabilities(self) -> Capabilities:
-        return Capabilities(change_tracking="native", soft_delete=True, batch_size=100,
-                            concurrency=self.config.concurrency)  # fmt: skip
+        return Capabilities(soft_delete=True, batch_size=100)
 
     def endpoint(self, object_type: str) -> tuple[str, str]:
         """(``/Users`` or ``/Groups``, the core schema URN) for an object name."""

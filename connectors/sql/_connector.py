@@ -31,6 +31,7 @@ from ._reads import read_pages
 from ._rows import row_object
 from ._tables import TableSpec, make_engine, object_settings, reflect
 from ._values import is_list_column, python_type, sql_errors
+from ._warm import decide, read_ahead_mode
 from ._writes import apply_run, runs
 
 _TYPES = {bool: "Boolean", int: "Integer", bytes: "Binary"}
@@ -43,14 +44,13 @@ class SqlConnector(Connector):
         super().__init__(settings, context)
         self._objects = object_settings(settings)
         self.engine = make_engine(settings, context.base_dir)
+        self._read_ahead_mode = read_ahead_mode(settings)
+        self._read_ahead: bool | None = None
         self._specs: dict[str, TableSpec] = {}
 
     @property
     def capabilities(self) -> Capabilities:
-        native = all(o.change_column for o in self._objects.values())
-        return Capabilities(
-            change_tracking="native" if native else "datastore", soft_delete=True, batch_size=500
-        )
+        return Capabilities(soft_delete=True, batch_size=500)
 
     def validate_credentials(self) -> None:
         with sql_errors("connecting to the database"), self.engine.connect() as conn:
@@ -99,12 +99,20 @@ class SqlConnector(Connector):
     def apply(self, changes: Sequence[Change]) -> list[ApplyResult]:
         results: list[ApplyResult | None] = [None] * len(changes)
         for run in runs(changes):
-            apply_run(self.engine, self._spec(run[0][1].object_type), run, results)
+            spec = self._spec(run[0][1].object_type)
+            apply_run(self.engine, spec, run, results, read_ahead=self.read_ahead)
         assert all(r is not None for r in results)
         return [r for r in results if r is not None]
 
     def close(self) -> None:
         self.engine.dispose()
+
+    @property
+    def read_ahead(self) -> bool:
+        """Whether blind updates read their rows ahead (``_warm``): decided the first time it is asked."""
+        if self._read_ahead is None:
+            self._read_ahead = decide(self._read_ahead_mode, self.engine)
+        return self._read_ahead
 
     # -- helpers ------------------------------------------------------------------------------------------
 

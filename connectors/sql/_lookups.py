@@ -23,7 +23,11 @@ from ._values import anchor_param, from_db, is_deleted, is_list_column, python_t
 Row = dict[str, Any]
 
 
-def _chunks(items: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
+IN_LIST_SIZE = 500
+"""Anchor values per ``IN (...)`` list: well under the bound-parameter limit of every database."""
+
+
+def chunks(items: Sequence[Any], size: int = IN_LIST_SIZE) -> Iterable[Sequence[Any]]:
     return (items[i : i + size] for i in range(0, len(items), size))
 
 
@@ -34,7 +38,7 @@ def fetch(
     keys = [k for k in (anchor_param(spec.anchor, i) for i in ids) if k is not None]
     found: dict[str, Row] = {}
     with sql_errors(f"reading table {spec.table.name!r}"), engine.connect() as conn:
-        for chunk in _chunks(keys):
+        for chunk in chunks(keys):
             for row in conn.execute(sa.select(spec.table).where(spec.anchor.in_(chunk))):
                 if include_deleted or spec.deleted is None or not is_deleted(row._mapping[spec.deleted]):
                     found[str(from_db(row._mapping[spec.anchor]))] = {
@@ -91,7 +95,7 @@ def find_objects(
         else:
             rows = []
             lists = _holds_lists(conn, column)
-            for chunk in _chunks(list(values), 200):
+            for chunk in chunks(list(values), 200):
                 for query in _queries(conn, spec, column, chunk, lists):
                     rows += conn.execute(query)
     seen: set[str] = set()

@@ -4,10 +4,8 @@
   Rows with a NULL change value are seen only by full reads.
   Rows flagged by a ``deletedColumn`` are tombstones. Without that column, hard-deleted rows are found by
   keeping the delivered ids in the engine's data store and comparing them with the table's anchors after the
-  last page (one ``SELECT anchor`` per read). An incremental read compares counts first (``_nothing_gone``);
-  a large table is counted in a background thread from the first page on (``_counts``), so that
-  reading a million index entries overlaps the engine's work on the pages instead of following it (the
-  database works outside the GIL).
+  last page (one ``SELECT anchor`` per read). An incremental read compares counts first (``_nothing_gone``)
+  and scans the anchors only when a row may be gone.
 * A full read walks the table by anchor. With a change column, only its last page carries a watermark
   (the signpost and the ids at it): a cycle killed part-way must not skip the rows it never saw.
 * Without a change column, rows are compared with the engine's data store (``_fingerprints``).
@@ -23,7 +21,7 @@ import sqlalchemy as sa
 from .._base import DataStore, DirectoryObject, Page, Watermark
 from .._fingerprints import datastore_pages
 from ._changes import changes, signpost
-from ._counts import Count, count_for
+from ._counts import count_rows
 from ._rows import row_objects
 from ._tables import TableSpec
 from ._values import cursor_out, from_db, sql_errors
@@ -92,16 +90,13 @@ def _track_anchors(
     and left alone by the engine's commit. A full read marks every id (the store is rebuilt from it)."""
     previous: Page | None = None
     marks = _Marks(store) if incremental else None
-    counted: Count | None = None
     for page in pages:
-        if incremental and counted is None:  # started once the first page (and so the signpost) is read
-            counted = count_for(engine, spec, store.count())
         if previous is not None:
             yield previous
         news = marks.changes(page.objects) if marks is not None else _all_marks(page.objects)
         previous = Page(page.objects, page.watermark, {**page.store_updates, **news})
     assert previous is not None, "a read yields at least one page"
-    if counted is not None and marks is not None and _nothing_gone(engine, spec, store, marks, counted):
+    if marks is not None and _nothing_gone(engine, spec, store, marks):
         yield previous
         return
     with sql_errors(f"reading table {spec.table.name!r}"), engine.connect() as conn:
@@ -152,9 +147,7 @@ class _Marks:
         return added - removed
 
 
-def _nothing_gone(
-    engine: sa.Engine, spec: TableSpec, store: DataStore, marks: _Marks, counted: Count
-) -> bool:
+def _nothing_gone(engine: sa.Engine, spec: TableSpec, store: DataStore, marks: _Marks) -> bool:
     """True when no stored id can be missing from the table, known from two counts instead of a scan.
 
     Every row carrying a change stamp is in the data store once this read is committed: it was there at the
@@ -162,16 +155,15 @@ def _nothing_gone(
     stamps the row at or after every earlier stamp). With no unstamped row, the table's ids are therefore a
     subset of the stored ids, and equal counts mean equal sets. An unstamped row (it may never have been
     delivered) or different counts fall back to the scan. ``marks`` tells what this read's pages add to and
-    remove from the store (:meth:`_Marks.net`). ``counted`` gives the table's row count, taken after the
-    read's signpost (``_counts``): a row deleted after it is still counted, so it is found by the next read,
-    like a row deleted after the read.
+    remove from the store (:meth:`_Marks.net`). The table is counted after the read's last page, so after its
+    signpost: a row deleted after the count is found by the next read, like a row deleted after the read.
     """
     change = spec.change
     assert change is not None
     with sql_errors(f"reading table {spec.table.name!r}"), engine.connect() as conn:
         if conn.execute(sa.select(change).where(change.is_(None)).limit(1)).first() is not None:
             return False
-    return counted() == store.count() + marks.net()
+    return count_rows(engine, spec) == store.count() + marks.net()
 
 
 def _full_with_change(engine: sa.Engine, spec: TableSpec, page_size: int) -> Iterator[Page]:

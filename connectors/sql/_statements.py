@@ -1,7 +1,7 @@
 """Updates by anchor, compiled once per table and set of columns and run through the driver's executemany.
 
-``Connection.execute(update, [dict, ...])`` builds and processes every row's parameters in SQLAlchemy (about
-three quarters of the time of 1,000 updates on SQLite). Here the statement is compiled once for the dialect
+``Connection.execute(update, [dict, ...])`` builds and processes every row's parameters in SQLAlchemy, which
+is most of the work of a large batch of updates on SQLite. Here the statement is compiled once for the dialect
 and remembered on the ``TableSpec``; each row becomes a tuple (positional drivers) or a dict (named ones)
 with the columns' bind processors (``TypeEngine.bind_processor``: dates on SQLite, JSON, Booleans) applied
 in Python, and goes to ``Connection.exec_driver_sql`` as it is.

@@ -4,6 +4,8 @@ Settings: ``url`` (any SQLAlchemy URL; a relative SQLite file is relative to the
 ``objects``: per object name ``table``, ``anchor`` (the id column), optional ``changeColumn`` (a timestamp or
 counter that grows on every change) and ``deletedColumn`` (a flag: true means the row is a tombstone).
 Optional ``connectTimeoutSeconds`` (PostgreSQL, default 10): an unreachable server fails within it.
+Optional ``readAhead`` (``auto``, the default, ``on`` or ``off``): whether a batch of updates reads its rows
+in parallel first; the setting, the constants behind ``auto`` and the decision are in ``_warm``.
 """
 
 from __future__ import annotations

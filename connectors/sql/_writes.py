@@ -30,7 +30,7 @@ from ._lookups import fetch
 from ._statements import update_for
 from ._tables import TableSpec
 from ._values import KIND, anchor_param, from_db, now_for, python_type, sql_errors, to_db
-from ._warm import warm
+from ._warm import read_ahead
 
 Row = dict[str, Any]
 Indexed = list[tuple[int, Change]]
@@ -43,12 +43,15 @@ def runs(changes: Sequence[Change]) -> Iterator[Indexed]:
         yield list(group)
 
 
-def apply_run(engine: sa.Engine, spec: TableSpec, run: Indexed, results: Results) -> None:
+def apply_run(
+    engine: sa.Engine, spec: TableSpec, run: Indexed, results: Results, *, read_ahead: bool = False
+) -> None:
+    """Write one run; ``read_ahead``: read the rows of blind updates ahead first (``_warm``)."""
     operation = run[0][1].operation
     if operation is Operation.CREATE:
         _write(engine, spec, run, results, lambda change: _create_row(spec, change), _insert)
         return
-    if operation is Operation.UPDATE and _replaced_without_reading(engine, spec, run, results):
+    if operation is Operation.UPDATE and _replaced_without_reading(engine, spec, run, results, read_ahead):
         return
     current = fetch(engine, spec, [c.target_id for _, c in run if c.target_id], include_deleted=True)
     if operation is Operation.UPDATE:
@@ -57,7 +60,9 @@ def apply_run(engine: sa.Engine, spec: TableSpec, run: Indexed, results: Results
         _write(engine, spec, run, results, lambda change: _delete_row(spec, change), _delete)
 
 
-def _replaced_without_reading(engine: sa.Engine, spec: TableSpec, run: Indexed, results: Results) -> bool:
+def _replaced_without_reading(
+    engine: sa.Engine, spec: TableSpec, run: Indexed, results: Results, ahead: bool
+) -> bool:
     """Updates that only replace values (the references phase's manager and members, most edits) need no
     read of the current rows: written blind in one transaction, kept when the database reports every row
     updated. Anything else (an add or remove, the anchor, a refused value, a missing row, a database that
@@ -68,9 +73,10 @@ def _replaced_without_reading(engine: sa.Engine, spec: TableSpec, run: Indexed, 
         rows = [_replace_row(spec, change) for _, change in run]
     except ObjectRejected:
         return False
+    if ahead:
+        read_ahead(engine, spec, [row["_key"] for row in rows])  # before the transaction: it holds nothing
     try:
         with sql_errors(f"writing to table {spec.table.name!r}"), engine.begin() as conn:
-            warm(conn, spec, [row["_key"] for row in rows])
             if _update_counted(conn, spec, rows) != len(rows):
                 raise _Missing
     except (ObjectRejected, _Missing):

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import click
 
+from ._process import tune_collector
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="idsync")
 def main() -> None:
     """idsync: run Microsoft Entra / Graph synchronization schemas locally."""
+    tune_collector()  # the command owns its process
 
 
-__all__ = ["main"]
+__all__ = ["main", "tune_collector"]
 
 from ._jobs import jobs as _jobs_command  # noqa: E402
 from ._serve import serve as _serve_command  # noqa: E402

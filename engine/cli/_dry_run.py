@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from engine.sync import Operation, Plan
+from engine.plan import PlannedOperation
+from engine.run import Plan
 
 from ._common import echo_json
 from ._jobopen import open_engine, short_type, show
@@ -29,7 +30,7 @@ def _change(name: str, old: object, new: object) -> str:
     return f"{name}: {show(old)} → {show(new)}"
 
 
-def _details(op: Operation) -> list[str]:
+def _details(op: PlannedOperation) -> list[str]:
     lines = [_change(c.name, c.old, c.new) for c in op.changes]
     if op.reason and op.action.value not in ("create", "update"):
         lines.insert(0, f"reason: {op.reason}")

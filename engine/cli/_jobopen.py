@@ -8,8 +8,8 @@ from pathlib import Path
 
 from connectors import ConnectorError
 from engine.job import JobFileError, load_job
+from engine.run import ObjectNotFound, SyncEngine
 from engine.state import StateError, StateStore
-from engine.sync import ObjectNotFound, SyncEngine
 
 from ._common import EXIT_INVALID, EXIT_USAGE, fail
 

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from engine.sync import CycleReport
+from engine.run import CycleReport
 
 from ._common import EXIT_INVALID, echo_json
 from ._jobopen import open_engine, short_type

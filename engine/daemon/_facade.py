@@ -15,8 +15,8 @@ from typing import Any, Protocol, cast, runtime_checkable
 
 from engine.job import Job
 from engine.job import load_job as _load_job
+from engine.run import SyncEngine
 from engine.schema import SynchronizationSchema
-from engine.sync import SyncEngine
 
 __all__ = [
     "EngineLike",

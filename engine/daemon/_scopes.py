@@ -3,7 +3,7 @@ the ``idsync jobs restart`` command."""
 
 from __future__ import annotations
 
-from engine.sync import RESET_SCOPES as _ENGINE_SCOPES
+from engine.run import RESET_SCOPES as _ENGINE_SCOPES
 
 __all__ = ["DEFAULT_RESET", "RESET_SCOPES", "parse_reset_scope"]
 

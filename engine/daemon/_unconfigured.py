@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from engine.sync._report import initial_status
+from engine.run import initial_status
 
 __all__ = ["UnconfiguredEngine", "UnconfiguredJob", "new_job_id"]
 

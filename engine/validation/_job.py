@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.schema import Document, DocumentError, SynchronizationSchema, dump_schema, load_schema
+from engine.state import PARALLEL_READS
 from engine.templates import TEMPLATE_IDS, get_template
 
 from ._document import document_error_finding, read_for_validation, validate_schema_document
@@ -18,6 +19,7 @@ from ._finding import Collector, Finding, suggest
 def validate_job(document: Document) -> list[Finding]:
     data: Mapping[str, Any] = document.data
     out = Collector(document)
+    _check_state(data.get("state"), out)
     placeholders = _placeholders(data)
     has_schema, has_template = data.get("schema") is not None, data.get("template") is not None
     if has_schema == has_template:
@@ -30,6 +32,39 @@ def validate_job(document: Document) -> list[Finding]:
     if schema is not None and not any(f.severity == "error" for f in findings):
         _check_bindings(schema, data["directories"], out)
     return out.findings + findings
+
+
+def _check_state(state: Any, out: Collector) -> None:
+    """``state:`` is a database URL, or a mapping ``{url: ..., parallelReads: auto|on|off}``."""
+    if state is None or isinstance(state, str):
+        return
+    if not isinstance(state, Mapping):
+        out.error(
+            "state",
+            "give a database URL (sqlite:///state.db) or a mapping "
+            f"{{url: ..., parallelReads: {'|'.join(PARALLEL_READS)}}}",
+        )
+        return
+    known = ("url", "parallelReads")
+    for key in state:
+        if key not in known:
+            out.error(
+                f"state.{key}",
+                f"unknown key; the state mapping takes {', '.join(known)}",
+                suggestion=suggest(str(key), known),
+            )
+    url = state.get("url")
+    if url is not None and (not isinstance(url, str) or not url):
+        out.error("state.url", "give a database URL (any SQLAlchemy URL, e.g. sqlite:///state.db)")
+    reads = state.get("parallelReads")
+    if isinstance(reads, bool):  # YAML 1.1 reads a bare on / off as a boolean
+        reads = "on" if reads else "off"
+    if "parallelReads" in state and reads not in PARALLEL_READS:
+        out.error(
+            "state.parallelReads",
+            f"unknown value {reads!r}; use one of {', '.join(PARALLEL_READS)}",
+            suggestion=suggest(str(reads), PARALLEL_READS),
+        )
 
 
 def _placeholders(data: Mapping[str, Any]) -> Collection[str]:

@@ -73,7 +73,7 @@ class FakeEngine:
         self.calls.append(("run_cycle", stop.is_set() if stop else None))
         if self.code not in ("Quarantine",):
             self.code = "Active"
-        # The shape of engine.sync.CycleReport.to_json(), trimmed to what the daemon reads.
+        # The shape of engine.run.CycleReport.to_json(), trimmed to what the daemon reads.
         return {
             "id": "c1",
             "state": "Succeeded",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -177,33 +176,6 @@ def test_removals_of_absent_values_are_dropped() -> None:
     ]
     kept = without_absent_values(edits, {"description": [b"a"]}, lambda _, v: v.lower())
     assert kept == [(MOD_DELETE, "description", [b"A"]), (MOD_ADD, "x", [b"1"])]
-
-
-def test_prefetched_keeps_order_raises_and_stops() -> None:
-    from connectors.ldap._prefetch import prefetched
-
-    assert list(prefetched(iter(range(50)))) == list(range(50))
-
-    def failing() -> Iterator[int]:
-        yield 1
-        raise RuntimeError("boom")
-
-    seen: list[int] = []
-    with pytest.raises(RuntimeError, match="boom"):
-        for item in prefetched(failing()):
-            seen.append(item)
-    assert seen == [1]
-    produced: list[int] = []
-
-    def endless() -> Iterator[int]:
-        for i in range(10**9):
-            produced.append(i)
-            yield i
-
-    pages = prefetched(endless())
-    assert next(pages) == 0
-    pages.close()  # the producer thread stops instead of running on
-    assert len(produced) <= 4
 
 
 def test_gc_paused_restores_the_collector_state() -> None:

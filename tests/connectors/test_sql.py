@@ -194,8 +194,6 @@ def test_without_a_change_column_hard_deletes_are_found_through_the_store(
     execute(db, "DELETE FROM users WHERE id = 'u2'")
     changes, _ = drain(connector.read("User", mark, store=store), store)
     assert [(o.id, o.deleted) for o in changes] == [("u2", True)]
-    assert connector.capabilities.change_tracking == "datastore"
-    assert sql(tmp_path, changeColumn="version").capabilities.change_tracking == "native"
 
 
 def test_a_view_reads_like_a_table(db: sa.Engine, tmp_path: Path) -> None:

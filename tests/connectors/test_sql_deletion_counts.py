@@ -1,5 +1,5 @@
 """Incremental reads of a table with a change column and no deleted flag: hard deletes are found by counting
-first, and the anchors are scanned only when a row may be gone (issue 6: the cost follows the changes)."""
+first, and the anchors are scanned only when a row may be gone (the cost follows the changes)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from connectors import ConnectionFailed, ConnectorContext, Watermark, create_connector
-from connectors.sql import SqlConnector, _counts
+from connectors.sql import SqlConnector, _reads
 from connectors.sql._tables import TableSpec
 
 from .datastore import DictStore, drain
@@ -84,16 +84,7 @@ def test_an_unstamped_row_that_evens_the_counts_does_not_hide_a_delete(db: sa.En
     assert "u2" not in store.data
 
 
-def test_the_table_is_counted_beside_the_read_not_after_it(
-    db: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The count of a large table runs on a thread of its own (a file database: the pool shares connections
-    between threads), started once the first page is read, and its result decides as before."""
-    monkeypatch.setattr(_counts, "BACKGROUND_COUNT", 3)  # the store holds 3 ids: a "large" table
-    assert _counted_on(db, tmp_path, monkeypatch) == ["count users"]
-
-
-def test_a_small_table_is_counted_on_the_reading_thread(
+def test_the_table_is_counted_on_the_reading_thread(
     db: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert _counted_on(db, tmp_path, monkeypatch) == [threading.current_thread().name]
@@ -104,13 +95,13 @@ def _counted_on(db: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     store = DictStore()
     mark = _started(db, tmp_path, store)
     counters: list[str] = []
-    counting = _counts.count_rows
+    counting = _reads.count_rows
 
     def count_rows(engine: sa.Engine, spec: TableSpec) -> int | None:
         counters.append(threading.current_thread().name)
         return counting(engine, spec)
 
-    monkeypatch.setattr(_counts, "count_rows", count_rows)
+    monkeypatch.setattr(_reads, "count_rows", count_rows)
     execute(db, "DELETE FROM users WHERE id = 'u2'")
     assert _changes(tmp_path, mark, store) == [("u2", True)]
     return counters
@@ -121,21 +112,17 @@ def test_a_failed_count_stops_the_read_with_the_database_error(
 ) -> None:
     store = DictStore()
     mark = _started(db, tmp_path, store)
-    monkeypatch.setattr(_counts, "BACKGROUND_COUNT", 0)
 
     def count_rows(engine: sa.Engine, spec: TableSpec) -> int | None:
         raise ConnectionFailed("counting rows of table 'users': disk I/O error", connector="sql")
 
-    monkeypatch.setattr(_counts, "count_rows", count_rows)
+    monkeypatch.setattr(_reads, "count_rows", count_rows)
     with pytest.raises(ConnectionFailed, match="disk I/O error"):
         _changes(tmp_path, mark, store)
 
 
-def test_an_in_memory_database_is_counted_on_the_reading_thread(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """One in-memory database per connection: a count on another thread would see no table."""
-    monkeypatch.setattr(_counts, "BACKGROUND_COUNT", 0)
+def test_an_in_memory_database_finds_a_hard_delete_by_counting(tmp_path: Path) -> None:
+    """One in-memory database per connection (per thread): the count sees the table the read saw."""
     made = create_connector(
         "sql",
         {"url": "sqlite://", "objects": {"User": {"table": "users", "anchor": "id", "changeColumn": "v"}}},

@@ -1,7 +1,7 @@
-"""Blind updates of a large SQLite file read their rows ahead in parallel key ranges
-(``connectors.sql._warm``) when the first rows, read on the writing connection, were slow to come (not
-cached): the rows written are the same; cached pages, a short batch, a small file or an in-memory database
-are not read ahead."""
+"""The ``readAhead`` setting (``connectors.sql._warm``): blind updates read their rows ahead in parallel key
+ranges when it is ``on``, or ``auto`` and the SQLite file is large when first written to; the rows written
+are the same either way. A short batch, a small file, ``off`` or an in-memory database are not read ahead,
+and the decision is taken once per connector."""
 
 from __future__ import annotations
 
@@ -13,10 +13,18 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from connectors import Change, ConnectorContext, Modification, Operation, ValueOp, create_connector
+from connectors import (
+    Change,
+    ConnectorConfigError,
+    ConnectorContext,
+    Modification,
+    Operation,
+    ValueOp,
+    create_connector,
+)
 from connectors.sql import SqlConnector, _warm
 
-from .test_sql import db, sql
+from .test_sql import db
 
 __all__ = ["db"]  # the fixture, imported for pytest
 
@@ -33,6 +41,15 @@ def readers(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
 
     monkeypatch.setattr(_warm, "_read", spy)
     return seen
+
+
+def connector(tmp_path: Path, url: str = "sqlite:///hr.db", **settings: Any) -> SqlConnector:
+    objects = {"User": {"table": "users", "anchor": "id"}}
+    made = create_connector(
+        "sql", {"url": url, "objects": objects, **settings}, ConnectorContext("Db", tmp_path)
+    )
+    assert isinstance(made, SqlConnector)
+    return made
 
 
 def _rename(count: int) -> list[Change]:
@@ -56,71 +73,74 @@ def _fill(engine: sa.Engine, count: int) -> None:
         )
 
 
-def test_a_large_uncached_batch_is_read_ahead_in_ranges_then_written(
-    db: sa.Engine, tmp_path: Path, readers: list[tuple[str, int]], monkeypatch: pytest.MonkeyPatch
+def test_read_ahead_on_reads_the_rows_in_ranges_then_writes_them(
+    db: sa.Engine, tmp_path: Path, readers: list[tuple[str, int]]
 ) -> None:
-    monkeypatch.setattr(_warm, "LARGE_FILE", 0)
-    monkeypatch.setattr(_warm, "CACHED_PER_ROW", 0.0)  # every probe is slower than that: not cached
     _fill(db, 300)
-    results = sql(tmp_path).apply(_rename(300))
+    results = connector(tmp_path, readAhead="on").apply(_rename(300))
     assert all(r.ok for r in results) and [r.target_id for r in results] == [f"u{n}" for n in range(300)]
     with db.connect() as conn:
         names = dict(conn.execute(sa.text("SELECT id, name FROM users")).all())
     assert names == {f"u{n}": f"N{n}" for n in range(300)}
-    # The first 36 rows were the probe, read by the writing connection; the other 264 in four ranges.
-    assert sorted(size for _, size in readers) == [66, 66, 66, 66]
+    assert sorted(size for _, size in readers) == [75, 75, 75, 75]
     assert all(name.startswith("sql-warm") for name, _ in readers)
 
 
-def test_a_large_batch_whose_pages_are_cached_is_not_read_ahead(
+def test_auto_reads_ahead_a_large_file_only(
     db: sa.Engine, tmp_path: Path, readers: list[tuple[str, int]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_warm, "LARGE_FILE", 0)
-    monkeypatch.setattr(_warm, "CACHED_PER_ROW", 1.0)  # every probe is faster than that: cached
-    probed: list[int] = []
-    read_on = _warm._read_on
-
-    def spy(conn: sa.Connection, probe: Any, spec: Any, keys: Sequence[Any]) -> None:
-        probed.append(len(keys))
-        read_on(conn, probe, spec, keys)
-
-    monkeypatch.setattr(_warm, "_read_on", spy)
     _fill(db, 300)
-    assert all(r.ok for r in sql(tmp_path).apply(_rename(300)))
-    assert probed == [_warm.SETTLE, _warm.PROBE - _warm.SETTLE] and readers == []
-    with db.connect() as conn:
-        assert conn.execute(sa.text("SELECT count(*) FROM users WHERE name LIKE 'N%'")).scalar() == 300
+    assert all(r.ok for r in connector(tmp_path).apply(_rename(300)))  # small: not read ahead
+    assert readers == []
+    monkeypatch.setattr(_warm, "AUTO_FILE_SIZE", 1)  # every file is large
+    assert all(r.ok for r in connector(tmp_path, readAhead="auto").apply(_rename(300)))
+    assert len(readers) == _warm.READ_AHEAD_THREADS
 
 
-def test_a_small_file_is_not_read_ahead(
-    db: sa.Engine, tmp_path: Path, readers: list[tuple[str, int]]
+def test_the_choice_is_made_once_per_connector(
+    db: sa.Engine, tmp_path: Path, readers: list[tuple[str, int]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _fill(db, 300)
-    assert all(r.ok for r in sql(tmp_path).apply(_rename(300)))
+    made = connector(tmp_path)
+    assert all(r.ok for r in made.apply(_rename(300)))
+    monkeypatch.setattr(_warm, "AUTO_FILE_SIZE", 1)  # the file "grew" after the first write
+    assert all(r.ok for r in made.apply(_rename(300)))
+    assert readers == [] and made.read_ahead is False
+
+
+@pytest.mark.parametrize("off", ["off", False])  # YAML 1.1 reads a bare ``off`` as false
+def test_off_never_reads_ahead(
+    db: sa.Engine,
+    tmp_path: Path,
+    readers: list[tuple[str, int]],
+    monkeypatch: pytest.MonkeyPatch,
+    off: Any,
+) -> None:
+    monkeypatch.setattr(_warm, "AUTO_FILE_SIZE", 1)
+    _fill(db, 300)
+    assert all(r.ok for r in connector(tmp_path, readAhead=off).apply(_rename(300)))
     assert readers == []
 
 
 def test_a_short_batch_is_not_read_ahead(
-    db: sa.Engine, tmp_path: Path, readers: list[tuple[str, int]], monkeypatch: pytest.MonkeyPatch
+    db: sa.Engine, tmp_path: Path, readers: list[tuple[str, int]]
 ) -> None:
-    monkeypatch.setattr(_warm, "LARGE_FILE", 0)
     _fill(db, 20)
-    assert all(r.ok for r in sql(tmp_path).apply(_rename(20)))
+    assert all(r.ok for r in connector(tmp_path, readAhead=True).apply(_rename(20)))
     assert readers == []
 
 
-def test_an_in_memory_database_is_not_read_ahead(
-    tmp_path: Path, readers: list[tuple[str, int]], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(_warm, "LARGE_FILE", 0)
-    made = create_connector(
-        "sql",
-        {"url": "sqlite://", "objects": {"User": {"table": "users", "anchor": "id"}}},
-        ConnectorContext("Db", tmp_path),
-    )
-    assert isinstance(made, SqlConnector)
+def test_an_in_memory_database_is_not_read_ahead(tmp_path: Path, readers: list[tuple[str, int]]) -> None:
+    made = connector(tmp_path, url="sqlite://", readAhead="on")
     with made.engine.begin() as conn:
         conn.execute(sa.text("CREATE TABLE users (id TEXT PRIMARY KEY, name TEXT)"))
     _fill(made.engine, 300)
     assert all(r.ok for r in made.apply(_rename(300)))
-    assert readers == []
+    assert readers == [] and made.read_ahead is False
+
+
+@pytest.mark.parametrize("value", ["sometimes", "ON", 1, None, ["on"]])
+def test_an_unknown_read_ahead_value_names_the_setting(tmp_path: Path, value: Any) -> None:
+    with pytest.raises(ConnectorConfigError, match="must be one of auto, on, off") as caught:
+        connector(tmp_path, readAhead=value)
+    assert caught.value.setting == "readAhead" and caught.value.connector == "sql"

@@ -142,7 +142,7 @@ def _check(objects: list[dict[str, Any]], users: dict[int, dict[str, Any]], dele
     """No source user lost (each present, active, with its current values), none duplicated, no orphan.
 
     A user created in the target by a batch whose state commit a SIGKILL prevented, and deleted from the
-    source before the next cycle, is found through the create journal (engine.sync._intents) and removed:
+    source before the next cycle, is found through the create journal (engine.plan._intents) and removed:
     no active target object may be anything but a current source user.
     """
     names = [o["userName"] for o in objects]

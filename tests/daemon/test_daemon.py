@@ -133,7 +133,7 @@ def test_jobs_of_other_service_principals_are_kept_apart() -> None:
 
 def test_report_counts_read_the_engines_cycle_report() -> None:
     from engine.daemon._report import cycle_id_of, report_counts
-    from engine.sync import CycleReport
+    from engine.run import CycleReport
 
     report = CycleReport("c-42", "a", False, NOW)
     report.count("User", "create")

@@ -367,6 +367,21 @@ def test_job_problems(tmp_path: Path) -> None:
     assert "exactly one" in engine.validate(both)[0].message
 
 
+def test_job_state_mapping(tmp_path: Path) -> None:
+    head = "id: demo\ntemplate: scim\ndirectories:\n  Azure Active Directory: {connector: json}\n"
+    head += "  SCIM App: {connector: json}\n"
+    for good in ("state: sqlite:///s.db\n", "state: {url: sqlite:///s.db, parallelReads: off}\n"):
+        assert engine.validate(write_job(tmp_path, head + good)) == []
+    (finding,) = engine.validate(write_job(tmp_path, head + "state:\n  parallelReads: aut\n"))
+    assert finding.path == "state.parallelReads" and finding.line == 7 and finding.column is not None
+    assert "auto, on, off" in finding.message and finding.suggestion == "auto"
+    typo = "state: {url: sqlite:///s.db, parallelRead: on}\n"
+    (finding,) = engine.validate(write_job(tmp_path, head + typo))
+    assert finding.path == "state.parallelRead" and finding.suggestion == "parallelReads"
+    (finding,) = engine.validate(write_job(tmp_path, head + "state: [sqlite:///s.db]\n"))
+    assert finding.path == "state" and "parallelReads: auto|on|off" in finding.message
+
+
 def test_job_placeholders_silence_the_warning(tmp_path: Path) -> None:
     sample = SAMPLES / "MS-LUF_Use-AzureAD_cloudsync-AD2AADProvisioning-job-schema-sample2.json"
     (tmp_path / "s.json").write_text(read_text(sample))

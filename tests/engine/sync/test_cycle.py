@@ -9,7 +9,7 @@ from pathlib import Path
 from connectors import ConnectionFailed, ConnectorContext, ObjectRejected
 from connectors.memory import Directory, MemoryConnector
 from engine import Action, SyncEngine, load_job
-from engine.sync import Reason
+from engine.plan import Reason
 
 from .conftest import GROUP, MANAGER, USER, group, read_json, user, write_job
 

@@ -1,4 +1,4 @@
-"""What a page adds to the state's batch (``Cycle._advance``): a read's last, empty page whose watermark is
+"""What a page adds to the state's batch (``Driver._advance``): a read's last, empty page whose watermark is
 stored already adds nothing, so nothing is committed for it; a new watermark or data-store update is kept."""
 
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from connectors import Page, Watermark
+from engine.run._driver import Driver
 from engine.state import Batch
-from engine.sync._cycle import Cycle
 
 STORED = Watermark(cursor="2026-01-01T00:00:00Z", boundary_ids=frozenset({"u1"}))
 
@@ -26,8 +26,8 @@ class _Mapping:
 
 
 def _advanced(page: Page, stored: Watermark | None = STORED) -> Batch:
-    cycle = object.__new__(Cycle)  # only the store is used
-    cycle.store = _Store(stored)  # type: ignore[assignment]
+    cycle = object.__new__(Driver)  # only the state is used
+    cycle.state = _Store(stored)  # type: ignore[assignment]
     batch = Batch()
     cycle._advance(batch, _Mapping(), page)  # type: ignore[arg-type]
     return batch

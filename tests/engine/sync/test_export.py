@@ -15,8 +15,8 @@ from connectors import (
     RetriableConnectorError,
     ValueOp,
 )
-from engine.sync import Action, Operation
-from engine.sync._export import Exporter
+from engine.plan import Action, PlannedOperation
+from engine.run._export import Exporter
 
 
 class FlakyTarget:
@@ -38,14 +38,14 @@ class FlakyTarget:
         ]
 
 
-def ops(*keys: str) -> list[Operation]:
+def ops(*keys: str) -> list[PlannedOperation]:
     mods = (Modification("a", ValueOp.REPLACE, ("x",)),)
-    return [Operation(Action.CREATE, "m", "User", key, modifications=mods) for key in keys]
+    return [PlannedOperation(Action.CREATE, "m", "User", key, modifications=mods) for key in keys]
 
 
 def test_batches_and_per_object_results() -> None:
     target = FlakyTarget([])
-    noop = Operation(Action.UPDATE, "m", "User", "same", target_id="t-same")  # nothing to write
+    noop = PlannedOperation(Action.UPDATE, "m", "User", "same", target_id="t-same")  # nothing to write
     results = Exporter(target, batch_size=2).apply([*ops("a", "bad", "c"), noop])  # type: ignore[arg-type]
     assert target.batches == [2, 1]
     assert [r.ok for r in results] == [True, False, True, True]

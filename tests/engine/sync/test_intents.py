@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 from connectors import ApplyResult, ObjectRejected
 from engine import Action, SyncEngine, load_job
+from engine.plan import Outcome, decide_intent
 from engine.state import Batch, Intent, Link, StateStore
-from engine.sync._intents import Outcome, decide_intent
 from tests.peers.postgres import postgres_url as postgres_url
 
 from .conftest import USER, read_json, user, write_job
@@ -36,52 +36,54 @@ INTENT = Intent("s1", (("userName", "a@x"), ("externalId", "s1")), NOW)
 
 
 def test_linked_intent_is_stale_and_dropped() -> None:
-    decision = decide_intent(INTENT, linked=True, provisioned=False, hits={}, claimed=set())
+    decision = decide_intent(INTENT.values, linked=True, provisioned=False, hits={}, claimed=set())
     assert decision.outcome is Outcome.DROP and "already linked" in decision.reason
 
 
 def test_source_still_provisioned_keeps_the_intent_for_matching() -> None:
     hits = {("userName", "a@x"): ["t1"]}
     assert (
-        decide_intent(INTENT, linked=False, provisioned=True, hits=hits, claimed=set()).outcome
+        decide_intent(INTENT.values, linked=False, provisioned=True, hits=hits, claimed=set()).outcome
         is Outcome.KEEP
     )
 
 
 def test_gone_source_with_one_hit_removes_that_object() -> None:
     hits = {("userName", "a@x"): ["t1"]}
-    decision = decide_intent(INTENT, linked=False, provisioned=False, hits=hits, claimed=set())
+    decision = decide_intent(INTENT.values, linked=False, provisioned=False, hits=hits, claimed=set())
     assert decision.outcome is Outcome.REMOVE and decision.target_id == "t1"
     assert decision.reason.startswith("UncommittedCreate:")
 
 
 def test_first_value_with_hits_decides_like_matching() -> None:
     hits = {("userName", "a@x"): [], ("externalId", "s1"): ["t2"]}
-    decision = decide_intent(INTENT, linked=False, provisioned=False, hits=hits, claimed=set())
+    decision = decide_intent(INTENT.values, linked=False, provisioned=False, hits=hits, claimed=set())
     assert (decision.outcome, decision.target_id) == (Outcome.REMOVE, "t2")
 
 
 def test_no_hit_means_the_create_never_reached_the_target() -> None:
-    decision = decide_intent(INTENT, linked=False, provisioned=False, hits={}, claimed=set())
+    decision = decide_intent(INTENT.values, linked=False, provisioned=False, hits={}, claimed=set())
     assert decision.outcome is Outcome.DROP and "never reached the target" in decision.reason
     assert "userName = 'a@x'" in decision.reason
 
 
 def test_several_hits_are_ambiguous_and_kept() -> None:
     hits = {("userName", "a@x"): ["t1", "t2"]}
-    decision = decide_intent(INTENT, linked=False, provisioned=False, hits=hits, claimed=set())
+    decision = decide_intent(INTENT.values, linked=False, provisioned=False, hits=hits, claimed=set())
     assert decision.outcome is Outcome.AMBIGUOUS and "t1, t2" in decision.reason
 
 
 def test_an_object_another_source_object_matched_is_left_alone() -> None:
     hits = {("userName", "a@x"): ["t1"]}
-    decision = decide_intent(INTENT, linked=False, provisioned=False, hits=hits, claimed={"t1"})
+    decision = decide_intent(INTENT.values, linked=False, provisioned=False, hits=hits, claimed={"t1"})
     assert decision.outcome is Outcome.DROP and decision.target_id == "t1"
 
 
 def test_an_out_of_scope_source_with_skip_out_of_scope_deletions_spares_the_object() -> None:
     hits = {("userName", "a@x"): ["t1"]}
-    decision = decide_intent(INTENT, linked=False, provisioned=False, hits=hits, claimed=set(), spared=True)
+    decision = decide_intent(
+        INTENT.values, linked=False, provisioned=False, hits=hits, claimed=set(), spared=True
+    )
     assert decision.outcome is Outcome.DROP and "SkipOutOfScopeDeletions" in decision.reason
 
 
@@ -101,7 +103,7 @@ def test_only_an_unlinked_gone_object_with_one_unclaimed_hit_is_removed(
 ) -> None:
     hits = {("userName", "a@x"): first, ("externalId", "s1"): second}
     decision = decide_intent(
-        INTENT, linked=linked, provisioned=provisioned, hits=hits, claimed=claimed, spared=spared
+        INTENT.values, linked=linked, provisioned=provisioned, hits=hits, claimed=claimed, spared=spared
     )
     deciding = first or second
     gone = not linked and not provisioned and not spared

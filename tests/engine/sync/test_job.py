@@ -90,6 +90,39 @@ def test_errors_name_file_key_and_line(
     assert str(error).startswith(str(tmp_path / "job.yaml"))
 
 
+@pytest.mark.parametrize(
+    ("state", "url", "reads"),
+    [
+        ("", "sqlite:///{dir}/job.state.db", "auto"),
+        ("state: sqlite:///st.db\n", "sqlite:///{dir}/st.db", "auto"),
+        ("state: {parallelReads: off}\n", "sqlite:///{dir}/job.state.db", "off"),  # YAML 1.1: a boolean
+        ("state: {parallelReads: 'on'}\n", "sqlite:///{dir}/job.state.db", "on"),
+        ("state:\n  url: postgresql://db/idsync\n  parallelReads: auto\n", "postgresql://db/idsync", "auto"),
+    ],
+)
+def test_state_is_a_url_or_a_mapping_with_parallel_reads(
+    tmp_path: Path, state: str, url: str, reads: str
+) -> None:
+    job = load_job(write(tmp_path, JOB + state))
+    assert job.state_url == url.format(dir=tmp_path) and job.state_parallel_reads == reads
+
+
+@pytest.mark.parametrize(
+    ("state", "key", "message"),
+    [
+        ("state:\n  parallelReads: sometimes\n", "state.parallelReads", "'auto', 'on' or 'off'"),
+        ("state:\n  parallelRead: on\n", "state.parallelRead", "unknown key"),
+        ("state:\n  - sqlite:///st.db\n", "state", "parallelReads: auto|on|off"),
+    ],
+)
+def test_a_wrong_state_names_the_key_and_line(tmp_path: Path, state: str, key: str, message: str) -> None:
+    with pytest.raises(JobFileError) as info:
+        load_job(write(tmp_path, JOB + state))
+    error = info.value
+    assert error.key == key and message in str(error)
+    assert error.line == 9 and error.column is not None and "Value error" not in str(error)
+
+
 def test_malformed_yaml_and_json_give_line_and_column(tmp_path: Path) -> None:
     with pytest.raises(JobFileError) as info:
         load_job(write(tmp_path, "id: x\ndirectories: [\n"))

@@ -1,15 +1,14 @@
-"""The paths taken only for large directories (parallel reads of the state by id, the target's read-ahead,
-the source count in a thread) end an incremental cycle exactly where the ordinary paths end it: the same
-target rows, the same links, the same report, a hard delete found either way, whether their first reads
-find the pages cached (then they read on the calling thread) or not (then in parallel). The size thresholds
-are lowered so a small directory takes them."""
+"""The paths meant for large directories (the state's parallel reads by id and read-ahead before a commit,
+``state.parallelReads``; the sql target's read-ahead of blind updates, ``readAhead``) end an incremental
+cycle exactly where the ordinary paths end it: the same target rows, the same links, the same report, a
+hard delete found either way. A small directory takes them when they are switched on; ``auto`` leaves them
+to large files."""
 
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
-import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,18 +17,31 @@ import pytest
 from benchmarks import generator
 from benchmarks.generator import DirectorySpec
 from benchmarks.scenario_cycles import _fresh, _sql_directory, write_job
-from connectors.sql import _counts, _warm
-from engine import SyncEngine, _state_reads, load_job
+from engine import SyncEngine, load_job
 
 SPEC = DirectorySpec(users=400, seed=7)
 
+Outcome = tuple[dict[str, int], list[tuple[Any, ...]], list[tuple[str, str, str]]]
 
-def _cycle(folder: Path) -> tuple[dict[str, int], list[tuple[Any, ...]], list[tuple[str, str, str]]]:
+
+def _job(folder: Path, source: Path, mode: str) -> Path:
+    """The benchmark's job (SQLite source with a change column, sql target), its state read ``mode``
+    (``parallelReads``) and its target's ``readAhead`` the same."""
+    path = write_job(folder, "idsync", _sql_directory(f"sqlite:///{source}", generator.CHANGE_COLUMN))
+    document = json.loads(path.read_text(encoding="utf-8"))
+    document["state"] = {"url": document["state"], "parallelReads": mode}
+    document["directories"]["SQL Target"]["readAhead"] = mode
+    path.write_text(json.dumps(document, indent=2), encoding="utf-8")
+    assert load_job(path).state_parallel_reads == mode
+    return path
+
+
+def _cycle(folder: Path, mode: str) -> Outcome:
     """An initial cycle, 250 users edited and one deleted in the source, then the incremental cycle: its
     counts, the target users and the state's links."""
     folder.mkdir()
     source = generator.write_sqlite(SPEC, folder / "source.db")
-    job = write_job(folder, "idsync", _sql_directory(f"sqlite:///{source}", generator.CHANGE_COLUMN))
+    job = _job(folder, source, mode)
     _fresh(folder, "idsync")
     with SyncEngine(load_job(job)) as sync:
         assert sync.run_cycle(full=True).state == "Succeeded"
@@ -72,38 +84,23 @@ def _named(essence: str, names: dict[str, str]) -> str:
     return json.dumps(named, sort_keys=True)
 
 
-def _threads(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> list[str]:
-    names: list[str] = []
-    original: Callable[..., Any] = getattr(module, name)
-
-    def spy(*args: Any) -> Any:
-        names.append(threading.current_thread().name)
-        return original(*args)
-
-    monkeypatch.setattr(module, name, spy)
-    return names
+def _state_reads(caplog: pytest.LogCaptureFixture) -> set[str]:
+    """How the state stores opened so far read ids, as they said when they opened."""
+    said = (r.getMessage() for r in caplog.records if r.name == "idsync.state")
+    return {("parallel" if "parallel key ranges" in m else "serial") for m in said if "ids read" in m}
 
 
 def test_the_large_paths_end_where_the_ordinary_ones_do(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    ordinary = _cycle(tmp_path / "ordinary")
-    monkeypatch.setattr(_state_reads, "LARGE_FILE", 0)
-    monkeypatch.setattr(_warm, "LARGE_FILE", 0)
-    monkeypatch.setattr(_counts, "BACKGROUND_COUNT", 0)
-    monkeypatch.setattr(_state_reads, "CACHED_PER_ID", 1.0)  # every probe is faster: cached
-    monkeypatch.setattr(_warm, "CACHED_PER_ROW", 1.0)
-    probed = _threads(monkeypatch, _state_reads.IdReader, "_probe")
-    cached = _cycle(tmp_path / "cached")
-    assert cached == ordinary and probed
-    monkeypatch.setattr(_state_reads, "CACHED_PER_ID", 0.0)  # every probe is slower: not cached
-    monkeypatch.setattr(_warm, "CACHED_PER_ROW", 0.0)
-    reads = _threads(monkeypatch, _state_reads.IdReader, "_read_all")
-    warmed = _threads(monkeypatch, _warm, "_read")
-    counted = _threads(monkeypatch, _counts, "count_rows")
-    large = _cycle(tmp_path / "large")
-    assert large == ordinary
+    with caplog.at_level(logging.DEBUG, logger="idsync.state"):
+        ordinary = _cycle(tmp_path / "ordinary", "off")
+        assert _state_reads(caplog) == {"serial"}
+        caplog.clear()
+        large = _cycle(tmp_path / "large", "on")
+        assert _state_reads(caplog) == {"parallel"}
+        caplog.clear()
+        auto = _cycle(tmp_path / "auto", "auto")
+        assert _state_reads(caplog) == {"serial"}  # a directory of 400 users: a small state file
+    assert large == ordinary and auto == ordinary
     assert ordinary[0].get("update", 0) + ordinary[0].get("skip", 0) >= 200 and ordinary[0].get("delete") == 1
-    assert reads and all(n.startswith("state-read") for n in reads)
-    assert warmed and all(n.startswith("sql-warm") for n in warmed)
-    assert "count users" in counted

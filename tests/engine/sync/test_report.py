@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from engine.sync._report import CycleReport, apply_report, failure_quarantine, initial_status
+from engine.run._report import CycleReport, apply_report, failure_quarantine, initial_status
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 

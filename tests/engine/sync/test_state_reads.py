@@ -1,20 +1,19 @@
-"""Reads by id in parallel key ranges (``engine._state_reads``): a page's links, reference targets and
-data-store keys come back the same whether one connection reads them or several threads do. Only a large
-SQLite file whose first pages read were slow (not cached) is read in parallel; one whose pages came fast, a
-small one, an in-memory database and PostgreSQL are read on the calling thread."""
+"""The state store's read strategies (``parallel_reads``: auto, on, off): chosen once when the store opens;
+a page's links, reference targets and data-store keys come back the same whichever reads them. ``on``
+reads a SQLite file's long id lists in parallel key ranges (and reads ahead before a commit); ``off``, and
+in-memory or server databases whatever the setting, read on the calling thread; ``auto`` reads in parallel
+only a SQLite file that was large when it opened."""
 
 from __future__ import annotations
 
-import threading
+import logging
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from engine import _state_reads
-from engine.state import Batch, Link, StateStore
+from engine.state import PARALLEL_READS, Batch, Link, StateStore
 from tests.peers.postgres import postgres_url as postgres_url
 
 IDS = [f"s{n:04d}" for n in range(1000)]
@@ -30,33 +29,22 @@ def _filled(store: StateStore) -> StateStore:
 
 
 @pytest.fixture
-def file_store(tmp_path: Path) -> Iterator[StateStore]:
-    store = StateStore(f"sqlite:///{tmp_path / 'state.db'}", "job")
-    yield _filled(store)
+def state_file(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    _filled(StateStore(url, "job", parallel_reads="off")).close()
+    return url
+
+
+@pytest.fixture(params=PARALLEL_READS)
+def file_store(request: pytest.FixtureRequest, state_file: str) -> Iterator[StateStore]:
+    store = StateStore(state_file, "job", parallel_reads=request.param)
+    yield store
     store.close()
 
 
-@pytest.fixture
-def large(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every SQLite file counts as large, and its pages as not cached (every probe is slower than that)."""
-    monkeypatch.setattr(_state_reads, "LARGE_FILE", 0)
-    monkeypatch.setattr(_state_reads, "CACHED_PER_ID", 0.0)
-
-
-@pytest.fixture
-def readers(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The names of the threads that read a range of ids."""
-    names: list[str] = []
-    read_all = _state_reads.IdReader._read_all
-
-    def spy(
-        self: Any, engine: Any, select: str, ids: Sequence[str], params: Sequence[Any], column: str
-    ) -> list[Any]:
-        names.append(threading.current_thread().name)
-        return read_all(self, engine, select, ids, params, column)
-
-    monkeypatch.setattr(_state_reads.IdReader, "_read_all", spy)
-    return names
+def _said(caplog: pytest.LogCaptureFixture) -> list[str]:
+    said = (r.getMessage() for r in caplog.records if r.name == "idsync.state")
+    return [message for message in said if "ids read" in message]
 
 
 def _asked() -> list[str]:
@@ -71,43 +59,14 @@ def _check(store: StateStore) -> None:
     assert store.target_ids(["m", "other"], _asked()) == {sid: f"t{n}" for n, sid in enumerate(IDS)}
     assert store.datastore_get("m", _asked()) == {sid: f"fp{n}" for n, sid in enumerate(IDS)}
     assert store.links("m", IDS[:5]) == {sid: store.links("m", [sid])[sid] for sid in IDS[:5]}
+    assert [link.source_id for page in store.iter_links("m", pending_only=True) for link in page] == IDS[::7]
 
 
-def test_a_large_id_list_is_read_in_parallel_ranges_with_the_same_rows(
-    large: None, file_store: StateStore, readers: list[str]
-) -> None:
+def test_every_setting_reads_the_same_rows(file_store: StateStore) -> None:
     _check(file_store)
-    assert len(readers) == 3 * _state_reads.WORKERS  # links, targets, keys: each in WORKERS ranges
-    assert all(name.startswith("state-read") for name in readers)
 
 
-def test_a_large_file_whose_pages_come_fast_is_read_on_the_calling_thread(
-    large: None, file_store: StateStore, readers: list[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(_state_reads, "CACHED_PER_ID", 1.0)  # every probe is faster than that: cached
-    _check(file_store)
-    batch = Batch()
-    batch.store_updates["m"] = {sid: "again" for sid in IDS[:300]}
-    file_store.commit(batch)  # its read-ahead probes, finds the pages cached, and reads nothing more
-    assert file_store.datastore_get("m", IDS[:300]) == dict.fromkeys(IDS[:300], "again")
-    assert readers == []
-
-
-def test_a_small_file_is_read_on_the_calling_thread(file_store: StateStore, readers: list[str]) -> None:
-    _check(file_store)
-    assert readers == []
-
-
-def test_an_in_memory_state_is_read_on_the_calling_thread(large: None, readers: list[str]) -> None:
-    store = _filled(StateStore("sqlite://", "job"))
-    _check(store)
-    assert readers == []
-    store.close()
-
-
-def test_a_commit_of_many_store_keys_reads_them_ahead_and_writes_what_changed(
-    large: None, file_store: StateStore, readers: list[str]
-) -> None:
+def test_a_commit_of_many_store_keys_writes_what_changed_whatever_the_setting(file_store: StateStore) -> None:
     batch = Batch()
     batch.store_updates["m"] = {sid: ("changed" if n % 2 else None) for n, sid in enumerate(IDS[:400])}
     batch.store_updates["m"].update({f"new{n}": "fresh" for n in range(300)})
@@ -115,21 +74,45 @@ def test_a_commit_of_many_store_keys_reads_them_ahead_and_writes_what_changed(
     got = file_store.datastore_get("m", IDS[:400] + [f"new{n}" for n in range(300)])
     assert got == {sid: "changed" for sid in IDS[1:400:2]} | {f"new{n}": "fresh" for n in range(300)}
     assert file_store.datastore_count("m") == 1000 - 200 + 300
-    assert len(readers) == 2 * _state_reads.WORKERS  # the keys read ahead of the commit, then the get
+
+
+def test_the_strategy_is_chosen_once_at_open(state_file: str, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.DEBUG, logger="idsync.state"):
+        for setting in PARALLEL_READS:
+            store = StateStore(state_file, "job", parallel_reads=setting)
+            _check(store)
+            store.close()
+    said = _said(caplog)
+    assert len(said) == 3  # one choice per store, none per read
+    on, off, auto = (next(m for m in said if f"parallelReads={s}" in m) for s in ("on", "off", "auto"))
+    assert "parallel key ranges" in on
+    assert "calling thread" in off
+    assert "calling thread" in auto and "bytes at open" in auto  # a small file: most likely cached
+
+
+def test_an_in_memory_state_is_read_on_the_calling_thread_even_when_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.DEBUG, logger="idsync.state"):
+        store = _filled(StateStore("sqlite://", "job", parallel_reads="on"))
+    _check(store)
+    store.close()
+    (said,) = _said(caplog)
+    assert "calling thread" in said and "not a SQLite file" in said
+
+
+def test_an_unknown_setting_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="auto, on, off"):
+        StateStore(f"sqlite:///{tmp_path / 'state.db'}", "job", parallel_reads="sometimes")  # type: ignore[arg-type]
 
 
 @pytest.mark.peer
-def test_postgres_is_read_on_the_calling_thread(postgres_url: str, large: None, readers: list[str]) -> None:
-    store = _filled(StateStore(postgres_url, f"job-{uuid.uuid4().hex[:8]}"))
+def test_postgres_is_read_on_the_calling_thread_even_when_on(
+    postgres_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG, logger="idsync.state"):
+        store = _filled(StateStore(postgres_url, f"job-{uuid.uuid4().hex[:8]}", parallel_reads="on"))
     _check(store)
-    assert readers == []
     store.close()
-
-
-def test_parallel_readers_keep_a_small_page_cache(large: None, file_store: StateStore) -> None:
-    """Their pages only need to reach the OS cache; four readers with SQLite's 2 MiB each grew a 1M
-    incremental cycle by 8 MB."""
-    readers = file_store._ids.readers
-    assert readers is not None
-    with readers.connect() as conn:
-        assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -256
+    (said,) = _said(caplog)
+    assert "calling thread" in said and "not a SQLite file" in said

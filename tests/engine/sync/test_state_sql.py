@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from connectors import Watermark
-from engine._state_sql import Sql
 from engine.state import Batch, Link, StateStore
+from engine.state._sql import Sql
 
 
 def sql_for(paramstyle: str, name: str = "other") -> Sql:

@@ -10,12 +10,24 @@ from hypothesis import strategies as st
 
 import expressions
 from connectors import DirectoryObject, Modification, ValueOp
+from engine.plan import (
+    Action,
+    AttributeChange,
+    CompiledAttribute,
+    CompiledMapping,
+    Policy,
+    choose,
+    coerce,
+    decide,
+    derive,
+    diff,
+    is_empty,
+    map_object,
+    matching_values,
+    resolve,
+    same,
+)
 from engine.state import Link
-from engine.sync import Action, AttributeChange, CompiledAttribute, CompiledMapping, Policy, decide, diff
-from engine.sync._map import derive, map_object
-from engine.sync._match import choose, matching_values
-from engine.sync._references import resolve
-from engine.sync._values import coerce, is_empty, same
 
 CTX = expressions.EvaluationContext()
 DEFAULT_POLICY = Policy()
@@ -302,7 +314,7 @@ class _RecordingTarget:
 
 
 def test_planner_asks_the_next_matching_attribute_only_for_undecided_objects() -> None:
-    from engine.sync._planner import Planner
+    from engine.plan import Planner
 
     m = mapping(
         attr("userName", "[upn]", matching_priority=1), attr("externalId", "[nick]", matching_priority=2)
@@ -313,7 +325,7 @@ def test_planner_asks_the_next_matching_attribute_only_for_undecided_objects() -
             ("externalId", "b"): [DirectoryObject("User", "t2")],
         }
     )
-    planner = Planner(m, lambda scope, ids: {}, target, CTX, DEFAULT_POLICY)  # type: ignore[arg-type]
+    planner = Planner(m, lambda scope, ids: {}, target.find, CTX, DEFAULT_POLICY)
     plan = planner.plan_page(
         [
             DirectoryObject("User", "s1", {"upn": "a@x", "nick": "a"}),

@@ -14,12 +14,12 @@ from collections.abc import Callable, Sequence
 from connectors import ApplyResult, Change, Connector, ConnectorError
 from connectors import Operation as ChangeOp
 
-from ._model import Action, Operation
+from ..plan import Action, PlannedOperation
 
 _MAX_WAIT = 30.0
 
 
-def to_change(op: Operation) -> Change | None:
+def to_change(op: PlannedOperation) -> Change | None:
     """The connector change for ``op``; None when nothing needs writing (an update without modifications)."""
     if op.action is Action.CREATE:
         return Change(ChangeOp.CREATE, op.object_type, None, op.modifications, key=op.source_id)
@@ -44,7 +44,7 @@ class Exporter:
         self.sleep = sleep
         self.exported = 0
 
-    def apply(self, ops: Sequence[Operation]) -> list[ApplyResult]:
+    def apply(self, ops: Sequence[PlannedOperation]) -> list[ApplyResult]:
         """One result per operation, in order (operations needing no write succeed without a call)."""
         results: list[ApplyResult | None] = [None] * len(ops)
         writes: list[tuple[int, Change]] = []

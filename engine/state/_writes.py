@@ -1,9 +1,9 @@
 """Writing one ``Batch`` inside the caller's transaction (``StateStore.commit``): statements from
-``_state_sql``, rows as tuples, so the cost is the database's, not per-row SQLAlchemy work.
+``_sql``, rows as tuples, so the cost is the database's, not per-row SQLAlchemy work.
 
 Besides the rows themselves it keeps two derived things consistent in the same transaction:
 
-* references (``_state_schema`` version 2): a link gets ``ref_state`` DIRTY when the objects phase writes
+* references (``_schema`` version 2): a link gets ``ref_state`` DIRTY when the objects phase writes
   it with pending references, WAITING (with its ``ref_waits`` rows: every source id its pending references
   name) when the references phase leaves it unresolved. Resolving depends on nothing but which of those
   ids are linked and to what, so the WAITING links that name a source id the batch links anew, links to
@@ -23,9 +23,9 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from ._state_schema import DIRTY, WAITING
-from ._state_sql import Sql, chunks, marks
-from ._state_types import Batch, Link, iso
+from ._schema import DIRTY, WAITING
+from ._sql import Sql, chunks, marks
+from ._types import Batch, Link, iso
 
 __all__ = ["Writer", "dumps"]
 

@@ -21,16 +21,17 @@ from typing import Any
 import expressions
 from connectors import Connector, ConnectorError
 
-from .._state_types import Batch
 from ..job import Job, JobFileError, bind_connectors
-from ..state import StateStore
-from ._cycle import Cycle, CycleContext, Progress
-from ._dryrun import DryRun, Plan
+from ..plan import CompiledMapping, compile_rules
+from ..state import Batch, StateStore
+from ._context import CycleContext, Progress
+from ._driver import Driver
 from ._explain import explain_object, on_demand
-from ._gc import fewer_collections, keeping
+from ._plan import Plan
+from ._preview import PreviewSink
 from ._records import summary
 from ._report import CycleReport, apply_report, initial_status, status_code
-from ._rules import CompiledMapping, compile_rules
+from ._sinks import ApplySink
 
 _log = logging.getLogger("idsync.engine")
 
@@ -60,7 +61,7 @@ class SyncEngine:
         store: StateStore | None = None,
         connector_options: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
-        self.store = store or StateStore(job.state_url, job.id)
+        self.store = store or StateStore(job.state_url, job.id, parallel_reads=job.state_parallel_reads)
         self.schema_replaced: datetime | None = None
         """When the schema was replaced through the API (Graph's PUT .../schema); None: the job file's."""
         stored = self.store.stored_schema()
@@ -138,8 +139,7 @@ class SyncEngine:
             full = full or self._schema_changed(status)
             report = CycleReport(str(uuid.uuid4()), self.job.id, full, began)
             force = bool(status.get("forceDeletes"))
-            with fewer_collections():
-                self._run(report, progress, stop, force)
+            self._run(report, progress, stop, force)
             report.ended = began + timedelta(seconds=time.monotonic() - clock)
             self._finish(status, report, force)
             return report
@@ -153,7 +153,7 @@ class SyncEngine:
             report.state, report.error, report.error_code = "Failed", str(exc), type(exc).__name__
             return
         try:
-            Cycle(ctx, report).run(report.full)
+            Driver(ctx, ApplySink(ctx), report).run(report.full)
         except Exception as exc:  # a defect: record a failed cycle (nothing past the last commit)
             _log.exception("cycle %s of job %s failed unexpectedly", report.id, self.job.id)
             report.state, report.error_code = "Failed", "InternalError"
@@ -178,13 +178,24 @@ class SyncEngine:
         known = status.get("schemaFingerprint")
         return known is not None and known != self._fingerprint
 
-    def plan(self, *, full: bool = False, now: datetime | None = None) -> Plan:
-        """The dry-run: every operation a cycle would perform, writing nothing to the target or the state."""
+    def plan(
+        self, *, full: bool = False, now: datetime | None = None, progress: Progress | None = None
+    ) -> Plan:
+        """The dry-run: the cycle's own driver over a sink that writes nothing (to the target or the state)
+        and collects every operation the cycle would perform. Raises ``ConnectorError`` / ``StateError``
+        when a directory or the state fails (a plan is never partial)."""
         with self._lock:
             status = self.store.status()
-            ctx = self._context(now or datetime.now(UTC), force_deletes=bool(status.get("forceDeletes")))
-            with fewer_collections(), keeping() as keep:
-                return DryRun(ctx, keep).run(full or self._schema_changed(status))
+            began = now or datetime.now(UTC)
+            ctx = self._context(began, progress, force_deletes=bool(status.get("forceDeletes")))
+            sink = PreviewSink(ctx)
+            report = CycleReport("dry-run", self.job.id, full or self._schema_changed(status), began)
+            driver = Driver(ctx, sink, report)
+            driver.run(report.full)
+            if driver.failure is not None:
+                raise driver.failure
+            sink.plan.full = report.full
+            return sink.plan
 
     def explain(self, object_id: str, object_type: str | None = None) -> dict[str, Any]:
         """Provision-on-demand's steps for one source object, without writing anything."""

@@ -1,33 +1,7 @@
-"""The sync state database and ``StateStore`` over it (tables in ``_state_schema``).
+"""``StateStore``: every read and write of one job's state (what is kept: ``engine.state``'s docstring).
 
-What is kept, per job (``job_id`` column everywhere, so several jobs can share one database):
-
-* ``watermarks``  – where each object mapping's source read got to (a ``connectors.Watermark``);
-* ``object_links`` – source anchor ↔ target id per object mapping, with the last exported values (the
-  "essence", versioned JSON), references still waiting for their target (decision 9) and a disabled flag;
-  ``ref_waits`` says which source ids a waiting link's references name;
-* ``store_keys``  – the connector data store (per-object fingerprints of sources without change tracking);
-* ``counts``      – links and data-store keys per mapping (kept with every write: counting never scans);
-* ``escrows``     – objects whose last attempt failed, with the next retry time (spec §D.6);
-* ``staged``      – removals held back by the accidental-deletion guard (spec §D.5);
-* ``intents``     – creates journaled before their export and not yet linked (``engine.sync._intents``);
-* ``job_status``  – status, quarantine, counters (Graph synchronizationStatus, as JSON);
-* ``cycles``      – cycle history with counts per object type;
-* ``provisioning_log`` – records in Graph's provisioningObjectSummary shape.
-
-The schema is versioned; an older database is upgraded when opened, a newer one is refused. All writes of
-one page go through one ``Batch`` committed in one transaction: links, essences, escrows, data store,
-watermark and log records land together or not at all, so a process killed at any point loses and
-duplicates nothing. Hot reads and writes are driver SQL with tuples (``_state_sql``): no per-row
-SQLAlchemy work. The ``_state_*`` modules are the only ones that import SQLAlchemy in the engine. Reads by
-a page's ids in a large SQLite file go in parallel key ranges on connections of their own when the first
-ids read show their pages are not cached (``_state_reads``), and a commit reads ahead the data-store keys it
-compares the same way before its transaction: uncached, a disk answers several reads at once.
-
-References (spec §D.7, DESIGN decision 9) cost what changes, not the directory: the references phase
-reads only *dirty* links (``iter_dirty_links``): those the objects phase wrote with pending references,
-and waiting ones that name a source id a page has since linked, relinked or unlinked (woken in that
-page's transaction, see ``_state_writes``). Counting links and data-store keys reads kept counts.
+Reads by a list of ids go through the read strategy chosen when the store opens (``_reads``); writes of a
+page go through one ``Batch`` in one transaction (``_writes``); statements are driver SQL (``_sql``).
 """
 
 from __future__ import annotations
@@ -42,24 +16,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from connectors import Watermark
 
-from ._state_open import make_engine, make_read_engine, prepare
-from ._state_reads import IdReader
-from ._state_schema import DIRTY, SCHEMA_VERSION, WAITING, get_table_definitions
-from ._state_sql import Sql, marks
-from ._state_types import Batch, EscrowRow, Intent, Link, StagedRemoval, StateError, iso
-from ._state_writes import Writer, dumps
+from ._open import make_engine, prepare
+from ._reads import ParallelReadsSetting, choose_reads
+from ._schema import DIRTY, WAITING
+from ._sql import Sql, marks
+from ._types import Batch, EscrowRow, Intent, Link, StagedRemoval, StateError, iso
+from ._writes import Writer, dumps
 
-__all__ = [
-    "SCHEMA_VERSION",
-    "Batch",
-    "EscrowRow",
-    "Intent",
-    "Link",
-    "StagedRemoval",
-    "StateError",
-    "StateStore",
-    "get_table_definitions",
-]
+__all__ = ["StateStore"]
 
 _RESETS = {name: name for name in ("watermarks", "escrows", "staged", "intents")} | {
     "links": "object_links",
@@ -71,23 +35,26 @@ _LINK = "SELECT source_id, target_id, essence, pending_refs, disabled FROM objec
 
 
 class StateStore:
-    """All reads and writes of one job's state. Reads are batched (IN queries per page)."""
+    """All reads and writes of one job's state. Reads are batched (IN queries per page).
 
-    def __init__(self, url: str, job_id: str) -> None:
+    ``parallel_reads`` (``auto``, ``on`` or ``off``; a job file's ``state.parallelReads``) chooses, once, how
+    lists of ids are read and whether a commit reads ahead: see ``_reads``."""
+
+    def __init__(self, url: str, job_id: str, *, parallel_reads: ParallelReadsSetting = "auto") -> None:
         self.url = url
         self.job_id = job_id
         try:
             self._engine = make_engine(url)
             self._sql = Sql(self._engine.dialect)
-            self._ids = IdReader(self._engine, self._sql, make_read_engine(url, self._engine))
             prepare(self._engine, self._sql, url)
+            self._reads = choose_reads(self._engine, self._sql, parallel_reads)
         except SQLAlchemyError as exc:
             raise StateError(
                 f"cannot open the state database {url}: {exc.__class__.__name__}: {exc}"
             ) from exc
 
     def close(self) -> None:
-        self._ids.close()
+        self._reads.close()
         self._engine.dispose()
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
@@ -97,9 +64,9 @@ class StateStore:
     def _by_ids(
         self, select: str, ids: Iterable[str], params: Sequence[Any], column: str = "source_id"
     ) -> Iterator[Any]:
-        """Rows of ``select ... WHERE <its conditions> AND column IN (ids)``, one query per chunk (large
-        lists in parallel key ranges: ``_state_reads``)."""
-        return self._ids.rows(select, list(dict.fromkeys(ids)), params, column)
+        """Rows of ``select ... WHERE <its conditions> AND column IN (ids)``, one query per chunk, read as
+        the store's read strategy reads them (``_reads``)."""
+        return self._reads.rows(select, list(dict.fromkeys(ids)), params, column)
 
     # --- reads -----------------------------------------------------------------------------------------
 
@@ -344,9 +311,9 @@ class StateStore:
             return
         try:
             for scope, updates in batch.store_updates.items():
-                # Read ahead in parallel key ranges when they are not cached (``_state_reads``), so that the
-                # transaction, which still reads the stored values itself, does not read them one by one.
-                self._ids.warm(
+                # The transaction reads the stored values on its one connection: a parallel strategy reads
+                # their pages ahead (``_reads``); the others read nothing here.
+                self._reads.read_ahead(
                     "SELECT key FROM store_keys WHERE job_id = ? AND scope = ?",
                     list(updates),
                     (self.job_id, scope),
@@ -373,11 +340,3 @@ class StateStore:
                     )
                 if name == "links":
                     self._sql.run(conn, "DELETE FROM ref_waits WHERE job_id = ?", (self.job_id,))
-
-    def clear_pending_refs(self, scope: str) -> None:
-        with self._engine.begin() as conn:
-            sql = (
-                "UPDATE object_links SET pending_refs = NULL, ref_state = NULL WHERE job_id = ? AND scope = ?"
-            )
-            self._sql.run(conn, sql, (self.job_id, scope))
-            self._sql.run(conn, "DELETE FROM ref_waits WHERE job_id = ? AND scope = ?", (self.job_id, scope))

@@ -9,8 +9,8 @@ Schema versions (``idsync_metadata.schema_version``):
    mapping so a cycle never counts whole tables;
 3. the connector data store moves to ``store_keys``, a ``WITHOUT ROWID`` table on SQLite: a lookup by key
    walks one b-tree instead of an index and then the table, and the table is half the size;
-4. the links move to ``object_links`` (a build of this version made it ``WITHOUT ROWID`` too; filling it
-   in random key order, as every cycle does, measured twice as slow, so it is a rowid table again -- both
+4. the links move to ``object_links`` (a build of this version made it ``WITHOUT ROWID`` too; that layout
+   is slower to fill in random key order, as every cycle does, so it is a rowid table again -- both
    layouts answer the same statements);
 5. the index of pending links (``ix_object_links_refs``) is partial (``ref_state IS NOT NULL``): an update
    of a link with nothing pending no longer rewrites an index page at a random place;
@@ -83,7 +83,7 @@ def get_table_definitions(metadata: MetaData | None = None) -> MetaData:
 
 
 def _link_tables(md: MetaData) -> None:
-    Table(  # a rowid table: WITHOUT ROWID measured twice as slow to fill in random key order
+    Table(  # a rowid table: WITHOUT ROWID is slower to fill in random key order
         "object_links",
         md,
         Column("job_id", String(200), primary_key=True),

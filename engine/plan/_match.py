@@ -24,6 +24,8 @@ class MatchResult(NamedTuple):
     error: str | None = None
     tried: tuple[tuple[str, str, int], ...] = ()
     """(target attribute, value, number of hits) in the order tried, for explain and logs."""
+    code: Reason | None = None
+    """The error's code (MatchingConflict, MissingMatchingValue)."""
 
 
 def matching_values(
@@ -58,7 +60,10 @@ def choose(
     """Interpret the lookups: ``hits[(attribute, value)]`` are the target objects found for that pair."""
     if mapping.matching and not candidates:
         names = ", ".join(a.target for a in mapping.matching)
-        return MatchResult(error=f"{Reason.NO_MATCHING_VALUE}: no value for any matching attribute ({names})")
+        return MatchResult(
+            error=f"{Reason.NO_MATCHING_VALUE}: no value for any matching attribute ({names})",
+            code=Reason.NO_MATCHING_VALUE,
+        )
     tried: list[tuple[str, str, int]] = []
     for attribute, value in candidates:
         found = hits.get((attribute.target, value), ())
@@ -71,5 +76,6 @@ def choose(
                 error=f"{Reason.MATCH_CONFLICT}: {len(found)} target objects have {attribute.target} = "
                 f"{value!r} ({ids})",
                 tried=tuple(tried),
+                code=Reason.MATCH_CONFLICT,
             )
     return MatchResult(tried=tuple(tried))

@@ -1,7 +1,7 @@
 """Plain values the state store reads and writes (no SQLAlchemy here), and ``Batch``: one page's writes.
 
 Every JSON blob carries ``"version": 1`` and is refused when newer (STYLE habit 14). Rows travel as tuples
-in the column order of ``engine._state_schema`` (``from_values`` / ``values``); datetimes as ISO-8601 text.
+in the column order of ``_schema`` (``from_values`` / ``values``); datetimes as ISO-8601 text.
 """
 
 from __future__ import annotations

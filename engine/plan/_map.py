@@ -107,8 +107,10 @@ def _raw_values(
         try:
             fast: dict[str, Any] = mapping.mapping_set.evaluate(record, context)  # one generated function
             return fast
-        except Exception:  # evaluated again one by one below, which names the failing attribute
-            pass
+        except expressions.ExpressionError:
+            pass  # evaluated one by one below, which names the attribute whose expression failed
+        except Exception as exc:  # a defect must not stop the cycle: escrow this object
+            return f"{type(exc).__name__}: {exc} (an idsync defect; please report it)"
     raws: dict[str, Any] = {}
     for attribute in mapping.evaluated:
         own = (contexts or {}).get(attribute.target, context)

@@ -1,4 +1,4 @@
-"""The decide step (pure): source state + mapped values + link/match → one ``Operation``.
+"""The decide step (pure): source state + mapped values + link/match → one ``PlannedOperation``.
 
 Rules (spec §D.3, §D.4, §C.3):
 
@@ -27,9 +27,8 @@ from typing import Any
 
 from connectors import DirectoryObject, Modification, ValueOp
 
-from .._state_types import Link
 from ._map import Mapped, SourceState
-from ._model import NO_VALUES, Action, AttributeChange, Operation, Reason
+from ._model import NO_VALUES, Action, AttributeChange, LinkView, PlannedOperation, Reason
 from ._rules import CompiledAttribute, CompiledMapping
 from ._values import as_list, is_empty, missing_values, same
 
@@ -134,22 +133,22 @@ def _replace_all(values: Mapping[str, Any]) -> tuple[Modification, ...]:
     )
 
 
-def _op(action: Action, mapping: CompiledMapping, source_id: str, **kwargs: Any) -> Operation:
-    return Operation(
+def _op(action: Action, mapping: CompiledMapping, source_id: str, **kwargs: Any) -> PlannedOperation:
+    return PlannedOperation(
         action, mapping.key, mapping.target_object, source_id, source_type=mapping.source_object, **kwargs
     )
 
 
 def decide_create(
-    mapping: CompiledMapping, source_id: str, mapped: Mapped, name: str | None, shown_only: bool = False
-) -> Operation:
-    """``shown_only``: the operation is only shown, never applied (a dry-run), so it carries its changes
-    without the connector modifications and the essence a write needs."""
+    mapping: CompiledMapping, source_id: str, mapped: Mapped, name: str | None, exported: bool = True
+) -> PlannedOperation:
+    """``exported`` false: the operation is only shown, never exported (a dry-run), so it carries its
+    changes without the connector modifications and the essence a write needs."""
     if "Add" not in mapping.flow_types:
         return _op(Action.SKIP, mapping, source_id, reason=Reason.ADD_NOT_ALLOWED, display_name=name)
     # A create only shown needs no copy of the values to keep as the essence when no default is merged
     # (``_created`` leaves out the nulls ``create_values`` drops).
-    values = mapped.values if shown_only and not mapped.defaults else create_values(mapped)
+    values = mapped.values if not exported and not mapped.defaults else create_values(mapped)
     missing = [name for name in mapping.required if is_empty(values.get(name))]
     if missing:
         return _op(
@@ -158,9 +157,10 @@ def decide_create(
             source_id,
             display_name=name,
             reason=f"{Reason.REQUIRED_MISSING}: {', '.join(missing)}",
+            error=Reason.REQUIRED_MISSING,
         )
-    if shown_only:  # positional, with one shared empty essence: a dry-run makes one per source object
-        return Operation(
+    if not exported:  # positional, with one shared empty essence: a dry-run makes one per source object
+        return PlannedOperation(
             Action.CREATE,
             mapping.key,
             mapping.target_object,
@@ -191,7 +191,7 @@ def decide_update(
     mapped: Mapped,
     old: Mapping[str, Any],
     name: str | None,
-) -> Operation:
+) -> PlannedOperation:
     result = diff(mapping.attributes, mapped.values, old, mapping.references)
     if not result.modifications:
         return _op(
@@ -227,8 +227,13 @@ def decide_update(
 
 
 def decide_removal(
-    mapping: CompiledMapping, state: SourceState, mapped: Mapped, link: Link, policy: Policy, name: str | None
-) -> Operation:
+    mapping: CompiledMapping,
+    state: SourceState,
+    mapped: Mapped,
+    link: LinkView,
+    policy: Policy,
+    name: str | None,
+) -> PlannedOperation:
     """A linked object that is now IsSoftDeleted."""
     reason = state.reason
     if link.disabled:
@@ -285,7 +290,9 @@ def decide_removal(
     return decide_delete(mapping, link, reason, name)
 
 
-def decide_delete(mapping: CompiledMapping, link: Link, reason: str, name: str | None = None) -> Operation:
+def decide_delete(
+    mapping: CompiledMapping, link: LinkView, reason: str, name: str | None = None
+) -> PlannedOperation:
     if "Delete" not in mapping.flow_types:
         return _op(
             Action.SKIP,
@@ -306,14 +313,14 @@ def decide(
     source_id: str,
     state: SourceState,
     mapped: Mapped,
-    link: Link | None,
+    link: LinkView | None,
     matched: DirectoryObject | None,
     policy: Policy,
     name: str | None = None,
-    shown_only: bool = False,
-) -> Operation:
-    """The operation for one live source object (tombstones go to ``decide_delete``); ``shown_only`` as
-    in ``decide_create``."""
+    exported: bool = True,
+) -> PlannedOperation:
+    """The operation for one live source object (tombstones go to ``decide_delete``); ``exported`` as in
+    ``decide_create``."""
     if mapped.error is not None:
         return _op(
             Action.FAIL,
@@ -322,6 +329,7 @@ def decide(
             target_id=link.target_id if link else None,
             reason=f"{Reason.EVALUATION_FAILED}: {mapped.error}",
             display_name=name,
+            error=Reason.EVALUATION_FAILED,
         )
     if not state.handled:
         return _op(
@@ -351,4 +359,4 @@ def decide(
         return decide_update(mapping, source_id, link.target_id, mapped, link.essence, name)
     if matched is not None:
         return decide_update(mapping, source_id, matched.id, mapped, dict(matched.attributes), name)
-    return decide_create(mapping, source_id, mapped, name, shown_only)
+    return decide_create(mapping, source_id, mapped, name, exported)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from ._model import Action
+from ..plan import Action
 
 NEVER = "0001-01-01T00:00:00Z"
 _FAILURE_STREAK = 3

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from connectors import Modification
 
@@ -38,6 +38,22 @@ class Action(enum.StrEnum):
         return self in (Action.DISABLE, Action.DELETE)
 
 
+class LinkView(Protocol):
+    """A stored link as the plan reads it (``engine.state.Link`` is one): the source object's target object
+    and the values last exported to it (its essence)."""
+
+    @property
+    def source_id(self) -> str: ...
+    @property
+    def target_id(self) -> str: ...
+    @property
+    def essence(self) -> Mapping[str, Any]: ...
+    @property
+    def disabled(self) -> bool: ...
+    @property
+    def pending_refs(self) -> Mapping[str, Any] | None: ...
+
+
 class AttributeChange(NamedTuple):
     """One attribute's change, as shown to users (dry-run, logs): ``old`` is the last exported value."""
 
@@ -46,8 +62,8 @@ class AttributeChange(NamedTuple):
     new: Any
 
 
-class Reason:
-    """Reasons attached to skips and failures (shown in dry-run and logs)."""
+class Reason(enum.StrEnum):
+    """Why an object is skipped, held or failed (shown in dry-runs and logs; a failure's error code)."""
 
     OUT_OF_SCOPE = "NotInScope"
     FILTERED_OUT = "FilteredOut"
@@ -69,17 +85,21 @@ class Reason:
     TARGET_REJECTED = "TargetRejected"
     TOO_MANY_DELETES = "TooManyDeletes"
     ALREADY_DISABLED = "AlreadyDisabled"
+    REFERENCE_RESOLUTION = "ReferenceResolution"
+    """Not a failure: the update that exports references resolved after their objects were provisioned."""
+    UNCOMMITTED_CREATE = "UncommittedCreate"
+    """A create a crash left unrecorded (the create journal, ``engine.plan.decide_intent``)."""
 
 
-class Operation(NamedTuple):
+class PlannedOperation(NamedTuple):
     """One planned step for one object: what to write and what the state should remember afterwards.
 
-    A named tuple, like the changes and modifications it holds: immutable, and built at a quarter of a frozen
-    dataclass's cost (a cycle or a dry-run makes one or two per source object). ``op._replace(...)`` gives a
-    changed copy."""
+    (``connectors.Operation`` is the connectors' enum of change kinds; this is the engine's plan.) A named
+    tuple, like the changes and modifications it holds: immutable and cheap to build (a cycle makes one or
+    two per source object). ``op._replace(...)`` gives a changed copy."""
 
     action: Action
-    scope: str
+    mapping_key: str
     """The object mapping's key (``CompiledMapping.key``)."""
     object_type: str
     """The target object type."""
@@ -94,6 +114,8 @@ class Operation(NamedTuple):
     source_type: str = ""
     disabled: bool = False
     """The link is marked disabled once applied (a DISABLE, or an object kept disabled)."""
+    error: Reason | None = None
+    """A FAIL's error code (``reason`` is its message)."""
 
     def to_json(self) -> dict[str, Any]:
         """The dry-run shape: action, objectType, sourceId, targetId, changes, reason."""

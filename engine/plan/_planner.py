@@ -1,7 +1,9 @@
 """Planning one page of one object mapping: scope → map → match → decide, with batched lookups.
 
-It reads the state (links, one IN query per page) and the target (``find`` per matching attribute, one
-call per page and attribute) but writes nothing: the cycle and the dry-run share it.
+Pure apart from the lookups it is given: links (one call per page), target objects by attribute value
+(``find``, one call per page and matching attribute) and, for references, the target ids of linked objects.
+It writes nothing; ``engine.run`` gives it lookups over the state and the target, or over what a dry-run
+would have written.
 
 References (spec §D.7, decision 9) are resolved here when the planner is given a ``targets`` lookup and the
 referenced objects are already linked (one IN query per page): a group whose members were provisioned on
@@ -18,21 +20,22 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import expressions
-from connectors import Connector, DirectoryObject
+from connectors import DirectoryObject
 
-from .._state_types import Link
 from ._decide import Policy, decide, decide_delete
 from ._map import Mapped, SourceState, derive, display_name, map_object
 from ._match import MatchResult, choose, matching_values
-from ._model import Action, Operation, Reason
-from ._references import REASON as REFERENCE_REASON
+from ._model import Action, LinkView, PlannedOperation, Reason
 from ._references import referenced_ids, resolve
 from ._rules import CompiledAttribute, CompiledMapping
 
-LinkLookup = Callable[[str, Sequence[str]], Mapping[str, Link]]
+LinkLookup = Callable[[str, Sequence[str]], Mapping[str, LinkView]]
+"""(mapping key, source ids) -> the links of those source ids."""
 TargetLookup = Callable[[Iterable[str]], Mapping[str, str]]
 """Source ids -> target ids of linked objects (any mapping of the same directory pair)."""
-_UNDECIDED = Operation(Action.NOOP, "", "", "")
+FindLookup = Callable[[str, str, Sequence[str]], Mapping[str, Sequence[DirectoryObject]]]
+"""(target object type, attribute, values) -> value -> the target objects holding it (``Connector.find``)."""
+_UNDECIDED = PlannedOperation(Action.NOOP, "", "", "")
 """Held by a planned object between its mapping and its decision (one shared value: no object per object)."""
 
 
@@ -41,10 +44,10 @@ class PlannedObject:
     """Everything worked out for one source object (explain shows all of it)."""
 
     source: DirectoryObject
-    operation: Operation
+    operation: PlannedOperation
     state: SourceState | None = None
     mapped: Mapped | None = None
-    link: Link | None = None
+    link: LinkView | None = None
     match: MatchResult | None = None
     folded: bool = False
     """True once the planner resolved what it could of the references into ``operation``."""
@@ -76,19 +79,19 @@ class PagePlan:
     objects: list[PlannedObject] = field(default_factory=list)
 
     @property
-    def operations(self) -> list[Operation]:
+    def operations(self) -> list[PlannedOperation]:
         return [p.operation for p in self.objects]
 
 
 def evaluation_contexts(
-    mapping: CompiledMapping, base: expressions.EvaluationContext, target: Connector
+    mapping: CompiledMapping, base: expressions.EvaluationContext, find: FindLookup
 ) -> dict[str, expressions.EvaluationContext]:
     """Per-attribute contexts for SelectUniqueValue: uniqueness is checked against the target directory."""
 
     def is_unique(attribute: str | None, value: str) -> bool:
         if not attribute:
             return True
-        return not target.find(mapping.target_object, attribute, [value]).get(value)
+        return not find(mapping.target_object, attribute, [value]).get(value)
 
     found: dict[str, expressions.EvaluationContext] = {}
     for attribute in mapping.attributes:
@@ -98,32 +101,29 @@ def evaluation_contexts(
 
 
 class Planner:
-    """Plans pages of one mapping."""
+    """Plans pages of one mapping through the lookups it is given."""
 
     def __init__(
         self,
         mapping: CompiledMapping,
         links: LinkLookup,
-        target: Connector,
+        find: FindLookup,
         context: expressions.EvaluationContext,
         policy: Policy,
         targets: TargetLookup | None = None,
         *,
-        shown_only: bool = False,
-        nothing_to_match: bool = False,
+        exported: bool = True,
     ) -> None:
+        """``targets`` None: every reference stays pending (explain). ``exported`` false: the operations are
+        only shown, never exported, so creates carry their changes without connector modifications."""
         self.mapping = mapping
         self.links = links
-        self.target = target
+        self.find = find
         self.context = context
-        self.contexts = evaluation_contexts(mapping, context, target)
+        self.contexts = evaluation_contexts(mapping, context, find)
         self.policy = policy
         self.targets = targets
-        self.shown_only = shown_only
-        """The dry-run's: its operations are only shown (``decide_create``)."""
-        self.nothing_to_match = nothing_to_match
-        """The dry-run's, when the target held no object of the type as it started (``Connector.count``
-        says 0): nothing it plans is written, so the matching lookups could only find nothing."""
+        self.exported = exported
 
     def plan_page(self, objects: Sequence[DirectoryObject]) -> PagePlan:
         links = self.links(self.mapping.key, [obj.id for obj in objects])
@@ -183,7 +183,7 @@ class Planner:
         for planned in wanted:
             assert planned.state is not None
             candidates[planned.source.id] = matching_values(self.mapping, planned.state.record, self.context)
-        hits = {} if self.nothing_to_match else self._hits(candidates)
+        hits = self._hits(candidates)
         for planned in wanted:
             planned.match = choose(self.mapping, candidates[planned.source.id], hits)
 
@@ -198,7 +198,7 @@ class Planner:
             asked = {v for i in open_ids for a, v in candidates[i] if a.target == attribute.target}
             if not asked:
                 continue
-            result = self.target.find(self.mapping.target_object, attribute.target, sorted(asked))
+            result = self.find(self.mapping.target_object, attribute.target, sorted(asked))
             if result:  # else nobody was decided by this attribute
                 hits.update({(attribute.target, value): list(found) for value, found in result.items()})
                 open_ids = {i for i in open_ids if not self._decided(candidates[i], attribute.target, hits)}
@@ -212,13 +212,13 @@ class Planner:
     ) -> bool:
         return any(a.target == name and hits.get((name, v)) for a, v in candidates)
 
-    def _decide(self, planned: PlannedObject) -> Operation:
+    def _decide(self, planned: PlannedObject) -> PlannedOperation:
         state, mapped = planned.state, planned.mapped
         assert state is not None and mapped is not None
         name = display_name(state.record, mapped.values)
         match = planned.match
         if match is not None and match.error is not None:
-            return Operation(
+            return PlannedOperation(
                 Action.FAIL,
                 self.mapping.key,
                 self.mapping.target_object,
@@ -226,6 +226,7 @@ class Planner:
                 reason=match.error,
                 display_name=name,
                 source_type=self.mapping.source_object,
+                error=match.code,
             )
         matched = match.target if match is not None else None
         return decide(
@@ -237,13 +238,13 @@ class Planner:
             matched,
             self.policy,
             name,
-            self.shown_only,
+            self.exported,
         )
 
 
 def fold_references(
-    mapping: CompiledMapping, op: Operation, refs: Mapping[str, Any], targets: Mapping[str, str]
-) -> tuple[Operation, Mapping[str, Any] | None]:
+    mapping: CompiledMapping, op: PlannedOperation, refs: Mapping[str, Any], targets: Mapping[str, str]
+) -> tuple[PlannedOperation, Mapping[str, Any] | None]:
     """``op`` with the resolvable references of ``refs`` written by it, and the references still pending.
 
     The operation carries the same modifications the references phase would have exported, against the
@@ -259,6 +260,6 @@ def fold_references(
         changes=op.changes + extra.changes,
         modifications=op.modifications + extra.modifications,
         essence=result.essence,
-        reason=REFERENCE_REASON if op.action is Action.NOOP else op.reason,
+        reason=Reason.REFERENCE_RESOLUTION if op.action is Action.NOOP else op.reason,
     )
     return folded, result.remaining

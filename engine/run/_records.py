@@ -12,15 +12,15 @@ from typing import Any
 
 from connectors import Modification, ValueOp
 
-from ._model import Action, AttributeChange, Operation
+from ..plan import Action, AttributeChange, PlannedOperation, Reason
 
 _STEP_TYPES = ("import", "scoping", "matching", "processing", "referenceResolution", "export")
 
 
-def operation_to_json(op: Operation) -> dict[str, Any]:
+def operation_to_json(op: PlannedOperation) -> dict[str, Any]:
     data = op.to_json()
     data.update(
-        scope=op.scope,
+        mappingKey=op.mapping_key,
         essence=dict(op.essence),
         disabled=op.disabled,
         modifications=[
@@ -30,10 +30,10 @@ def operation_to_json(op: Operation) -> dict[str, Any]:
     return data
 
 
-def operation_from_json(data: Mapping[str, Any]) -> Operation:
-    return Operation(
+def operation_from_json(data: Mapping[str, Any]) -> PlannedOperation:
+    return PlannedOperation(
         action=Action(data["action"]),
-        scope=data["scope"],
+        mapping_key=data.get("mappingKey") or data["scope"],
         object_type=data["objectType"],
         source_id=data["sourceId"],
         target_id=data.get("targetId"),
@@ -96,16 +96,18 @@ _ACTION = {
 
 def log_record(
     ctx: LogContext,
-    op: Operation,
+    op: PlannedOperation,
     *,
     when: datetime,
     status: str,
     error: str | None = None,
     target_id: str | None = None,
+    code: str | None = None,
 ) -> dict[str, Any]:
     """A compact log entry for ``op`` (status: success, failure, skipped, warning; ``target_id``: the id the
-    target gave a create), stored as is and expanded to Graph's provisioningObjectSummary by :func:`summary`
-    when read: writing stays cheap in big cycles."""
+    target gave a create; ``code``: the error code of a failure or a held removal, else ``op.error``),
+    stored as is and expanded to Graph's provisioningObjectSummary by :func:`summary` when read: writing
+    stays cheap in big cycles."""
     return {
         "id": uuid.uuid4().hex,
         "activityDateTime": when.isoformat(),
@@ -124,12 +126,13 @@ def log_record(
         "changes": op.changes,  # (name, old, new) named tuples: JSON writes each as a list
         "reason": op.reason,
         "error": error,
+        "code": code or op.error,
     }
 
 
 def summary(entry: Mapping[str, Any], steps: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
     """The Graph provisioningObjectSummary of a compact log entry (spec §D.9)."""
-    op = Operation(
+    op = PlannedOperation(
         Action.STAGED_DELETE if entry["provisioningAction"] == "stagedDelete" else _action(entry),
         "",
         entry["targetType"],
@@ -143,6 +146,7 @@ def summary(entry: Mapping[str, Any], steps: Sequence[Mapping[str, Any]] = ()) -
         entry["sourceType"],
     )
     status, error = entry["status"], entry["error"]
+    code = entry.get("code") or _older_code(error or op.reason)
     return {
         "id": entry["id"],
         "activityDateTime": entry["activityDateTime"],
@@ -172,7 +176,7 @@ def summary(entry: Mapping[str, Any], steps: Sequence[Mapping[str, Any]] = ()) -
             {"displayName": c.name, "oldValue": _text(c.old), "newValue": _text(c.new)} for c in op.changes
         ],
         "provisioningSteps": list(steps) or default_steps(op, status, error),
-        "provisioningStatusInfo": _status_info(op, status, error),
+        "provisioningStatusInfo": _status_info(op, status, error, code),
     }
 
 
@@ -183,19 +187,24 @@ def _action(entry: Mapping[str, Any]) -> Action:
         return Action.SKIP if entry["status"] == "skipped" else Action.FAIL
 
 
-def _status_info(op: Operation, status: str, error: str | None) -> dict[str, Any]:
+def _older_code(reason: str) -> str:
+    """The error code of a record written before records kept their code: the reason's leading word."""
+    return reason.split(":", 1)[0]
+
+
+def _status_info(op: PlannedOperation, status: str, error: str | None, code: str) -> dict[str, Any]:
     info: dict[str, Any] = {"status": status, "errorInformation": None}
     if status == "failure" or error:
         info["errorInformation"] = {
-            "errorCode": (error or op.reason).split(":", 1)[0],
+            "errorCode": code,
             "errorCategory": "failure",
             "reason": error or op.reason,
             "additionalDetails": None,
-            "recommendedAction": _advice(error or op.reason),
+            "recommendedAction": _advice(code),
         }
     elif status == "skipped":
         info["errorInformation"] = {
-            "errorCode": op.reason,
+            "errorCode": code if code in Reason.__members__.values() else op.reason,
             "errorCategory": "success",
             "reason": op.reason,
             "additionalDetails": None,
@@ -204,17 +213,17 @@ def _status_info(op: Operation, status: str, error: str | None) -> dict[str, Any
     return info
 
 
-def _advice(reason: str) -> str:
-    if reason.startswith("MatchingConflict"):
+def _advice(code: str) -> str:
+    if code == Reason.MATCH_CONFLICT:
         return "Make the matching attribute unique in the target, or link the object by hand."
-    if reason.startswith("MissingRequiredValue"):
+    if code == Reason.REQUIRED_MISSING:
         return "Give the attribute a value in the source or a default value in the attribute mapping."
-    if reason.startswith("TooManyDeletes"):
+    if code == Reason.TOO_MANY_DELETES:
         return "Check the removals; then restart the job with the ForceDeletes scope to apply them."
     return "Fix the value or the mapping; the object is retried in a later cycle."
 
 
-def default_steps(op: Operation, status: str, error: str | None) -> list[dict[str, Any]]:
+def default_steps(op: PlannedOperation, status: str, error: str | None) -> list[dict[str, Any]]:
     """The steps of a cycle record (spec §D.9): import, scoping, matching, processing, then export — or
     referenceResolution for the update that sets references after the objects exist."""
     imported = f"Retrieved {op.source_type} '{op.source_id}' from the source"
@@ -251,7 +260,7 @@ def default_steps(op: Operation, status: str, error: str | None) -> list[dict[st
             f"Action: {op.action.value}; changed attributes: {changed}",
         )
     )
-    kind = "referenceResolution" if op.reason == "ReferenceResolution" else "export"
+    kind = "referenceResolution" if op.reason == Reason.REFERENCE_RESOLUTION else "export"
     if status == "failure":
         steps.append(step("EntryExportFailed", kind, "failure", error or op.reason))
     else:

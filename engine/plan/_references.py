@@ -14,16 +14,14 @@ from typing import Any, NamedTuple
 
 from connectors import Modification, ValueOp
 
-from ._model import Action, AttributeChange, Operation
+from ._model import Action, AttributeChange, PlannedOperation, Reason
 from ._rules import CompiledAttribute, CompiledMapping
 from ._values import as_list, missing_values, same
-
-REASON = "ReferenceResolution"
 
 
 @dataclass(frozen=True, slots=True)
 class ReferenceResult:
-    operation: Operation | None
+    operation: PlannedOperation | None
     """The update to export; None when the target already holds the resolved references."""
     essence: Mapping[str, Any]
     remaining: Mapping[str, Any] | None
@@ -132,7 +130,7 @@ def resolve(
     found = reference_diff(mapping, pending, essence, targets)
     operation = None
     if found.modifications:
-        operation = Operation(
+        operation = PlannedOperation(
             Action.UPDATE,
             mapping.key,
             mapping.target_object,
@@ -141,7 +139,7 @@ def resolve(
             found.changes,
             found.modifications,
             found.essence,
-            REASON,
+            Reason.REFERENCE_RESOLUTION,
             display_name,
             mapping.source_object,
         )

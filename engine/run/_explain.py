@@ -13,14 +13,12 @@ from typing import Any
 
 from connectors import DirectoryObject
 
-from .._state_types import Batch, Link
-from ._cycle import Cycle, CycleContext
-from ._model import Action
-from ._planner import PagePlan, PlannedObject, Planner
+from ..plan import Action, CompiledMapping, PagePlan, PlannedObject, Planner, referenced_ids
+from ._context import CycleContext
+from ._driver import Driver
 from ._records import log_record, step, summary
-from ._references import referenced_ids, resolve
 from ._report import CycleReport
-from ._rules import CompiledMapping
+from ._sinks import ApplySink
 
 
 class ObjectNotFound(LookupError):
@@ -44,7 +42,7 @@ def _plan_one(ctx: CycleContext, mapping: CompiledMapping, object_id: str) -> Pl
     planner = Planner(
         mapping,
         ctx.store.links,
-        ctx.connectors[mapping.target_directory],
+        ctx.connectors[mapping.target_directory].find,
         ctx.evaluation,
         ctx.policy(mapping),
     )
@@ -110,7 +108,7 @@ def _steps(ctx: CycleContext, mapping: CompiledMapping, planned: PlannedObject) 
 
 def _resolved(ctx: CycleContext, mapping: CompiledMapping, references: Mapping[str, Any]) -> dict[str, Any]:
     """Each reference translated to target ids through the links (None: not provisioned yet, kept pending)."""
-    targets = ctx.reference_targets(mapping)(referenced_ids(references))
+    targets = ctx.store.target_ids(ctx.reference_keys(mapping), referenced_ids(references))
     resolved: dict[str, Any] = {}
     for name, value in references.items():
         if isinstance(value, list):
@@ -133,16 +131,17 @@ def explain_object(ctx: CycleContext, object_id: str, object_type: str | None = 
 
 
 def on_demand(ctx: CycleContext, object_id: str, object_type: str | None, cycle_id: str) -> dict[str, Any]:
-    """Process one object now; its removals skip the threshold (one object cannot be a mass delete)."""
+    """Process one object now, through the cycle's driver; its removals skip the threshold (one object
+    cannot be a mass delete) and its references are resolved at once."""
     mapping, planned = _locate(ctx, object_id, object_type)
-    report = CycleReport(cycle_id, ctx.job.id, False, ctx.now)
-    cycle = Cycle(ctx, report)
-    exporter = ctx.exporter(mapping)
-    cycle.process_page(mapping, PagePlan([planned]), exporter, None)
+    driver = Driver(ctx, ApplySink(ctx), CycleReport(cycle_id, ctx.job.id, False, ctx.now))
+    driver.process_page(mapping, PagePlan([planned]), None)
     if planned.operation.action.is_removal:
-        cycle.apply_staged(mapping, {object_id})
+        driver.apply_staged(mapping, {object_id})
     else:
-        _resolve_now(ctx, mapping, object_id, exporter)
+        link = ctx.store.links(mapping.key, [object_id]).get(object_id)
+        if link is not None and link.pending_refs:
+            driver.resolve_references(mapping, [link])
     records = ctx.store.logs(cycle_id=cycle_id, limit=10)
     entry = (
         records[-1][1]
@@ -159,22 +158,3 @@ def on_demand(ctx: CycleContext, object_id: str, object_type: str | None, cycle_
     record["provisioningSteps"] = [imported, *record["provisioningSteps"][1:]]
     record["details"] = _steps(ctx, mapping, planned)
     return record
-
-
-def _resolve_now(ctx: CycleContext, mapping: CompiledMapping, object_id: str, exporter: Any) -> None:
-    """The references phase for this one object (as ``_phases.references`` does for a dirty link)."""
-    link = ctx.store.links(mapping.key, [object_id]).get(object_id)
-    if link is None or not link.pending_refs:
-        return
-    targets = ctx.reference_targets(mapping)(referenced_ids(link.pending_refs))
-    result = resolve(mapping, link.source_id, link.target_id, link.pending_refs, link.essence, targets)
-    if result.operation is not None and not exporter.apply([result.operation])[0].ok:
-        return
-    remaining = dict(result.remaining) if result.remaining else None
-    batch = Batch()
-    batch.settle_references(
-        mapping.key,
-        Link(link.source_id, link.target_id, dict(result.essence), remaining, link.disabled),
-        referenced_ids(remaining or {}),
-    )
-    ctx.store.commit(batch)

@@ -1,0 +1,66 @@
+"""``Plan``: what a dry-run shows — the operations a cycle would perform, in the order it would, each kept
+with only what a plan shows (action, object, changes, reason), so a large plan stays small in memory.
+
+Unchanged objects are counted, not listed. Removals appear where the cycle exports them, after the guard
+(as ``stagedDelete`` when the guard would hold them). The update that exports references once their
+objects exist is shown with the object's own create or update when the plan has one (a new group with its
+new members), else on its own (reason ``ReferenceResolution``). References to objects the plan creates read
+``(new <type> for <source id>)``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..plan import NO_VALUES, Action, AttributeChange, PlannedOperation, Reason
+
+_ORDER = ("create", "update", "disable", "delete", "stagedDelete", "skip", "fail")
+
+
+@dataclass
+class Plan:
+    operations: list[PlannedOperation] = field(default_factory=list)
+    unchanged: int = 0
+    full: bool = False
+    _shown: dict[tuple[str, str], int] = field(default_factory=dict, repr=False, compare=False)
+    """(mapping key, source id) -> index of the object's create or update, for its references' update."""
+
+    def add(self, op: PlannedOperation) -> None:
+        key = (op.mapping_key, op.source_id)
+        if op.reason == Reason.REFERENCE_RESOLUTION and op.action is Action.UPDATE and key in self._shown:
+            index = self._shown[key]
+            self.operations[index] = shown(self.operations[index], op.changes)
+            return
+        if op.action in (Action.CREATE, Action.UPDATE):
+            self._shown[key] = len(self.operations)
+        self.operations.append(shown(op))
+
+    def summary(self) -> dict[str, Any]:
+        totals = Counter(op.action.value for op in self.operations)
+        by_type: dict[str, Counter[str]] = {}
+        for op in self.operations:
+            by_type.setdefault(op.object_type, Counter())[op.action.value] += 1
+        data: dict[str, Any] = {name: totals.get(name, 0) for name in _ORDER}
+        data["unchanged"] = self.unchanged
+        data["full"] = self.full
+        data["byObjectType"] = {name: dict(counter) for name, counter in by_type.items()}
+        return data
+
+    def to_json(self) -> dict[str, Any]:
+        return {"operations": [op.to_json() for op in self.operations], "summary": self.summary()}
+
+
+def shown(op: PlannedOperation, more: tuple[AttributeChange, ...] = ()) -> PlannedOperation:
+    """The part of ``op`` a plan keeps, with ``more`` changes (the references' update of the object)."""
+    if not more and not op.modifications and not op.essence:
+        return op
+    changes = list(op.changes)
+    at = {change.name: index for index, change in enumerate(changes)}
+    for change in more:  # an attribute changed twice shows its first old value and its last new one
+        if change.name in at:
+            changes[at[change.name]] = AttributeChange(change.name, changes[at[change.name]].old, change.new)
+        else:
+            changes.append(change)
+    return op._replace(changes=tuple(changes), modifications=(), essence=NO_VALUES)

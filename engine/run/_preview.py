@@ -1,0 +1,283 @@
+"""The dry-run's sink: the cycle's own steps, collected into a ``Plan``; nothing is written anywhere.
+
+``PreviewSink`` exports nothing (every write "succeeds"; a create's target id reads ``(new <type> for <source
+id>)``), journals nothing, and instead of committing a page's ``Batch`` merges it into ``PreviewState``, which
+answers the driver's state reads as the state store would once those batches were committed. So the guard
+counts the removals this plan stages together with those held before, the intents a crash left resolve
+against the links this plan makes, and references resolve against the objects this plan creates — with the
+driver's code, not a second copy of it. What the overlay keeps is bounded by what the plan changes.
+
+Two places where a preview cannot know what the cycle will meet: the target never holds the objects the
+plan creates (matching and SelectUniqueValue ask the real target; a target that counts no object of a type
+as the dry-run starts is not asked at all), and the target never rejects a write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Container, Iterable, Iterator, Sequence
+from datetime import datetime
+
+from connectors import ApplyResult, DataStore, DirectoryObject, Watermark
+
+from ..plan import CompiledMapping, FindLookup, PlannedObject, PlannedOperation
+from ..state import Batch, EscrowRow, Intent, Link, StagedRemoval, StateStore
+from ._context import CycleContext
+from ._plan import Plan
+from ._records import LogContext
+from ._sinks import Sink, _StoreView
+
+_PAGE = 1000
+
+
+def _nothing(object_type: str, attribute: str, values: Sequence[str]) -> dict[str, list[DirectoryObject]]:
+    return {}
+
+
+class PreviewState:
+    """The state store's reads with a preview's batches applied on top (see the module docstring)."""
+
+    def __init__(self, store: StateStore, keys: Sequence[str]) -> None:
+        self.store = store
+        self.keys = list(keys)
+        # What the store holds when the preview starts decides which reads need asking it at all.
+        self.stored_links = bool(store.count_links())
+        self.stored_staged = store.count_staged() > 0
+        self.stored_escrows = store.count_escrows() > 0
+        self.stored_intents = store.count_intents() > 0
+        self.linked: dict[str, dict[str, Link]] = {}
+        self.dirty: dict[str, set[str]] = {}
+        self.unlinked: dict[str, set[str]] = {}
+        self.moved: set[str] = set()
+        """Source ids the objects phase linked or unlinked: the waiting links naming them wake."""
+        self.escrow_rows: dict[str, dict[str, EscrowRow]] = {}
+        self.cleared_escrows: dict[str, set[str]] = {}
+        self.staged: dict[str, dict[str, StagedRemoval]] = {}
+        self.unstaged: dict[str, set[str]] = {}
+        self.cleared_intents: dict[str, set[str]] = {}
+        self.watermarks: dict[str, Watermark] = {}
+        self._stored_staged: dict[str, dict[str, StagedRemoval]] = {}
+
+    # --- the batches -----------------------------------------------------------------------------------
+
+    def merge(self, batch: Batch) -> None:
+        """Apply ``batch`` as ``StateStore.commit`` would (data-store updates and records have no reader)."""
+        for key, links in batch.links.items():
+            settled = batch.waiting_on.get(key, {})
+            linked, dirty = self.linked.setdefault(key, {}), self.dirty.setdefault(key, set())
+            unlinked = self.unlinked.get(key)
+            for sid, link in links.items():
+                linked[sid] = link
+                if unlinked:
+                    unlinked.discard(sid)
+                if sid in settled or link.pending_refs is None:
+                    dirty.discard(sid)
+                else:
+                    dirty.add(sid)
+                if sid not in settled:
+                    self.moved.add(sid)
+        for key, ids in batch.unlinked.items():
+            for sid in ids:
+                self.linked.get(key, {}).pop(sid, None)
+                self.dirty.get(key, set()).discard(sid)
+            self.unlinked.setdefault(key, set()).update(ids)
+            self.moved.update(ids)
+        for key, rows in batch.escrows.items():
+            self.escrow_rows.setdefault(key, {}).update(rows)
+            self.cleared_escrows.get(key, set()).difference_update(rows)
+        for key, ids in batch.cleared_escrows.items():
+            kept = set(batch.escrows.get(key, {}))
+            for sid in ids - kept:
+                self.escrow_rows.get(key, {}).pop(sid, None)
+            self.cleared_escrows.setdefault(key, set()).update(ids - kept)
+        for key, removals in batch.staged.items():
+            self.staged.setdefault(key, {}).update(removals)
+            self.unstaged.get(key, set()).difference_update(removals)
+        for key, ids in batch.unstaged.items():
+            for sid in ids:
+                self.staged.get(key, {}).pop(sid, None)
+            self.unstaged.setdefault(key, set()).update(ids)
+        for key, ids in batch.cleared_intents.items():
+            self.cleared_intents.setdefault(key, set()).update(ids)
+        self.watermarks.update(batch.watermarks)
+
+    # --- the reads -------------------------------------------------------------------------------------
+
+    def watermark(self, scope: str) -> Watermark | None:
+        return self.watermarks.get(scope) or self.store.watermark(scope)
+
+    def _overlay(self, key: str, found: dict[str, Link], ids: Iterable[str]) -> dict[str, Link]:
+        linked, unlinked = self.linked.get(key), self.unlinked.get(key)
+        if linked or unlinked:
+            for sid in ids:
+                if linked and sid in linked:
+                    found[sid] = linked[sid]
+                elif unlinked and sid in unlinked:
+                    found.pop(sid, None)
+        return found
+
+    def links(self, scope: str, source_ids: Iterable[str]) -> dict[str, Link]:
+        ids = list(source_ids)
+        found = self.store.links(scope, ids) if self.stored_links else {}
+        return self._overlay(scope, found, ids)
+
+    def target_ids(self, scopes: Sequence[str], source_ids: Iterable[str]) -> dict[str, str]:
+        ids = list(source_ids)
+        found = self.store.target_ids(scopes, ids) if self.stored_links else {}
+        for key in scopes:
+            for sid, link in self._overlay(key, {}, ids).items():
+                found[sid] = link.target_id
+            for sid in self.unlinked.get(key, ()):
+                if sid in found and sid not in self.linked.get(key, {}):
+                    del found[sid]
+        return found
+
+    def iter_links(self, scope: str, *, skip: Container[str] | None = None) -> Iterator[list[Link]]:
+        if not self.stored_links:
+            return
+        unlinked = self.unlinked.get(scope, set())
+        linked = self.linked.get(scope, {})
+        for page in self.store.iter_links(scope, skip=skip):
+            kept = [linked.get(link.source_id, link) for link in page if link.source_id not in unlinked]
+            if kept:
+                yield kept
+
+    def iter_dirty_links(self, scope: str) -> Iterator[list[Link]]:
+        """The links a cycle's references phase would read: those dirty in the store or made dirty by this
+        preview, and the stored waiting links woken by what it linked or unlinked (all links it wrote, a
+        superset of those whose target changed: a link woken needlessly resolves as before)."""
+        found: dict[str, Link] = {}
+        if self.stored_links:
+            for page in self.store.iter_dirty_links(scope):
+                found.update((link.source_id, link) for link in page)
+            if self.moved:
+                found.update(self.store.waiting_links(scope, self.moved))
+        dirty = self.dirty.get(scope, set())
+        for sid, link in self.linked.get(scope, {}).items():
+            if sid in dirty:
+                found[sid] = link
+            else:
+                found.pop(sid, None)
+        for sid in self.unlinked.get(scope, ()):
+            if sid not in self.linked.get(scope, {}):
+                found.pop(sid, None)
+        ordered = [found[sid] for sid in sorted(found)]
+        for start in range(0, len(ordered), _PAGE):
+            yield ordered[start : start + _PAGE]
+
+    def escrows(self, scope: str, source_ids: Iterable[str]) -> dict[str, EscrowRow]:
+        ids = list(source_ids)
+        found = self.store.escrows(scope, ids) if self.stored_escrows else {}
+        cleared, rows = self.cleared_escrows.get(scope, set()), self.escrow_rows.get(scope, {})
+        for sid in ids:
+            if sid in rows:
+                found[sid] = rows[sid]
+            elif sid in cleared:
+                found.pop(sid, None)
+        return found
+
+    def due_escrows(self, scope: str, now: datetime) -> list[EscrowRow]:
+        stored = self.store.due_escrows(scope, now) if self.stored_escrows else []
+        cleared, rows = self.cleared_escrows.get(scope, set()), self.escrow_rows.get(scope, {})
+        due = {row.source_id: row for row in stored if row.source_id not in cleared}
+        due.update({sid: row for sid, row in rows.items() if row.next_attempt <= now})
+        return [due[sid] for sid in sorted(due)]
+
+    def count_escrows(self) -> int:
+        """An upper bound: the driver only asks whether there are any."""
+        return self.store.count_escrows() + sum(len(rows) for rows in self.escrow_rows.values())
+
+    def _staged_now(self, key: str) -> dict[str, StagedRemoval]:
+        if key not in self._stored_staged:
+            rows = (
+                {r.source_id: r for page in self.store.iter_staged(key) for r in page}
+                if self.stored_staged
+                else {}
+            )
+            self._stored_staged[key] = rows
+        current = {
+            sid: r for sid, r in self._stored_staged[key].items() if sid not in self.unstaged.get(key, ())
+        }
+        current.update(self.staged.get(key, {}))
+        return current
+
+    def iter_staged(self, scope: str) -> Iterator[list[StagedRemoval]]:
+        current = self._staged_now(scope)
+        ordered = [current[sid] for sid in sorted(current)]
+        for start in range(0, len(ordered), _PAGE):
+            yield ordered[start : start + _PAGE]
+
+    def count_staged(self) -> int:
+        return sum(len(self._staged_now(key)) for key in self.keys)
+
+    def intents(self, scope: str) -> list[Intent]:
+        if not self.stored_intents:
+            return []
+        cleared = self.cleared_intents.get(scope, set())
+        return [intent for intent in self.store.intents(scope) if intent.source_id not in cleared]
+
+    def count_intents(self) -> int:
+        return sum(len(self.intents(key)) for key in self.keys)
+
+    def linked_targets(self, scope: str, target_ids: Iterable[str]) -> set[str]:
+        ids = set(target_ids)
+        found = self.store.linked_targets(scope, ids) if self.stored_links else set()
+        made = {link.target_id for link in self.linked.get(scope, {}).values() if link.target_id in ids}
+        return found | made
+
+
+class PreviewSink(Sink):
+    """A dry-run: the driver's steps collected into ``plan``; nothing exported, journaled or committed."""
+
+    exported = False
+    state: PreviewState
+
+    def __init__(self, ctx: CycleContext) -> None:
+        self.ctx = ctx
+        self.state = PreviewState(ctx.store, [m.key for m in ctx.mappings])
+        self.plan = Plan()
+        self._finds: dict[tuple[str, str], FindLookup] = {}
+
+    def find(self, mapping: CompiledMapping) -> FindLookup:
+        """The target's ``find``; nothing at all for a type the target counts no object of (nothing the
+        plan creates is written, so nothing could be found)."""
+        key = (mapping.target_directory, mapping.target_object)
+        if key not in self._finds:
+            target = self.ctx.connectors[mapping.target_directory]
+            self._finds[key] = _nothing if target.count(mapping.target_object) == 0 else target.find
+        return self._finds[key]
+
+    def source_store(self, mapping: CompiledMapping, *, full: bool) -> DataStore | None:
+        """A full read needs no data store: its updates would be dropped, and without one a source computes
+        no fingerprints."""
+        return None if full else _StoreView(self.ctx.store, mapping.key)
+
+    def journal(self, mapping: CompiledMapping, creates: Sequence[PlannedObject], now: datetime) -> bool:
+        return False
+
+    def export(self, mapping: CompiledMapping, ops: Sequence[PlannedOperation]) -> list[ApplyResult]:
+        return [
+            ApplyResult(op.source_id, op.target_id or f"(new {mapping.target_object} for {op.source_id})")
+            for op in ops
+        ]
+
+    def log(
+        self,
+        batch: Batch,
+        log: LogContext,
+        op: PlannedOperation,
+        status: str,
+        *,
+        target_id: str | None = None,
+        error: str | None = None,
+        code: str | None = None,
+    ) -> None:
+        self.plan.add(op)
+
+    def held(self, batch: Batch, log: LogContext, op: PlannedOperation, *, first: bool) -> None:
+        self.plan.add(op)
+
+    def unchanged(self, op: PlannedOperation) -> None:
+        self.plan.unchanged += 1
+
+    def commit(self, batch: Batch) -> None:
+        self.state.merge(batch)

@@ -1,0 +1,167 @@
+"""Where the driver's work goes: ``ApplySink`` (a cycle: export, journal, commit) or ``PreviewSink`` (a
+dry-run, ``_preview``: the same steps collected into a ``Plan``, nothing written).
+
+The driver (``_driver``) reads the state only through ``sink.state``, reads the target only through
+``sink.find``, and writes only through the sink: the journal of creates, the exports, the log, and one
+``Batch`` per page. ``ApplySink`` hands each to the connectors and the state store; the preview answers
+every read as if its own batches had been committed, so the same driver code decides the same way.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Container, Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from connectors import ApplyResult, DataStore, Watermark
+
+from ..plan import CompiledMapping, FindLookup, PlannedObject, PlannedOperation, Reason, journal_values
+from ..state import Batch, EscrowRow, Intent, Link, StagedRemoval, StateStore
+from ._context import CycleContext
+from ._export import Exporter
+from ._records import LogContext, log_record
+
+
+class StateReads(Protocol):
+    """The state reads of a cycle (``StateStore`` has them; the preview overlays its own writes on them)."""
+
+    def watermark(self, scope: str) -> Watermark | None: ...
+    def links(self, scope: str, source_ids: Iterable[str]) -> dict[str, Link]: ...
+    def target_ids(self, scopes: Sequence[str], source_ids: Iterable[str]) -> dict[str, str]: ...
+    def iter_links(self, scope: str, *, skip: Container[str] | None = None) -> Iterator[list[Link]]: ...
+    def iter_dirty_links(self, scope: str) -> Iterator[list[Link]]: ...
+    def escrows(self, scope: str, source_ids: Iterable[str]) -> dict[str, EscrowRow]: ...
+    def due_escrows(self, scope: str, now: datetime) -> list[EscrowRow]: ...
+    def count_escrows(self) -> int: ...
+    def iter_staged(self, scope: str) -> Iterator[list[StagedRemoval]]: ...
+    def count_staged(self) -> int: ...
+    def intents(self, scope: str) -> list[Intent]: ...
+    def count_intents(self) -> int: ...
+    def linked_targets(self, scope: str, target_ids: Iterable[str]) -> set[str]: ...
+
+
+class Sink(ABC):
+    """The side effects of one run of the driver."""
+
+    state: StateReads
+    exported: bool
+    """Whether operations are exported (then they carry connector modifications and the essence to keep)."""
+
+    @abstractmethod
+    def find(self, mapping: CompiledMapping) -> FindLookup:
+        """Target objects by attribute value, for matching, SelectUniqueValue and the create journal."""
+
+    @abstractmethod
+    def source_store(self, mapping: CompiledMapping, *, full: bool) -> DataStore | None:
+        """The connector data store a source read of ``mapping`` uses."""
+
+    @abstractmethod
+    def journal(self, mapping: CompiledMapping, creates: Sequence[PlannedObject], now: datetime) -> bool:
+        """Journal creates before their export; True when something was journaled (to be cleared)."""
+
+    @abstractmethod
+    def export(self, mapping: CompiledMapping, ops: Sequence[PlannedOperation]) -> list[ApplyResult]:
+        """Write ``ops`` to the target; one result per operation, in order."""
+
+    @abstractmethod
+    def log(
+        self,
+        batch: Batch,
+        log: LogContext,
+        op: PlannedOperation,
+        status: str,
+        *,
+        target_id: str | None = None,
+        error: str | None = None,
+        code: str | None = None,
+    ) -> None:
+        """An operation done (success), skipped or failed, as the provisioning log records it."""
+
+    @abstractmethod
+    def held(self, batch: Batch, log: LogContext, op: PlannedOperation, *, first: bool) -> None:
+        """A removal the guard holds (``op`` is its STAGED_DELETE); ``first``: held for the first time (the
+        log records a held removal once; a plan shows every one)."""
+
+    @abstractmethod
+    def unchanged(self, op: PlannedOperation) -> None:
+        """An object whose target already holds its values (nothing is logged)."""
+
+    @abstractmethod
+    def commit(self, batch: Batch) -> None:
+        """One page's state writes, all or nothing."""
+
+
+class _StoreView:
+    """The connector data store of one mapping, read through the state store."""
+
+    def __init__(self, store: StateStore, key: str) -> None:
+        self.store, self.key = store, key
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, str]:
+        return self.store.datastore_get(self.key, keys)
+
+    def keys(self) -> Iterator[str]:
+        return self.store.datastore_keys(self.key)
+
+    def count(self) -> int:
+        return self.store.datastore_count(self.key)
+
+
+class ApplySink(Sink):
+    """A cycle: creates journaled, operations exported, batches committed, records logged."""
+
+    exported = True
+
+    def __init__(self, ctx: CycleContext) -> None:
+        self.ctx = ctx
+        self.store = ctx.store
+        self.state = ctx.store
+        self._exporters: dict[str, Exporter] = {}
+
+    def find(self, mapping: CompiledMapping) -> FindLookup:
+        return self.ctx.connectors[mapping.target_directory].find
+
+    def source_store(self, mapping: CompiledMapping, *, full: bool) -> DataStore | None:
+        return _StoreView(self.store, mapping.key)
+
+    def journal(self, mapping: CompiledMapping, creates: Sequence[PlannedObject], now: datetime) -> bool:
+        """One intent per create, committed before the export (one statement per page)."""
+        if not creates:
+            return False
+        self.store.record_intents(
+            mapping.key, [Intent(p.source.id, journal_values(p), now) for p in creates]
+        )
+        return True
+
+    def export(self, mapping: CompiledMapping, ops: Sequence[PlannedOperation]) -> list[ApplyResult]:
+        exporter = self._exporters.get(mapping.key)
+        if exporter is None:
+            exporter = self._exporters[mapping.key] = self.ctx.exporter(mapping)
+        return exporter.apply(ops)
+
+    def log(
+        self,
+        batch: Batch,
+        log: LogContext,
+        op: PlannedOperation,
+        status: str,
+        *,
+        target_id: str | None = None,
+        error: str | None = None,
+        code: str | None = None,
+    ) -> None:
+        record = log_record(
+            log, op, when=self.ctx.now, status=status, target_id=target_id, error=error, code=code
+        )
+        batch.logs.append(record)
+
+    def held(self, batch: Batch, log: LogContext, op: PlannedOperation, *, first: bool) -> None:
+        if first:  # earlier cycles logged theirs already
+            self.log(batch, log, op, "skipped", code=Reason.TOO_MANY_DELETES)
+
+    def unchanged(self, op: PlannedOperation) -> None:
+        pass
+
+    def commit(self, batch: Batch) -> None:
+        self.store.commit(batch)

@@ -66,4 +66,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    from engine.cli import tune_collector
+
+    tune_collector()  # the harness owns its process, as the idsync command does
     sys.exit(main())

@@ -55,7 +55,7 @@ def _baseline_step(kind: str, args: Mapping[str, Any]) -> Step:
 
 def _idsync_step(kind: str, args: Mapping[str, Any]) -> Step:
     import engine
-    from engine.cli import tune_collector
+    from engine.cli import keeping_what_lives, tune_collector
 
     tune_collector()  # as the idsync command does for its process
 
@@ -66,7 +66,8 @@ def _idsync_step(kind: str, args: Mapping[str, Any]) -> Step:
 
     def run() -> dict[str, Any]:
         if kind == "dry_run":
-            plan = sync.plan()
+            with keeping_what_lives() as keep:  # as ``idsync dry-run`` does
+                plan = sync.plan(progress=keep)
             return {"operations": len(plan.operations)}
         report = sync.run_cycle(full=kind == "initial")
         if report.state != "Succeeded":

@@ -153,8 +153,9 @@ class Change:
     """The engine's correlation key (usually the source anchor), echoed back in the result."""
 
 
-@dataclass(frozen=True, slots=True)
-class ApplyResult:
+class ApplyResult(NamedTuple):
+    """The outcome of one change (a named tuple: a batch makes one per change)."""
+
     key: str
     target_id: str | None
     """The object's id in the target (the new id after a create)."""

@@ -12,9 +12,7 @@ no standard naming attribute is caseExact.)
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from .._base import DirectoryObject, Scalar, Value
@@ -31,25 +29,6 @@ from ._values import (
 )
 
 Converter = Callable[[list[bytes]], Value]
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a page is converted.
-
-    A page creates tens of thousands of small lists and dicts, none of them in a cycle, and each burst of
-    allocations makes the collector walk the whole heap again, a large share of the conversion's work.
-    Nothing is leaked (acyclic objects are freed by reference counting); if the collector is already off
-    (someone else's choice), it is left alone.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 CURSOR_ATTRIBUTE = "entrycsn"

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from .._base import DirectoryObject
 from . import _client as client
 from ._client import Entry, LdapClient
-from ._entries import DnIndex, EntryReader, gc_paused
+from ._entries import DnIndex, EntryReader
 from ._settings import LdapSettings, ObjectSettings
 
 BULK_RESOLVE = 200
@@ -38,14 +38,11 @@ class Lookups:
         """(DN, object) of each entry, references resolved."""
         self.index.trim()
         reader = self.reader()
-        with gc_paused():
-            anchors, unknown = reader.index_page(entries)
+        anchors, unknown = reader.index_page(entries)
         self.resolve_dns(unknown)
-        with gc_paused():
-            return [
-                (dn, reader.to_object(obj.name, a, raw))
-                for a, (dn, raw) in zip(anchors, entries, strict=True)
-            ]
+        return [
+            (dn, reader.to_object(obj.name, a, raw)) for a, (dn, raw) in zip(anchors, entries, strict=True)
+        ]
 
     def resolve_dns(self, dns: Iterable[str]) -> None:
         """Index these DNs' ids (the empty placeholder DN and entries that do not exist stay out)."""

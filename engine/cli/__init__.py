@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from ._process import tune_collector
+from ._process import keeping_what_lives, tune_collector
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -19,7 +19,7 @@ def main() -> None:
     tune_collector()  # the command owns its process
 
 
-__all__ = ["main", "tune_collector"]
+__all__ = ["keeping_what_lives", "main", "tune_collector"]
 
 from ._jobs import jobs as _jobs_command  # noqa: E402
 from ._serve import serve as _serve_command  # noqa: E402

@@ -9,6 +9,7 @@ from engine.run import Plan
 
 from ._common import echo_json
 from ._jobopen import open_engine, short_type, show
+from ._process import keeping_what_lives
 
 _COLOURS = {
     "create": "green",
@@ -65,8 +66,8 @@ def print_plan(plan: Plan) -> None:
 @click.option("--full", is_flag=True, help="Plan a full cycle instead of the changes since the watermark.")
 def dry_run_command(job: str, as_json: bool, full: bool) -> None:
     """Show what a cycle of JOB would create, update, disable and delete, and why, without writing."""
-    with open_engine(job, read_only=True) as engine:
-        plan = engine.plan(full=full)
+    with open_engine(job, read_only=True) as engine, keeping_what_lives() as keep:
+        plan = engine.plan(full=full, progress=keep)
     if as_json:
         echo_json(plan.to_json())
     else:

@@ -10,6 +10,8 @@ as soon as their page is done, so collecting less often keeps memory the same wh
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 YOUNG_THRESHOLD = 100_000
 """Allocations between two young collections (CPython's default is 700)."""
@@ -19,3 +21,15 @@ def tune_collector() -> None:
     """Collect the young generation less often, for the rest of the process."""
     young, middle, old = gc.get_threshold()
     gc.set_threshold(max(young, YOUNG_THRESHOLD), middle, old)
+
+
+@contextmanager
+def keeping_what_lives() -> Iterator[Callable[[str, int, int | None], None]]:
+    """For a command whose result grows with the directory (a dry-run keeps every operation it shows): a
+    page callback (``SyncEngine.plan(progress=...)``) that moves what is alive out of the collector's sight,
+    so that collections stop walking the growing result again and again. Handed back when the block ends:
+    nothing is lost to collection, only postponed."""
+    try:
+        yield lambda label, done, total: gc.freeze()
+    finally:
+        gc.unfreeze()

@@ -30,7 +30,7 @@ _FALSE = (False, "false", "False", "FALSE", 0, "0")
 
 class SourceState(NamedTuple):
     """A source object as the rules see it. (This and ``Mapped`` are named tuples, immutable like frozen
-    dataclasses but built at a third of their cost: every source object makes one of each.)"""
+    dataclasses and cheaper to build: every source object makes one of each.)"""
 
     record: Mapping[str, Any]
     in_scope: bool

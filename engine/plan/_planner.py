@@ -26,7 +26,7 @@ from ._decide import Policy, decide, decide_delete
 from ._map import Mapped, SourceState, derive, display_name, map_object
 from ._match import MatchResult, choose, matching_values
 from ._model import Action, LinkView, PlannedOperation, Reason
-from ._references import referenced_ids, resolve
+from ._references import reference_diff, referenced_ids
 from ._rules import CompiledAttribute, CompiledMapping
 
 LinkLookup = Callable[[str, Sequence[str]], Mapping[str, LinkView]]
@@ -153,12 +153,15 @@ class Planner:
         todo = [(p, refs) for p in objects if (refs := p.wanted_references)]
         wanted: set[str] = set()
         for _, refs in todo:
-            wanted |= referenced_ids(refs)
+            for value in refs.values():
+                if value.__class__ is str:  # one id (a manager): the common case
+                    wanted.add(value)
+                elif value is not None:
+                    wanted |= referenced_ids({"": value})
         found = targets(wanted) if wanted else {}
+        mapping = self.mapping
         for planned, refs in todo:
-            planned.operation, planned.unresolved = fold_references(
-                self.mapping, planned.operation, refs, found
-            )
+            planned.operation, planned.unresolved = fold_references(mapping, planned.operation, refs, found)
             planned.folded = True
 
     def _needs_match(self, planned: PlannedObject) -> bool:
@@ -251,15 +254,36 @@ def fold_references(
     essence the operation leaves: on a create, a value for a single-valued reference and an add of the
     resolved values for a multi-valued one (a list in every target, even with one member).
     """
-    result = resolve(mapping, op.source_id, op.target_id or "", refs, op.essence, targets, op.display_name)
-    extra = result.operation
-    if extra is None:
-        return op, result.remaining
-    folded = op._replace(
-        action=Action.CREATE if op.action is Action.CREATE else Action.UPDATE,
-        changes=op.changes + extra.changes,
-        modifications=op.modifications + extra.modifications,
-        essence=result.essence,
-        reason=Reason.REFERENCE_RESOLUTION if op.action is Action.NOOP else op.reason,
+    if op.action is Action.CREATE and _none_resolves(refs, targets):
+        # A create whose single-valued references all wait (their objects come later): what
+        # ``reference_diff`` gives, without its work -- nothing written, every id kept pending.
+        return op, {name: value for name, value in refs.items() if value is not None} or None
+    found = reference_diff(mapping, refs, op.essence, targets)
+    if not found.modifications:
+        return op, found.remaining
+    folded = PlannedOperation(
+        Action.CREATE if op.action is Action.CREATE else Action.UPDATE,
+        op.mapping_key,
+        op.object_type,
+        op.source_id,
+        op.target_id,
+        op.changes + found.changes,
+        op.modifications + found.modifications,
+        found.essence,
+        Reason.REFERENCE_RESOLUTION if op.action is Action.NOOP else op.reason,
+        op.display_name,
+        op.source_type,
+        op.disabled,
+        op.error,
     )
-    return folded, result.remaining
+    return folded, found.remaining
+
+
+def _none_resolves(refs: Mapping[str, Any], targets: Mapping[str, str]) -> bool:
+    """Every reference is one id (or none) and none of them is in ``targets``."""
+    for value in refs.values():
+        if value is None:
+            continue
+        if value.__class__ is not str or value in targets:
+            return False
+    return True

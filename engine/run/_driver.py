@@ -167,9 +167,9 @@ class Driver:
             self.any_intents = True
         results = iter(self.sink.export(mapping, [p.operation for p in writes]))
         failures: list[tuple[PlannedOperation, Failure]] = []
+        self.report.count_all(mapping.target_object, [p.operation.action for p in plan.objects])
         for planned in plan.objects:
             op = planned.operation
-            self.report.count(mapping.target_object, op.action)
             if not planned.source.deleted and self.any_staged:
                 batch.unstage(mapping.key, op.source_id)
             if op.action is Action.CREATE or op.action is Action.UPDATE:
@@ -198,7 +198,7 @@ class Driver:
         if op.action is Action.SKIP:
             self.sink.log(batch, log, op, "skipped")
             if link is None and op.target_id:  # matched, but updates are not allowed: still linked
-                batch.link(op.mapping_key, Link(op.source_id, op.target_id, dict(op.essence)))
+                batch.link(op.mapping_key, Link(op.source_id, op.target_id, op.essence))
                 if self.any_intents:
                     batch.clear_intent(op.mapping_key, op.source_id)
             return
@@ -215,19 +215,18 @@ class Driver:
         ):
             kept = link.pending_refs if link is not None else None
             pending = dict(refs) if refs is not None else (dict(kept) if kept is not None else None)
-            batch.link(op.mapping_key, Link(op.source_id, target_id, dict(op.essence), pending, op.disabled))
+            batch.link(op.mapping_key, Link(op.source_id, target_id, op.essence, pending, op.disabled))
             if link is None and self.any_intents:  # matched again after a crash: the intent is done
                 batch.clear_intent(op.mapping_key, op.source_id)
 
     def _written(self, batch: Batch, planned: PlannedObject, result: ApplyResult, log: LogContext) -> None:
         op = planned.operation
         target_id = result.target_id or op.target_id or ""
-        refs = planned.references
-        link = Link(op.source_id, target_id, dict(op.essence), dict(refs) if refs else None)
-        batch.link(op.mapping_key, link)
-        if planned.link is None and self.any_intents:  # a create, or a match of an earlier crashed create
+        batch.link(op.mapping_key, Link(op.source_id, target_id, op.essence, planned.references or None))
+        if self.any_intents and planned.link is None:  # a create, or a match of an earlier crashed create
             batch.clear_intent(op.mapping_key, op.source_id)
-        self._clear_escrow(batch, op)
+        if self.any_escrows:
+            batch.clear_escrow(op.mapping_key, op.source_id)
         self.sink.log(batch, log, op, "success", target_id=target_id)
         self.report.exported += 1
 
@@ -458,7 +457,7 @@ class Driver:
                 if op.action is Action.DELETE:
                     batch.unlink(mapping.key, op.source_id)
                 else:
-                    link = Link(op.source_id, op.target_id or "", dict(op.essence), None, True)
+                    link = Link(op.source_id, op.target_id or "", op.essence, None, True)
                     batch.link(mapping.key, link)
                 batch.clear_escrow(mapping.key, op.source_id)
                 self.sink.log(batch, log, op, "success")
@@ -492,7 +491,7 @@ class Driver:
                 mapping, link.source_id, link.target_id, link.pending_refs or {}, link.essence, targets
             )
             remaining = dict(result.remaining) if result.remaining else None
-            updated = Link(link.source_id, link.target_id, dict(result.essence), remaining, link.disabled)
+            updated = Link(link.source_id, link.target_id, result.essence, remaining, link.disabled)
             named = referenced_ids(remaining or {})  # (un)linking any of them may change the result
             if result.operation is not None:
                 ops.append((updated, result.operation, named))

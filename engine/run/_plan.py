@@ -24,18 +24,28 @@ class Plan:
     operations: list[PlannedOperation] = field(default_factory=list)
     unchanged: int = 0
     full: bool = False
-    _shown: dict[tuple[str, str], int] = field(default_factory=dict, repr=False, compare=False)
-    """(mapping key, source id) -> index of the object's create or update, for its references' update."""
+    _index: dict[tuple[str, str], int] | None = field(default=None, repr=False, compare=False)
+    """(mapping key, source id) -> index of the object's create or update; built when the first update of
+    references arrives (most plans have none)."""
 
     def add(self, op: PlannedOperation) -> None:
-        key = (op.mapping_key, op.source_id)
-        if op.reason == Reason.REFERENCE_RESOLUTION and op.action is Action.UPDATE and key in self._shown:
-            index = self._shown[key]
-            self.operations[index] = shown(self.operations[index], op.changes)
-            return
-        if op.action in (Action.CREATE, Action.UPDATE):
-            self._shown[key] = len(self.operations)
+        if op.reason == Reason.REFERENCE_RESOLUTION and op.action is Action.UPDATE:
+            index = self._indexed().get((op.mapping_key, op.source_id))
+            if index is not None:
+                self.operations[index] = shown(self.operations[index], op.changes)
+                return
+        if self._index is not None and op.action in (Action.CREATE, Action.UPDATE):
+            self._index[(op.mapping_key, op.source_id)] = len(self.operations)
         self.operations.append(shown(op))
+
+    def _indexed(self) -> dict[tuple[str, str], int]:
+        if self._index is None:
+            self._index = {
+                (op.mapping_key, op.source_id): index
+                for index, op in enumerate(self.operations)
+                if op.action in (Action.CREATE, Action.UPDATE)
+            }
+        return self._index
 
     def summary(self) -> dict[str, Any]:
         totals = Counter(op.action.value for op in self.operations)
@@ -54,13 +64,32 @@ class Plan:
 
 def shown(op: PlannedOperation, more: tuple[AttributeChange, ...] = ()) -> PlannedOperation:
     """The part of ``op`` a plan keeps, with ``more`` changes (the references' update of the object)."""
-    if not more and not op.modifications and not op.essence:
+    changes = op.changes
+    if more:
+        merged = list(changes)
+        at = {change.name: index for index, change in enumerate(merged)}
+        for change in more:  # an attribute changed twice shows its first old value and its last new one
+            index = at.get(change.name)
+            if index is not None:
+                merged[index] = AttributeChange(change.name, merged[index].old, change.new)
+            else:
+                merged.append(change)
+        changes = tuple(merged)
+    elif not op.modifications and not op.essence:
         return op
-    changes = list(op.changes)
-    at = {change.name: index for index, change in enumerate(changes)}
-    for change in more:  # an attribute changed twice shows its first old value and its last new one
-        if change.name in at:
-            changes[at[change.name]] = AttributeChange(change.name, changes[at[change.name]].old, change.new)
-        else:
-            changes.append(change)
-    return op._replace(changes=tuple(changes), modifications=(), essence=NO_VALUES)
+    # positional, as ``_replace`` is slow and a plan makes one per object
+    return PlannedOperation(
+        op.action,
+        op.mapping_key,
+        op.object_type,
+        op.source_id,
+        op.target_id,
+        changes,
+        (),
+        NO_VALUES,
+        op.reason,
+        op.display_name,
+        op.source_type,
+        op.disabled,
+        op.error,
+    )

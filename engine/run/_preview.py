@@ -73,14 +73,15 @@ class PreviewState:
                     dirty.discard(sid)
                 else:
                     dirty.add(sid)
-                if sid not in settled:
+                if sid not in settled and self.stored_links:  # (only stored waiting links wake)
                     self.moved.add(sid)
         for key, ids in batch.unlinked.items():
             for sid in ids:
                 self.linked.get(key, {}).pop(sid, None)
                 self.dirty.get(key, set()).discard(sid)
             self.unlinked.setdefault(key, set()).update(ids)
-            self.moved.update(ids)
+            if self.stored_links:
+                self.moved.update(ids)
         for key, rows in batch.escrows.items():
             self.escrow_rows.setdefault(key, {}).update(rows)
             self.cleared_escrows.get(key, set()).difference_update(rows)
@@ -102,72 +103,75 @@ class PreviewState:
 
     # --- the reads -------------------------------------------------------------------------------------
 
-    def watermark(self, scope: str) -> Watermark | None:
-        return self.watermarks.get(scope) or self.store.watermark(scope)
+    def watermark(self, mapping_key: str) -> Watermark | None:
+        return self.watermarks.get(mapping_key) or self.store.watermark(mapping_key)
 
     def _overlay(self, key: str, found: dict[str, Link], ids: Iterable[str]) -> dict[str, Link]:
-        linked, unlinked = self.linked.get(key), self.unlinked.get(key)
-        if linked or unlinked:
-            for sid in ids:
-                if linked and sid in linked:
-                    found[sid] = linked[sid]
-                elif unlinked and sid in unlinked:
+        """``found`` (stored links of ``ids``) with this preview's links and unlinks of them applied."""
+        unlinked, linked = self.unlinked.get(key), self.linked.get(key)
+        if unlinked:
+            for sid in unlinked.intersection(ids):
+                found.pop(sid, None)
+        if linked:
+            for sid in linked.keys() & ids:
+                found[sid] = linked[sid]
+        return found
+
+    def links(self, mapping_key: str, source_ids: Iterable[str]) -> dict[str, Link]:
+        ids = list(source_ids)
+        found = self.store.links(mapping_key, ids) if self.stored_links else {}
+        return self._overlay(mapping_key, found, ids)
+
+    def target_ids(self, mapping_keys: Sequence[str], source_ids: Iterable[str]) -> dict[str, str]:
+        ids = set(source_ids)
+        found = self.store.target_ids(mapping_keys, ids) if self.stored_links else {}
+        for key in mapping_keys:
+            unlinked, linked = self.unlinked.get(key), self.linked.get(key)
+            if unlinked:
+                for sid in unlinked & ids:
                     found.pop(sid, None)
+            if linked:
+                for sid in linked.keys() & ids:
+                    found[sid] = linked[sid].target_id
         return found
 
-    def links(self, scope: str, source_ids: Iterable[str]) -> dict[str, Link]:
-        ids = list(source_ids)
-        found = self.store.links(scope, ids) if self.stored_links else {}
-        return self._overlay(scope, found, ids)
-
-    def target_ids(self, scopes: Sequence[str], source_ids: Iterable[str]) -> dict[str, str]:
-        ids = list(source_ids)
-        found = self.store.target_ids(scopes, ids) if self.stored_links else {}
-        for key in scopes:
-            for sid, link in self._overlay(key, {}, ids).items():
-                found[sid] = link.target_id
-            for sid in self.unlinked.get(key, ()):
-                if sid in found and sid not in self.linked.get(key, {}):
-                    del found[sid]
-        return found
-
-    def iter_links(self, scope: str, *, skip: Container[str] | None = None) -> Iterator[list[Link]]:
+    def iter_links(self, mapping_key: str, *, skip: Container[str] | None = None) -> Iterator[list[Link]]:
         if not self.stored_links:
             return
-        unlinked = self.unlinked.get(scope, set())
-        linked = self.linked.get(scope, {})
-        for page in self.store.iter_links(scope, skip=skip):
+        unlinked = self.unlinked.get(mapping_key, set())
+        linked = self.linked.get(mapping_key, {})
+        for page in self.store.iter_links(mapping_key, skip=skip):
             kept = [linked.get(link.source_id, link) for link in page if link.source_id not in unlinked]
             if kept:
                 yield kept
 
-    def iter_dirty_links(self, scope: str) -> Iterator[list[Link]]:
+    def iter_dirty_links(self, mapping_key: str) -> Iterator[list[Link]]:
         """The links a cycle's references phase would read: those dirty in the store or made dirty by this
         preview, and the stored waiting links woken by what it linked or unlinked (all links it wrote, a
         superset of those whose target changed: a link woken needlessly resolves as before)."""
         found: dict[str, Link] = {}
         if self.stored_links:
-            for page in self.store.iter_dirty_links(scope):
+            for page in self.store.iter_dirty_links(mapping_key):
                 found.update((link.source_id, link) for link in page)
             if self.moved:
-                found.update(self.store.waiting_links(scope, self.moved))
-        dirty = self.dirty.get(scope, set())
-        for sid, link in self.linked.get(scope, {}).items():
+                found.update(self.store.waiting_links(mapping_key, self.moved))
+        dirty = self.dirty.get(mapping_key, set())
+        for sid, link in self.linked.get(mapping_key, {}).items():
             if sid in dirty:
                 found[sid] = link
             else:
                 found.pop(sid, None)
-        for sid in self.unlinked.get(scope, ()):
-            if sid not in self.linked.get(scope, {}):
+        for sid in self.unlinked.get(mapping_key, ()):
+            if sid not in self.linked.get(mapping_key, {}):
                 found.pop(sid, None)
         ordered = [found[sid] for sid in sorted(found)]
         for start in range(0, len(ordered), _PAGE):
             yield ordered[start : start + _PAGE]
 
-    def escrows(self, scope: str, source_ids: Iterable[str]) -> dict[str, EscrowRow]:
+    def escrows(self, mapping_key: str, source_ids: Iterable[str]) -> dict[str, EscrowRow]:
         ids = list(source_ids)
-        found = self.store.escrows(scope, ids) if self.stored_escrows else {}
-        cleared, rows = self.cleared_escrows.get(scope, set()), self.escrow_rows.get(scope, {})
+        found = self.store.escrows(mapping_key, ids) if self.stored_escrows else {}
+        cleared, rows = self.cleared_escrows.get(mapping_key, set()), self.escrow_rows.get(mapping_key, {})
         for sid in ids:
             if sid in rows:
                 found[sid] = rows[sid]
@@ -175,9 +179,9 @@ class PreviewState:
                 found.pop(sid, None)
         return found
 
-    def due_escrows(self, scope: str, now: datetime) -> list[EscrowRow]:
-        stored = self.store.due_escrows(scope, now) if self.stored_escrows else []
-        cleared, rows = self.cleared_escrows.get(scope, set()), self.escrow_rows.get(scope, {})
+    def due_escrows(self, mapping_key: str, now: datetime) -> list[EscrowRow]:
+        stored = self.store.due_escrows(mapping_key, now) if self.stored_escrows else []
+        cleared, rows = self.cleared_escrows.get(mapping_key, set()), self.escrow_rows.get(mapping_key, {})
         due = {row.source_id: row for row in stored if row.source_id not in cleared}
         due.update({sid: row for sid, row in rows.items() if row.next_attempt <= now})
         return [due[sid] for sid in sorted(due)]
@@ -200,8 +204,8 @@ class PreviewState:
         current.update(self.staged.get(key, {}))
         return current
 
-    def iter_staged(self, scope: str) -> Iterator[list[StagedRemoval]]:
-        current = self._staged_now(scope)
+    def iter_staged(self, mapping_key: str) -> Iterator[list[StagedRemoval]]:
+        current = self._staged_now(mapping_key)
         ordered = [current[sid] for sid in sorted(current)]
         for start in range(0, len(ordered), _PAGE):
             yield ordered[start : start + _PAGE]
@@ -209,19 +213,19 @@ class PreviewState:
     def count_staged(self) -> int:
         return sum(len(self._staged_now(key)) for key in self.keys)
 
-    def intents(self, scope: str) -> list[Intent]:
+    def intents(self, mapping_key: str) -> list[Intent]:
         if not self.stored_intents:
             return []
-        cleared = self.cleared_intents.get(scope, set())
-        return [intent for intent in self.store.intents(scope) if intent.source_id not in cleared]
+        cleared = self.cleared_intents.get(mapping_key, set())
+        return [intent for intent in self.store.intents(mapping_key) if intent.source_id not in cleared]
 
     def count_intents(self) -> int:
         return sum(len(self.intents(key)) for key in self.keys)
 
-    def linked_targets(self, scope: str, target_ids: Iterable[str]) -> set[str]:
+    def linked_targets(self, mapping_key: str, target_ids: Iterable[str]) -> set[str]:
         ids = set(target_ids)
-        found = self.store.linked_targets(scope, ids) if self.stored_links else set()
-        made = {link.target_id for link in self.linked.get(scope, {}).values() if link.target_id in ids}
+        found = self.store.linked_targets(mapping_key, ids) if self.stored_links else set()
+        made = {link.target_id for link in self.linked.get(mapping_key, {}).values() if link.target_id in ids}
         return found | made
 
 

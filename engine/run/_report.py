@@ -18,6 +18,7 @@ A successful cycle lifts any other quarantine.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -54,8 +55,17 @@ class CycleReport:
         return self.state != "Failed"
 
     def count(self, object_type: str, action: Action | str) -> None:
-        key = action.value if isinstance(action, Action) else action
-        self.counts.setdefault(object_type, Counter())[key] += 1
+        counts = self.counts.get(object_type)
+        if counts is None:
+            counts = self.counts[object_type] = Counter()
+        counts[action.value if isinstance(action, Action) else action] += 1
+
+    def count_all(self, object_type: str, actions: Iterable[Action]) -> None:
+        """Count a page's actions at once."""
+        counts = self.counts.get(object_type)
+        if counts is None:
+            counts = self.counts[object_type] = Counter()
+        counts.update(action.value for action in actions)
 
     def total(self, action: Action | str) -> int:
         key = action.value if isinstance(action, Action) else action

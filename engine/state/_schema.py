@@ -24,6 +24,8 @@ the copy and the drop commit together); every step is idempotent, so an upgrade 
 finished by the next open. Copying is proportional to the state, once.
 
 Datetimes are ISO-8601 text with their offset (SQLite drops tzinfo otherwise); the store converts them.
+The ``scope`` column of every table holds the object mapping's key (``mapping_key`` in the code; the column
+keeps its first name, which renaming would cost every existing database a table copy).
 """
 
 from __future__ import annotations

@@ -70,33 +70,34 @@ class StateStore:
 
     # --- reads -----------------------------------------------------------------------------------------
 
-    def watermark(self, scope: str) -> Watermark | None:
+    def watermark(self, mapping_key: str) -> Watermark | None:
         rows = self._query(
-            "SELECT value FROM watermarks WHERE job_id = ? AND scope = ?", (self.job_id, scope)
+            "SELECT value FROM watermarks WHERE job_id = ? AND scope = ?", (self.job_id, mapping_key)
         )
         return Watermark.from_json(json.loads(rows[0][0])) if rows else None
 
-    def links(self, scope: str, source_ids: Iterable[str]) -> dict[str, Link]:
+    def links(self, mapping_key: str, source_ids: Iterable[str]) -> dict[str, Link]:
         where = f"{_LINK} WHERE job_id = ? AND scope = ?"
         return {
-            row[0]: Link.from_values(row) for row in self._by_ids(where, source_ids, (self.job_id, scope))
+            row[0]: Link.from_values(row)
+            for row in self._by_ids(where, source_ids, (self.job_id, mapping_key))
         }
 
-    def target_ids(self, scopes: Sequence[str], source_ids: Iterable[str]) -> dict[str, str]:
+    def target_ids(self, mapping_keys: Sequence[str], source_ids: Iterable[str]) -> dict[str, str]:
         """Source id -> target id across the given mappings, for translating references. Disabled links count:
         the target object still exists, and leaving them out would make a group's members depend on whether
         the group itself changed in the same cycle (an incremental cycle must end where a full one ends)."""
-        if not scopes:
+        if not mapping_keys:
             return {}
         where = (
             "SELECT source_id, target_id FROM object_links "
-            f"WHERE job_id = ? AND scope IN ({marks(len(scopes))})"
+            f"WHERE job_id = ? AND scope IN ({marks(len(mapping_keys))})"
         )
-        return {row[0]: row[1] for row in self._by_ids(where, source_ids, (self.job_id, *scopes))}
+        return {row[0]: row[1] for row in self._by_ids(where, source_ids, (self.job_id, *mapping_keys))}
 
     def iter_links(
         self,
-        scope: str,
+        mapping_key: str,
         *,
         pending_only: bool = False,
         page: int = 1000,
@@ -108,47 +109,50 @@ class StateStore:
         full read saw), the links of those source ids are left out without being read or decoded: the ids
         are paged from the key and only the others' rows are fetched (empty pages are not yielded)."""
         if skip is not None:
-            return self._links_except(scope, skip, page)
+            return self._links_except(mapping_key, skip, page)
         if pending_only:
             return chain(
-                self._pages(scope, "ref_state = ?", (DIRTY,), page),
-                self._pages(scope, "ref_state = ?", (WAITING,), page),
+                self._pages(mapping_key, "ref_state = ?", (DIRTY,), page),
+                self._pages(mapping_key, "ref_state = ?", (WAITING,), page),
             )
-        return self._pages(scope, "1 = 1", (), page)
+        return self._pages(mapping_key, "1 = 1", (), page)
 
-    def _links_except(self, scope: str, skip: Container[str], page: int) -> Iterator[list[Link]]:
+    def _links_except(self, mapping_key: str, skip: Container[str], page: int) -> Iterator[list[Link]]:
         sql = (
             "SELECT source_id FROM object_links WHERE job_id = ? AND scope = ? AND source_id > ? "
             "ORDER BY source_id LIMIT ?"
         )
         after = ""
         while True:
-            ids = [row[0] for row in self._query(sql, (self.job_id, scope, after, page))]
+            ids = [row[0] for row in self._query(sql, (self.job_id, mapping_key, after, page))]
             if not ids:
                 return
             others = [i for i in ids if i not in skip]
             if others:
-                found = self.links(scope, others)
+                found = self.links(mapping_key, others)
                 yield [found[i] for i in others if i in found]
             after = ids[-1]
 
-    def iter_dirty_links(self, scope: str, *, page: int = 1000) -> Iterator[list[Link]]:
+    def iter_dirty_links(self, mapping_key: str, *, page: int = 1000) -> Iterator[list[Link]]:
         """The links whose pending references the references phase must process (``Batch`` says which), in
         source-id order. Each page is read after the previous one was handed back, so a caller that settles
         a page before asking for the next never sees it again."""
-        return self._pages(scope, "ref_state = ?", (DIRTY,), page)
+        return self._pages(mapping_key, "ref_state = ?", (DIRTY,), page)
 
-    def waiting_links(self, scope: str, named: Iterable[str]) -> dict[str, Link]:
-        """The waiting links of ``scope`` whose pending references name any of the source ids ``named``:
+    def waiting_links(self, mapping_key: str, named: Iterable[str]) -> dict[str, Link]:
+        """The waiting links of ``mapping_key`` whose pending references name any of the source ids ``named``:
         those a cycle would wake by linking, relinking or unlinking them (what a dry-run must try on top of
         the dirty links, instead of every pending link)."""
         select = "SELECT DISTINCT source_id FROM ref_waits WHERE job_id = ? AND scope = ?"
-        candidates = [row[0] for row in self._by_ids(select, named, (self.job_id, scope), column="wanted")]
+        params = (self.job_id, mapping_key)
+        candidates = [row[0] for row in self._by_ids(select, named, params, column="wanted")]
         waiting = "SELECT source_id FROM object_links WHERE job_id = ? AND scope = ? AND ref_state = ?"
-        ids = [row[0] for row in self._by_ids(waiting, candidates, (self.job_id, scope, WAITING))]
-        return self.links(scope, ids)
+        ids = [row[0] for row in self._by_ids(waiting, candidates, (self.job_id, mapping_key, WAITING))]
+        return self.links(mapping_key, ids)
 
-    def _pages(self, scope: str, condition: str, params: Sequence[Any], page: int) -> Iterator[list[Link]]:
+    def _pages(
+        self, mapping_key: str, condition: str, params: Sequence[Any], page: int
+    ) -> Iterator[list[Link]]:
         """Links matching ``condition`` in source-id order. With a condition, the ids come first from the
         (covering) index of pending links and the rows by key: asked for the whole rows at once, SQLite
         walks the table in key order instead (no statistics tell it that few links are pending)."""
@@ -161,13 +165,13 @@ class StateStore:
             )
         after = ""
         while True:
-            rows = self._query(sql, (self.job_id, scope, *params, after, page))
+            rows = self._query(sql, (self.job_id, mapping_key, *params, after, page))
             if not rows:
                 return
             if condition == "1 = 1":
                 yield [Link.from_values(r) for r in rows]
             else:
-                found = self.links(scope, [r[0] for r in rows])
+                found = self.links(mapping_key, [r[0] for r in rows])
                 yield [found[r[0]] for r in rows if r[0] in found]
             after = rows[-1][0]
 
@@ -179,17 +183,17 @@ class StateStore:
         rows = self._query("SELECT scope, n FROM counts WHERE job_id = ? AND kind = ?", (self.job_id, kind))
         return {row[0]: int(row[1]) for row in rows if int(row[1]) > 0}
 
-    def escrows(self, scope: str, source_ids: Iterable[str]) -> dict[str, EscrowRow]:
+    def escrows(self, mapping_key: str, source_ids: Iterable[str]) -> dict[str, EscrowRow]:
         select = f"SELECT {', '.join(EscrowRow.COLUMNS)} FROM escrows WHERE job_id = ? AND scope = ?"
         return {
             row[0]: EscrowRow.from_values(row)
-            for row in self._by_ids(select, source_ids, (self.job_id, scope))
+            for row in self._by_ids(select, source_ids, (self.job_id, mapping_key))
         }
 
-    def due_escrows(self, scope: str, now: datetime, limit: int = 1000) -> list[EscrowRow]:
+    def due_escrows(self, mapping_key: str, now: datetime, limit: int = 1000) -> list[EscrowRow]:
         select = f"SELECT {', '.join(EscrowRow.COLUMNS)} FROM escrows WHERE job_id = ? AND scope = ?"
         # Compare in Python: ISO text with different offsets does not sort as time.
-        rows = [EscrowRow.from_values(r) for r in self._query(select, (self.job_id, scope))]
+        rows = [EscrowRow.from_values(r) for r in self._query(select, (self.job_id, mapping_key))]
         return [row for row in rows if row.next_attempt <= now][:limit]
 
     def count_escrows(self) -> int:
@@ -198,11 +202,12 @@ class StateStore:
     def _count_job(self, table: str) -> int:
         return int(self._query(f"SELECT COUNT(*) FROM {table} WHERE job_id = ?", (self.job_id,))[0][0])
 
-    def datastore_get(self, scope: str, keys: Iterable[str]) -> dict[str, str]:
+    def datastore_get(self, mapping_key: str, keys: Iterable[str]) -> dict[str, str]:
         select = "SELECT key, value FROM store_keys WHERE job_id = ? AND scope = ?"
-        return {row[0]: row[1] for row in self._by_ids(select, keys, (self.job_id, scope), column="key")}
+        params = (self.job_id, mapping_key)
+        return {row[0]: row[1] for row in self._by_ids(select, keys, params, column="key")}
 
-    def datastore_keys(self, scope: str, page: int = 10_000) -> Iterator[str]:
+    def datastore_keys(self, mapping_key: str, page: int = 10_000) -> Iterator[str]:
         """Every key of a mapping's data store, a page at a time (keyset paging: a million keys are never
         held at once)."""
         sql = (
@@ -211,24 +216,24 @@ class StateStore:
         )
         after = ""
         while True:
-            keys = [row[0] for row in self._query(sql, (self.job_id, scope, after))]
+            keys = [row[0] for row in self._query(sql, (self.job_id, mapping_key, after))]
             yield from keys
             if len(keys) < page:
                 return
             after = keys[-1]
 
-    def datastore_count(self, scope: str) -> int:
+    def datastore_count(self, mapping_key: str) -> int:
         """Keys of a mapping's data store (a kept count: no table scan)."""
-        return self._counts("datastore").get(scope, 0)
+        return self._counts("datastore").get(mapping_key, 0)
 
-    def iter_staged(self, scope: str) -> Iterator[list[StagedRemoval]]:
+    def iter_staged(self, mapping_key: str) -> Iterator[list[StagedRemoval]]:
         sql = (
             "SELECT source_id, data FROM staged WHERE job_id = ? AND scope = ? AND source_id > ? "
             "ORDER BY source_id LIMIT 500"
         )
         after = ""
         while True:
-            rows = [StagedRemoval.from_values(r) for r in self._query(sql, (self.job_id, scope, after))]
+            rows = [StagedRemoval.from_values(r) for r in self._query(sql, (self.job_id, mapping_key, after))]
             if not rows:
                 return
             yield rows
@@ -237,20 +242,21 @@ class StateStore:
     def count_staged(self) -> int:
         return self._count_job("staged")
 
-    def intents(self, scope: str) -> list[Intent]:
+    def intents(self, mapping_key: str) -> list[Intent]:
         """The pending create intents of a mapping (few: only creates a crash left unlinked)."""
         sql = (
             "SELECT source_id, recorded, data FROM intents WHERE job_id = ? AND scope = ? ORDER BY source_id"
         )
-        return [Intent.from_values(row) for row in self._query(sql, (self.job_id, scope))]
+        return [Intent.from_values(row) for row in self._query(sql, (self.job_id, mapping_key))]
 
     def count_intents(self) -> int:
         return self._count_job("intents")
 
-    def linked_targets(self, scope: str, target_ids: Iterable[str]) -> set[str]:
+    def linked_targets(self, mapping_key: str, target_ids: Iterable[str]) -> set[str]:
         """Which of these target ids a link of the mapping points at (no index on target ids: call rarely)."""
         select = "SELECT target_id FROM object_links WHERE job_id = ? AND scope = ?"
-        return {row[0] for row in self._by_ids(select, target_ids, (self.job_id, scope), column="target_id")}
+        params = (self.job_id, mapping_key)
+        return {row[0] for row in self._by_ids(select, target_ids, params, column="target_id")}
 
     def status(self) -> dict[str, Any]:
         rows = self._query("SELECT data FROM job_status WHERE job_id = ?", (self.job_id,))
@@ -292,11 +298,11 @@ class StateStore:
 
     # --- writes ----------------------------------------------------------------------------------------
 
-    def record_intents(self, scope: str, intents: Sequence[Intent]) -> None:
+    def record_intents(self, mapping_key: str, intents: Sequence[Intent]) -> None:
         """Journal creates before they are exported, in their own committed transaction (one executemany)."""
         if not intents:
             return
-        rows = [(self.job_id, scope, *i.row()) for i in intents]
+        rows = [(self.job_id, mapping_key, *i.row()) for i in intents]
         try:
             with self._engine.begin() as conn:
                 Writer(self._sql, conn, self.job_id).upsert(
@@ -310,13 +316,13 @@ class StateStore:
         if batch.empty:
             return
         try:
-            for scope, updates in batch.store_updates.items():
+            for mapping_key, updates in batch.store_updates.items():
                 # The transaction reads the stored values on its one connection: a parallel strategy reads
                 # their pages ahead (``_reads``); the others read nothing here.
                 self._reads.read_ahead(
                     "SELECT key FROM store_keys WHERE job_id = ? AND scope = ?",
                     list(updates),
-                    (self.job_id, scope),
+                    (self.job_id, mapping_key),
                     "key",
                 )
             with self._engine.begin() as conn:

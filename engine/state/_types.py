@@ -7,14 +7,16 @@ in the column order of ``_schema`` (``from_values`` / ``values``); datetimes as 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from connectors import Watermark
 
 BLOB_VERSION = 1
+_NOTHING: Mapping[str, Any] = MappingProxyType({})
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
@@ -31,9 +33,10 @@ def _load_blob(text: str | None, what: str) -> dict[str, Any] | None:
     return dict(data["values"])
 
 
-def _dump_blob(values: dict[str, Any]) -> str:
+def _dump_blob(values: Mapping[str, Any]) -> str:
     # The same text as dumping {"version": 1, "values": values}, without building that dict.
-    return f'{{"version":{BLOB_VERSION},"values":{_ENCODE(values)}}}'
+    plain = values if values.__class__ is dict else dict(values)
+    return f'{{"version":{BLOB_VERSION},"values":{_ENCODE(plain)}}}'
 
 
 def iso(value: datetime) -> str:
@@ -43,19 +46,23 @@ def iso(value: datetime) -> str:
     return value.isoformat()
 
 
-@dataclass(frozen=True, slots=True)
-class Link:
-    """A source object linked to its target object, with the values last exported to it (its essence)."""
+LINK_COLUMNS = ("source_id", "target_id", "essence", "pending_refs", "disabled")
+"""A link's columns, in the order of ``Link``'s fields and ``Link.row``."""
+
+
+class Link(NamedTuple):
+    """A source object linked to its target object, with the values last exported to it (its essence).
+
+    A named tuple: a cycle makes one per object it writes, and reads one per object it plans. Its mappings
+    are never changed once made (whoever changes a link makes a new one)."""
 
     source_id: str
     target_id: str
-    essence: dict[str, Any] = field(default_factory=dict)
-    pending_refs: dict[str, Any] | None = None
+    essence: Mapping[str, Any] = _NOTHING
+    pending_refs: Mapping[str, Any] | None = None
     """Reference attributes (in source ids) still to resolve and export in the references phase."""
     disabled: bool = False
     """The target object was disabled (soft-deleted) because its source left scope."""
-
-    COLUMNS = ("source_id", "target_id", "essence", "pending_refs", "disabled")
 
     @classmethod
     def from_values(cls, row: Sequence[Any]) -> Link:
@@ -166,43 +173,48 @@ class Batch:
     cycle: dict[str, Any] | None = None
     status: dict[str, Any] | None = None
 
-    def link(self, scope: str, link: Link) -> None:
+    def link(self, mapping_key: str, link: Link) -> None:
         """An objects-phase write: dirty when ``link.pending_refs`` is not None."""
-        self.links.setdefault(scope, {})[link.source_id] = link
-        self.waiting_on.get(scope, {}).pop(link.source_id, None)
-        self.unlinked.get(scope, set()).discard(link.source_id)
+        links = self.links.get(mapping_key)  # (no throw-away default per call: a page makes one per object)
+        if links is None:
+            links = self.links[mapping_key] = {}
+        links[link.source_id] = link
+        if self.waiting_on:
+            self.waiting_on.get(mapping_key, {}).pop(link.source_id, None)
+        if self.unlinked:
+            self.unlinked.get(mapping_key, set()).discard(link.source_id)
 
-    def settle_references(self, scope: str, link: Link, waiting_on: Iterable[str] = ()) -> None:
+    def settle_references(self, mapping_key: str, link: Link, waiting_on: Iterable[str] = ()) -> None:
         """A references-phase write: ``link.pending_refs`` (None when all resolved) waits on the source ids
         ``waiting_on`` (those it names). Pending references with nothing to wait on stay dirty (tried again
         every cycle)."""
-        self.links.setdefault(scope, {})[link.source_id] = link
-        self.waiting_on.setdefault(scope, {})[link.source_id] = frozenset(waiting_on)
-        self.unlinked.get(scope, set()).discard(link.source_id)
+        self.links.setdefault(mapping_key, {})[link.source_id] = link
+        self.waiting_on.setdefault(mapping_key, {})[link.source_id] = frozenset(waiting_on)
+        self.unlinked.get(mapping_key, set()).discard(link.source_id)
 
-    def unlink(self, scope: str, source_id: str) -> None:
-        self.links.get(scope, {}).pop(source_id, None)
-        self.waiting_on.get(scope, {}).pop(source_id, None)
-        self.unlinked.setdefault(scope, set()).add(source_id)
-        self.clear_intent(scope, source_id)  # removed from the target: no pending create is left either
+    def unlink(self, mapping_key: str, source_id: str) -> None:
+        self.links.get(mapping_key, {}).pop(source_id, None)
+        self.waiting_on.get(mapping_key, {}).pop(source_id, None)
+        self.unlinked.setdefault(mapping_key, set()).add(source_id)
+        self.clear_intent(mapping_key, source_id)  # removed from the target: no pending create is left either
 
-    def clear_intent(self, scope: str, source_id: str) -> None:
-        self.cleared_intents.setdefault(scope, set()).add(source_id)
+    def clear_intent(self, mapping_key: str, source_id: str) -> None:
+        self.cleared_intents.setdefault(mapping_key, set()).add(source_id)
 
-    def escrow(self, scope: str, row: EscrowRow) -> None:
-        self.escrows.setdefault(scope, {})[row.source_id] = row
+    def escrow(self, mapping_key: str, row: EscrowRow) -> None:
+        self.escrows.setdefault(mapping_key, {})[row.source_id] = row
 
-    def clear_escrow(self, scope: str, source_id: str) -> None:
-        self.escrows.get(scope, {}).pop(source_id, None)
-        self.cleared_escrows.setdefault(scope, set()).add(source_id)
+    def clear_escrow(self, mapping_key: str, source_id: str) -> None:
+        self.escrows.get(mapping_key, {}).pop(source_id, None)
+        self.cleared_escrows.setdefault(mapping_key, set()).add(source_id)
 
-    def stage(self, scope: str, removal: StagedRemoval) -> None:
-        self.staged.setdefault(scope, {})[removal.source_id] = removal
-        self.unstaged.get(scope, set()).discard(removal.source_id)
+    def stage(self, mapping_key: str, removal: StagedRemoval) -> None:
+        self.staged.setdefault(mapping_key, {})[removal.source_id] = removal
+        self.unstaged.get(mapping_key, set()).discard(removal.source_id)
 
-    def unstage(self, scope: str, source_id: str) -> None:
-        self.staged.get(scope, {}).pop(source_id, None)
-        self.unstaged.setdefault(scope, set()).add(source_id)
+    def unstage(self, mapping_key: str, source_id: str) -> None:
+        self.staged.get(mapping_key, {}).pop(source_id, None)
+        self.unstaged.setdefault(mapping_key, set()).add(source_id)
 
     @property
     def empty(self) -> bool:

@@ -25,11 +25,11 @@ from sqlalchemy.engine import Connection
 
 from ._schema import DIRTY, WAITING
 from ._sql import Sql, chunks, marks
-from ._types import Batch, Link, iso
+from ._types import LINK_COLUMNS, Batch, Link, iso
 
 __all__ = ["Writer", "dumps"]
 
-_LINK_COLUMNS = ("job_id", "scope", *Link.COLUMNS, "ref_state")
+_LINK_COLUMNS = ("job_id", "scope", *LINK_COLUMNS, "ref_state")
 
 _DUMPS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
 
@@ -52,13 +52,13 @@ class Writer:
 
     def batch(self, batch: Batch) -> None:
         moved: set[str] = set()  # source ids linked, relinked to another object or unlinked
-        for scope, links in batch.links.items():
-            moved.update(self._links(scope, links, batch.waiting_on.get(scope, {})))
-        for scope, ids in batch.unlinked.items():
-            if self.unlink(scope, sorted(ids)):
+        for mapping_key, links in batch.links.items():
+            moved.update(self._links(mapping_key, links, batch.waiting_on.get(mapping_key, {})))
+        for mapping_key, ids in batch.unlinked.items():
+            if self.unlink(mapping_key, sorted(ids)):
                 moved.update(ids)
         self._wake(moved)
-        for scope, escrows in batch.escrows.items():
+        for mapping_key, escrows in batch.escrows.items():
             self.upsert(
                 "escrows",
                 (
@@ -71,21 +71,21 @@ class Writer:
                     "code",
                     "message",
                 ),
-                [(self.job, scope, *e.row()) for e in escrows.values()],
+                [(self.job, mapping_key, *e.row()) for e in escrows.values()],
             )
-        for scope, ids in batch.cleared_escrows.items():
-            self.delete_ids("escrows", scope, sorted(ids - set(batch.escrows.get(scope, {}))))
-        for scope, staged in batch.staged.items():
-            rows = [(self.job, scope, *s.row()) for s in staged.values()]
+        for mapping_key, ids in batch.cleared_escrows.items():
+            self.delete_ids("escrows", mapping_key, sorted(ids - set(batch.escrows.get(mapping_key, {}))))
+        for mapping_key, staged in batch.staged.items():
+            rows = [(self.job, mapping_key, *s.row()) for s in staged.values()]
             self.upsert("staged", ("job_id", "scope", "source_id", "data"), rows)
-        for scope, ids in batch.unstaged.items():
-            self.delete_ids("staged", scope, sorted(ids))
-        for scope, ids in batch.cleared_intents.items():
-            self.delete_ids("intents", scope, sorted(ids))
-        for scope, updates in batch.store_updates.items():
-            self.store(scope, updates)
-        for scope, watermark in batch.watermarks.items():
-            row = (self.job, scope, dumps(watermark.to_json()))
+        for mapping_key, ids in batch.unstaged.items():
+            self.delete_ids("staged", mapping_key, sorted(ids))
+        for mapping_key, ids in batch.cleared_intents.items():
+            self.delete_ids("intents", mapping_key, sorted(ids))
+        for mapping_key, updates in batch.store_updates.items():
+            self.store(mapping_key, updates)
+        for mapping_key, watermark in batch.watermarks.items():
+            row = (self.job, mapping_key, dumps(watermark.to_json()))
             self.upsert("watermarks", ("job_id", "scope", "value"), [row], keys=2)
         self._records(batch)
 
@@ -97,7 +97,7 @@ class Writer:
     # --- links and references --------------------------------------------------------------------------
 
     def _links(
-        self, scope: str, links: Mapping[str, Link], waiting: Mapping[str, frozenset[str]]
+        self, mapping_key: str, links: Mapping[str, Link], waiting: Mapping[str, frozenset[str]]
     ) -> set[str]:
         """Write the links; returns the ids the objects phase linked anew or to another target object (the
         resolution of references to them changes, so the links waiting on them wake).
@@ -105,7 +105,7 @@ class Writer:
         The links' current target and reference state are read first, so each row is written by the
         cheapest statement: an insert, an update of the essence alone (the common case: no indexed
         column is set, so no index page is rewritten), or a full update."""
-        before = self._states(scope, list(links))
+        before = self._states(mapping_key, list(links))
         new: list[tuple[Any, ...]] = []
         plain: list[tuple[Any, ...]] = []
         full: list[tuple[Any, ...]] = []
@@ -114,11 +114,11 @@ class Writer:
             state = _ref_state(link, waiting.get(sid))
             old = before.get(sid)
             if old is None:
-                new.append((self.job, scope, sid, target, essence, pending, disabled, state))
+                new.append((self.job, mapping_key, sid, target, essence, pending, disabled, state))
             elif old == (target, state):
-                plain.append((essence, pending, disabled, self.job, scope, sid))
+                plain.append((essence, pending, disabled, self.job, mapping_key, sid))
             else:
-                full.append((target, essence, pending, disabled, state, self.job, scope, sid))
+                full.append((target, essence, pending, disabled, state, self.job, mapping_key, sid))
         self.sql.insert(self.conn, "object_links", _LINK_COLUMNS, new)
         where = "WHERE job_id = ? AND scope = ? AND source_id = ?"
         columns = "essence = ?, pending_refs = ?, disabled = ?"
@@ -126,28 +126,28 @@ class Writer:
         self.sql.run_many(
             self.conn, f"UPDATE object_links SET target_id = ?, {columns}, ref_state = ? {where}", full
         )
-        self.count("links", scope, len(new))
-        self._replace_waits(scope, links, waiting)
+        self.count("links", mapping_key, len(new))
+        self._replace_waits(mapping_key, links, waiting)
         return {
             sid for sid in links if sid not in waiting and before.get(sid, (None,))[0] != links[sid].target_id
         }
 
     def _replace_waits(
-        self, scope: str, links: Mapping[str, Link], waiting: Mapping[str, frozenset[str]]
+        self, mapping_key: str, links: Mapping[str, Link], waiting: Mapping[str, frozenset[str]]
     ) -> None:
         settled = sorted(waiting)
         if not settled:
             return
-        self._delete_waits(scope, settled)
+        self._delete_waits(mapping_key, settled)
         waits = [
-            (self.job, scope, sid, wanted)
+            (self.job, mapping_key, sid, wanted)
             for sid in settled
             if _ref_state(links[sid], waiting[sid]) == WAITING
             for wanted in sorted(waiting[sid])
         ]
         self.sql.insert(self.conn, "ref_waits", ("job_id", "scope", "source_id", "wanted"), waits)
 
-    def _states(self, scope: str, ids: Sequence[str]) -> dict[str, tuple[str, int | None]]:
+    def _states(self, mapping_key: str, ids: Sequence[str]) -> dict[str, tuple[str, int | None]]:
         """Source id -> (target id, reference state) of the links these ids have now."""
         found: dict[str, tuple[str, int | None]] = {}
         for chunk in chunks(ids):
@@ -155,16 +155,17 @@ class Writer:
                 "SELECT source_id, target_id, ref_state FROM object_links WHERE job_id = ? AND scope = ? "
                 f"AND source_id IN ({marks(len(chunk))})"
             )
-            rows = self.sql.query(self.conn, query, (self.job, scope, *chunk))
+            rows = self.sql.query(self.conn, query, (self.job, mapping_key, *chunk))
             found.update((r[0], (r[1], None if r[2] is None else int(r[2]))) for r in rows)
         return found
 
-    def _pairs(self, select: str, scope: str, ids: Sequence[str]) -> dict[str, str]:
+    def _pairs(self, select: str, mapping_key: str, ids: Sequence[str]) -> dict[str, str]:
         """``select`` (two columns, ending with the key column) ``IN (ids)``, as a dict, a chunk at a time."""
         found: dict[str, str] = {}
         for chunk in chunks(ids):
             query = f"{select} IN ({marks(len(chunk))})"
-            found.update((r[0], r[1]) for r in self.sql.query(self.conn, query, (self.job, scope, *chunk)))
+            params = (self.job, mapping_key, *chunk)
+            found.update((r[0], r[1]) for r in self.sql.query(self.conn, query, params))
         return found
 
     def _wake(self, moved: set[str]) -> None:
@@ -182,55 +183,57 @@ class Writer:
         )
         self.sql.run_many(self.conn, update, [(DIRTY, self.job, s, i, WAITING) for s, i in sorted(woken)])
 
-    def _delete_waits(self, scope: str, ids: Sequence[str]) -> None:
+    def _delete_waits(self, mapping_key: str, ids: Sequence[str]) -> None:
         sql = "DELETE FROM ref_waits WHERE job_id = ? AND scope = ? AND source_id = ?"
-        self.sql.run_many(self.conn, sql, [(self.job, scope, i) for i in ids])
+        self.sql.run_many(self.conn, sql, [(self.job, mapping_key, i) for i in ids])
 
-    def unlink(self, scope: str, ids: Sequence[str]) -> int:
+    def unlink(self, mapping_key: str, ids: Sequence[str]) -> int:
         """Remove these links (and what they waited on); returns how many there were."""
-        removed = self.delete_ids("object_links", scope, ids)
-        self.count("links", scope, -removed)
-        self._delete_waits(scope, ids)
+        removed = self.delete_ids("object_links", mapping_key, ids)
+        self.count("links", mapping_key, -removed)
+        self._delete_waits(mapping_key, ids)
         return removed
 
     # --- the rest ---------------------------------------------------------------------------------------
 
-    def delete_ids(self, table: str, scope: str, ids: Sequence[str], column: str = "source_id") -> int:
+    def delete_ids(self, table: str, mapping_key: str, ids: Sequence[str], column: str = "source_id") -> int:
         """Delete the rows of these ids; returns how many there were."""
         deleted = 0
         for chunk in chunks(ids):
             sql = f"DELETE FROM {table} WHERE job_id = ? AND scope = ? AND {column} IN ({marks(len(chunk))})"
-            deleted += max(self.sql.run(self.conn, sql, (self.job, scope, *chunk)).rowcount, 0)
+            deleted += max(self.sql.run(self.conn, sql, (self.job, mapping_key, *chunk)).rowcount, 0)
         return deleted
 
-    def count(self, kind: str, scope: str, delta: int) -> None:
+    def count(self, kind: str, mapping_key: str, delta: int) -> None:
         if delta == 0:
             return
         update = "UPDATE counts SET n = n + ? WHERE job_id = ? AND kind = ? AND scope = ?"
-        if self.sql.run(self.conn, update, (delta, self.job, kind, scope)).rowcount == 0:
+        if self.sql.run(self.conn, update, (delta, self.job, kind, mapping_key)).rowcount == 0:
             self.sql.insert(
-                self.conn, "counts", ("job_id", "kind", "scope", "n"), [(self.job, kind, scope, delta)]
+                self.conn, "counts", ("job_id", "kind", "scope", "n"), [(self.job, kind, mapping_key, delta)]
             )
 
-    def store(self, scope: str, updates: Mapping[str, str | None]) -> None:
+    def store(self, mapping_key: str, updates: Mapping[str, str | None]) -> None:
         """Data-store updates (None removes a key). The stored values are read first and only what differs
         is written: a source that marks every delivered id (``sql`` beside a change column) mostly sends
         values already there, and reading a row costs far less than rewriting its pages."""
-        stored = self._stored(scope, list(updates))
+        stored = self._stored(mapping_key, list(updates))
         gone = [k for k, v in updates.items() if v is None and k in stored]
-        new = [(self.job, scope, k, v) for k, v in updates.items() if v is not None and k not in stored]
+        new = [(self.job, mapping_key, k, v) for k, v in updates.items() if v is not None and k not in stored]
         changed = [
-            (v, self.job, scope, k) for k, v in updates.items() if v is not None and stored.get(k, v) != v
+            (v, self.job, mapping_key, k)
+            for k, v in updates.items()
+            if v is not None and stored.get(k, v) != v
         ]
-        self.delete_ids("store_keys", scope, gone, column="key")
+        self.delete_ids("store_keys", mapping_key, gone, column="key")
         self.sql.insert(self.conn, "store_keys", ("job_id", "scope", "key", "value"), new)
         update = "UPDATE store_keys SET value = ? WHERE job_id = ? AND scope = ? AND key = ?"
         self.sql.run_many(self.conn, update, changed)
-        self.count("datastore", scope, len(new) - len(gone))
+        self.count("datastore", mapping_key, len(new) - len(gone))
 
-    def _stored(self, scope: str, keys: Sequence[str]) -> dict[str, str]:
+    def _stored(self, mapping_key: str, keys: Sequence[str]) -> dict[str, str]:
         return self._pairs(
-            "SELECT key, value FROM store_keys WHERE job_id = ? AND scope = ? AND key", scope, keys
+            "SELECT key, value FROM store_keys WHERE job_id = ? AND scope = ? AND key", mapping_key, keys
         )
 
     def _records(self, batch: Batch) -> None:

@@ -1,4 +1,4 @@
-"""Validating a job file (issue 3's contract) without loading the job: the schema it names (a file
+"""Validating a job file without loading the job: the schema it names (a file
 relative to the job file, or a built-in template) is validated, and every directory name the rules use
 must be bound under ``directories:``. Kept small on purpose; ``engine.load_job`` does the full load."""
 

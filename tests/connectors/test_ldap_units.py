@@ -176,21 +176,3 @@ def test_removals_of_absent_values_are_dropped() -> None:
     ]
     kept = without_absent_values(edits, {"description": [b"a"]}, lambda _, v: v.lower())
     assert kept == [(MOD_DELETE, "description", [b"A"]), (MOD_ADD, "x", [b"1"])]
-
-
-def test_gc_paused_restores_the_collector_state() -> None:
-    import gc
-
-    from connectors.ldap._entries import gc_paused
-
-    assert gc.isenabled()
-    with gc_paused():
-        assert not gc.isenabled()
-    assert gc.isenabled()
-    gc.disable()
-    try:
-        with gc_paused():
-            pass
-        assert not gc.isenabled()  # someone else's choice is kept
-    finally:
-        gc.enable()

@@ -12,9 +12,8 @@ import pytest
 from connectors import Watermark
 from engine import StateStore, SyncEngine, load_job
 from engine.state import Batch, EscrowRow, Link
+from tests.engine.run.conftest import USER, read_json, user, write_job
 from tests.peers.postgres import postgres_url as postgres_url
-
-from .conftest import USER, read_json, user, write_job
 
 pytestmark = pytest.mark.peer
 

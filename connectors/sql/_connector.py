@@ -43,7 +43,7 @@ class SqlConnector(Connector):
     def __init__(self, settings: Mapping[str, Any], context: ConnectorContext) -> None:
         super().__init__(settings, context)
         self._objects = object_settings(settings)
-        self.engine = make_engine(settings, context.base_dir)
+        self.database = make_engine(settings, context.base_dir)
         self._read_ahead_mode = read_ahead_mode(settings)
         self._read_ahead: bool | None = None
         self._specs: dict[str, TableSpec] = {}
@@ -53,7 +53,7 @@ class SqlConnector(Connector):
         return Capabilities(soft_delete=True, batch_size=500)
 
     def validate_credentials(self) -> None:
-        with sql_errors("connecting to the database"), self.engine.connect() as conn:
+        with sql_errors("connecting to the database"), self.database.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
         for object_type in self._objects:
             self._spec(object_type)
@@ -70,14 +70,14 @@ class SqlConnector(Connector):
         page_size: int = 1000,
         store: DataStore | None = None,
     ) -> Iterator[Page]:
-        return read_pages(self.engine, self._spec(object_type), since, page_size, store)
+        return read_pages(self.database, self._spec(object_type), since, page_size, store)
 
     def count(self, object_type: str) -> int | None:
-        return count_rows(self.engine, self._spec(object_type))
+        return count_rows(self.database, self._spec(object_type))
 
     def get(self, object_type: str, ids: Sequence[str]) -> dict[str, DirectoryObject]:
         spec = self._spec(object_type)
-        rows = fetch(self.engine, spec, list(ids))
+        rows = fetch(self.database, spec, list(ids))
         return {i: row_object(spec, rows[i]) for i in ids if i in rows}
 
     def find(
@@ -94,24 +94,24 @@ class SqlConnector(Connector):
                 setting=f"objects.{object_type}",
                 connector=self.kind,
             )
-        return find_objects(self.engine, spec, column, values)
+        return find_objects(self.database, spec, column, values)
 
     def apply(self, changes: Sequence[Change]) -> list[ApplyResult]:
         results: list[ApplyResult | None] = [None] * len(changes)
         for run in runs(changes):
             spec = self._spec(run[0][1].object_type)
-            apply_run(self.engine, spec, run, results, read_ahead=self.read_ahead)
+            apply_run(self.database, spec, run, results, read_ahead=self.read_ahead)
         assert all(r is not None for r in results)
         return [r for r in results if r is not None]
 
     def close(self) -> None:
-        self.engine.dispose()
+        self.database.dispose()
 
     @property
     def read_ahead(self) -> bool:
         """Whether blind updates read their rows ahead (``_warm``): decided the first time it is asked."""
         if self._read_ahead is None:
-            self._read_ahead = decide(self._read_ahead_mode, self.engine)
+            self._read_ahead = decide(self._read_ahead_mode, self.database)
         return self._read_ahead
 
     # -- helpers ------------------------------------------------------------------------------------------
@@ -126,7 +126,7 @@ class SqlConnector(Connector):
                     setting="objects",
                     connector=self.kind,
                 )
-            spec = self._specs[object_type] = reflect(self.engine, settings)
+            spec = self._specs[object_type] = reflect(self.database, settings)
         return spec
 
     @staticmethod

@@ -14,6 +14,7 @@ from connectors import Modification, ValueOp
 
 from ..plan import Action, AttributeChange, PlannedOperation, Reason
 
+_CODES = frozenset(Reason)
 _STEP_TYPES = ("import", "scoping", "matching", "processing", "referenceResolution", "export")
 
 
@@ -204,7 +205,7 @@ def _status_info(op: PlannedOperation, status: str, error: str | None, code: str
         }
     elif status == "skipped":
         info["errorInformation"] = {
-            "errorCode": code if code in Reason.__members__.values() else op.reason,
+            "errorCode": code if code in _CODES else op.reason,
             "errorCategory": "success",
             "reason": op.reason,
             "additionalDetails": None,

@@ -37,14 +37,16 @@ class StepFailed(RuntimeError):
 
 
 def _baseline_step(kind: str, args: Mapping[str, Any]) -> Step:
-    from . import baseline
+    from . import baseline, baseline_files
 
     paths = {key: Path(value) for key, value in args.items()}
 
     def run() -> dict[str, Any]:
-        if kind == "initial":
+        if kind == "file_initial":
+            counts = baseline_files.initial(paths["source"], paths["target"], paths["state"])
+        elif kind == "initial":
             counts = baseline.initial(paths["source"], paths["target"], paths["state"])
-        elif kind == "dry_run":
+        elif kind in ("dry_run", "dry_run_stream"):
             counts = baseline.dry_run(paths["source"], paths["state"], paths["target"])
         else:
             counts = baseline.incremental(paths["source"], paths["target"], paths["state"])
@@ -56,6 +58,7 @@ def _baseline_step(kind: str, args: Mapping[str, Any]) -> Step:
 def _idsync_step(kind: str, args: Mapping[str, Any]) -> Step:
     import engine
     from engine.cli import keeping_what_lives, tune_collector
+    from engine.run import PlanStream
 
     tune_collector()  # as the idsync command does for its process
 
@@ -69,7 +72,12 @@ def _idsync_step(kind: str, args: Mapping[str, Any]) -> Step:
             with keeping_what_lives() as keep:  # as ``idsync dry-run`` does
                 plan = sync.plan(progress=keep)
             return {"operations": len(plan.operations)}
-        report = sync.run_cycle(full=kind == "initial")
+        if kind == "dry_run_stream":  # as ``idsync dry-run --output FILE`` does
+            output = Path(args["job"]).with_name("plan.jsonl")
+            with keeping_what_lives() as keep, output.open("w", encoding="utf-8", buffering=1 << 20) as out:
+                stream = sync.plan(progress=keep, into=PlanStream(out))
+            return {"operations": stream.written}
+        report = sync.run_cycle(full=kind in ("initial", "file_initial"))
         if report.state != "Succeeded":
             raise StepFailed(f"the idsync cycle ended {report.state}: {report.error}")
         counts = {f"{t}.{action}": n for t, c in report.counts.items() for action, n in c.items()}
@@ -79,9 +87,12 @@ def _idsync_step(kind: str, args: Mapping[str, Any]) -> Step:
 
 
 def prepare(step: str, args: Mapping[str, Any]) -> Step:
-    """``baseline.initial|dry_run|incremental`` or ``idsync.initial|dry_run|incremental``."""
+    """``baseline.KIND`` or ``idsync.KIND``, KIND one of ``initial``, ``dry_run``, ``dry_run_stream`` (the
+    plan written as JSON Lines beside the job, as ``--output`` does), ``incremental`` (the sql target
+    scenarios) and ``file_initial`` (``scenario_files``: a json or csv source into a json file)."""
     side, _, kind = step.partition(".")
-    if kind not in ("initial", "dry_run", "incremental") or side not in ("baseline", "idsync"):
+    kinds = ("initial", "dry_run", "dry_run_stream", "incremental", "file_initial")
+    if kind not in kinds or side not in ("baseline", "idsync"):
         raise StepFailed(f"unknown step {step!r}")
     return _baseline_step(kind, args) if side == "baseline" else _idsync_step(kind, args)
 

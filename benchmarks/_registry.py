@@ -6,11 +6,20 @@ from ._harness import Scenario
 
 
 def scenarios() -> dict[str, Scenario]:
-    from . import scenario_cycles, scenario_expressions, scenario_ldap, scenario_scim
+    from . import (
+        scenario_cycles,
+        scenario_expressions,
+        scenario_files,
+        scenario_ldap,
+        scenario_scim,
+        scenario_warm,
+    )
 
     found: list[Scenario] = []
     found += scenario_expressions.SCENARIOS
     found += scenario_scim.SCENARIOS
     found += scenario_ldap.SCENARIOS
     found += scenario_cycles.SCENARIOS
+    found += scenario_files.SCENARIOS
+    found += scenario_warm.SCENARIOS
     return {scenario.name: scenario for scenario in found}

@@ -7,9 +7,10 @@ far, and the baseline would inherit idsync's peak). ``peak_rss_mb`` in the JSON 
 peak; the baseline's is in the markdown table beside it. Timings are medians of the repeats.
 
 A scenario row in the JSON: ``{"name", "users", "seconds", "baseline_seconds", "ratio",
-"objects_per_second", "peak_rss_mb"}``, where ``ratio`` is ``seconds / baseline_seconds`` (lower is
-better; 1.0 means as fast as the hand-written pipeline) and ``objects_per_second`` counts the objects the
-scenario processes (users plus groups for a full cycle, the changed users for an incremental one).
+"objects_per_second", "peak_rss_mb"}`` (and ``target``, ``met``: True / False against a ratio target,
+None where the row has none; ``details``: every sample), where ``ratio`` is ``seconds / baseline_seconds``
+(lower is better; 1.0 means as fast as the hand-written pipeline) and ``objects_per_second`` counts the
+objects the scenario processes (users plus groups for a full cycle, the changed users for an incremental one).
 """
 
 from __future__ import annotations
@@ -84,6 +85,13 @@ class ScenarioResult:
     """Every measured run's seconds, idsync's and the baseline's (the JSON's ``details``: the spread behind
     the medians)."""
     baseline_samples: tuple[float, ...] = ()
+    ratio_limit: float | None = None
+    """The ratio this size must stay within (``met``), when its target is one; None: no ratio target."""
+
+    @property
+    def met(self) -> bool | None:
+        """Whether the ratio is within ``ratio_limit`` (None when this row has no ratio target)."""
+        return None if self.ratio_limit is None else self.ratio <= self.ratio_limit
 
     @property
     def ratio(self) -> float:
@@ -108,6 +116,7 @@ class ScenarioResult:
             "objects_per_second": round(self.objects_per_second, 1),
             "peak_rss_mb": round(self.peak_rss_mb, 1),
             "target": self.target,
+            "met": self.met,
             "notes": notes or f"median of {self.runs} run(s); {self.objects} objects",
             "details": asdict(self),
         }
@@ -145,8 +154,8 @@ def markdown_table(results: Sequence[ScenarioResult | Row]) -> str:
     """One line per scenario and size: times, ratio, throughput, idsync's peak memory."""
     lines = [
         "| scenario | users | idsync s | baseline s | ratio | idsync obj/s | baseline obj/s | peak MB "
-        "| target |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| target | met? |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for row in to_json(results)["scenarios"]:
         ratio = row.get("ratio")
@@ -160,6 +169,7 @@ def markdown_table(results: Sequence[ScenarioResult | Row]) -> str:
             _figure(baseline_objects_per_second(row)),
             _figure(row.get("peak_rss_mb")),
             row.get("target") or "",
+            {True: "met", False: "**not met**"}.get(row.get("met"), ""),
         )
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

@@ -3,6 +3,7 @@
 * ``cycle_initial``  -- full initial cycle, JSON source (users + groups) -> SQLite ``sql`` target,
   SQLite state;
 * ``dry_run``        -- the plan of that same initial cycle, nothing written;
+* ``dry_run_stream`` -- the same plan written as JSON Lines as it is made (``idsync dry-run --output``);
 * ``incremental_1pct`` / ``incremental_0.1pct`` -- SQLite source with an indexed change column: after an
   initial cycle, 1 % / 0.1 % of the users are edited and one incremental cycle is measured;
 * ``incremental_1000`` -- the same, with 1,000 changed users whatever the size (at 10k, 10 %): the
@@ -43,10 +44,18 @@ __all__ = [
 
 SIZES = {False: (10_000, 100_000, 1_000_000), True: (1_000,)}
 SEED = 2026
-CYCLE_SCENARIOS = ("cycle_initial", "dry_run", "incremental_1pct", "incremental_0.1pct", "incremental_1000")
+CYCLE_SCENARIOS = (
+    "cycle_initial",
+    "dry_run",
+    "dry_run_stream",
+    "incremental_1pct",
+    "incremental_0.1pct",
+    "incremental_1000",
+)
 TARGETS = {
     "cycle_initial": "ratio <= 3 (100k and 1M); peak RSS < 1.5 GB at 1M",
     "dry_run": "ratio <= 2 at 100k",
+    "dry_run_stream": "peak RSS < 500 MB at 1M",
     "incremental_1pct": "cost follows the changes",
     "incremental_0.1pct": "< 250 ms at 1M (1,000 changes)",
     "incremental_1000": "at 1M <= 1.5x the time at 10k",
@@ -158,7 +167,7 @@ def _check_initial(
 ) -> None:
     """Both sides must have done the same work, or the ratio means nothing."""
     expected = theirs.summary["created"]
-    if kind == "dry_run":
+    if kind.startswith("dry_run"):
         done = ours.summary.get("operations", 0)
         if done < expected:
             raise StepFailed(f"idsync planned {done} operations, the baseline {expected} creates")
@@ -249,7 +258,7 @@ def run_cycle_scenario(
                 warmup = 1 if quick else WARMUP_ROUNDS
                 pairs, objects = _incremental(name, spec, folder, runs, warmup)
             else:
-                kind = "initial" if name == "cycle_initial" else "dry_run"
+                kind = "initial" if name == "cycle_initial" else name
                 pairs, objects = _initial_like(kind, spec, folder, runs), users + spec.group_count
         results.append(pairs.result(name, users, objects))
     return results
@@ -258,6 +267,7 @@ def run_cycle_scenario(
 DESCRIPTIONS = {
     "cycle_initial": "initial cycle, JSON source -> SQLite sql target, SQLite state (10k/100k/1M)",
     "dry_run": "dry-run (plan only) of the initial cycle (10k/100k/1M)",
+    "dry_run_stream": "dry-run of the initial cycle written as JSON Lines (--output) (10k/100k/1M)",
     "incremental_1pct": "incremental cycle after 1 % of the users changed, SQL source (10k/100k/1M)",
     "incremental_0.1pct": "incremental cycle after 0.1 % of the users changed, SQL source (10k/100k/1M)",
     "incremental_1000": "incremental cycle after 1,000 users changed, SQL source (10k/100k/1M)",

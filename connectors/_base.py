@@ -17,7 +17,9 @@ Rules every connector keeps (the contract suite in ``tests/connectors`` checks t
   cycle.
 * **Deletions.** ``read(since=w)`` yields tombstones (``DirectoryObject.deleted``) for objects deleted since
   ``w``. A full read (``since=None``) yields only live objects; the engine finds deletions by comparing the
-  anchors it saw with its links.
+  anchors it saw with its links -- only after a complete read: a read that skipped objects it could not read
+  says so (``Page.incomplete``), and one that cannot read at all (a missing file, a dropped table, an
+  unreachable server) raises.
 * **References** (manager, members) hold the referenced objects' ids *in this directory*; the connector
   maps them to DNs, SCIM ids or foreign keys itself. The engine translates source ids to target ids.
 * **Errors**: only ``connectors`` errors escape (see ``_errors``). ``apply`` returns one ``ApplyResult`` per
@@ -101,6 +103,10 @@ class Page:
     """Safe to commit once this page is applied; None while the read cannot yet promise anything."""
     store_updates: Mapping[str, str | None] = field(default_factory=dict)
     """Connector data store writes (key -> value; None removes the key)."""
+    incomplete: str | None = None
+    """Why this read is not complete (some objects could not be read: a malformed row, an oversized
+    field...), or None. On any page of a full read it keeps the engine from taking an object's absence for
+    a deletion; an incremental read yields no tombstone it cannot vouch for in the first place."""
 
 
 class DataStore(Protocol):
@@ -187,6 +193,9 @@ class ConnectorContext:
     """Relative paths in the settings are relative to this folder (the job file's)."""
     object_types: tuple[str, ...] = ()
     """Object names the job's schema uses in this directory."""
+    multi_valued: frozenset[str] = frozenset()
+    """Attribute names the job's schema declares multi-valued in this directory: a connector that cannot tell
+    from its own data (a json file) keeps their values as lists, even with one value."""
     options: Mapping[str, Any] = field(default_factory=dict)
     """Test and embedding hooks (e.g. an httpx ``transport`` for the SCIM connector)."""
 
@@ -200,6 +209,9 @@ class Connector(ABC):
     """
 
     kind: ClassVar[str]
+    settings_keys: ClassVar[frozenset[str] | None] = None
+    """The top-level settings this kind takes in a job file; the engine refuses any other key (with a "did
+    you mean"). None: not declared, the engine passes every key through unchecked (third-party kinds)."""
 
     def __init__(self, settings: Mapping[str, Any], context: ConnectorContext) -> None:
         self.settings = settings
@@ -245,6 +257,10 @@ class Connector(ABC):
     @abstractmethod
     def apply(self, changes: Sequence[Change]) -> list[ApplyResult]:
         """Write a batch; one result per change, in order."""
+
+    def end_cycle(self) -> None:  # noqa: B027 -- an optional hook: nothing pending by default
+        """The engine's cycle is over (succeeded or not): make its writes final. The file connectors fold
+        their write journal into the file here (one atomic rewrite per cycle, not per batch)."""
 
     def close(self) -> None:  # noqa: B027 -- an optional hook: nothing to release by default
         """Release connections and files."""

@@ -9,6 +9,12 @@ or unterminated quote, an oversized cell -- is skipped and reported as a ``RowPr
 and, when it can be read, its anchor, so the row is not taken for a deletion while it is broken
 (``Parsed.protected``). When some broken row has no readable anchor, nobody's absence can be trusted:
 ``Parsed.absences_trusted`` is False.
+
+An unclosed quote makes the csv module read on across line ends until the next quote: a record spanning
+several lines whose quoted text holds a line that looks like a row of its own (as many delimiters as the
+header has) is taken for that, reported with the lines it took in, and skipped without an anchor, so no
+absence is trusted. Cells larger than ``CsvFormat.field_limit`` characters are unreadable rows too (the
+limit is the csv module's, process-wide: it is raised to the largest limit any file was read with).
 """
 
 from __future__ import annotations
@@ -21,6 +27,9 @@ from dataclasses import dataclass, field
 from ._directory import Attributes, value_text
 from ._errors import ConnectorConfigError
 
+FIELD_LIMIT = 16 * 1024 * 1024
+"""The default largest cell, in characters (the csv module's own default is 128 KiB)."""
+
 
 @dataclass(frozen=True)
 class CsvFormat:
@@ -28,6 +37,7 @@ class CsvFormat:
     delimiter: str = ","
     separator: str | None = None
     multi_columns: frozenset[str] = frozenset()
+    field_limit: int = FIELD_LIMIT
 
     def splits(self, column: str, cell: str) -> bool:
         if self.separator is None:
@@ -66,22 +76,41 @@ class Parsed:
 def parse(text: str, fmt: CsvFormat, path: str) -> Parsed:
     """The rows of a csv file by anchor value; a broken header is a ``ConnectorConfigError``."""
     # strict: a stray or unterminated quote is an error for that row, not a silently merged value.
+    if csv.field_size_limit() < fmt.field_limit:
+        csv.field_size_limit(fmt.field_limit)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=fmt.delimiter, strict=True)
     parsed = Parsed()
     records = _records(reader, path, parsed.problems)
     header = next(records, None)
     if header is None:
         return parsed
-    parsed.columns = _check_header(header[1], fmt, path)
+    parsed.columns = _check_header(header[2], fmt, path)
     anchor_at = parsed.columns.index(fmt.anchor)
-    for line, cells in records:
+    for line, end, cells in records:
+        if end > line and _swallowed(cells, fmt.delimiter, len(parsed.columns)):
+            reason = f"an unclosed quote runs on to line {end}, taking in the rows between"
+            parsed.problems.append(RowProblem(path, line, reason))
+            continue
         _add_row(parsed, fmt, path, line, cells, anchor_at)
     return parsed
 
 
+def _swallowed(cells: list[str], delimiter: str, columns: int) -> bool:
+    """Whether a record read across line ends holds, inside a cell, a line that looks like a whole row."""
+    if columns < 2:
+        return False
+    return any(
+        line.count(delimiter) >= columns - 1
+        for cell in cells
+        if "\n" in cell
+        for line in cell.splitlines()[1:]
+    )
+
+
 def _records(
     reader: Iterator[list[str]], path: str, problems: list[RowProblem]
-) -> Iterator[tuple[int, list[str]]]:
+) -> Iterator[tuple[int, int, list[str]]]:
+    """(first line, last line, cells) of each record; unreadable ones become problems."""
     line_num = 0
     while True:
         start = line_num + 1
@@ -95,7 +124,7 @@ def _records(
             continue
         line_num = getattr(reader, "line_num", start)
         if cells:  # a blank line is not a row
-            yield start, cells
+            yield start, line_num, cells
 
 
 def _check_header(header: list[str], fmt: CsvFormat, path: str) -> list[str]:

@@ -1,8 +1,9 @@
 """The in-memory directory shared by the memory, json and csv connectors: objects, lookups and writes.
 
 ``Directory`` holds ``object type -> id -> attributes`` in insertion order and implements the target half of
-the contract (``get``, ``find``, ``apply``) over it; the file connectors load it from their file and save it
-after each applied batch. The pure rules for attribute-level edits are in ``apply_modifications``.
+the contract (``get``, ``find``, ``apply``) over it; the file connectors load it from their file, journal
+each applied batch (``_journal``) and write the file from it at the end of a cycle. The pure rules for
+attribute-level edits are in ``apply_modifications``; the ``find`` indexes are kept up to date by every write.
 
 Decisions (the spec is silent; these are what a directory user expects):
 
@@ -42,9 +43,7 @@ def value_texts(value: Value) -> list[str]:
     return [value_text(value)]
 
 
-def _same(left: Scalar, right: Scalar) -> bool:
-    # True == 1 in Python; a directory keeps them apart.
-    return type(left) is type(right) and left == right
+_PLAIN = frozenset({str, bool, int, float})
 
 
 def _check_scalars(name: str, values: Sequence[object]) -> None:
@@ -69,18 +68,23 @@ def _modify(current: Value, mod: Modification, multi_valued: bool) -> Value:
         return values
     existing = _as_list(current)
     if mod.op is ValueOp.ADD:
-        added = existing + [v for i, v in enumerate(values) if not _present(v, existing + values[:i])]
+        # (type, value) keys: a set lookup each, not a scan (a group's thousands of members); True == 1 in
+        # Python, but a directory keeps them apart.
+        seen = {(type(v), v) for v in existing}
+        added = existing
+        for value in values:
+            key = (type(value), value)
+            if key not in seen:
+                seen.add(key)
+                added.append(value)
         return added or None
     if not values:
         return None
-    kept = [v for v in existing if not _present(v, values)]
+    removed = {(type(v), v) for v in values}
+    kept = [v for v in existing if (type(v), v) not in removed]
     if not kept:
         return None
     return kept if isinstance(current, list) or multi_valued or len(kept) > 1 else kept[0]
-
-
-def _present(value: Scalar, values: Iterable[Scalar]) -> bool:
-    return any(_same(value, other) for other in values)
 
 
 def apply_modifications(
@@ -90,13 +94,43 @@ def apply_modifications(
 ) -> Attributes:
     """The attributes after ``modifications`` (a new dict; ``attributes`` is not changed)."""
     result = dict(attributes)
+    plain = _PLAIN
     for mod in modifications:
-        _check_scalars(mod.name, mod.values)
-        new = _modify(result.get(mod.name), mod, mod.name in multi_valued)
+        name, values = mod.name, mod.values
+        if not plain.issuperset(map(type, values)):
+            _check_scalars(name, values)
+        if mod.op is ValueOp.REPLACE and values:  # the usual case, a create's: without the calls below
+            if len(values) == 1 and name not in multi_valued and type(result.get(name)) is not list:
+                result[name] = values[0]
+            else:
+                result[name] = list(values)
+            continue
+        new = _modify(result.get(name), mod, name in multi_valued)
         if new is None:
-            result.pop(mod.name, None)
+            result.pop(name, None)
         else:
-            result[mod.name] = new
+            result[name] = new
+    return result
+
+
+def _created(modifications: Sequence[Modification], multi_valued: frozenset[str]) -> Attributes:
+    """``apply_modifications({}, modifications)``: in one pass for the usual create (each attribute replaced
+    once, plain values), else by the general rules."""
+    result: Attributes = {}
+    plain, replace = _PLAIN, ValueOp.REPLACE
+    for mod in modifications:
+        name, values = mod.name, mod.values
+        if mod.op is not replace or not values or name in result:
+            return apply_modifications({}, modifications, multi_valued)
+        if len(values) == 1 and name not in multi_valued:
+            value = values[0]
+            if type(value) not in plain:
+                return apply_modifications({}, modifications, multi_valued)
+            result[name] = value
+        elif plain.issuperset(map(type, values)):
+            result[name] = list(values)
+        else:
+            return apply_modifications({}, modifications, multi_valued)
     return result
 
 
@@ -152,18 +186,57 @@ class Directory:
         return found
 
     def _index(self, object_type: str, attribute: str) -> dict[str, list[str]]:
-        # Built on first use and dropped on every write: matching calls find once per page, so a scan per
-        # call would make a cycle quadratic in the directory size.
+        # Built on first use and kept up to date by every write (``_store``): matching calls find once per
+        # page, so a scan per call -- or a rebuild after each written batch -- would make a cycle quadratic
+        # in the directory size.
         key = (object_type, attribute)
         index = self._indexes.get(key)
         if index is None:
             index = {}
             for object_id, attributes in self._objects.get(object_type, {}).items():
-                texts = [object_id] if attribute == "id" and self.anchor is None else []
-                for text in texts or value_texts(attributes.get(attribute)):
+                for text in self._texts(object_id, attribute, attributes):
                     index.setdefault(text, []).append(object_id)
             self._indexes[key] = index
         return index
+
+    def _texts(self, object_id: str, attribute: str, attributes: Mapping[str, Value] | None) -> list[str]:
+        if attributes is None:
+            return []
+        if attribute == "id" and self.anchor is None:
+            return [object_id]
+        return value_texts(attributes.get(attribute))
+
+    def _store(self, object_type: str, object_id: str, attributes: Attributes | None) -> None:
+        """Set (``None``: remove) one object, keeping the built indexes of its type up to date."""
+        table = self._objects.setdefault(object_type, {})
+        before = table.get(object_id)
+        if attributes is None:
+            table.pop(object_id, None)
+        else:
+            table[object_id] = attributes
+        for (indexed_type, attribute), index in self._indexes.items():
+            if indexed_type != object_type:
+                continue
+            old = self._texts(object_id, attribute, before)
+            new = self._texts(object_id, attribute, attributes)
+            if old == new:
+                continue
+            for text in old:
+                ids = index.get(text)
+                if ids is not None and object_id in ids:
+                    ids.remove(object_id)
+                    if not ids:
+                        del index[text]
+            for text in new:
+                index.setdefault(text, []).append(object_id)
+
+    def items(self, object_type: str) -> Iterable[tuple[str, Attributes]]:
+        """(id, attributes) of every object of ``object_type``, as held (not copies: for writing a file)."""
+        return self._objects.get(object_type, {}).items()
+
+    def raw(self, object_type: str, object_id: str) -> Attributes | None:
+        """The attributes as held (not a copy: for writing them out at once), or None."""
+        return self._objects.get(object_type, {}).get(object_id)
 
     def snapshot(self) -> dict[str, list[Attributes]]:
         """Everything as ``{"User": [{"id": ..., attr: value}, ...]}`` (the json file's shape)."""
@@ -181,12 +254,12 @@ class Directory:
 
     def put(self, object_type: str, object_id: str, attributes: Mapping[str, Value]) -> None:
         """Create or replace one object as is (tests and loaders; no contract checks)."""
-        self._objects.setdefault(object_type, {})[object_id] = copy_attributes(attributes)
-        self._indexes.clear()
+        self._store(object_type, object_id, copy_attributes(attributes))
 
     def remove(self, object_type: str, object_id: str) -> bool:
-        removed = self._objects.get(object_type, {}).pop(object_id, None) is not None
-        self._indexes.clear()
+        removed = object_id in self._objects.get(object_type, {})
+        if removed:
+            self._store(object_type, object_id, None)
         return removed
 
     def clear(self) -> None:
@@ -202,8 +275,6 @@ class Directory:
             target_id = self._dispatch(change)
         except ObjectRejected as exc:
             return ApplyResult(change.key, change.target_id, exc)
-        finally:
-            self._indexes.clear()
         return ApplyResult(change.key, target_id)
 
     def _dispatch(self, change: Change) -> str | None:
@@ -214,7 +285,8 @@ class Directory:
         if change.target_id is None:
             raise ObjectRejected(f"{change.operation.value} of a {change.object_type} without a target id")
         if change.operation is Operation.DELETE:
-            table.pop(change.target_id, None)
+            if change.target_id in table:
+                self._store(change.object_type, change.target_id, None)
             return change.target_id
         current = table.get(change.target_id)
         if current is None:
@@ -222,7 +294,7 @@ class Directory:
         updated = apply_modifications(current, change.modifications, self.multi_valued)
         if self.anchor is not None and updated.get(self.anchor) != current.get(self.anchor):
             raise ObjectRejected(f"the anchor {self.anchor!r} of {change.target_id!r} cannot be changed")
-        table[change.target_id] = updated
+        self._store(change.object_type, change.target_id, updated)
         return change.target_id
 
     def _check_names(self, change: Change) -> None:
@@ -235,7 +307,7 @@ class Directory:
                 raise ObjectRejected("a modification has an empty attribute name")
 
     def _create(self, change: Change) -> str:
-        attributes = apply_modifications({}, change.modifications, self.multi_valued)
+        attributes = _created(change.modifications, self.multi_valued)
         table = self._objects.setdefault(change.object_type, {})
         if self.anchor is None:
             object_id = str(uuid.uuid4())
@@ -245,7 +317,7 @@ class Directory:
                 raise ObjectConflict(
                     f"a {change.object_type} with {self.anchor} {object_id!r} already exists"
                 )
-        table[object_id] = attributes
+        self._store(change.object_type, object_id, attributes)
         return object_id
 
     def _anchor_value(self, attributes: Attributes) -> str:

@@ -2,8 +2,8 @@
 json, csv): reads through the data store (``_fingerprints``), ``get`` and ``find`` on the loaded objects.
 
 A subclass says how to reach its ``Directory`` (``_directory_for``: load the file, check the object type)
-and, for files, saves it after ``apply``; the json connector reads its file as a stream instead (its own
-``read``).
+and, for files, journals each ``apply`` and writes the file at the end of a cycle (``_journal``); the json
+connector reads its file as a stream instead (its own ``read``).
 """
 
 from __future__ import annotations
@@ -32,7 +32,9 @@ class DirectoryConnector(Connector):
     @property
     def capabilities(self) -> Capabilities:
         # Soft delete: the directory keeps whatever the engine writes (e.g. accountEnabled: false).
-        return Capabilities(soft_delete=True, batch_size=500)
+        # A batch costs what it holds (a file connector's batch is one journal line and one fsync), so a
+        # batch may be a whole page: fewer fsyncs, nothing more held than the page already is.
+        return Capabilities(soft_delete=True, batch_size=5000)
 
     def read(
         self,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -36,16 +36,20 @@ def file_stamp(path: Path, kind: str = "file") -> tuple[int, int] | None:
 
 
 def atomic_write(
-    path: Path, text: str, *, encoding: str = "utf-8", kind: str, newline: str | None = None
+    path: Path, text: str | Iterable[str], *, encoding: str = "utf-8", kind: str, newline: str | None = None
 ) -> None:
-    """Write ``text`` to a temporary file beside ``path``, flush it to disk, then rename it over ``path``:
-    readers see the old file or the new one, never half of one."""
+    """Write ``text`` (or its pieces, one after the other) to a temporary file beside ``path``, flush it to
+    disk, then rename it over ``path``: readers see the old file or the new one, never half of one."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         try:
+            os.fchmod(fd, _mode(path))  # mkstemp's 0600 would hide the file from other readers
             with os.fdopen(fd, "w", encoding=encoding, newline=newline) as handle:
-                handle.write(text)
+                if isinstance(text, str):
+                    handle.write(text)
+                else:
+                    handle.writelines(text)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(temp, path)
@@ -57,3 +61,21 @@ def atomic_write(
         raise ConnectorError(f"cannot write {path}: {exc.strerror or exc}", connector=kind) from exc
     except (UnicodeEncodeError, LookupError) as exc:
         raise ConnectorError(f"cannot write {path} in encoding {encoding!r}: {exc}", connector=kind) from exc
+
+
+def _mode(path: Path) -> int:
+    """The file's own permissions when it exists, else what a newly created file gets (0666 less the umask;
+    the umask read from ``/proc`` where there is one: setting it to read it is not thread-safe)."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        pass
+    umask = 0o022
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    umask = int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o666 & ~umask

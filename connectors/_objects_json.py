@@ -10,9 +10,11 @@ Values are strings, Booleans, numbers, null (= absent) or lists of those; an ``i
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from . import _json_stream
 from ._base import DirectoryObject
@@ -160,4 +162,51 @@ def check_decoded(
 
 
 def dump_document(document: dict[str, list[Attributes]]) -> str:
+    """The whole document pretty-printed (``pretty: true``; ``json``'s indenting encoder is pure Python)."""
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def compact(value: object) -> str:
+    """``value`` as compact JSON text: by orjson (about ten times ``json``'s C encoder on a directory's
+    objects), or ``json`` for what orjson refuses (an integer past 64 bits)."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # orjson.JSONEncodeError
+        return _ENCODE(value)
+
+
+_ROWS = 1000
+"""Objects encoded by one call of the encoder (a few hundred KB of text)."""
+
+
+def _rows_text(rows: list[Attributes], id_first: bool) -> str:
+    """Objects, one a line: one encoder call for them all when each starts with its "id" (``},{"id":``
+    cannot occur inside a string, where a quote is escaped, and values hold no objects), else one each."""
+    if id_first:
+        return compact(rows)[1:-1].replace('},{"id":', '},\n{"id":')
+    return ",\n".join(map(compact, rows))
+
+
+def document_lines(
+    lists: Iterable[tuple[str, Iterable[tuple[str, Attributes]]]], *, id_attribute: bool = True
+) -> Iterator[str]:
+    """The document ``{"<type>": [{"id": ..., ...}, ...], ...}`` as pieces of text: compact, one object a
+    line (``grep``, ``diff`` and ``head`` work on it, and any JSON reader reads it), a thousand objects per
+    piece, never the whole document at once."""
+    first_type = True
+    for object_type, objects in lists:
+        yield ("{" if first_type else "\n],\n") + compact(object_type) + ":["
+        first_type = False
+        rows: list[Attributes] = []
+        first_row = True
+        for object_id, attributes in objects:
+            rows.append({"id": object_id, **attributes} if id_attribute else attributes)
+            if len(rows) == _ROWS:
+                yield ("\n" if first_row else ",\n") + _rows_text(rows, id_attribute)
+                rows, first_row = [], False
+        if rows:
+            yield ("\n" if first_row else ",\n") + _rows_text(rows, id_attribute)
+    yield "{}\n" if first_type else "\n]}\n"

@@ -3,7 +3,8 @@
 Settings: ``path`` (relative to the job file's folder), ``anchor`` (the column holding each row's unique id),
 optional ``delimiter`` (default ``,``), ``encoding`` (default ``utf-8``; a byte-order mark is accepted),
 ``multiValueSeparator`` (e.g. ``;``), ``multiValueColumns`` (the columns that are lists; without it, any cell
-holding the separator is one), ``objectType`` (the object name the rows are; by default the one object
+holding the separator is one), ``fieldSizeLimit`` (the largest cell in characters, default 16 MiB; a larger
+one makes its row unreadable), ``objectType`` (the object name the rows are; by default the one object
 name the job's schema uses in this directory, e.g. ``Worker`` in the csv-to-ldap template).
 
 * Attribute names are the header's column names; the anchor column is also an attribute; every value read
@@ -16,16 +17,20 @@ name the job's schema uses in this directory, e.g. ``Worker`` in the csv-to-ldap
   ``connectors.csv`` logger (``file:line: reason``) and listed in ``CsvConnector.problems`` (``RowProblem``
   values) after each load. On an incremental read the anchor of a skipped row keeps its object from being
   taken for deleted, and a skipped row whose anchor cannot be read (an unterminated quote swallows the rest
-  of the file) suspends every deletion of that read. A full read cannot deliver a skipped row: the engine's
-  own comparison with its links may then treat a linked object as deleted (its deletion threshold applies).
+  of the file) suspends every deletion of that read. A read that skipped rows says so on its pages
+  (``Page.incomplete``, naming the first problem): the engine then finds no deletion by absence on a full
+  read either.
 * Target: creates take the anchor from their values (a uuid4 when none is given); the anchor cannot be
-  changed; each batch rewrites the file atomically. A file with malformed rows is never rewritten (that
+  changed; each batch is appended to a write journal beside the file (``<file>.journal``, fsynced), and the
+  file is rewritten atomically once, at the end of the cycle (``end_cycle``, or ``close``; see
+  ``_journal``). A file with malformed rows is never rewritten (that
   would drop them): ``apply`` raises a fatal error naming the lines to fix. A missing file is an empty
   directory for ``get`` / ``find`` / ``apply``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -39,12 +44,13 @@ from ._base import (
     Page,
     Watermark,
 )
-from ._csv_rows import CsvFormat, RowProblem, parse, render, unwritable
+from ._csv_rows import FIELD_LIMIT, CsvFormat, RowProblem, parse, render, unwritable
 from ._describe import attribute_definition, directory_definition
 from ._directory import Directory
 from ._directory_connector import DirectoryConnector
 from ._errors import ConnectionFailed, ConnectorConfigError, ConnectorError, ObjectRejected
 from ._files import atomic_write, file_stamp, setting_path
+from ._journal import WriteJournal, journal_records, replay
 
 log = logging.getLogger("connectors.csv")
 
@@ -77,7 +83,12 @@ def _format(settings: Mapping[str, Any]) -> CsvFormat:
         raise ConnectorConfigError(
             "needs multiValueSeparator as well", setting="multiValueColumns", connector="csv"
         )
-    return CsvFormat(anchor, delimiter, separator, frozenset(columns))
+    limit = settings.get("fieldSizeLimit", FIELD_LIMIT)
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+        raise ConnectorConfigError(
+            "must be a positive number of characters", setting="fieldSizeLimit", connector="csv"
+        )
+    return CsvFormat(anchor, delimiter, separator, frozenset(columns), limit)
 
 
 def _object_type(settings: Mapping[str, Any], context: ConnectorContext) -> str | None:
@@ -96,6 +107,18 @@ def _object_type(settings: Mapping[str, Any], context: ConnectorContext) -> str 
 
 class CsvConnector(DirectoryConnector):
     kind = "csv"
+    settings_keys = frozenset(
+        {
+            "path",
+            "anchor",
+            "delimiter",
+            "multiValueColumns",
+            "multiValueSeparator",
+            "objectType",
+            "encoding",
+            "fieldSizeLimit",
+        }
+    )
 
     def __init__(self, settings: Mapping[str, Any], context: ConnectorContext) -> None:
         super().__init__(settings, context)
@@ -109,6 +132,7 @@ class CsvConnector(DirectoryConnector):
         self._trusted = True
         self._directory: Directory | None = None
         self._stamp: tuple[int, int] | None = None
+        self._journal = WriteJournal(self.path, self.kind)
 
     def validate_credentials(self) -> None:
         self._load()
@@ -133,6 +157,8 @@ class CsvConnector(DirectoryConnector):
         store: DataStore | None = None,
     ) -> Iterator[Page]:
         self._check_type(object_type)
+        if self._journal.active:  # this connector's own writes are read back: into the file first
+            self.end_cycle()
         if file_stamp(self.path, self.kind) is None:
             raise ConnectionFailed(
                 f"{self.path} does not exist; check the 'path' setting", connector=self.kind
@@ -141,7 +167,12 @@ class CsvConnector(DirectoryConnector):
         if not self._columns:
             # A feed without even a header row is a failed export, not a company with nobody left.
             raise ConnectionFailed(f"{self.path} is empty (no header row)", connector=self.kind)
-        return super().read(object_type, since, page_size=page_size, store=store)
+        pages = super().read(object_type, since, page_size=page_size, store=store)
+        if not self.problems:
+            return pages
+        more = f" and {len(self.problems) - 1} more" if len(self.problems) > 1 else ""
+        why = f"{self.problems[0]}{more}"
+        return (dataclasses.replace(page, incomplete=why) for page in pages)
 
     def _directory_for(self, object_type: str) -> Directory:
         self._check_type(object_type)
@@ -162,10 +193,29 @@ class CsvConnector(DirectoryConnector):
             raise ConnectorError(
                 f"{self.path} has malformed rows (lines {lines}); fix them before writing to it"
             )
-        results = [self._apply_one(directory, change) for change in changes]
-        if any(result.ok for result in results):
+        if self._journal.foreign():  # a crashed writer's journal: into the file before ours starts
             self._save(directory)
+        results = [self._apply_one(directory, change) for change in changes]
+        records = journal_records(directory, changes, results)
+        if records:
+            try:
+                self._journal.append(records)
+            except ConnectorError:
+                self._directory = None  # the batch is not on disk: serve nothing of it
+                raise
         return results
+
+    def end_cycle(self) -> None:
+        """Fold the write journal into the file (one atomic rewrite); nothing to do if nothing was written."""
+        if self._journal.exists():
+            directory = self._load()
+            if not self.problems:  # never rewrite a file with malformed rows (that would drop them)
+                self._save(directory)
+
+    def close(self) -> None:
+        if self._journal.active:  # this connector's own writes (a crashed writer's wait for a cycle's end)
+            self.end_cycle()
+        self._journal.close()
 
     def _apply_one(self, directory: Directory, change: Change) -> ApplyResult:
         before = directory.attributes(self.object_type, change.target_id) if change.target_id else None
@@ -216,6 +266,7 @@ class CsvConnector(DirectoryConnector):
             log.warning("%s", problem)
         for object_id, row in (parsed.rows if parsed else {}).items():
             directory.put(self.object_type, object_id, row)
+        replay(directory, self._journal)
         self._directory, self._stamp = directory, stamp
         return directory
 
@@ -244,10 +295,12 @@ class CsvConnector(DirectoryConnector):
             ) from exc
 
     def _save(self, directory: Directory) -> None:
-        rows = [dict(o.attributes) for o in directory.objects(self.object_type)]
+        """The file rewritten whole from ``directory`` (atomically), then the write journal removed."""
+        rows = [attributes for _, attributes in directory.items(self.object_type)]
         text, columns = render(self._columns, rows, self.format)
         try:
             atomic_write(self.path, text, encoding=self.encoding, kind=self.kind, newline="")
+            self._journal.discard()
         except ConnectorError:
             self._directory = None
             raise

@@ -2,7 +2,9 @@
 double, usable as a source and as a target.
 
 Settings: ``path`` (relative to the job file's folder), optional ``multiValued`` (attribute names that
-always hold lists). The file holds ``{"User": [{"id": "u1", "displayName": ..., "manager": "u2"}], ...}``;
+always hold lists; the job's schema's multi-valued attributes are added), optional ``pretty`` (``true``: the
+file indented, two spaces a level; by default compact, one object a line). The file holds
+``{"User": [{"id": "u1", "displayName": ..., "manager": "u2"}], ...}``;
 references hold ids of this file.
 
 * Source: ``read`` decodes the file a few dozen objects at a time while it yields its pages: it
@@ -15,10 +17,15 @@ references hold ids of this file.
 * Changes are found through the engine's data store (fingerprints, see ``_fingerprints``); an object
   gone from the file is a tombstone on an incremental read. ``accountEnabled: false`` and a non-null
   ``deletedDateTime`` are plain attributes: the engine derives IsSoftDeleted from them.
-* Target: new objects get uuid4 ids; each ``apply`` batch ends with one atomic rewrite (temporary file +
-  rename), so a crash leaves the old file or the new one. Soft delete is supported in the sense that the
-  file keeps whatever the engine writes (e.g. ``accountEnabled: false``).
-* A missing file is an empty directory (created by the first write); a file that is not valid JSON is a
+* Target: new objects get uuid4 ids; each ``apply`` batch is appended to a write journal beside the file
+  (``<file>.journal``, fsynced before ``apply`` returns), and the file is rewritten atomically (temporary
+  file + rename) once, at the end of the cycle (``end_cycle``, or ``close``): a batch costs what it holds,
+  not what the file holds, and a crash loses nothing acknowledged and leaves no half-written file (see
+  ``_journal``). Soft delete is supported in the sense that the file keeps whatever the engine writes (e.g.
+  ``accountEnabled: false``).
+* A missing file is an empty directory for a target (created by the first write), but read as a source it is
+  a ``ConnectionFailed`` -- a file that did not arrive must not look like everybody left -- unless the
+  binding says ``missingIs: empty`` (``error``, the default, or ``empty``); a file that is not valid JSON is a
   ``ConnectorConfigError`` naming the file, line and column; a wrong shape names the JSON path; an object
   name given twice at the top (``{"User": [...], "User": [...]}``) is an error (``json.loads`` would keep the
   second list silently).
@@ -31,19 +38,29 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from ._base import ApplyResult, Change, ConnectorContext, DataStore, DirectoryObject, Page, Watermark
+from ._base import (
+    ApplyResult,
+    Change,
+    ConnectorContext,
+    DataStore,
+    DirectoryObject,
+    Page,
+    Watermark,
+)
 from ._describe import directory_definition, infer_attributes
 from ._directory import Directory
 from ._directory_connector import DirectoryConnector
-from ._errors import ConnectorConfigError, ConnectorError
+from ._errors import ConnectionFailed, ConnectorConfigError, ConnectorError
 from ._files import atomic_write, file_stamp, setting_path
 from ._fingerprints import datastore_batch_pages
+from ._journal import WriteJournal, journal_records, replay
 from ._json_stream import Bookmarks
-from ._objects_json import dump_document, stream_batches
+from ._objects_json import document_lines, dump_document, stream_batches
 
 
 class JsonFileConnector(DirectoryConnector):
     kind = "json"
+    settings_keys = frozenset({"path", "multiValued", "pretty", "missingIs"})
 
     def __init__(self, settings: Mapping[str, Any], context: ConnectorContext) -> None:
         super().__init__(settings, context)
@@ -53,7 +70,16 @@ class JsonFileConnector(DirectoryConnector):
             raise ConnectorConfigError(
                 "must be a list of attribute names", setting="multiValued", connector=self.kind
             )
-        self._multi = frozenset(multi)
+        self._multi = frozenset(multi) | context.multi_valued  # the schema's multi-valued attributes too
+        missing = settings.get("missingIs", "error")
+        if missing not in ("error", "empty"):
+            raise ConnectorConfigError("must be error or empty", setting="missingIs", connector=self.kind)
+        self._missing_is_empty = missing == "empty"
+        pretty = settings.get("pretty", False)
+        if not isinstance(pretty, bool):
+            raise ConnectorConfigError("must be true or false", setting="pretty", connector=self.kind)
+        self._pretty = pretty
+        self._journal = WriteJournal(self.path, self.kind)
         self._directory: Directory | None = None
         self._stamp: tuple[int, int] | None = None
         self._bookmarks = Bookmarks()  # where each object type's list starts in the file as last read
@@ -88,8 +114,16 @@ class JsonFileConnector(DirectoryConnector):
         """The objects of ``object_type`` decoded from the file as the pages are asked for (the other object
         types' lists skipped), a few dozen at a time; their ids, which the duplicate check collects, are the
         read's for its deletions. Not ``DirectoryConnector.read``: it takes objects one by one, not lists."""
+        if self._journal.exists():  # writes not folded into the file yet (a crash's, or this cycle's)
+            return super().read(object_type, since, page_size=page_size, store=store)
         ids: dict[str, set[str]] = {object_type: set()}
         batches: Iterable[list[DirectoryObject]] = []
+        if file_stamp(self.path, self.kind) is None and not self._missing_is_empty:
+            raise ConnectionFailed(
+                f"{self.path} does not exist; check the 'path' setting (or set missingIs: empty if a missing "
+                "file means a directory with nobody in it)",
+                connector=self.kind,
+            )
         if file_stamp(self.path, self.kind) is not None:
             batches = stream_batches(self.path, object_type, ids, self._bookmarks)
         return datastore_batch_pages(
@@ -108,7 +142,8 @@ class JsonFileConnector(DirectoryConnector):
         only the objects asked for (a source's escrow retries and crash intents, a few ids at a time), so
         a cycle that reads a large source never loads it whole."""
         stamp = file_stamp(self.path, self.kind)
-        if stamp is None or (self._directory is not None and stamp == self._stamp):
+        loaded = self._directory is not None and stamp == self._stamp
+        if stamp is None or loaded or self._journal.exists():
             return self._load().get(object_type, ids)
         wanted, found = set(ids), dict[str, DirectoryObject]()
         for batch in stream_batches(self.path, object_type, bookmarks=self._bookmarks):
@@ -118,10 +153,27 @@ class JsonFileConnector(DirectoryConnector):
 
     def apply(self, changes: Sequence[Change]) -> list[ApplyResult]:
         directory = self._load()
+        if self._journal.foreign():  # a crashed writer's journal: into the file before ours starts
+            self._fold(directory)
         results = directory.apply(changes)
-        if any(result.ok for result in results):
-            self._save(directory)
+        records = journal_records(directory, changes, results)
+        if records:
+            try:
+                self._journal.append(records)
+            except ConnectorError:
+                self._directory = None  # the batch is not on disk: serve nothing of it
+                raise
         return results
+
+    def end_cycle(self) -> None:
+        """Fold the write journal into the file (one atomic rewrite); nothing to do if nothing was written."""
+        if self._journal.exists():
+            self._fold(self._load())
+
+    def close(self) -> None:
+        if self._journal.active:  # this connector's own writes (a crashed writer's wait for a cycle's end)
+            self.end_cycle()
+        self._journal.close()
 
     # -- the file -----------------------------------------------------------------------------------------
 
@@ -134,14 +186,21 @@ class JsonFileConnector(DirectoryConnector):
             for batch in stream_batches(self.path, bookmarks=self._bookmarks):
                 for obj in batch:
                     directory.put(obj.object_type, obj.id, obj.attributes)
+        replay(directory, self._journal)
         self._directory, self._stamp = directory, stamp
         return directory
 
-    def _save(self, directory: Directory) -> None:
+    def _fold(self, directory: Directory) -> None:
+        """The file rewritten whole from ``directory`` (atomically), then the journal removed."""
         try:
-            atomic_write(self.path, dump_document(directory.snapshot()), kind=self.kind)
+            if self._pretty:
+                atomic_write(self.path, dump_document(directory.snapshot()), kind=self.kind)
+            else:
+                lists = ((t, directory.items(t)) for t in directory.object_types())
+                atomic_write(self.path, document_lines(lists), kind=self.kind)
+            self._journal.discard()
         except ConnectorError:
-            # The file still holds the previous batch: forget the in-memory copy so nothing unsaved is served.
+            # The file still holds what it held: forget the in-memory copy (file + journal is reloaded).
             self._directory = None
             raise
         self._stamp = file_stamp(self.path)

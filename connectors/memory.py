@@ -43,6 +43,7 @@ def reset_memory_directories() -> None:
 
 class MemoryConnector(DirectoryConnector):
     kind = "memory"
+    settings_keys = frozenset({"name", "multiValued", "objects"})
 
     def __init__(self, settings: Mapping[str, Any], context: ConnectorContext) -> None:
         super().__init__(settings, context)

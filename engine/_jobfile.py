@@ -6,8 +6,9 @@ line and column, so a user can go straight to the mistake. ``engine.job`` builds
 
 from __future__ import annotations
 
+import difflib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ class JobFileError(ValueError):
         key: str | None = None,
         line: int | None = None,
         column: int | None = None,
+        suggestion: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -32,13 +34,23 @@ class JobFileError(ValueError):
         self.key = key
         self.line = line
         self.column = column
+        self.suggestion = suggestion
+        """A "did you mean" candidate (a known key, connector kind, directory name), when one is close."""
 
     def __str__(self) -> str:
         where = self.file or "<job>"
         if self.line is not None:
             where += f":{self.line}" + (f":{self.column}" if self.column is not None else "")
         key = f" at '{self.key}'" if self.key else ""
-        return f"{where}{key}: {self.message}"
+        hint = f"; did you mean {self.suggestion!r}?" if self.suggestion else ""
+        return f"{where}{key}: {self.message}{hint}"
+
+
+def closest(word: str, candidates: Iterable[str]) -> str | None:
+    """The candidate closest to ``word`` (case-insensitive), or None when none is close."""
+    by_lower = {str(c).lower(): str(c) for c in candidates}
+    found = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.6)
+    return by_lower[found[0]] if found else None
 
 
 def key_path(loc: Sequence[str | int]) -> str:
@@ -69,9 +81,7 @@ def _parse_json(text: str, path: Path) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise JobFileError(
-            f"malformed JSON: {exc.msg}", file=path, line=exc.lineno, column=exc.colno
-        ) from exc
+        raise JobFileError(f"invalid JSON: {exc.msg}", file=path, line=exc.lineno, column=exc.colno) from exc
 
 
 def _parse_yaml(text: str, path: Path) -> Any:
@@ -81,28 +91,32 @@ def _parse_yaml(text: str, path: Path) -> Any:
         mark = exc.problem_mark
         line = mark.line + 1 if mark is not None else None
         column = mark.column + 1 if mark is not None else None
-        raise JobFileError(f"malformed YAML: {exc.problem}", file=path, line=line, column=column) from exc
+        raise JobFileError(f"invalid YAML: {exc.problem}", file=path, line=line, column=column) from exc
     except yaml.YAMLError as exc:
-        raise JobFileError(f"malformed YAML: {exc}", file=path) from exc
+        raise JobFileError(f"invalid YAML: {exc}", file=path) from exc
 
 
-def position(node: yaml.Node | None, loc: Sequence[str | int]) -> tuple[int | None, int | None]:
-    """Line and column (1-based) of the value at ``loc`` in the node tree, or of its nearest parent."""
+def position(
+    node: yaml.Node | None, loc: Sequence[str | int], *, key: bool = False
+) -> tuple[int | None, int | None]:
+    """Line and column (1-based) of the value at ``loc`` in the node tree, or of its nearest parent;
+    ``key``: of the last key itself (an unknown key), not of its value."""
     found: tuple[int | None, int | None] = (None, None)
-    for part in loc:
+    for i, part in enumerate(loc):
         if node is None:
             break
-        node = _child(node, part)
+        node = _child(node, part, key=key and i == len(loc) - 1)
         if node is not None:
             found = (node.start_mark.line + 1, node.start_mark.column + 1)
     return found
 
 
-def _child(node: yaml.Node, part: str | int) -> yaml.Node | None:
+def _child(node: yaml.Node, part: str | int, *, key: bool = False) -> yaml.Node | None:
     if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            if isinstance(key, yaml.ScalarNode) and key.value == str(part):
-                return value  # type: ignore[no-any-return]
+        for name, value in node.value:
+            if isinstance(name, yaml.ScalarNode) and name.value == str(part):
+                found: yaml.Node = name if key else value
+                return found
     if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
         return node.value[part]  # type: ignore[no-any-return]
     return None

@@ -12,6 +12,7 @@ connector per directory name its rules use, plus job settings, a schedule and a 
       SCIM App:               {connector: json, path: target.json}
     settings: {deleteThreshold: 500, skipOutOfScopeDeletions: false}
     state: sqlite:///demo-state.db # optional; default: <job file stem>.state.db beside the job file
+    mappings: [...]                # optional overlays on the schema (engine._overlay); scope: [...] too
 
 ``state`` may also be a mapping, for the state store's settings: ``state: {url: sqlite:///demo-state.db,
 parallelReads: auto}`` (``url`` optional, as above; ``parallelReads``: ``auto``, ``on`` or ``off``, how the
@@ -31,20 +32,30 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from connectors import Connector, ConnectorContext, ConnectorError, create_connector
+from connectors import Connector, ConnectorContext, ConnectorError, available_connectors, connector_class
 
 from ._duration import parse_duration
-from ._jobfile import JobFileError, key_path, position, read_document
+from ._jobfile import JobFileError, closest, key_path, position, read_document
+from ._overlay import MappingOverlay, ScopeOverlay, apply_overlay
 from .state import PARALLEL_READS, ParallelReadsSetting
 
 if TYPE_CHECKING:
     from .schema import SynchronizationSchema
 
-__all__ = ["Job", "JobFileError", "JobSettings", "bind_connectors", "load_job"]
+__all__ = [
+    "Job",
+    "JobFileError",
+    "JobSettings",
+    "bind_connectors",
+    "check_job",
+    "load_job",
+    "source_file_problems",
+    "state_problem",
+]
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -108,6 +119,10 @@ class _JobDocument(BaseModel):
     directories: dict[str, _DirectoryBinding]
     settings: JobSettings = Field(default_factory=JobSettings)
     state: _StateSettings = Field(default_factory=_StateSettings)
+    mappings: list[MappingOverlay] = Field(default_factory=list)
+    """Attribute mappings added, replaced or removed over the schema or template (``engine._overlay``)."""
+    scope: list[ScopeOverlay] = Field(default_factory=list)
+    """Scoping clauses added to object mappings' filters (``engine._overlay``)."""
 
     @field_validator("state", mode="before")
     @classmethod
@@ -160,7 +175,66 @@ def load_job(path: str | Path) -> Job:
     try:
         document = _JobDocument.model_validate(data)
     except ValidationError as exc:
-        raise _first_error(exc, job_path, node) from None
+        raise _document_errors(exc, job_path, node)[0] from None
+    return _build(document, job_path, node)
+
+
+def check_job(path: str | Path) -> list[JobFileError]:
+    """Everything ``load_job``, binding the connectors (without connecting: kinds, settings, ``${ENV}``) and
+    opening the state for writing would refuse, each as the ``JobFileError`` they raise; [] when none.
+
+    ``idsync validate`` reports these, so it refuses exactly what ``idsync run`` refuses, with its words."""
+    job_path = Path(path).resolve()
+    try:
+        data, node = read_document(job_path)
+        try:
+            document = _JobDocument.model_validate(data)
+        except ValidationError as exc:
+            return _document_errors(exc, job_path, node) + _raw_binding_errors(data, job_path)
+        job = _build(document, job_path, node)
+    except JobFileError as exc:
+        return [exc]
+    problems = [problem for problem in (state_problem(job),) if problem is not None]
+    for name in job.directories:
+        try:
+            _bind_one(job, name, None).close()
+        except JobFileError as exc:
+            problems.append(exc)
+    bound = {p.key.split(".")[1] for p in problems if p.key and p.key.startswith("directories.")}
+    return problems + [p for p in source_file_problems(job) if p.key and p.key.split(".")[1] not in bound]
+
+
+def source_file_problems(job: Job) -> list[JobFileError]:
+    """Source directories whose file (a ``path`` setting) does not exist. A json source without its file
+    reads as empty, which would remove every object it provisioned, so ``idsync run`` refuses it (a target's
+    file is created by its first write and may be missing)."""
+    sources = {rule.source_directory_name for rule in job.schema.synchronization_rules}
+    found: list[JobFileError] = []
+    for name, binding in job.directories.items():
+        raw = binding.get("path")
+        if name not in sources or not isinstance(raw, str):
+            continue
+        try:
+            takes_path = "path" in (connector_class(str(binding.get("connector"))).settings_keys or ())
+            text = resolve_secrets(raw, job=job, key=f"directories.{name}.path")
+        except (ConnectorError, JobFileError):  # reported by binding, in its words
+            continue
+        file = Path(text).expanduser()
+        file = file if file.is_absolute() else job.base_dir / file
+        if takes_path and not file.exists():
+            found.append(
+                _error_in_file(
+                    f"the source file {file} does not exist; check 'path' (read as empty, a source would "
+                    "remove every object it provisioned)",
+                    job.path,
+                    f"directories.{name}.path",
+                    ("directories", name, "path"),
+                )
+            )
+    return found
+
+
+def _build(document: _JobDocument, job_path: Path, node: Any) -> Job:
     interval = _interval(document, job_path, node)
     schema = _load_schema(document, job_path, node)
     _check_directories(schema, document, job_path, node)
@@ -178,23 +252,77 @@ def load_job(path: str | Path) -> Job:
     )
 
 
-def _first_error(exc: ValidationError, path: Path, node: Any) -> JobFileError:
-    error = exc.errors()[0]
-    loc = [part for part in error["loc"] if isinstance(part, str | int)]
-    line, column = position(node, loc)
-    message = error["msg"]
-    if error["type"] == "extra_forbidden":
-        message = "unknown key (check its spelling; see the job file reference in engine/job.py)"
-    elif error["type"] == "missing":
-        message = "this key is required"
-    elif error["type"] == "value_error":
-        message = message.removeprefix("Value error, ")
-    return JobFileError(message, file=path, key=key_path(loc), line=line, column=column)
+def _document_errors(exc: ValidationError, path: Path, node: Any) -> list[JobFileError]:
+    """One ``JobFileError`` per pydantic error, in document order of the checks."""
+    found: list[JobFileError] = []
+    for error in exc.errors():
+        loc = [part for part in error["loc"] if isinstance(part, str | int)]
+        line, column = position(node, loc, key=error["type"] == "extra_forbidden")
+        message, suggestion = error["msg"], None
+        if error["type"] == "extra_forbidden":
+            known = _known_keys(loc[:-1])
+            suggestion = closest(str(loc[-1]), known)
+            message = f"unknown key {loc[-1]!r}" + (
+                f" (known keys here: {', '.join(known)})" if known else ""
+            )
+        elif error["type"] == "literal_error":
+            allowed = re.findall(r"'([^']*)'", str((error.get("ctx") or {}).get("expected", "")))
+            suggestion = closest(str(error.get("input")), allowed)
+            message = f"unknown value {error.get('input')!r}; use one of {', '.join(allowed)}"
+        elif error["type"] == "missing":
+            message = "this key is required"
+        elif error["type"] == "value_error":
+            message = message.removeprefix("Value error, ")
+        elif error["type"].endswith("_parsing") or error["type"].endswith("_type"):
+            message = f"{message}, got {error.get('input')!r}"
+        found.append(
+            JobFileError(
+                message, file=path, key=key_path(loc), line=line, column=column, suggestion=suggestion
+            )
+        )
+    return sorted(found, key=lambda e: (e.line or 0, e.column or 0))
 
 
-def _error_at(message: str, path: Path, node: Any, *loc: str | int) -> JobFileError:
-    line, column = position(node, loc)
-    return JobFileError(message, file=path, key=key_path(loc), line=line, column=column)
+def _raw_binding_errors(data: Mapping[str, Any], path: Path) -> list[JobFileError]:
+    """Connector kinds and setting keys of the ``directories`` as written, when the rest of the document
+    has errors (``check_job`` reports these too instead of one round of fixes per layer)."""
+    directories = data.get("directories")
+    if not isinstance(directories, Mapping):
+        return []
+    found: list[JobFileError] = []
+    for name, binding in directories.items():
+        if isinstance(binding, Mapping) and isinstance(binding.get("connector"), str):
+            settings = {str(k): v for k, v in binding.items() if k != "connector"}
+            try:
+                _connector_class(path, str(name), binding["connector"], settings)
+            except JobFileError as exc:
+                found.append(exc)
+    return found
+
+
+def _known_keys(loc: list[str | int]) -> list[str]:
+    """The keys the job file takes at ``loc`` (a mapping of the document), for "did you mean"."""
+    model: type[BaseModel] = _JobDocument
+    for part in loc:
+        if isinstance(part, int):  # an item of a list of models (mappings, scope): same model
+            continue
+        field = next((f for n, f in model.model_fields.items() if (f.alias or n) == part), None)
+        annotation = field.annotation if field is not None else None
+        if get_origin(annotation) is list:
+            annotation = get_args(annotation)[0]
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        model = annotation
+    return [f.alias or n for n, f in model.model_fields.items()]
+
+
+def _error_at(
+    message: str, path: Path, node: Any, *loc: str | int, at_key: bool = False, suggestion: str | None = None
+) -> JobFileError:
+    line, column = position(node, loc, key=at_key)
+    return JobFileError(
+        message, file=path, key=key_path(loc), line=line, column=column, suggestion=suggestion
+    )
 
 
 def _interval(document: _JobDocument, path: Path, node: Any) -> timedelta:
@@ -205,6 +333,23 @@ def _interval(document: _JobDocument, path: Path, node: Any) -> timedelta:
 
 
 def _load_schema(document: _JobDocument, path: Path, node: Any) -> SynchronizationSchema:
+    schema = _base_schema(document, path, node)
+    if not (document.mappings or document.scope):
+        return schema
+    from . import dump_schema, load_schema
+
+    def fail(message: str, *loc: str | int, suggestion: str | None = None) -> JobFileError:
+        return _error_at(message, path, node, *loc, suggestion=suggestion)
+
+    overlaid = apply_overlay(dump_schema(schema), document.mappings, document.scope, fail)
+    try:
+        return load_schema(overlaid)
+    except Exception as exc:  # an overlay value the Graph model refuses
+        message = f"the schema with this job's mappings/scope does not fit the Graph model: {exc}"
+        raise fail(message, "mappings") from None
+
+
+def _base_schema(document: _JobDocument, path: Path, node: Any) -> SynchronizationSchema:
     from . import get_template, load_schema  # the schema package imports nothing of the job layer
 
     if (document.schema_file is None) == (document.template is None):
@@ -215,7 +360,10 @@ def _load_schema(document: _JobDocument, path: Path, node: Any) -> Synchronizati
         try:
             template = get_template(document.template)
         except Exception as exc:  # the template registry's error lists the known ids
-            raise _error_at(str(exc), path, node, "template") from None
+            from .templates import TEMPLATE_IDS
+
+            hint = closest(document.template, TEMPLATE_IDS)
+            raise _error_at(str(exc), path, node, "template", suggestion=hint) from None
         if template.schema_ is None:
             raise _error_at(f"template {document.template!r} has no schema", path, node, "template")
         return template.schema_
@@ -243,6 +391,8 @@ def _check_directories(schema: SynchronizationSchema, document: _JobDocument, pa
             path,
             node,
             "directories",
+            at_key=True,
+            suggestion=closest(missing[0], [n for n in document.directories if n not in used]),
         )
 
 
@@ -255,49 +405,142 @@ def _state_url(state: str | None, path: Path) -> str:
     return state
 
 
-def resolve_secrets(value: Any, *, job: Job, key: str) -> Any:
+def resolve_secrets(value: Any, *, job: Job, key: str, loc: tuple[str | int, ...] = ()) -> Any:
     """``${ENV}`` references replaced by the environment's values; ``JobFileError`` naming an unset one."""
     if isinstance(value, str):
 
         def substitute(match: re.Match[str]) -> str:
             name = match.group(1)
             if name not in os.environ:
-                raise JobFileError(f"environment variable {name} is not set", file=job.path, key=key)
+                raise _error_in_file(
+                    f"environment variable {name} is not set: export it before running idsync "
+                    "(secrets are read from the environment, never stored)",
+                    job.path,
+                    key,
+                    loc,
+                )
             return os.environ[name]
 
         return _ENV.sub(substitute, value)
     if isinstance(value, Mapping):
-        return {k: resolve_secrets(v, job=job, key=f"{key}.{k}") for k, v in value.items()}
+        return {
+            k: resolve_secrets(v, job=job, key=f"{key}.{k}", loc=(*loc, str(k))) for k, v in value.items()
+        }
     if isinstance(value, list):
-        return [resolve_secrets(v, job=job, key=f"{key}[{i}]") for i, v in enumerate(value)]
+        return [resolve_secrets(v, job=job, key=f"{key}[{i}]", loc=(*loc, i)) for i, v in enumerate(value)]
     return value
+
+
+def _error_in_file(
+    message: str,
+    path: Path,
+    key: str,
+    loc: tuple[str | int, ...],
+    *,
+    at_key: bool = False,
+    suggestion: str | None = None,
+) -> JobFileError:
+    """A ``JobFileError`` raised after loading (binding): the position is looked up in the file again."""
+    try:
+        _, node = read_document(path)
+    except JobFileError:
+        node = None
+    line, column = position(node, loc, key=at_key)
+    return JobFileError(message, file=path, key=key, line=line, column=column, suggestion=suggestion)
 
 
 def bind_connectors(job: Job, options: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Connector]:
     """One connector per directory name, secrets resolved now; ``JobFileError`` naming the directory key."""
     bound: dict[str, Connector] = {}
     try:
-        for name, binding in job.directories.items():
-            settings = dict(binding)
-            kind = str(settings.pop("connector"))
-            resolved = resolve_secrets(settings, job=job, key=f"directories.{name}")
-            context = ConnectorContext(
-                directory_name=name,
-                base_dir=job.base_dir,
-                object_types=_object_types(job, name),
-                options=(options or {}).get(name, {}),
-            )
-            try:
-                bound[name] = create_connector(kind, resolved, context)
-            except ConnectorError as exc:
-                setting = getattr(exc, "setting", None)
-                key = f"directories.{name}" + (f".{setting}" if setting and setting != "connector" else "")
-                raise JobFileError(exc.message, file=job.path, key=key) from None
+        for name in job.directories:
+            bound[name] = _bind_one(job, name, (options or {}).get(name))
     except BaseException:
         for connector in bound.values():
             connector.close()
         raise
     return bound
+
+
+def _bind_one(job: Job, name: str, options: Mapping[str, Any] | None) -> Connector:
+    """The connector of directory ``name``: its kind known, its settings' keys known (when the kind
+    declares them), ``${ENV}`` resolved, then built (connectors connect on first use, not here)."""
+    settings = dict(job.directories[name])
+    kind = str(settings.pop("connector"))
+    where: tuple[str | int, ...] = ("directories", name)
+    key = f"directories.{name}"
+    cls = _connector_class(job.path, name, kind, settings)
+    resolved = resolve_secrets(settings, job=job, key=key, loc=where)
+    context = ConnectorContext(
+        directory_name=name,
+        base_dir=job.base_dir,
+        object_types=_object_types(job, name),
+        multi_valued=_multi_valued(job, name),
+        options=options or {},
+    )
+    try:
+        return cls(resolved, context)
+    except ConnectorError as exc:
+        named = getattr(exc, "setting", None)
+        loc = (*where, *str(named).split(".")) if named and named != "connector" else where
+        full_key = key + (f".{named}" if named and named != "connector" else "")
+        raise _error_in_file(exc.message, job.path, full_key, loc) from None
+
+
+def _connector_class(path: Path, name: str, kind: str, settings: Mapping[str, Any]) -> type[Connector]:
+    """The class of ``kind``, its settings' keys checked when it declares them; ``JobFileError`` else."""
+    where: tuple[str | int, ...] = ("directories", name)
+    key = f"directories.{name}"
+    try:
+        cls = connector_class(kind)
+    except ConnectorError as exc:
+        hint = closest(kind, available_connectors()) if "unknown connector" in exc.message else None
+        raise _error_in_file(
+            exc.message, path, f"{key}.connector", (*where, "connector"), suggestion=hint
+        ) from None
+    known = cls.settings_keys
+    for setting in settings:
+        if known is not None and setting not in known:
+            raise _error_in_file(
+                f"unknown setting {setting!r} of the {kind} connector "
+                f"(its settings: {', '.join(sorted(known))})",
+                path,
+                f"{key}.{setting}",
+                (*where, setting),
+                at_key=True,
+                suggestion=closest(setting, known),
+            )
+    return cls
+
+
+def state_problem(job: Job) -> JobFileError | None:
+    """Why the job's SQLite state file cannot be created or written (its folder is missing or read-only),
+    or None; other databases are checked when they are opened."""
+    prefix = "sqlite:///"
+    url = job.state_url
+    if not url.startswith(prefix) or url == prefix + ":memory:":
+        return None
+    file = Path(url[len(prefix) :])
+    folder = file.parent
+    if file.exists():
+        if os.access(file, os.R_OK | os.W_OK):
+            return None
+        problem = f"the state file {file} is not writable; make it writable or change 'state'"
+    elif not folder.is_dir():
+        problem = f"the state folder {folder} does not exist; create it or change 'state'"
+    elif not os.access(folder, os.W_OK | os.X_OK):
+        problem = f"the state folder {folder} is not writable; choose a writable folder in 'state'"
+    else:
+        return None
+    return _error_in_file(problem, job.path, "state", ("state",))
+
+
+def _multi_valued(job: Job, directory: str) -> frozenset[str]:
+    """The attributes the schema declares multi-valued in ``directory`` (the connector's ``multi_valued``)."""
+    definition = job.schema.directory(directory)
+    if definition is None:
+        return frozenset()
+    return frozenset(a.name for obj in definition.objects for a in obj.attributes if a.multivalued)
 
 
 def _object_types(job: Job, directory: str) -> tuple[str, ...]:

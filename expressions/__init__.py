@@ -22,8 +22,8 @@ Behaviour worth knowing (DESIGN.md decisions, spec §A; details in each module's
   ``IgnoreFlowIfNullOrEmpty`` give ``IGNORE_ATTRIBUTE``, ``IgnoreObjectFlow`` gives ``IGNORE_OBJECT``.
 - Switch compares case-sensitively; Boolean text (``"false"``) falls back to .NET's ``False`` rendering.
 - Cloud-sync forms are accepted: ``%Name%`` placeholders (filled from the context), ``"t-" & [alias]``
-  (read as ``Join("", ...)``), ``Contains``, ``Mid`` without length; ``AltSecIdFromNetId`` compiles but
-  fails per object as not supported locally.
+  (read as ``Join("", ...)``), ``Contains``, ``Mid`` without length; ``AltSecIdFromNetId`` gives one
+  ``alternativeSecurityId`` as JSON text (undocumented: the decision is in ``_lib_tenant``).
 - Expressions are limited to 10,000 characters and 100 levels of nesting; regular expressions run with
   .NET syntax on the ``regex`` package, each match bounded by a timeout.
 """

@@ -23,10 +23,11 @@ def cbool(value: Any) -> bool | None:
 
 @function("Not", Param("source", "Boolean"))
 def not_(value: Any) -> bool | None:
-    """``True`` → False; anything else → True (per the documented wording)."""
+    """``True`` → False; anything else → True (per the documented wording: "If source value is True, returns
+    False. Otherwise, returns True" -- null included, spec §A.4)."""
     value = single(value, "source")
     if value is None:
-        return None
+        return True
     if isinstance(value, bool):
         return not value
     return to_text(value).strip().lower() != "true"  # type: ignore[union-attr]

@@ -1,14 +1,26 @@
 """Functions about the tenant, the application and the object's fate: DefaultDomain, the app-role
-functions, Error, and AltSecIdFromNetId (known but not evaluable locally, DESIGN decision 13)."""
+functions, Error, and AltSecIdFromNetId (undocumented; implemented from Graph's resource, DESIGN decision 13).
+
+``AltSecIdFromNetId([netId])`` -- cross-tenant synchronization's only matching attribute. Decision (the
+function is undocumented): the value is one Graph ``alternativeSecurityId`` (``type`` Int32,
+``identityProvider`` String, ``key`` Edm.Binary) as B2B users from another Entra tenant carry it: ``type``
+5 (an external Entra ID account), ``identityProvider`` null, ``key`` the netId's text (the user's PUID, e.g.
+``10032001C0A8B0D3``) as UTF-8 bytes, base64-encoded. It is rendered as compact JSON text in that field
+order -- ``{"type":5,"identityProvider":null,"key":"MTAwMzIw..."}`` -- because the schema declares
+``alternativeSecurityIds`` a multi-valued *String* and every local connector stores and finds text: the
+same netId always gives the same text, so matching on it finds the user created from it. A null or empty
+netId gives null."""
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Mapping
 from typing import Any
 
 from ._context import EvaluationContext
 from ._errors import ExpressionEvaluationError
-from ._registry import FunctionSpec, Param, function, register
+from ._registry import Param, function
 from ._values import single, to_text, values_of
 
 
@@ -66,6 +78,14 @@ def app_roles_assertive(value: Any) -> list[str] | None:
     return _roles(value) or None
 
 
-register(
-    FunctionSpec("AltSecIdFromNetId", (Param("source"),), impl=lambda *a: None, supported=False, pure=False)
-)
+ALT_SEC_ID_TYPE = 5
+"""``alternativeSecurityId.type`` of an account from another Entra tenant (see the module docstring)."""
+
+
+@function("AltSecIdFromNetId", Param("source"))
+def alt_sec_id_from_net_id(value: Any) -> str | None:
+    net_id = to_text(single(value, "source"))
+    if not net_id:
+        return None
+    key = base64.b64encode(net_id.encode("utf-8")).decode("ascii")
+    return json.dumps({"type": ALT_SEC_ID_TYPE, "identityProvider": None, "key": key}, separators=(",", ":"))

@@ -39,7 +39,7 @@ from ._client import Entry, LdapClient, normalize_dn
 from ._entries import DnIndex, EntryReader
 from ._lookups import OR_CHUNK, Lookups, attribute_values
 from ._schema import Schema
-from ._settings import ObjectSettings, parse_settings
+from ._settings import KNOWN_KEYS, ObjectSettings, parse_settings
 from ._sync import already_delivered, closing_watermark, deleted_ids, newest
 from ._values import AttributeInfo, attribute_definition
 
@@ -52,6 +52,7 @@ overlay's back-links to groups; absent on servers without it)."""
 
 class LdapConnector(Connector):
     kind = "ldap"
+    settings_keys = KNOWN_KEYS
 
     def __init__(self, settings: Mapping[str, Any], context: ConnectorContext) -> None:
         super().__init__(settings, context)

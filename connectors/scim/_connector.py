@@ -39,7 +39,7 @@ from ._paths import CORE_GROUP, CORE_USER, filter_literal, parse_path
 from ._reader import ScimReader
 from ._resource import resolve
 from ._schema import Catalog, catalog_from_discovery, default_catalog
-from ._settings import parse_settings
+from ._settings import KNOWN, parse_settings
 from ._writer import CreatedWithErrors, ScimWriter
 
 T = TypeVar("T")
@@ -53,6 +53,7 @@ _ENDPOINTS = {
 
 class ScimConnector(Connector):
     kind = "scim"
+    settings_keys = frozenset(KNOWN)
 
     def __init__(self, settings: Mapping[str, Any], context: ConnectorContext) -> None:
         super().__init__(settings, context)

@@ -39,6 +39,7 @@ _TYPES = {bool: "Boolean", int: "Integer", bytes: "Binary"}
 
 class SqlConnector(Connector):
     kind = "sql"
+    settings_keys = frozenset({"url", "objects", "readAhead", "connectTimeoutSeconds"})
 
     def __init__(self, settings: Mapping[str, Any], context: ConnectorContext) -> None:
         super().__init__(settings, context)

@@ -15,9 +15,11 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import PlainTextResponse
 
 from engine.daemon import ManagedJob, log_pages
 
+from ._collections import count_response
 from ._deps import daemon_of
 from ._errors import GraphError
 from ._odata import FilterError, matches, parse_filter, parse_time
@@ -47,13 +49,7 @@ def _eq_value(clauses: list[Any], field: str) -> str | None:
     return next((c.value for c in clauses if c.field == field and c.op == "eq"), None)
 
 
-@router.get("/auditLogs/provisioning", summary="Provisioning logs (provisioningObjectSummary)")
-def provisioning_logs(
-    request: Request,
-    filter_: Annotated[str | None, Query(alias="$filter")] = None,
-    top: Annotated[int, Query(alias="$top", ge=1, le=1000)] = 100,
-    skiptoken: Annotated[int, Query(alias="$skiptoken", ge=0)] = 0,
-) -> dict[str, Any]:
+def _matching(request: Request, filter_: str | None) -> Iterator[dict[str, Any]]:
     try:
         clauses = parse_filter(filter_)
     except FilterError as exc:
@@ -61,8 +57,27 @@ def provisioning_logs(
     job_id, cycle_id = _eq_value(clauses, "jobId"), _eq_value(clauses, "cycleId")
     jobs = [m for m in daemon_of(request).jobs() if job_id in (None, m.id)]
     merged = heapq.merge(*(_job_records(m, cycle_id) for m in jobs), key=_when, reverse=True)
-    wanted = (r for r in merged if matches(r, clauses))
-    page = list(itertools.islice(wanted, skiptoken, skiptoken + top + 1))
+    return (r for r in merged if matches(r, clauses))
+
+
+@router.get(
+    "/auditLogs/provisioning/$count", summary="The number of records", response_class=PlainTextResponse
+)
+def count_provisioning_logs(
+    request: Request, filter_: Annotated[str | None, Query(alias="$filter")] = None
+) -> PlainTextResponse:
+    """Reads every matching record (page by page): the answer costs what the log holds."""
+    return count_response(sum(1 for _ in _matching(request, filter_)))
+
+
+@router.get("/auditLogs/provisioning", summary="Provisioning logs (provisioningObjectSummary)")
+def provisioning_logs(
+    request: Request,
+    filter_: Annotated[str | None, Query(alias="$filter")] = None,
+    top: Annotated[int, Query(alias="$top", ge=1, le=1000)] = 100,
+    skiptoken: Annotated[int, Query(alias="$skiptoken", ge=0)] = 0,
+) -> dict[str, Any]:
+    page = list(itertools.islice(_matching(request, filter_), skiptoken, skiptoken + top + 1))
     body: dict[str, Any] = {"value": page[:top]}
     if len(page) > top:
         query = {k: v for k, v in (("$filter", filter_), ("$top", str(top))) if v}

@@ -7,18 +7,21 @@ whose ``key`` is JSON ``{result, details}`` and whose ``value`` is the provision
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import PlainTextResponse
 
 from connectors import ConnectorError
 from engine._duration import format_duration
-from engine.daemon import Daemon, FacadeMissing, ManagedJob
+from engine.daemon import Daemon, FacadeMissing, ManagedJob, to_json
 
+from ._collections import collection, count_response
 from ._deps import daemon_of, job_of, require_principal
 from ._engine_errors import engine_errors
 from ._errors import GraphError
 from ._models import CreateJobRequest, ProvisionOnDemandRequest, RestartRequest, ValidateCredentialsRequest
+from ._templates import find_default_template, find_template
 
 __all__ = ["job_json", "router"]
 
@@ -34,8 +37,13 @@ def _settings(managed: ManagedJob) -> list[dict[str, str]]:
 def job_json(daemon: Daemon, managed: ManagedJob) -> dict[str, Any]:
     status = daemon.status(managed)
     code = status.get("code")
+    record = daemon.api_record(managed)
     state = (
-        "Paused" if code == "Paused" else "Disabled" if code in ("Disabled", "NotConfigured") else "Active"
+        "Paused"
+        if code == "Paused"
+        else "Disabled"
+        if code in ("Disabled", "NotConfigured") or (record is not None and not record.started)
+        else "Active"
     )
     return {
         "id": managed.id,
@@ -43,23 +51,55 @@ def job_json(daemon: Daemon, managed: ManagedJob) -> dict[str, Any]:
         "schedule": {"expiration": None, "interval": format_duration(managed.job.interval), "state": state},
         "status": status,
         "synchronizationJobSettings": _settings(managed),
+        # idsync's own (typed clients keep it in additional_data): when the scheduler runs the job next
+        "nextCycleDateTime": _next_cycle(daemon, managed, state),
     }
+
+
+def _next_cycle(daemon: Daemon, managed: ManagedJob, state: str) -> str | None:
+    when = daemon.scheduler.next_run(managed.key) if state == "Active" else None
+    return when.isoformat().replace("+00:00", "Z") if when is not None else None
 
 
 @router.get("", summary="List synchronization jobs")
 def list_jobs(principal: str, request: Request) -> dict[str, Any]:
     daemon = daemon_of(request)
     require_principal(daemon, principal)
-    return {"value": [job_json(daemon, m) for m in daemon.jobs(principal)]}
+    return collection(request, [job_json(daemon, m) for m in daemon.jobs(principal)])
 
 
-@router.post(
-    "", status_code=201, summary="Create a job from a template (NotConfigured until a job file runs it)"
-)
+@router.get("/$count", summary="The number of synchronization jobs", response_class=PlainTextResponse)
+def count_jobs(principal: str, request: Request) -> PlainTextResponse:
+    daemon = daemon_of(request)
+    require_principal(daemon, principal)
+    return count_response(len(daemon.jobs(principal)))
+
+
+@router.post("/validateCredentials", status_code=204, summary="Check credentials against a template")
+def validate_template_credentials(
+    principal: str, body: ValidateCredentialsRequest, request: Request
+) -> Response:
+    """Graph's collection-level validateCredentials: the template's target directory (``templateId``; the
+    default template when absent) is bound with ``credentials`` — or, with ``useSavedCredentials``, the
+    service principal's secrets — and asked whether it answers. 204, or 400 ``CredentialsInvalid``."""
+    daemon = daemon_of(request)
+    require_principal(daemon, principal)
+    template_id = body.template_id or find_default_template()
+    find_template(template_id)
+    given = None if body.use_saved_credentials else {pair.key: pair.value for pair in body.credentials}
+    try:
+        with engine_errors(invalid_code="CredentialsInvalid"):
+            daemon.validate_template_credentials(principal, template_id, given)
+    except ConnectorError as exc:
+        raise GraphError(400, f"credentials are not valid: {exc}", code="CredentialsInvalid") from exc
+    return Response(status_code=204)
+
+
+@router.post("", status_code=201, summary="Create a job from a template")
 def create_job(principal: str, body: CreateJobRequest, request: Request) -> dict[str, Any]:
-    """As in Entra the job is created Disabled with status NotConfigured. idsync runs jobs from job files (a
-    connector per directory), so this job can be read, have its schema replaced or reset, and be deleted,
-    but not run; it lives in the daemon's memory. See ``engine.daemon._unconfigured``."""
+    """As in Entra the job is created Disabled with status NotConfigured; with the daemon's ``--directory``
+    bindings and the principal's secrets it becomes configured, and ``start`` runs it. It is kept in the
+    daemon's state folder (``--state-dir``), so it outlives a restart. See ``engine.daemon._apijobs``."""
     daemon = daemon_of(request)
     require_principal(daemon, principal)
     try:
@@ -124,6 +164,22 @@ def validate_credentials(
     except ConnectorError as exc:
         raise GraphError(400, f"credentials are not valid: {exc}", code="CredentialsInvalid") from exc
     return Response(status_code=204)
+
+
+@router.get("/{job_id}/explain", summary="What a cycle would do with one source object (idsync's own)")
+def explain(
+    principal: str,
+    job_id: str,
+    request: Request,
+    object_id: Annotated[str, Query(alias="objectId", min_length=1)],
+    object_type: Annotated[str | None, Query(alias="objectTypeName")] = None,
+) -> Any:
+    """Not a Graph call: provision on demand's steps for one source object, including its attributes as
+    imported, without writing anything (``idsync explain``). The console's expression tester loads a real
+    source object through it."""
+    managed = job_of(request, principal, job_id)
+    with engine_errors():
+        return to_json(daemon_of(request).explain(managed, object_id, object_type))
 
 
 @router.post("/{job_id}/provisionOnDemand", summary="Provision one object now")

@@ -2,6 +2,8 @@
 
 ``parseExpression``, ``functions`` and ``filterOperators`` are served under both a job's schema and a
 template's schema, as in Graph; they do not depend on the job, only on idsync's expression language.
+``functions`` and ``filterOperators`` are Graph bound functions: the official SDKs call them with their
+parentheses (``.../schema/functions()``), so both spellings are served.
 """
 
 from __future__ import annotations
@@ -9,12 +11,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request, Response
+from fastapi.responses import PlainTextResponse
 
 import engine
 import expressions
 from connectors import ConnectorError
 from engine.daemon import to_json
 
+from ._collections import collection, count_response
 from ._deps import daemon_of, job_of, require_principal
 from ._engine_errors import engine_errors
 from ._errors import GraphError
@@ -36,12 +40,16 @@ def get_schema(principal: str, job_id: str, request: Request) -> Any:
 
 
 @router.put("", status_code=204, summary="Replace the job's schema (triggers a full resync)")
+@router.patch("", status_code=204, summary="Replace the job's schema, as PUT does (what the SDKs send)")
 def put_schema(
     principal: str, job_id: str, request: Request, body: Annotated[dict[str, Any], Body()]
 ) -> Response:
     """The new schema is checked whole before anything changes; a problem is a 400 naming its JSON path
     (``body.synchronizationRules[0]...``). Decision: the replaced schema lives in the daemon until it
-    restarts; the job file stays the source of truth on disk (idsync never rewrites a user's files)."""
+    restarts; the job file stays the source of truth on disk (idsync never rewrites a user's files).
+
+    PATCH is the same replacement: msgraph-sdk and Graph PowerShell update a schema with PATCH, and what
+    they send is the whole schema (a schema has no partial update in Graph either)."""
     managed = job_of(request, principal, job_id)
     try:
         schema = engine.load_schema(body)
@@ -62,10 +70,48 @@ def reset_schema(principal: str, job_id: str, request: Request) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/directories", summary="List the schema's directory definitions (beta)")
+@router.get("/directories", summary="List the schema's directory definitions")
 def list_directories(principal: str, job_id: str, request: Request) -> dict[str, Any]:
     schema = job_of(request, principal, job_id).job.schema
-    return {"value": [to_json(d) for d in schema.directories]}
+    return collection(request, [to_json(d) for d in schema.directories])
+
+
+@router.get("/directories/$count", summary="The number of directories", response_class=PlainTextResponse)
+def count_directories(principal: str, job_id: str, request: Request) -> PlainTextResponse:
+    return count_response(len(job_of(request, principal, job_id).job.schema.directories))
+
+
+@router.get("/directories/{directory_id}", summary="Get one directory definition")
+def get_directory(principal: str, job_id: str, directory_id: str, request: Request) -> Any:
+    return _directory(job_of(request, principal, job_id).job.schema, directory_id)
+
+
+def _directory(schema: Any, directory_id: str) -> Any:
+    for directory in schema.directories:
+        if directory_id in (directory.id, directory.name):
+            return to_json(directory)
+    raise GraphError(404, f"no directory {directory_id!r} in the schema")
+
+
+@tools_router.get(_TEMPLATE + "/directories", summary="List a template schema's directory definitions")
+def list_template_directories(principal: str, template_id: str, request: Request) -> dict[str, Any]:
+    require_principal(daemon_of(request), principal)
+    schema = find_template(template_id).schema_
+    return collection(request, [to_json(d) for d in schema.directories])
+
+
+@tools_router.get(
+    _TEMPLATE + "/directories/$count", summary="The number of directories", response_class=PlainTextResponse
+)
+def count_template_directories(principal: str, template_id: str, request: Request) -> PlainTextResponse:
+    require_principal(daemon_of(request), principal)
+    return count_response(len(find_template(template_id).schema_.directories))
+
+
+@tools_router.get(_TEMPLATE + "/directories/{directory_id}", summary="Get a template's directory definition")
+def get_template_directory(principal: str, template_id: str, directory_id: str, request: Request) -> Any:
+    require_principal(daemon_of(request), principal)
+    return _directory(find_template(template_id).schema_, directory_id)
 
 
 @router.post("/directories/{directory_id}/discover", summary="Discover a directory's definition")
@@ -117,15 +163,20 @@ def _catalog(name: str) -> dict[str, Any]:
         "functions_catalog": engine.functions_catalog,
         "filter_operators_catalog": engine.filter_operators_catalog,
     }
-    return catalogs[name]()
+    catalog = catalogs[name]()
+    # Graph's attributeMappingFunctionSchema and filterOperatorSchema are entities named by their ``id``
+    # (typed clients read ``id``); ``name`` stays beside it for the clients that used it.
+    return {**catalog, "value": [{"id": entry.get("name"), **entry} for entry in catalog.get("value", [])]}
 
 
+@tools_router.get(_JOB + "/functions()", include_in_schema=False)
 @tools_router.get(_JOB + "/functions", summary="The expression function catalogue")
 def functions(principal: str, job_id: str, request: Request) -> dict[str, Any]:
     job_of(request, principal, job_id)
     return _catalog("functions_catalog")
 
 
+@tools_router.get(_TEMPLATE + "/functions()", include_in_schema=False)
 @tools_router.get(_TEMPLATE + "/functions", summary="The expression function catalogue")
 def functions_template(principal: str, template_id: str, request: Request) -> dict[str, Any]:
     require_principal(daemon_of(request), principal)
@@ -133,12 +184,14 @@ def functions_template(principal: str, template_id: str, request: Request) -> di
     return _catalog("functions_catalog")
 
 
+@tools_router.get(_JOB + "/filterOperators()", include_in_schema=False)
 @tools_router.get(_JOB + "/filterOperators", summary="The scoping-filter operator catalogue")
 def filter_operators(principal: str, job_id: str, request: Request) -> dict[str, Any]:
     job_of(request, principal, job_id)
     return _catalog("filter_operators_catalog")
 
 
+@tools_router.get(_TEMPLATE + "/filterOperators()", include_in_schema=False)
 @tools_router.get(_TEMPLATE + "/filterOperators", summary="The scoping-filter operator catalogue")
 def filter_operators_template(principal: str, template_id: str, request: Request) -> dict[str, Any]:
     require_principal(daemon_of(request), principal)

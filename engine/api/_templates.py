@@ -5,14 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.responses import PlainTextResponse
 
 import engine
 from engine.daemon import to_json
 
+from ._collections import collection, count_response
 from ._deps import daemon_of, require_principal
 from ._errors import GraphError
 
-__all__ = ["applications_router", "find_template", "router"]
+__all__ = ["GRAPH_METADATA_KEYS", "applications_router", "find_default_template", "find_template", "router"]
 
 router = APIRouter(prefix="/servicePrincipals/{principal}/synchronization/templates", tags=["templates"])
 #: Graph serves the same templates under the application object; ``{principal}`` is then the application id,
@@ -30,12 +32,25 @@ def find_template(template_id: str) -> Any:
         raise GraphError(404, f"no synchronization template {template_id!r}") from exc
 
 
+def find_default_template() -> str:
+    """The id of the template marked ``default`` (Graph: the one a job gets when none is named)."""
+    templates = engine.list_templates()
+    chosen = next((t for t in templates if getattr(t, "default", False)), templates[0])
+    return str(chosen.id)
+
+
 @router.get("", summary="List synchronization templates")
 @applications_router.get("", summary="List synchronization templates")
 def list_templates(principal: str, request: Request) -> dict[str, Any]:
     require_principal(daemon_of(request), principal)
-    templates = [_without_schema(to_json(t)) for t in engine.list_templates()]
-    return {"value": templates}
+    return collection(request, [_without_schema(to_json(t)) for t in engine.list_templates()])
+
+
+@router.get("/$count", summary="The number of templates", response_class=PlainTextResponse)
+@applications_router.get("/$count", summary="The number of templates", response_class=PlainTextResponse)
+def count_templates(principal: str, request: Request) -> PlainTextResponse:
+    require_principal(daemon_of(request), principal)
+    return count_response(len(engine.list_templates()))
 
 
 @router.get("/{template_id}", summary="Get a synchronization template")
@@ -52,6 +67,33 @@ def get_template_schema(principal: str, template_id: str, request: Request) -> A
     return engine.dump_schema(find_template(template_id).schema_)
 
 
+#: Graph's synchronizationMetadata enum: the only metadata keys a typed client can read.
+GRAPH_METADATA_KEYS = frozenset(
+    {
+        "GalleryApplicationIdentifier",
+        "GalleryApplicationKey",
+        "IsOAuthEnabled",
+        "IsSynchronizationAgentAssignmentRequired",
+        "IsSynchronizationAgentRequired",
+        "IsSynchronizationInPreview",
+        "OAuthSettings",
+        "SynchronizationLearnMoreIbizaFwLink",
+        "ConfigurationFields",
+    }
+)
+
+
 def _without_schema(data: Any) -> Any:
-    # Graph returns the schema as a relation of its own, not inline in the template.
-    return {k: v for k, v in data.items() if k != "schema"} if isinstance(data, dict) else data
+    """The template as Graph answers it: the schema is a relation of its own, not inline; metadata keys
+    outside Graph's enum (``idsyncBuiltIn``) become properties of their own, which typed clients keep in
+    ``additional_data`` instead of reading them as a null key."""
+    if not isinstance(data, dict):
+        return data
+    template = {k: v for k, v in data.items() if k != "schema"}
+    metadata = template.get("metadata") or []
+    template["metadata"] = [m for m in metadata if m.get("key") in GRAPH_METADATA_KEYS]
+    for entry in metadata:
+        if entry.get("key") not in GRAPH_METADATA_KEYS:
+            value = entry.get("value")
+            template[str(entry.get("key"))] = {"true": True, "false": False}.get(str(value), value)
+    return template

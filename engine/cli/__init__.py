@@ -1,18 +1,18 @@
 """The ``idsync`` command line.
 
 Each command lives in its own module (``_<command>.py``) and is registered below. Exit codes are the same
-for every command: 0 ok, 1 the thing checked is wrong (invalid schema, failed cycle), 2 usage error
-(click's own code for bad options, also used for unreadable input files).
+for every command and written down once, in ``_common``'s docstring.
 """
 
 from __future__ import annotations
 
 import click
 
+from ._common import CommandGroup
 from ._process import keeping_what_lives, tune_collector
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=CommandGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="idsync")
 def main() -> None:
     """idsync: run Microsoft Entra / Graph synchronization schemas locally."""
@@ -56,3 +56,13 @@ main.add_command(_demo_command)
 from ._discover import discover_command as _discover_command  # noqa: E402
 
 main.add_command(_discover_command)
+
+from ._connect import test_connection_command as _test_connection_command  # noqa: E402
+from ._provision import provision_command as _provision_command  # noqa: E402
+
+main.add_command(_provision_command)
+
+from ._schema import schema_command as _schema_command  # noqa: E402
+
+main.add_command(_schema_command)
+main.add_command(_test_connection_command)

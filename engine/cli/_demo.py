@@ -41,7 +41,7 @@ def demo_command(folder: str) -> None:
     with open_engine(str(path)) as engine:
         _title("initial cycle: everything in scope is created; a manager not created yet is set afterwards")
         first = engine.run_cycle()
-        print_report(first)
+        print_report(first, initial=True)
         _title("a few source changes")
         for line in mutate(path.parent):
             click.echo(f"  {line}")

@@ -10,7 +10,7 @@ from ._common import echo_json
 from ._jobopen import open_engine, show
 
 
-def _print_step(step: dict[str, Any]) -> None:
+def print_step(step: dict[str, Any]) -> None:
     name = step["step"]
     click.echo(click.style(name, bold=True))
     if name == "import":
@@ -56,11 +56,11 @@ def _print_step(step: dict[str, Any]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
 def explain_command(job: str, object_id: str, object_type: str | None, as_json: bool) -> None:
     """Explain what a cycle would do with source object OBJECT_ID of JOB, step by step."""
-    with open_engine(job, read_only=True) as engine:
+    with open_engine(job, read_only=True, bind=True) as engine:
         explanation = engine.explain(object_id, object_type)
     if as_json:
         echo_json(explanation)
         return
     click.echo(f"{explanation['sourceObjectType']} {object_id} → {explanation['targetObjectType']}")
     for step in explanation["steps"]:
-        _print_step(step)
+        print_step(step)

@@ -24,6 +24,10 @@ def _engine(path: Path) -> AbstractContextManager[Any]:
     into exit 1, each one line naming where."""
     if not path.is_file():
         fail(f"{path}: no such job file", EXIT_USAGE)
+    try:  # before the job's state is touched: a missing library must not leave a half-done command
+        import engine.daemon  # noqa: F401
+    except ImportError as exc:
+        fail(f"`idsync jobs` cannot load the daemon package ({exc}); reinstall idsync", EXIT_USAGE)
     return open_engine(str(path))
 
 

@@ -54,11 +54,31 @@ def _check_port(host: str, port: int) -> None:
             fail(f"cannot listen on {host}:{port}: {exc.strerror} (choose another --port)", EXIT_INVALID)
 
 
-def _load_daemon(arguments: tuple[Path, ...]) -> Any:
+def _open_home(state_dir: Path | None, directories: tuple[str, ...]) -> Any:
+    """The daemon's state folder (API-created jobs, encrypted secrets), or None without ``--state-dir``."""
+    from engine.daemon import DaemonHome, SecretCipher, load_directory_binding
+
+    if state_dir is None:
+        if directories:
+            fail("--directory binds directories of jobs created through the API: add --state-dir", EXIT_USAGE)
+        return None
+    key = os.environ.get("IDSYNC_SECRET_KEY", "").strip()
+    try:
+        cipher = SecretCipher(key) if key else None
+        bindings = dict(load_directory_binding(spec) for spec in directories)
+        home = DaemonHome(state_dir, cipher=cipher, directories=bindings)
+    except (ValueError, OSError) as exc:
+        fail(str(exc), EXIT_USAGE)
+    if cipher is None:
+        log.warning("IDSYNC_SECRET_KEY is not set: secrets PUT through the API will be refused (not stored)")
+    return home
+
+
+def _load_daemon(arguments: tuple[Path, ...], home: Any = None) -> Any:
     from engine.daemon import Daemon, FacadeMissing, find_job_files, load_job
 
     try:
-        files = find_job_files(arguments)
+        files = find_job_files(arguments) if arguments else []
     except FileNotFoundError as exc:
         fail(str(exc), EXIT_USAGE)
     jobs = []
@@ -68,7 +88,7 @@ def _load_daemon(arguments: tuple[Path, ...]) -> Any:
         except (ValueError, OSError, LookupError) as exc:  # JobFileError names the file, key, line, column
             fail(str(exc), EXIT_USAGE)  # as for `idsync run`: a wrong job file is a usage error
     try:
-        return Daemon(jobs)
+        return Daemon(jobs, home=home)
     except FacadeMissing as exc:
         fail(f"this build cannot run jobs: {exc}", EXIT_INVALID)
     except ValueError as exc:
@@ -121,17 +141,40 @@ def _server_class() -> Any:
 
 
 @click.command("serve")
-@click.argument("jobs", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="JOB_OR_FOLDER...")
+@click.argument("jobs", nargs=-1, type=click.Path(path_type=Path), metavar="JOB_OR_FOLDER...")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="TCP port.")
 @click.option("--no-auth", is_flag=True, help="Serve without a token (binds loopback only).")
 @click.option("--log-json", is_flag=True, help="Write logs as one JSON object per line.")
-def serve(jobs: tuple[Path, ...], host: str, port: int, no_auth: bool, log_json: bool) -> None:
+@click.option(
+    "--state-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of the daemon's own state: jobs created through the API, secrets (IDSYNC_SECRET_KEY).",
+)
+@click.option(
+    "--directory",
+    "directories",
+    multiple=True,
+    metavar="NAME=FILE",
+    help="Bind directory NAME of API-created jobs to the connector in FILE (e.g. their source).",
+)
+def serve(
+    jobs: tuple[Path, ...],
+    host: str,
+    port: int,
+    no_auth: bool,
+    log_json: bool,
+    state_dir: Path | None,
+    directories: tuple[str, ...],
+) -> None:
     """Run the jobs of JOB_OR_FOLDER... on their schedules and serve Graph's synchronization API.
 
     The API token is read from IDSYNC_API_TOKEN (required unless --no-auth). A folder gives its *.yaml,
     *.yml and *.job.json files. SIGTERM / Ctrl-C: running cycles finish their batch, then exit 0.
+    With --state-dir, jobs created through the API are kept and run there (no job file needed).
     """
+    if not jobs and state_dir is None:
+        fail("give job files or folders, or --state-dir for jobs created through the API", EXIT_USAGE)
     token = os.environ.get("IDSYNC_API_TOKEN", "").strip() or None
     if no_auth and not _is_loopback(host):
         fail(
@@ -152,7 +195,7 @@ def serve(jobs: tuple[Path, ...], host: str, port: int, no_auth: bool, log_json:
         fail(f"the server needs the 'server' extra: pip install 'idsync[server]' ({exc})", EXIT_USAGE)
     configure_logging(json_lines=log_json)
     _check_port(host, port)
-    daemon = _load_daemon(jobs)
+    daemon = _load_daemon(jobs, _open_home(state_dir, directories))
     app = create_app(daemon, token=None if no_auth else token)
     config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="on")
     server = _server_class()(config)

@@ -5,6 +5,8 @@ Used by ``idsync serve`` (``engine.cli._serve``), ``idsync jobs`` and the REST A
 
 from __future__ import annotations
 
+from ._apijobs import SECRET_SETTINGS as SECRET_SETTINGS
+from ._apijobs import load_directory_binding as load_directory_binding
 from ._daemon import Daemon as Daemon
 from ._daemon import JobNotFound as JobNotFound
 from ._daemon import ManagedJob as ManagedJob
@@ -15,6 +17,10 @@ from ._facade import load_job as load_job
 from ._facade import log_pages as log_pages
 from ._facade import make_engine as make_engine
 from ._facade import to_json as to_json
+from ._home import DaemonHome as DaemonHome
+from ._home import SecretCipher as SecretCipher
+from ._home import SecretKeyMissing as SecretKeyMissing
+from ._home import generate_key as generate_key
 from ._jobfiles import find_job_files as find_job_files
 from ._logging import configure_logging as configure_logging
 from ._logging import log_context as log_context
@@ -29,16 +35,22 @@ from ._secrets import SecretStore as SecretStore
 __all__ = [
     "METRICS_CONTENT_TYPE",
     "RESET_SCOPES",
+    "SECRET_SETTINGS",
     "Daemon",
+    "DaemonHome",
     "EngineLike",
     "FacadeMissing",
     "JobLike",
     "JobNotFound",
     "ManagedJob",
     "Metrics",
+    "SecretCipher",
+    "SecretKeyMissing",
     "SecretStore",
     "configure_logging",
     "find_job_files",
+    "generate_key",
+    "load_directory_binding",
     "load_job",
     "log_context",
     "log_pages",

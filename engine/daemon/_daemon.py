@@ -25,15 +25,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
+from connectors import ConnectorError
 from engine.scheduler import CycleOutcome, Scheduler, quarantine_expired
 from engine.schema import dump_schema
 from engine.state import StateStore
 from engine.templates import get_template
 
-from ._facade import EngineLike, FacadeMissing, JobLike, load_job, make_engine, to_json
+from ._apijobs import NotBound, api_job, bind_api_job, target_directories
+from ._facade import EngineLike, FacadeMissing, JobLike, load_job, make_bound_engine, make_engine, to_json
+from ._home import ApiJobRecord, DaemonHome
 from ._logging import log_context
 from ._metrics import Metrics
-from ._report import cycle_id_of, outcome_from_status, report_counts, status_field
+from ._report import cycle_error, cycle_id_of, cycle_result, outcome_from_status, report_counts, status_field
 from ._secrets import SecretStore
 from ._unconfigured import UnconfiguredEngine, UnconfiguredJob, new_job_id
 
@@ -88,14 +91,20 @@ class Daemon:
         scheduler: Scheduler | None = None,
         metrics: Metrics | None = None,
         secrets: SecretStore | None = None,
+        home: DaemonHome | None = None,
     ) -> None:
         self.scheduler = scheduler or Scheduler()
         self.metrics = metrics or Metrics()
-        self.secrets = secrets or SecretStore()
+        self.home = home
+        """The daemon's own state (API-created jobs, encrypted secrets); None: they live in memory only."""
+        self.secrets = secrets or SecretStore(home)
         self._engine_factory = engine_factory
         self._jobs: dict[tuple[str, str], ManagedJob] = {}
+        self._api: dict[tuple[str, str], ApiJobRecord] = {}
         for job in jobs:
             self.add(job)
+        for record in home.jobs() if home is not None else ():
+            self._add_api_job(record)
 
     # -- registry -------------------------------------------------------------------------------------
     def add(self, job: JobLike) -> ManagedJob:
@@ -117,16 +126,85 @@ class Daemon:
     def create_from_template(self, principal: str, template_id: str) -> ManagedJob:
         """Graph's create-job call: a NotConfigured job on the template's schema (see ``_unconfigured``);
         ``ValueError`` when there is no such template."""
-        template = get_template(template_id)
-        job = UnconfiguredJob(new_job_id(template_id), principal, template.schema_, template_id)
-        with log_context(job_id=job.id):
-            log.info("job created from template %s (NotConfigured: it needs a job file to run)", template_id)
-        return self.add(job)
+        get_template(template_id)
+        record = ApiJobRecord(principal, new_job_id(template_id), template_id)
+        if self.home is not None:
+            self.home.add_job(record)
+        managed = self._add_api_job(record)
+        with log_context(job_id=record.id):
+            log.info("job created from template %s (%s)", template_id, managed.engine.status().get("code"))
+        return managed
+
+    def _add_api_job(self, record: ApiJobRecord) -> ManagedJob:
+        template = get_template(record.template_id)
+        self._api[(record.principal, record.id)] = record
+        return self.add(UnconfiguredJob(record.id, record.principal, template.schema_, record.template_id))
+
+    def api_record(self, managed: ManagedJob) -> ApiJobRecord | None:
+        """The job's record when it was created through the API, else None (a job file's)."""
+        return self._api.get((managed.principal, managed.id))
 
     def _engine_for(self, job: JobLike) -> EngineLike:
+        record = self._api.get((job.service_principal or "local", job.id))
+        if record is not None:
+            return self._api_engine(record, job.schema)
         if isinstance(job, UnconfiguredJob):
             return UnconfiguredEngine(job)
         return self._engine_factory(job)
+
+    def _api_engine(self, record: ApiJobRecord, schema: Any) -> EngineLike:
+        """A running engine when every directory can be bound, else a NotConfigured one saying why."""
+        unconfigured = UnconfiguredJob(record.id, record.principal, schema, record.template_id)
+        if self.home is None:
+            return UnconfiguredEngine(unconfigured)
+        job = api_job(record, schema, self.home)
+        try:
+            connectors = bind_api_job(job, self.home, self.secrets.values(record.principal))
+        except (NotBound, ConnectorError, ValueError) as exc:  # ValueError: a --directory ${ENV} unset
+            return UnconfiguredEngine(unconfigured, reason=str(exc))
+        return make_bound_engine(job, connectors)
+
+    def replace_secrets(self, principal: str, pairs: Iterable[tuple[str, str]]) -> None:
+        """Graph's PUT secrets; the principal's API jobs are bound again with them (a job that becomes
+        configured waits for ``start``, as in Entra). ``SecretKeyMissing`` when they cannot be stored."""
+        self.secrets.replace(principal, pairs)
+        count = len(self.secrets.keys(principal))
+        log.info("secrets of service principal %s replaced (%d keys)", principal, count)
+        for managed in self.jobs(principal):
+            record = self.api_record(managed)
+            if record is not None:
+                self._swap_engine(managed, self._api_engine(record, managed.job.schema))
+
+    def _swap_engine(self, managed: ManagedJob, engine: EngineLike) -> None:
+        managed.stop.set()
+        with log_context(job_id=managed.id), managed.lock:
+            managed.engine.close()
+            managed.engine = engine
+            managed.job = cast(JobLike, getattr(engine, "job", managed.job))
+            log.info("connectors bound again: %s", engine.status().get("code"))
+        managed.stop.clear()
+
+    def validate_template_credentials(
+        self, principal: str, template_id: str, credentials: Mapping[str, str] | None
+    ) -> None:
+        """Graph's collection-level validateCredentials: the template's target directory, bound with
+        ``credentials`` (None: the principal's saved secrets), is asked whether it answers."""
+        schema = get_template(template_id).schema_
+        if self.home is None or schema is None:
+            raise ValueError("this daemon has no state folder for jobs created through the API (--state-dir)")
+        record = ApiJobRecord(principal, "validateCredentials", template_id)
+        job = api_job(record, schema, self.home)
+        secrets = self.secrets.values(principal) if credentials is None else credentials
+        try:
+            connectors = bind_api_job(job, self.home, secrets)
+        except NotBound as exc:
+            raise ValueError(str(exc)) from exc
+        try:
+            for name in sorted(target_directories(schema)):
+                connectors[name].validate_credentials()
+        finally:
+            for connector in connectors.values():
+                connector.close()
 
     def run_now(self, managed: ManagedJob) -> CycleOutcome | None:
         """One cycle on the calling thread, under the same rules as a scheduled one."""
@@ -151,6 +229,8 @@ class Daemon:
         with managed.lock:
             managed.engine.close()
         self._jobs.pop((managed.principal, managed.id), None)
+        if self._api.pop((managed.principal, managed.id), None) is not None and self.home is not None:
+            self.home.remove_job(managed.principal, managed.id)
         self.metrics.forget(managed.id)
 
     # -- process lifecycle ----------------------------------------------------------------------------
@@ -174,11 +254,21 @@ class Daemon:
         running = managed.progress
         if running is not None:
             status["progress"] = [running]
+        quarantine = status.get("quarantine")
+        next_run = self.scheduler.next_run(managed.key) if isinstance(quarantine, Mapping) else None
+        if isinstance(quarantine, Mapping) and next_run is not None:
+            # the engine assumes Entra's daily retry; the daemon's scheduler knows the real next attempt
+            status["quarantine"] = {**quarantine, "nextAttempt": next_run.isoformat().replace("+00:00", "Z")}
         return status
 
     def start_job(self, managed: ManagedJob) -> None:
         with log_context(job_id=managed.id), managed.lock:
             managed.engine.start()
+            record = self.api_record(managed)
+            if record is not None and not record.started:
+                self._api[(record.principal, record.id)] = dataclasses.replace(record, started=True)
+                if self.home is not None:
+                    self.home.set_started(record.principal, record.id)
             log.info("job started")
         managed.stop.clear()
         self.scheduler.trigger(managed.key)
@@ -199,6 +289,14 @@ class Daemon:
     def provision_on_demand(self, managed: ManagedJob, object_id: str, object_type: str | None) -> Any:
         with log_context(job_id=managed.id), managed.lock:
             return managed.engine.provision_on_demand(object_id, object_type)
+
+    def explain(self, managed: ManagedJob, object_id: str, object_type: str | None) -> Any:
+        """What a cycle would do with one source object, step by step (reads, writes nothing)."""
+        explain = getattr(managed.engine, "explain", None)
+        if not callable(explain):
+            raise FacadeMissing("this job's engine cannot explain an object")
+        with log_context(job_id=managed.id), managed.lock:
+            return explain(object_id, object_type)
 
     def validate_credentials(self, managed: ManagedJob) -> Any:
         with log_context(job_id=managed.id), managed.lock:
@@ -230,7 +328,12 @@ class Daemon:
     def reset_schema(self, managed: ManagedJob) -> None:
         """Graph's DELETE schema: back to the template's schema, or to what the job file says."""
         job = managed.job
-        if isinstance(job, UnconfiguredJob):
+        record = self.api_record(managed)
+        if record is not None:
+            template = get_template(record.template_id)
+            with self._stored_schema(managed, None):
+                self._rebind(managed, dataclasses.replace(cast(Any, job), schema=template.schema_))
+        elif isinstance(job, UnconfiguredJob):
             template = get_template(job.template_id)
             self._rebind(managed, dataclasses.replace(job, schema=template.schema_))
         else:
@@ -287,16 +390,18 @@ class Daemon:
     def _cycle(self, managed: ManagedJob) -> CycleOutcome:
         with log_context(job_id=managed.id), managed.lock:
             before = self.status(managed)
-            if before.get("code") in _IDLE_CODES:
+            record = self.api_record(managed)
+            if before.get("code") in _IDLE_CODES or (record is not None and not record.started):
                 return CycleOutcome(succeeded=True)
             self.metrics.running.labels(managed.id).set(1)
             began, raised = time.monotonic(), False
             try:
                 report = managed.engine.run_cycle(stop=managed.stop, progress=self._progress_of(managed))
-            except Exception:
+            except Exception as exc:
                 # A cycle that raises is a failed cycle of this job; the daemon and its other jobs go on.
                 log.exception("the cycle failed")
-                report, raised = {"state": "Failed", "error": {"code": "cycleFailure"}}, True
+                error = {"code": "cycleFailure", "message": f"{type(exc).__name__}: {exc}"}
+                report, raised = {"state": "Failed", "error": error}, True
             finally:
                 self.metrics.running.labels(managed.id).set(0)
                 managed.progress = None
@@ -336,13 +441,38 @@ class Daemon:
             )
         managed.last_cycle_id = cycle_id_of(report) or managed.last_cycle_id
         actions, errors = report_counts(report)
+        result = cycle_result(status, outcome.succeeded)
         self.metrics.record_cycle(
-            managed.id, succeeded=outcome.succeeded, seconds=seconds, actions=actions, errors=errors
+            managed.id,
+            succeeded=outcome.succeeded,
+            seconds=seconds,
+            actions=actions,
+            errors=errors,
+            outcome=result,
         )
         escrows = status.get("escrowCount", status_field(status, "lastExecution", "countEscrowed")) or 0
         self.metrics.set_job_state(
             managed.id, escrows=int(escrows), quarantined=outcome.quarantine_series > 0
         )
+        error = cycle_error(report, status)
+        fields = {
+            "outcome": result,
+            "code": status.get("code"),
+            "durationSeconds": round(seconds, 3),
+            "actions": actions,
+            "errors": {kind: n for kind, n in errors.items() if n},
+            "quarantineReason": status_field(status, "quarantine", "reason"),
+            "error": error,
+        }
         with log_context(cycle_id=managed.last_cycle_id):
-            log.info("cycle finished in %.3fs: %s, %s", seconds, status.get("code"), actions or "no changes")
+            log.log(
+                logging.INFO if result == "succeeded" else logging.WARNING,
+                "cycle finished in %.3fs: %s (%s): %s%s",
+                seconds,
+                result,
+                status.get("code"),
+                " ".join(f"{k}={v}" for k, v in sorted(actions.items()) if v) or "no changes",
+                f"; {error['code']}: {error['message']}" if error else "",
+                extra={"fields": {k: v for k, v in fields.items() if v not in (None, {})}},
+            )
         return outcome

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol, cast, runtime_checkable
 
+from connectors import Connector
 from engine.job import Job
 from engine.job import load_job as _load_job
 from engine.run import SyncEngine
@@ -24,6 +25,7 @@ __all__ = [
     "JobLike",
     "load_job",
     "log_pages",
+    "make_bound_engine",
     "make_engine",
     "to_json",
 ]
@@ -111,6 +113,11 @@ def load_job(path: Path) -> JobLike:
 def make_engine(job: JobLike) -> EngineLike:
     """``engine.SyncEngine`` for a job loaded by ``load_job``."""
     return SyncEngine(cast(Job, job))
+
+
+def make_bound_engine(job: Job, connectors: Mapping[str, Connector]) -> EngineLike:
+    """``engine.SyncEngine`` over connectors the daemon bound itself (a job created through the API)."""
+    return SyncEngine(job, connectors=connectors)
 
 
 def to_json(value: Any) -> Any:

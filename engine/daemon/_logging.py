@@ -61,6 +61,9 @@ class JsonFormatter(logging.Formatter):
         for key in ("jobId", "cycleId"):
             if getattr(record, key, None) is not None:
                 line[key] = getattr(record, key)
+        fields = getattr(record, "fields", None)  # structured facts: log.info(..., extra={"fields": {...}})
+        if isinstance(fields, dict):
+            line.update({k: v for k, v in fields.items() if k not in line})
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False)

@@ -3,6 +3,9 @@
 Each ``Metrics`` owns its registry (never the process-global one) so several daemons, or the tests' apps,
 do not collide. The daemon calls ``record_cycle`` after every cycle and ``set_job_state`` whenever it has
 read a job's status; nothing else writes here.
+
+``prometheus_client`` (the ``server`` extra) is imported when a ``Metrics`` is built, i.e. where metrics are
+served: ``import engine.daemon`` (``idsync jobs``) works without it.
 """
 
 from __future__ import annotations
@@ -10,12 +13,18 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Mapping
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
-
 __all__ = ["CONTENT_TYPE", "Metrics"]
 
-CONTENT_TYPE: str = CONTENT_TYPE_LATEST
+
+def _content_type() -> str:
+    try:
+        from prometheus_client.exposition import CONTENT_TYPE_LATEST
+    except ImportError:  # without the server extra nothing serves metrics; the value is only a fallback
+        return "text/plain; version=0.0.4; charset=utf-8"
+    return str(CONTENT_TYPE_LATEST)
+
+
+CONTENT_TYPE: str = _content_type()
 
 # Cycles range from milliseconds (a test job) to hours (a million objects behind a rate-limited API).
 _DURATION_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 4 * 3600)
@@ -23,9 +32,14 @@ _DURATION_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 4 * 360
 
 class Metrics:
     def __init__(self) -> None:
+        from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
         self.registry = CollectorRegistry()
         self.cycles = Counter(
-            "idsync_cycles", "Finished cycles by outcome", ["job", "outcome"], registry=self.registry
+            "idsync_cycles",
+            "Finished cycles by outcome (succeeded, failed, quarantined)",
+            ["job", "outcome"],
+            registry=self.registry,
         )
         self.objects = Counter(
             "idsync_objects_processed",
@@ -64,8 +78,10 @@ class Metrics:
         seconds: float,
         actions: Mapping[str, int],
         errors: Mapping[str, int],
+        outcome: str | None = None,
     ) -> None:
-        self.cycles.labels(job, "succeeded" if succeeded else "failed").inc()
+        """``outcome`` (``succeeded``, ``failed``, ``quarantined``) defaults to what ``succeeded`` says."""
+        self.cycles.labels(job, outcome or ("succeeded" if succeeded else "failed")).inc()
         self.duration.labels(job).observe(max(seconds, 0.0))
         for action, count in actions.items():
             if count:
@@ -85,4 +101,6 @@ class Metrics:
                 gauge.remove(job)
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        from prometheus_client import generate_latest
+
+        return bytes(generate_latest(self.registry))

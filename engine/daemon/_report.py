@@ -12,7 +12,14 @@ from engine.scheduler import CycleOutcome
 
 from ._facade import to_json
 
-__all__ = ["cycle_id_of", "outcome_from_status", "report_counts", "status_field"]
+__all__ = [
+    "cycle_error",
+    "cycle_id_of",
+    "cycle_result",
+    "outcome_from_status",
+    "report_counts",
+    "status_field",
+]
 
 
 def status_field(data: Mapping[str, Any] | None, *names: str) -> Any:
@@ -31,6 +38,26 @@ def outcome_from_status(status: Mapping[str, Any]) -> CycleOutcome:
         succeeded=state in (None, "Succeeded", "EntryLevelErrors") and not quarantined,
         quarantine_series=int(series) if quarantined else 0,
     )
+
+
+def cycle_result(status: Mapping[str, Any], succeeded: bool) -> str:
+    """The one word the log line and the ``idsync_cycles`` metric give a finished cycle: ``quarantined``
+    whenever the job's status says Quarantine after it (whatever the cycle's own execution state), else
+    ``succeeded`` or ``failed``. The status page shows the same (its code, with the quarantine's cause)."""
+    if status.get("code") == "Quarantine":
+        return "quarantined"
+    return "succeeded" if succeeded else "failed"
+
+
+def cycle_error(report: Any, status: Mapping[str, Any]) -> dict[str, str] | None:
+    """The cycle's error ``{code, message}``: the report's own, else the quarantine's cause."""
+    data = to_json(report)
+    found = data.get("error") if isinstance(data, Mapping) else None
+    if not isinstance(found, Mapping):
+        found = status_field(status, "quarantine", "error")
+    if not isinstance(found, Mapping):
+        return None
+    return {"code": str(found.get("code") or "SyncError"), "message": str(found.get("message") or "")}
 
 
 def cycle_id_of(report: Any) -> str | None:

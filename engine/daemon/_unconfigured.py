@@ -1,11 +1,11 @@
 """Jobs created through Graph's ``POST .../synchronization/jobs {"templateId": ...}``.
 
-Entra creates such a job Disabled with status ``NotConfigured`` until its credentials are set. idsync
-runs a job from a job file that binds a connector to each directory of its schema — something Graph's
-create call cannot carry — so a created job stays NotConfigured: it is listed and read, its schema can be
-read, replaced and reset, and it can be deleted; start, restart, provisionOnDemand and validateCredentials
-answer with what to do (write a job file with ``template: <id>`` and serve it). Created jobs live in the
-daemon's memory only.
+Entra creates such a job Disabled with status ``NotConfigured`` until its credentials are set. Here it
+stays NotConfigured until a connector is bound to each directory of its schema (``_apijobs``: the daemon's
+``--directory`` bindings and the principal's secrets), or for ever when the daemon has no state folder
+(``--state-dir``) to keep it in. Meanwhile it is listed and read, its schema can be read, replaced and
+reset, and it can be deleted; start, restart, provisionOnDemand and validateCredentials answer with what is
+missing.
 """
 
 from __future__ import annotations
@@ -43,13 +43,18 @@ class UnconfiguredJob:
 class UnconfiguredEngine:
     """The engine facade of a NotConfigured job: a status, and a clear refusal for everything that runs."""
 
-    def __init__(self, job: UnconfiguredJob) -> None:
+    def __init__(self, job: UnconfiguredJob, reason: str | None = None) -> None:
         self.job = job
+        self.reason = reason
+        """What the job still needs (``_apijobs``); None: the daemon keeps no state to run API jobs in."""
 
     def _refuse(self) -> ValueError:
+        if self.reason:
+            return ValueError(f"job {self.job.id!r} is not configured: {self.reason}")
         return ValueError(
-            f"job {self.job.id!r} is not configured: idsync runs jobs from job files that bind a connector "
-            f"to each directory of the schema; write one with 'template: {self.job.template_id}' and serve it"
+            f"job {self.job.id!r} is not configured: this daemon has no state folder to run jobs created "
+            f"through the API in (serve with --state-dir DIR), or write a job file with "
+            f"'template: {self.job.template_id}' and serve it"
         )
 
     @property
@@ -77,6 +82,9 @@ class UnconfiguredEngine:
         """Nothing runs: pausing a NotConfigured job changes nothing, as in Entra."""
 
     def restart(self, scopes: set[str]) -> None:
+        raise self._refuse()
+
+    def explain(self, object_id: str, object_type: str | None = None) -> Any:
         raise self._refuse()
 
     def provision_on_demand(self, object_id: str, object_type: str | None = None) -> Any:

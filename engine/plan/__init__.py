@@ -45,6 +45,7 @@ from ._policies import advance_watermark as advance_watermark
 from ._policies import escrow_schedule as escrow_schedule
 from ._policies import guard_verdict as guard_verdict
 from ._policies import held as held
+from ._references import UNCONFIRMED as UNCONFIRMED
 from ._references import ReferenceDiff as ReferenceDiff
 from ._references import reference_diff as reference_diff
 from ._references import referenced_ids as referenced_ids
@@ -58,6 +59,7 @@ from ._values import same as same
 
 __all__ = [
     "NO_VALUES",
+    "UNCONFIRMED",
     "Action",
     "AttributeChange",
     "CompiledAttribute",

@@ -6,13 +6,17 @@ Rules (spec §D.3, §D.4, §C.3):
   back into scope is re-enabled the same way (its IsSoftDeleted mapping now gives the active value).
 * In scope, matched to an existing target object (not linked yet) → link, and update what differs from the
   object's current values; in scope, no match → create (when ``Add`` is allowed).
-* IsSoftDeleted (out of scope, disabled, soft-deleted) and linked → disable through the IsSoftDeleted
-  mapping when the target supports soft delete (``skipOutOfScopeDeletions`` suppresses it for objects that
-  leave the scoping filter — a disabled or soft-deleted account is still disabled; a target that
-  supports soft delete but has no IsSoftDeleted mapping gets nothing), delete when it does not (``Delete``
-  must be allowed); not linked → skip (disabled users are not provisioned at all); already disabled →
-  nothing (no longer managed).
-* Hard-deleted in the source and linked → delete (``Delete`` must be allowed).
+* IsSoftDeleted (out of scope, disabled, soft-deleted) and linked (spec §D.4 as corrected, DESIGN decision
+  15) → disable through the IsSoftDeleted-driven mappings whenever the object mapping has one, whatever the
+  target's ``IsSoftDeletionSupported`` metadata says (that key says whether the directory's objects have a
+  recycle bin, not whether a mapped disable may run: Salesforce users are deactivated this way). With no
+  IsSoftDeleted-driven mapping: delete when the target keeps no disabled objects (the connector cannot,
+  e.g. LDAP without ``softDelete``, or the target object definition says ``IsSoftDeletionSupported=false``,
+  e.g. Entra's SCIM groups; ``Delete`` must be allowed), otherwise nothing (``NoSoftDeleteMapping``).
+  ``skipOutOfScopeDeletions`` suppresses both for objects that leave the scoping filter (a disabled or
+  soft-deleted account is still disabled). Not linked → skip (disabled users are not provisioned at all);
+  already disabled → nothing (no longer managed).
+* Hard-deleted in (or gone from) the source and linked → delete (``Delete`` must be allowed).
 
 Attribute flow types: ObjectAddOnly only on create; AttributeAddOnly only when the target has no value;
 MultiValueAddOnly / ValueAddOnly on a multi-valued attribute add missing values and never remove;
@@ -67,8 +71,10 @@ def _attribute_diff(attribute: CompiledAttribute, new: Any, old: Any) -> tuple[M
         return None
     if attribute.flow_type == "AttributeAddOnly" and not is_empty(old):
         return None
-    if new is None:
-        return None if is_empty(old) else (Modification(attribute.target, ValueOp.REPLACE, ()), None)
+    if new is None:  # null flow: clears the target, except where values are only ever added
+        if is_empty(old) or (attribute.multivalued and attribute.flow_type in _ADD_ONLY_MULTI):
+            return None
+        return Modification(attribute.target, ValueOp.REPLACE, ()), None
     if attribute.multivalued and attribute.flow_type in _ADD_ONLY_MULTI:
         added = missing_values(new, old, case_exact=attribute.case_exact)
         if not added:
@@ -261,33 +267,34 @@ def decide_removal(
             reason=Reason.SKIP_OUT_OF_SCOPE,
             display_name=name,
         )
-    # The connector must be able to keep a disabled object, and the target object definition must not
-    # say IsSoftDeletionSupported=false (Entra's SCIM groups): otherwise leaving scope deletes.
-    if policy.target_soft_delete and mapping.target_soft_delete is not False:
-        if not mapping.soft_delete_attributes:
-            return _op(
-                Action.SKIP,
-                mapping,
-                link.source_id,
-                target_id=link.target_id,
-                essence=link.essence,
-                reason=Reason.NO_SOFT_DELETE_MAPPING,
-                display_name=name,
-            )
-        result = diff(mapping.attributes, mapped.values, link.essence, mapping.references)
+    if not mapping.soft_delete_attributes:
+        # No way to disable: a target that keeps no disabled objects (the connector cannot, or the object
+        # definition says IsSoftDeletionSupported=false, as Entra's SCIM groups) gets a delete.
+        if not policy.target_soft_delete or mapping.target_soft_delete is False:
+            return decide_delete(mapping, link, reason, name)
         return _op(
-            Action.DISABLE,
+            Action.SKIP,
             mapping,
             link.source_id,
             target_id=link.target_id,
-            changes=result.changes,
-            modifications=result.modifications,
-            essence=result.essence,
-            reason=reason,
+            essence=link.essence,
+            reason=Reason.NO_SOFT_DELETE_MAPPING,
             display_name=name,
-            disabled=True,
         )
-    return decide_delete(mapping, link, reason, name)
+    # An IsSoftDeleted-driven mapping disables, whatever IsSoftDeletionSupported says (spec §D.4 corrected).
+    result = diff(mapping.attributes, mapped.values, link.essence, mapping.references)
+    return _op(
+        Action.DISABLE,
+        mapping,
+        link.source_id,
+        target_id=link.target_id,
+        changes=result.changes,
+        modifications=result.modifications,
+        essence=result.essence,
+        reason=reason,
+        display_name=name,
+        disabled=True,
+    )
 
 
 def decide_delete(

@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 import expressions
 from connectors import DirectoryObject
 
-from ._model import NO_VALUES, Reason
+from ._model import NO_VALUES, LinkView, Reason
 from ._rules import SOFT_DELETED, CompiledAttribute, CompiledMapping
 from ._values import coerce
 
@@ -161,9 +161,43 @@ def map_object(
                 continue
         if attribute.default not in (None, ""):
             defaults[target] = coerce(attribute.default, attribute.kind, attribute.multivalued)
-        elif attribute.flow_nulls and not attribute.multivalued:
+        elif attribute.flow_nulls:  # single- and multi-valued alike (an emptied list clears the target)
             values[target] = None
     return Mapped(values, defaults, references)
+
+
+NOT_EVALUATED = Mapped()
+"""The mapped values of an object whose mappings are not evaluated (scope first, DESIGN decision 16)."""
+
+
+def needs_evaluation(state: SourceState, link: LinkView | None) -> str:
+    """Scope before evaluation (DESIGN decision 16): ``"all"`` for an object in scope, ``"disable"`` for a
+    linked, still managed object that leaves scope (only its IsSoftDeleted-driven mappings are evaluated:
+    what its disable writes), ``""`` otherwise (filtered out, or out of scope and never provisioned -- or
+    already disabled: skipped without evaluating, so its evaluation errors are not errors)."""
+    if not state.handled:
+        return ""
+    if not state.is_soft_deleted:
+        return "all"
+    return "disable" if link is not None and not link.disabled else ""
+
+
+def map_disable(
+    mapping: CompiledMapping, record: Mapping[str, Any], context: expressions.EvaluationContext
+) -> Mapped:
+    """Only the IsSoftDeleted-driven attributes of ``mapping``: what a disable writes."""
+    values: dict[str, Any] = {}
+    for attribute in mapping.soft_delete_attributes:
+        try:
+            raw = _evaluate(attribute, record, context)
+        except expressions.ExpressionError as exc:
+            return Mapped(error=f"{attribute.target}: {exc}")
+        if raw is expressions.IGNORE_OBJECT or raw is expressions.IGNORE_ATTRIBUTE:
+            continue
+        value = coerce(raw, attribute.kind, attribute.multivalued)
+        if value is not None and value != "" and value != []:
+            values[attribute.target] = value
+    return Mapped(values)
 
 
 def display_name(record: Mapping[str, Any], values: Mapping[str, Any]) -> str | None:

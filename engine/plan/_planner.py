@@ -23,7 +23,16 @@ import expressions
 from connectors import DirectoryObject
 
 from ._decide import Policy, decide, decide_delete
-from ._map import Mapped, SourceState, derive, display_name, map_object
+from ._map import (
+    NOT_EVALUATED,
+    Mapped,
+    SourceState,
+    derive,
+    display_name,
+    map_disable,
+    map_object,
+    needs_evaluation,
+)
 from ._match import MatchResult, choose, matching_values
 from ._model import Action, LinkView, PlannedOperation, Reason
 from ._references import reference_diff, referenced_ids
@@ -137,8 +146,15 @@ class Planner:
                     plan.objects.append(PlannedObject(obj, operation, link=link))
                 continue
             state = derive(self.mapping, obj)
-            mapped = map_object(self.mapping, state.record, self.context, self.contexts)
-            planned = PlannedObject(obj, _UNDECIDED, state, mapped, links.get(obj.id))
+            link = links.get(obj.id)
+            # Scope first (DESIGN decision 16); the common case (in scope, enabled) without a call.
+            if state.in_scope and not state.disabled and not state.soft_deleted:
+                mapped = map_object(self.mapping, state.record, self.context, self.contexts)
+            elif needs_evaluation(state, link):
+                mapped = map_disable(self.mapping, state.record, self.context)
+            else:
+                mapped = NOT_EVALUATED
+            planned = PlannedObject(obj, _UNDECIDED, state, mapped, link)
             pending.append(planned)
         self._match(pending)
         for planned in pending:

@@ -2,8 +2,11 @@
 and work out the update (spec §D.7, DESIGN decision 9).
 
 A reference whose object is not linked (yet) is left unset and stays *pending*: every later cycle tries
-it again, so a manager or member that comes into scope later is fixed without a restart. Multi-valued
-references (members) are exported as adds and removes, so large groups are not rewritten wholesale.
+it again, so a manager or member that comes into scope later is fixed without a restart. "Unset" is what the
+target holds too: a single-valued reference (a manager) that changes to an object not linked is cleared,
+never left pointing at the previous one (which may be gone); a multi-valued one keeps only what resolves.
+Multi-valued references (members) are exported as adds and removes, so large groups are not rewritten
+wholesale.
 """
 
 from __future__ import annotations
@@ -17,6 +20,10 @@ from connectors import Modification, ValueOp
 from ._model import Action, AttributeChange, PlannedOperation, Reason
 from ._rules import CompiledAttribute, CompiledMapping
 from ._values import as_list, missing_values, same
+
+UNCONFIRMED = "\x00idsync:unconfirmed"
+"""An essence value meaning "the target may hold anything here" (an export a crash left unconfirmed): equal to
+no value, so the next diff re-sends the attribute whole (a multi-valued reference: emptied, then added to)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +46,7 @@ def _attribute_update(
     if wanted.__class__ is str and not attribute.multivalued:  # one id (a manager): the common case, short
         new = targets.get(wanted)
         if new is None:
-            return [], old, True
+            return _cleared(attribute, old), None, True
         if new.__class__ is str and new and old.__class__ is not list:  # where ``same`` is plain equality
             if new == old:
                 return [], old, False
@@ -47,6 +54,11 @@ def _attribute_update(
     ids = [str(v) for v in as_list(wanted)]
     resolved = [targets[i] for i in ids if i in targets]
     unresolved = len(resolved) < len(ids)
+    if old == UNCONFIRMED and (attribute.multivalued or isinstance(wanted, list)):
+        # Emptied, then the resolved values added: a list in every target, even with one member.
+        mods = [Modification(attribute.target, ValueOp.REPLACE, ())]
+        mods += [Modification(attribute.target, ValueOp.ADD, tuple(resolved))] if resolved else []
+        return mods, list(resolved), unresolved
     if attribute.multivalued or isinstance(wanted, list):
         if old is None or old == []:  # nothing exported yet (a new group): every resolved member is added
             mods = [Modification(attribute.target, ValueOp.ADD, tuple(resolved))] if resolved else []
@@ -61,13 +73,20 @@ def _attribute_update(
         mods += [Modification(attribute.target, ValueOp.REMOVE, tuple(remove))] if remove else []
         kept = [v for v in as_list(old) if v not in remove]
         return mods, kept + add, unresolved
-    if ids and not resolved:
-        return [], old, True  # the manager is not provisioned (yet): leave the reference unset
+    if ids and not resolved:  # the manager is not provisioned (yet): the reference is unset until it is
+        return _cleared(attribute, old), None, True
     new = resolved[0] if resolved else None
     if same(new, old, case_exact=True):
         return [], old, unresolved
     values = (new,) if new is not None else ()
     return [Modification(attribute.target, ValueOp.REPLACE, values)], new, unresolved
+
+
+def _cleared(attribute: CompiledAttribute, old: Any) -> list[Modification]:
+    """Clearing a single-valued reference that holds ``old`` (nothing when it holds nothing)."""
+    if old is None or old == [] or old == "":
+        return []
+    return [Modification(attribute.target, ValueOp.REPLACE, ())]
 
 
 class ReferenceDiff(NamedTuple):

@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ._rule_filters import rule_scope
 from ._values import TEXT_KINDS
 
 if TYPE_CHECKING:
@@ -56,6 +57,9 @@ class CompiledAttribute:
     reference: bool = False
     flow_nulls: bool = False
     soft_delete: bool = False
+    synthetic: bool = False
+    """The target attribute definition says ``IsSynthetic`` (cross-tenant sync's target ``IsSoftDeleted``):
+    Entra computes it, it is no attribute of the object; never exported."""
     plain_text: bool = field(init=False, default=False)
     """Single-valued text, not a reference: a string the expression gives is the value as it is (the map
     step's short path)."""
@@ -100,18 +104,25 @@ class CompiledMapping:
     """The target object definition's IsSoftDeletionSupported (None: not said; the connector decides)."""
     source_anchor: str | None = None
     """The source object definition's anchor attribute (``objectId`` for Entra users and groups)."""
+    synthetic: tuple[CompiledAttribute, ...] = ()
+    """Mappings to synthetic target attributes: never evaluated for export nor written; an IsSoftDeleted-
+    driven one still makes the mapping's disables (spec §D.4), which then write only the others."""
+    required_unmapped: tuple[str, ...] = ()
+    """Required target attributes no attribute mapping writes and no definition defaults: a create fails
+    with MissingRequiredValue naming them, as ``idsync validate`` predicts."""
     evaluated: tuple[CompiledAttribute, ...] = field(default=(), init=False)
     """``attributes`` then ``references``: every attribute evaluated for an object (computed once)."""
     required: tuple[str, ...] = field(default=(), init=False)
     """The targets of the required attributes (a create missing one fails)."""
+    soft_delete_attributes: tuple[CompiledAttribute, ...] = field(default=(), init=False)
+    """The IsSoftDeleted-driven attributes (spec §D.4): a disable writes them."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "evaluated", self.attributes + self.references)
-        object.__setattr__(self, "required", tuple(a.target for a in self.attributes if a.required))
-
-    @property
-    def soft_delete_attributes(self) -> tuple[CompiledAttribute, ...]:
-        return tuple(a for a in self.attributes if a.soft_delete)
+        required = tuple(a.target for a in self.attributes if a.required)
+        object.__setattr__(self, "required", required + self.required_unmapped)
+        soft = tuple(a for a in self.attributes + self.synthetic if a.soft_delete)
+        object.__setattr__(self, "soft_delete_attributes", soft)
 
     def reads(self) -> frozenset[str]:
         names: set[str] = set()
@@ -158,6 +169,7 @@ def compile_attribute(
             (target is not None and target.flow_null_values) or (source and source.flow_null_values)
         ),
         soft_delete=SOFT_DELETED in reads,
+        synthetic=target is not None and target.metadata_flag("IsSynthetic"),
     )
 
 
@@ -196,6 +208,8 @@ def compile_mapping(schema: SynchronizationSchema, rule: Any, mapping: ObjectMap
         for am in mapping.attribute_mappings
         if am.target_attribute_name
     ]
+    synthetic = tuple(a for a in compiled if a.synthetic)
+    compiled = [a for a in compiled if not a.synthetic]
     enabled = source_def.metadata_value("PropertyNameAccountEnabled") if source_def else None
     soft = source_def.metadata_value("PropertyNameSoftDeleted") if source_def else None
     rule_id = rule.id or rule.name or f"{rule.source_directory_name}->{rule.target_directory_name}"
@@ -208,7 +222,7 @@ def compile_mapping(schema: SynchronizationSchema, rule: Any, mapping: ObjectMap
         source_object=mapping.source_object_name or "",
         target_object=mapping.target_object_name or "",
         flow_types=mapping.flow_types,
-        scope=compile_scope_result(mapping.scope),
+        scope=rule_scope(compile_scope_result(mapping.scope), rule, _anchor_name(source_def)),
         scope_filter=mapping.scope,
         attributes=tuple(a for a in compiled if not a.reference),
         references=tuple(a for a in compiled if a.reference),
@@ -219,13 +233,31 @@ def compile_mapping(schema: SynchronizationSchema, rule: Any, mapping: ObjectMap
         soft_deleted_attribute=soft if soft and soft != SOFT_DELETED else None,
         target_soft_delete=_soft_delete_support(target_def),
         source_anchor=_anchor_name(source_def),
+        synthetic=synthetic,
+        required_unmapped=_required_unmapped(mapping, target_def),
         mapping_set=_mapping_set(key, compiled),
     )
 
 
+def _required_unmapped(mapping: ObjectMapping, target: ObjectDefinition | None) -> tuple[str, ...]:
+    """What ``engine.validation`` warns about as "required target attribute ... neither mapped nor
+    defaulted" (the same test, so the warning and the engine agree)."""
+    if target is None:
+        return ()
+    mapped = {(m.target_attribute_name or "").lower() for m in mapping.attribute_mappings}
+    return tuple(
+        a.name
+        for a in target.attributes
+        if a.required and not a.anchor and not a.default_value and a.name.lower() not in mapped
+    )
+
+
 def _anchor_name(definition: ObjectDefinition | None) -> str | None:
-    anchor = definition.anchor if definition is not None else None
-    return anchor.name if anchor is not None else None
+    """The anchor attribute the connector's id stands for, when the definition declares exactly one. With
+    several (cloud sync's ``employeeID`` and ``objectGUID``) the connector's id is the object's identity and
+    no attribute is filled from it: the engine never writes a value the source did not give."""
+    anchors = [a for a in definition.attributes if a.anchor] if definition is not None else []
+    return anchors[0].name if len(anchors) == 1 else None
 
 
 def _group_like(mapping: CompiledMapping) -> bool:

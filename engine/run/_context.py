@@ -56,7 +56,9 @@ class CycleContext:
         target = self.connectors[mapping.target_directory]
         size = self.job.settings.batch_size or target.capabilities.batch_size
         kwargs = {"sleep": self.sleep} if self.sleep is not None else {}
-        return Exporter(target, size, self.job.settings.max_retries, **kwargs)
+        return Exporter(
+            target, size, self.job.settings.max_retries, before_write=self.store.check_lease, **kwargs
+        )
 
     def stopped(self) -> bool:
         return self.stop is not None and self.stop.is_set()

@@ -6,8 +6,10 @@ Phases (spec §D.1, §D.5, §D.7; ARCHITECTURE.md):
 1. **Objects**, mapping by mapping (users before groups): the source is read in pages (since the
    watermark, or everything on an initial/full cycle); each page is planned (``engine.plan.Planner``), its
    creates are journaled, its creates and updates exported, its removals *staged*, and its links, escrows,
-   log records, data-store updates and watermark committed as one batch. After a full read, links whose
-   source object was not seen are removals too. Escrows due for a retry are read and planned again.
+   log records, data-store updates and watermark committed as one batch. After a full and *complete* read,
+   links whose source object was not seen are removals too; a read that skipped objects it could not read
+   (a page says ``incomplete``) finds no deletion by absence -- neither there nor through escrow retries or
+   intents -- and the report says why. Escrows due for a retry are read and planned again.
    References whose objects are linked already are written with the object itself.
 2. **Intents**: creates a crash left journaled but unlinked are resolved (``engine.plan.decide_intent``):
    their copies are staged for removal when the source object is gone.
@@ -21,12 +23,14 @@ Memory is bounded by the page size, except the set of source ids a full read saw
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import NamedTuple
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
 
 from connectors import ApplyResult, Connector, ConnectorError, DirectoryObject, Page
 
 from ..plan import (
+    UNCONFIRMED,
     Action,
     CompiledMapping,
     IntentDecision,
@@ -38,21 +42,34 @@ from ..plan import (
     Reason,
     Verdict,
     advance_watermark,
+    decide,
     decide_delete,
     decide_intent,
     escrow_schedule,
     guard_verdict,
     held,
     intent_operation,
+    journal_values,
     referenced_ids,
     resolve,
     still_provisioned,
 )
-from ..state import Batch, EscrowRow, Intent, Link, StagedRemoval, StateError
+from ..state import Batch, EscrowRow, Intent, Link, PendingExport, StagedRemoval, StateError
 from ._context import CycleContext
 from ._records import LogContext, operation_from_json, operation_to_json
 from ._report import CycleReport
 from ._sinks import Sink
+
+_log = logging.getLogger("idsync.engine")
+DELETED = "~deleted"
+"""The pending-exports key of objects deleted whose referrers ``Driver.unreference`` has not yet cleared."""
+
+
+def _references_of(obj: DirectoryObject | None, sources: dict[str, str]) -> dict[str, Any]:
+    """The source values of an object's reference attributes (target name -> source ids, None for none), as
+    pending references; an object no longer in the source refers to nothing."""
+    attributes = obj.attributes if obj is not None else {}
+    return {target: attributes.get(name) for target, name in sources.items()}
 
 
 class Failure(NamedTuple):
@@ -144,7 +161,10 @@ class Driver:
         total = self._total(source, mapping) if since is None else None
         label = f"{mapping.source_object} → {mapping.target_object}"
         page_size = self.ctx.job.settings.page_size
+        incomplete: str | None = None
+        unconfirmed = self._unconfirmed(mapping)
         for page in source.read(mapping.source_object, since, page_size=page_size, store=store):
+            incomplete = incomplete or page.incomplete
             seen.update(obj.id for obj in page.objects)
             self.report.imported += len(page.objects)
             self.process_page(mapping, planner.plan_page(page.objects), page)
@@ -152,19 +172,88 @@ class Driver:
                 self.ctx.progress(label, len(seen), total)
             if self.ctx.stopped():
                 return
-        if since is None:
+        if incomplete is not None:
+            self._incomplete(mapping, incomplete)
+        elif since is None:
             self._vanished(mapping, seen)
         self._retry_escrows(mapping, planner, source, seen)
+        if unconfirmed - seen:
+            self._reconcile(mapping, planner, source, sorted(unconfirmed - seen))
+
+    def _unconfirmed(self, mapping: CompiledMapping) -> set[str]:
+        """Exports a crash left unconfirmed (journaled, result never committed): the target may hold their new
+        values or the old ones, so the attributes they wrote are marked ``UNCONFIRMED`` in the essence
+        (committed first: a crash now changes nothing) and each object is planned again this cycle, which
+        re-sends those attributes with the source's current values. Returns their source ids."""
+        pending = self.sink.pending_exports(mapping.key)
+        if not pending:
+            return set()
+        links = self.state.links(mapping.key, [p.source_id for p in pending])
+        batch = Batch()
+        for export in pending:
+            link = links.get(export.source_id)
+            if link is None:  # unlinked since (a restart with the Full scope): nothing to reconcile
+                batch.clear_export(mapping.key, export.source_id)
+                continue
+            essence = {**link.essence, **dict.fromkeys(export.attributes, UNCONFIRMED)}
+            batch.link(mapping.key, link._replace(essence=essence))
+        self.sink.commit(batch)
+        _log.warning(
+            "job %s: %d exports of %s were interrupted before they were confirmed; their attributes are sent "
+            "again",
+            self.ctx.job.id,
+            len(links),
+            mapping.source_object,
+        )
+        return set(links)
+
+    def _reconcile(
+        self, mapping: CompiledMapping, planner: Planner, source: Connector, ids: list[str]
+    ) -> None:
+        """Plan again the unconfirmed objects this cycle's read did not deliver (``_unconfirmed``)."""
+        trusted = mapping.key not in self.report.incomplete
+        size = self.ctx.job.settings.page_size
+        for start in range(0, len(ids), size):
+            chunk = ids[start : start + size]
+            found = source.get(mapping.source_object, chunk)
+            objects = [
+                found.get(i) or DirectoryObject(mapping.source_object, i, deleted=True)
+                for i in chunk
+                if trusted or i in found
+            ]
+            self.process_page(mapping, planner.plan_page(objects), None)
+            cleared = Batch()
+            for source_id in chunk:  # planned again (an export journaled anew if it needed one)
+                cleared.clear_export(mapping.key, source_id)
+            self.sink.commit(cleared)
+
+    def _incomplete(self, mapping: CompiledMapping, why: str) -> None:
+        """A read that skipped objects it could not read: their absence is no deletion (not by ``_vanished``,
+        not by an escrow retry, not by the intents step), and the report and the log say why."""
+        self.report.incomplete[mapping.key] = why
+        _log.warning(
+            "job %s: the read of %s was incomplete, so no object missing from it is deleted this cycle: %s",
+            self.ctx.job.id,
+            mapping.source_object,
+            why,
+        )
 
     def process_page(self, mapping: CompiledMapping, plan: PagePlan, page: Page | None) -> None:
         """Export the page's creates and updates, stage its removals, commit the rest with them; the log
         follows the page's order."""
         batch = Batch()
         log = self.ctx.log_context(mapping, self.report.id)
+        if self.any_intents:
+            self._reuse_uncommitted(mapping, plan)
         writes = [p for p in plan.objects if p.operation.action in (Action.CREATE, Action.UPDATE)]
         creates = [p for p in writes if p.operation.action is Action.CREATE]
-        if self.sink.journal(mapping, creates, self.ctx.now):
+        updates = [
+            p.operation for p in writes if p.operation.action is Action.UPDATE and p.operation.modifications
+        ]
+        if self.sink.journal_writes(mapping, creates, updates, self.ctx.now):
             self.any_intents = True
+        for op in updates:  # their results are committed with this batch
+            batch.clear_export(mapping.key, op.source_id)
         results = iter(self.sink.export(mapping, [p.operation for p in writes]))
         failures: list[tuple[PlannedOperation, Failure]] = []
         self.report.count_all(mapping.target_object, [p.operation.action for p in plan.objects])
@@ -191,6 +280,40 @@ class Driver:
             self._advance(batch, mapping, page)
         self.sink.commit(batch)
 
+    def _reuse_uncommitted(self, mapping: CompiledMapping, plan: PagePlan) -> None:
+        """A create whose source object has a crash's create intent under other matching values (its matching
+        attribute was renamed since): the copy the crash left is found by the intent's values and, when no
+        link claims it, updated in place (every value sent) instead of a second object being created."""
+        creates = {p.source.id: p for p in plan.objects if p.operation.action is Action.CREATE}
+        if not creates:
+            return
+        earlier = [i for i in self.state.intents(mapping.key) if i.source_id in creates]
+        earlier = [i for i in earlier if tuple(i.values) != journal_values(creates[i.source_id])]
+        if not earlier:
+            return
+        hits = self._intent_hits(mapping, earlier)
+        claimed = self.state.linked_targets(mapping.key, {t for found in hits.values() for t in found})
+        for intent in earlier:
+            copies = next((found for pair in intent.values if (found := hits.get(pair))), [])
+            free = [t for t in copies if t not in claimed]
+            planned = creates[intent.source_id]
+            if len(free) != 1 or planned.state is None or planned.mapped is None:
+                continue  # none left, or ambiguous: the intents step decides about it as before
+            copy = DirectoryObject(mapping.target_object, free[0])
+            planned.operation = decide(
+                mapping,
+                intent.source_id,
+                planned.state,
+                planned.mapped,
+                None,
+                copy,
+                self.ctx.policy(mapping),
+                planned.operation.display_name,
+                self.sink.exported,
+            )
+            planned.folded = False  # its references are resolved by the references phase
+            claimed.add(free[0])
+
     def _settle(self, batch: Batch, planned: PlannedObject, log: LogContext) -> None:
         """NOOP / SKIP: no write, but the link may need recording (a match, new essence, pending refs)."""
         op, link = planned.operation, planned.link
@@ -207,13 +330,17 @@ class Driver:
         target_id = op.target_id
         if target_id is None:
             return
+        # Folded with nothing left pending: references an earlier cycle left pending are void (the source
+        # changed them since), not to be resolved later against what the source says now.
+        void = planned.folded and refs is None and link is not None and link.pending_refs is not None
         if (
             link is None
             or refs is not None
+            or void
             or dict(link.essence) != dict(op.essence)
             or link.disabled != op.disabled
         ):
-            kept = link.pending_refs if link is not None else None
+            kept = link.pending_refs if link is not None and not planned.folded else None
             pending = dict(refs) if refs is not None else (dict(kept) if kept is not None else None)
             batch.link(op.mapping_key, Link(op.source_id, target_id, op.essence, pending, op.disabled))
             if link is None and self.any_intents:  # matched again after a crash: the intent is done
@@ -318,10 +445,13 @@ class Driver:
             for row in self.state.due_escrows(mapping.key, self.ctx.now)
             if row.source_id not in seen
         ]
+        trusted = mapping.key not in self.report.incomplete  # else an object not found may just be unreadable
         size = self.ctx.job.settings.page_size
         for start in range(0, len(due), size):
             ids = due[start : start + size]
             found = source.get(mapping.source_object, ids)
+            if not trusted:
+                ids = [i for i in ids if i in found]
             objects = [found.get(i) or DirectoryObject(mapping.source_object, i, deleted=True) for i in ids]
             plan = planner.plan_page(objects)
             handled = {p.source.id for p in plan.objects}
@@ -340,6 +470,8 @@ class Driver:
         if not self.any_intents:
             return
         for mapping in self.ctx.mappings:
+            if mapping.key in self.report.incomplete:
+                continue  # a source object not read may still be there: its copy waits for a complete read
             decided = self.intent_decisions(mapping)
             if decided:
                 self._apply_intents(mapping, decided)
@@ -424,9 +556,21 @@ class Driver:
         """The accidental-deletion guard over every removal staged so far (spec §D.5)."""
         total = self.state.count_staged()
         verdict = guard_verdict(total, self.ctx.job.settings.delete_threshold, force=self.ctx.force_deletes)
-        if verdict is Verdict.APPLY:
-            for mapping in self.ctx.mappings:
-                self.apply_staged(mapping)
+        if verdict is not Verdict.QUARANTINE:
+            deleted: dict[str, str] = {}
+            if verdict is Verdict.APPLY:
+                for mapping in self.ctx.mappings:
+                    deleted.update(self.apply_staged(mapping))
+            # And the deletions of a cycle that stopped (killed, or a directory failed) before this step
+            # finished (recorded with each delete), whether or not this cycle deletes anything.
+            for marker in self.sink.pending_exports(DELETED):
+                deleted.setdefault(marker.source_id, marker.attributes[0] if marker.attributes else "")
+            if deleted and not self.ctx.stopped():
+                self.unreference(deleted)
+                done = Batch()
+                for source_id in deleted:
+                    done.clear_export(DELETED, source_id)
+                self.sink.commit(done)
         if verdict is not Verdict.QUARANTINE:
             return
         self.report.quarantine = Reason.TOO_MANY_DELETES
@@ -441,21 +585,30 @@ class Driver:
                     self.sink.held(batch, log, op, first=first)
         self.sink.commit(batch)
 
-    def apply_staged(self, mapping: CompiledMapping, only: set[str] | None = None) -> None:
-        """Export the removals held for ``mapping`` (all, or the source ids in ``only``)."""
+    def apply_staged(self, mapping: CompiledMapping, only: set[str] | None = None) -> dict[str, str]:
+        """Export the removals held for ``mapping`` (all, or the source ids in ``only``); returns the objects
+        deleted (source id -> target id)."""
+        deleted: dict[str, str] = {}
         log = self.ctx.log_context(mapping, self.report.id)
         for removals in list(self.state.iter_staged(mapping.key)):
             batch = Batch()
             ops = [operation_from_json(r.operation) for r in removals if only is None or r.source_id in only]
+            self.sink.journal_writes(mapping, [], ops, self.ctx.now)
             results = self.sink.export(mapping, ops)
             failures: list[tuple[PlannedOperation, Failure]] = []
             for op, result in zip(ops, results, strict=True):
                 batch.unstage(mapping.key, op.source_id)
+                batch.clear_export(mapping.key, op.source_id)
                 if not result.ok:
                     failures.append((op, _rejected(result.error)))
                     continue
                 if op.action is Action.DELETE:
                     batch.unlink(mapping.key, op.source_id)
+                    deleted[op.source_id] = op.target_id or ""
+                    # the target id rides as the marker's one "attribute"
+                    batch.record_export(
+                        DELETED, PendingExport(op.source_id, (op.target_id or "",), self.ctx.now)
+                    )
                 else:
                     link = Link(op.source_id, op.target_id or "", op.essence, None, True)
                     batch.link(mapping.key, link)
@@ -464,6 +617,67 @@ class Driver:
                 self.report.exported += 1
             self.escrow(batch, mapping, failures, log)
             self.sink.commit(batch)
+        return deleted
+
+    def unreference(self, deleted: Mapping[str, str]) -> None:
+        """Objects whose references name objects just deleted from the target (source id -> target id) have
+        their references resolved again, from their source values: the reference is cleared (a member
+        removed) rather than left pointing at an object that is gone -- a disabled object's too. They are
+        found in the source by the reference's source attribute, when the mapping takes it from one attribute
+        (``[manager]``, ``[members]``), and in the target by the deleted target ids (an object whose source
+        reference changed while its target was not updated, e.g. a disabled one), where the target can
+        look them up (``Connector.find``; a target that cannot is not asked)."""
+        size = self.ctx.job.settings.page_size
+        wanted = sorted(deleted)
+        gone = sorted(t for t in deleted.values() if t)
+        for mapping in self.ctx.mappings:
+            sources = {  # reference attribute -> the one source attribute it is taken from
+                attribute.target: next(iter(attribute.expression.attribute_names))
+                for attribute in mapping.references
+                if attribute.expression is not None and len(attribute.expression.attribute_names) == 1
+            }
+            if not sources:
+                continue
+            source = self.ctx.connectors[mapping.source_directory]
+            referrers: set[str] = set()
+            for name in sorted(set(sources.values())):
+                for start in range(0, len(wanted), size):
+                    hits = source.find(mapping.source_object, name, wanted[start : start + size])
+                    referrers.update(obj.id for objects in hits.values() for obj in objects)
+            referrers.update(self._target_referrers(mapping, list(sources), gone))
+            ids = sorted(referrers - set(deleted))
+            for start in range(0, len(ids), size):
+                chunk = ids[start : start + size]
+                links = self.state.links(mapping.key, chunk)
+                objects = source.get(mapping.source_object, chunk)
+                # Only their references are resolved again, and sent whatever the essence says (a disabled
+                # object's essence may not hold them): the rest is unchanged.
+                unknown = dict.fromkeys(sources, UNCONFIRMED)
+                again = [
+                    link._replace(
+                        essence={**link.essence, **unknown},
+                        pending_refs=_references_of(objects.get(link.source_id), sources),
+                    )
+                    for link in links.values()
+                ]
+                if again:
+                    self.resolve_references(mapping, again)
+
+    def _target_referrers(self, mapping: CompiledMapping, attributes: list[str], gone: list[str]) -> set[str]:
+        """Source ids of ``mapping``'s linked objects whose target objects refer to these target ids."""
+        if not gone:
+            return set()
+        target = self.ctx.connectors[mapping.target_directory]
+        found: set[str] = set()
+        size = self.ctx.job.settings.page_size
+        for attribute in attributes:
+            for start in range(0, len(gone), size):
+                try:
+                    hits = target.find(mapping.target_object, attribute, gone[start : start + size])
+                except ConnectorError:
+                    return found  # this target cannot look objects up by a reference
+                found.update(obj.id for objects in hits.values() for obj in objects)
+        return {link.source_id for link in self.ctx.store.links_by_target(mapping.key, sorted(found))}
 
     # --- references ------------------------------------------------------------------------------------
 
@@ -497,9 +711,11 @@ class Driver:
                 ops.append((updated, result.operation, named))
             else:
                 batch.settle_references(mapping.key, updated, named)
+        self.sink.journal_writes(mapping, [], [op for _, op, _ in ops], self.ctx.now)
         results = self.sink.export(mapping, [op for _, op, _ in ops])
         failures: list[tuple[PlannedOperation, Failure]] = []
         for (updated, op, named), outcome in zip(ops, results, strict=True):
+            batch.clear_export(mapping.key, op.source_id)
             if outcome.ok:
                 batch.settle_references(mapping.key, updated, named)
                 self.sink.log(batch, log, op, "success")

@@ -3,31 +3,39 @@
 Thread-safety: cycles, on-demand provisioning and restarts of one engine are serialised by a lock; status
 and log reads go straight to the state database (SQLite in WAL mode lets them run during a cycle).
 ``run_cycle`` runs even when the job is paused (an explicit request); the scheduler checks ``status()``.
+
+One writer per job across processes: every method that writes the job's state or target holds the job's
+lease (``lease``, ``engine.state._lease``) while it does. A cycle that finds the lease held elsewhere does
+nothing and reports ``JobBusy``; one whose lease was taken over stops at its next write and reports
+``Fenced``, writing nothing more (not even its report). The other writers raise ``JobBusy`` /
+``Fenced`` (both ``StateError``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
 import logging
+import os
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast, overload
 
 import expressions
 from connectors import Connector, ConnectorError
 
 from ..job import Job, JobFileError, bind_connectors
 from ..plan import CompiledMapping, compile_rules
-from ..state import Batch, StateStore
+from ..state import DEFAULT_LEASE_SECONDS, Batch, Fenced, JobBusy, StateStore
 from ._context import CycleContext, Progress
 from ._driver import Driver
 from ._explain import explain_object, on_demand
-from ._plan import Plan
+from ._plan import Plan, PlanStream
 from ._preview import PreviewSink
 from ._records import summary
 from ._report import CycleReport, apply_report, initial_status, status_code
@@ -48,6 +56,18 @@ RESET_SCOPES = frozenset(
     {"Watermark", "Escrows", "QuarantineState", "Full", "ForceDeletes", "ConnectorDataStore"}
 )
 _DEFAULT_RESTART = frozenset({"Watermark", "Escrows", "QuarantineState"})
+LEASE_SECONDS_ENV = "IDSYNC_LEASE_SECONDS"
+"""Overrides the lease's time to live (seconds) when the engine is not given one (tests, slow targets)."""
+
+
+def _lease_seconds(given: float | None) -> float:
+    if given is not None:
+        return given
+    text = os.environ.get(LEASE_SECONDS_ENV)
+    try:
+        return float(text) if text else DEFAULT_LEASE_SECONDS
+    except ValueError:
+        return DEFAULT_LEASE_SECONDS
 
 
 class SyncEngine:
@@ -60,7 +80,11 @@ class SyncEngine:
         connectors: Mapping[str, Connector] | None = None,
         store: StateStore | None = None,
         connector_options: Mapping[str, Mapping[str, Any]] | None = None,
+        lease_seconds: float | None = None,
     ) -> None:
+        self.lease_seconds = _lease_seconds(lease_seconds)
+        """The time to live of the job's lease; renewed while held (``engine.state._lease``)."""
+        self._leases = 0  # depth of nested ``lease`` blocks (under ``_lock``)
         self.store = store or StateStore(job.state_url, job.id, parallel_reads=job.state_parallel_reads)
         self.schema_replaced: datetime | None = None
         """When the schema was replaced through the API (Graph's PUT .../schema); None: the job file's."""
@@ -120,6 +144,27 @@ class SyncEngine:
             self.sleep,
         )
 
+    @contextlib.contextmanager
+    def lease(self, wait: float = 0.0) -> Iterator[None]:
+        """Hold the job's lease for the block (re-entrant; under the engine's lock): ``JobBusy`` when
+        another process keeps it past ``wait`` seconds. The block's state writes and target batches check
+        it (``Fenced``)."""
+        with self._lock:
+            if self._leases:
+                self._leases += 1
+                try:
+                    yield
+                finally:
+                    self._leases -= 1
+                return
+            lease = self.store.acquire_lease(ttl=self.lease_seconds, wait=wait)
+            self._leases = 1
+            try:
+                yield
+            finally:
+                self._leases = 0
+                lease.release()
+
     # --- cycles ----------------------------------------------------------------------------------------
 
     def run_cycle(
@@ -129,20 +174,41 @@ class SyncEngine:
         now: datetime | None = None,
         progress: Progress | None = None,
         stop: threading.Event | None = None,
+        wait: float = 0.0,
     ) -> CycleReport:
         """One cycle (initial when there is no watermark, or ``full``); never raises for directory failures:
-        the report says ``Failed`` and the watermark stays where it was."""
+        the report says ``Failed`` and the watermark stays where it was. When another process holds the job
+        (its lease, waited for up to ``wait`` seconds) nothing is done and the report, recorded nowhere, says
+        ``Failed`` with ``error_code`` ``JobBusy``; a cycle whose lease was taken over stops with
+        ``Fenced`` and records nothing more."""
         with self._lock:
             began = now or datetime.now(UTC)
-            clock = time.monotonic()
-            status = self.store.status() or initial_status()
-            full = full or self._schema_changed(status)
-            report = CycleReport(str(uuid.uuid4()), self.job.id, full, began)
-            force = bool(status.get("forceDeletes"))
-            self._run(report, progress, stop, force)
-            report.ended = began + timedelta(seconds=time.monotonic() - clock)
-            self._finish(status, report, force)
-            return report
+            try:
+                with self.lease(wait):
+                    return self._cycle(began, full, progress, stop)
+            except JobBusy as exc:
+                report = CycleReport(str(uuid.uuid4()), self.job.id, full, began, ended=began)
+                report.state, report.error, report.error_code = "Failed", str(exc), "JobBusy"
+                return report
+
+    def _cycle(
+        self, began: datetime, full: bool, progress: Progress | None, stop: threading.Event | None
+    ) -> CycleReport:
+        clock = time.monotonic()
+        status = self.store.status() or initial_status()
+        full = full or self._schema_changed(status)
+        report = CycleReport(str(uuid.uuid4()), self.job.id, full, began)
+        force = bool(status.get("forceDeletes"))
+        self._run(report, progress, stop, force)
+        report.ended = began + timedelta(seconds=time.monotonic() - clock)
+        if report.error_code != Fenced.__name__:
+            try:
+                self._finish(status, report, force)
+            except Fenced as exc:
+                report.state, report.error, report.error_code = "Failed", str(exc), Fenced.__name__
+        if report.error_code == Fenced.__name__:
+            _log.error("cycle %s of job %s stopped: %s", report.id, self.job.id, report.error)
+        return report
 
     def _run(
         self, report: CycleReport, progress: Progress | None, stop: threading.Event | None, force: bool
@@ -158,6 +224,22 @@ class SyncEngine:
             _log.exception("cycle %s of job %s failed unexpectedly", report.id, self.job.id)
             report.state, report.error_code = "Failed", "InternalError"
             report.error = f"{type(exc).__name__}: {exc} (an idsync defect; please report it)"
+        if report.error_code == Fenced.__name__:
+            return  # another process holds the job: folding a file now would overwrite its writes
+        try:
+            self.store.check_lease()  # the same check as before a target batch
+            self._end_writes()
+        except Fenced as exc:
+            report.state, report.error, report.error_code = "Failed", str(exc), Fenced.__name__
+        except ConnectorError as exc:  # the writes are safe in a journal; the file is not current yet
+            if report.succeeded:
+                report.state, report.error, report.error_code = "Failed", str(exc), type(exc).__name__
+
+    def _end_writes(self) -> None:
+        """Each connector makes the cycle's writes final (the json and csv targets fold their write journal
+        into their file: one rewrite per cycle, not per batch)."""
+        for connector in self.connectors.values():
+            connector.end_cycle()
 
     def _finish(self, status: dict[str, Any], report: CycleReport, force: bool) -> None:
         """Fold the cycle into the job status and record both (one transaction)."""
@@ -178,24 +260,51 @@ class SyncEngine:
         known = status.get("schemaFingerprint")
         return known is not None and known != self._fingerprint
 
+    @overload
     def plan(
-        self, *, full: bool = False, now: datetime | None = None, progress: Progress | None = None
-    ) -> Plan:
+        self,
+        *,
+        full: bool = ...,
+        now: datetime | None = ...,
+        progress: Progress | None = ...,
+        into: None = ...,
+    ) -> Plan: ...
+
+    @overload
+    def plan(
+        self,
+        *,
+        full: bool = ...,
+        now: datetime | None = ...,
+        progress: Progress | None = ...,
+        into: PlanStream,
+    ) -> PlanStream: ...
+
+    def plan(
+        self,
+        *,
+        full: bool = False,
+        now: datetime | None = None,
+        progress: Progress | None = None,
+        into: PlanStream | None = None,
+    ) -> Plan | PlanStream:
         """The dry-run: the cycle's own driver over a sink that writes nothing (to the target or the state)
-        and collects every operation the cycle would perform. Raises ``ConnectorError`` / ``StateError``
-        when a directory or the state fails (a plan is never partial)."""
+        and collects every operation the cycle would perform -- into a ``Plan``, or ``into`` a
+        ``PlanStream`` that writes each as it comes (memory bounded by a page, not the plan). Raises
+        ``ConnectorError`` / ``StateError`` when a directory or the state fails (a plan is never partial;
+        a stream has then written the operations before the failure)."""
         with self._lock:
             status = self.store.status()
             began = now or datetime.now(UTC)
             ctx = self._context(began, progress, force_deletes=bool(status.get("forceDeletes")))
-            sink = PreviewSink(ctx)
+            sink = PreviewSink(ctx, into)
             report = CycleReport("dry-run", self.job.id, full or self._schema_changed(status), began)
             driver = Driver(ctx, sink, report)
             driver.run(report.full)
             if driver.failure is not None:
                 raise driver.failure
             sink.plan.full = report.full
-            return sink.plan
+            return into if into is not None else cast(Plan, sink.plan)
 
     def explain(self, object_id: str, object_type: str | None = None) -> dict[str, Any]:
         """Provision-on-demand's steps for one source object, without writing anything."""
@@ -204,9 +313,11 @@ class SyncEngine:
 
     def provision_on_demand(self, object_id: str, object_type: str | None = None) -> dict[str, Any]:
         """Process one source object now (removals included, no threshold) and return its log record."""
-        with self._lock:
+        with self._lock, self.lease():
             now = datetime.now(UTC)
-            return on_demand(self._context(now), object_id, object_type, str(uuid.uuid4()))
+            record = on_demand(self._context(now), object_id, object_type, str(uuid.uuid4()))
+            self._end_writes()
+            return record
 
     def validate_credentials(self) -> None:
         """Raise the first connector's ``ConnectionFailed`` / ``AuthenticationFailed``."""
@@ -241,11 +352,11 @@ class SyncEngine:
 
     def start(self) -> None:
         """Resume a paused job; like Graph's start, it also lifts a quarantine."""
-        with self._lock:
+        with self._lock, self.lease():
             self._update_status({"paused": False, "quarantine": None})
 
     def pause(self) -> None:
-        with self._lock:
+        with self._lock, self.lease():
             self._update_status({"paused": True})
 
     def restart(self, scopes: set[str] | frozenset[str] | None = None) -> None:
@@ -258,7 +369,7 @@ class SyncEngine:
             )
         if "Full" in wanted:
             wanted |= {"Watermark", "Escrows", "QuarantineState", "ConnectorDataStore"}
-        with self._lock:
+        with self._lock, self.lease():
             self._reset(wanted)
 
     def _reset(self, wanted: set[str]) -> None:

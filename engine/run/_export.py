@@ -37,8 +37,11 @@ class Exporter:
         batch_size: int,
         max_retries: int = 3,
         sleep: Callable[[float], None] = time.sleep,
+        before_write: Callable[[], None] | None = None,
     ) -> None:
         self.target = target
+        self.before_write = before_write
+        """Called before every target batch and retry: the job's lease check (``Fenced`` stops the cycle)."""
         self.batch_size = max(1, batch_size)
         self.max_retries = max_retries
         self.sleep = sleep
@@ -63,6 +66,8 @@ class Exporter:
     def _apply(self, changes: list[Change]) -> list[ApplyResult]:
         attempt = 0
         while True:
+            if self.before_write is not None:
+                self.before_write()
             try:
                 results = self.target.apply(changes)
             except ConnectorError as exc:

@@ -6,13 +6,19 @@ Unchanged objects are counted, not listed. Removals appear where the cycle expor
 objects exist is shown with the object's own create or update when the plan has one (a new group with its
 new members), else on its own (reason ``ReferenceResolution``). References to objects the plan creates read
 ``(new <type> for <source id>)``.
+
+``PlanStream`` is the same plan written as it is made (one JSON line per operation, the references' updates
+on lines of their own), for dry-runs of any size in bounded memory.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TextIO
+
+import orjson
 
 from ..plan import NO_VALUES, Action, AttributeChange, PlannedOperation, Reason
 
@@ -60,6 +66,78 @@ class Plan:
 
     def to_json(self) -> dict[str, Any]:
         return {"operations": [op.to_json() for op in self.operations], "summary": self.summary()}
+
+
+class PlanSink(Protocol):
+    """Where a dry-run puts its operations: a ``Plan`` (kept, folded) or a ``PlanStream`` (written)."""
+
+    unchanged: int
+    full: bool
+
+    def add(self, op: PlannedOperation) -> None: ...
+
+    def summary(self) -> dict[str, Any]: ...
+
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
+
+
+def _line(value: object) -> str:
+    """One JSON line's text: orjson (three to four times ``json`` on a plan's operations), else ``json``
+    for what orjson refuses (an integer past 64 bits)."""
+    try:
+        return orjson.dumps(value, default=str).decode()
+    except TypeError:  # orjson.JSONEncodeError
+        return _ENCODE(value)
+
+
+class PlanStream:
+    """A plan written as it is made, for a dry-run of any size in bounded memory (``idsync dry-run
+    --output FILE``): each operation one line of JSON (``PlannedOperation.to_json``) on ``out`` as soon as
+    the driver has it; nothing is kept but counts and the first ``examples`` operations of each object type
+    and action (``--summary``).
+
+    Unlike ``Plan``, the update that exports an object's references once their objects exist is not folded
+    into the object's create or update, which was written pages earlier: it is its own line (action
+    ``update``, reason ``ReferenceResolution``), where the driver plans it. Folding the lines by
+    (objectType, sourceId) as ``Plan.add`` does gives ``Plan``'s operations, and so what the cycle logs
+    (``tests/engine/run/test_plan_predicts.py`` checks both). In the summary these updates are counted
+    apart, as ``referenceUpdate`` (the cycle report's name)."""
+
+    def __init__(self, out: TextIO | None = None, examples: int = 3) -> None:
+        self.out = out
+        self.unchanged = 0
+        self.full = False
+        self.written = 0
+        self.counts: dict[str, Counter[str]] = {}
+        self.examples: dict[tuple[str, str], list[PlannedOperation]] = {}
+        self._keep = examples
+
+    def add(self, op: PlannedOperation) -> None:
+        action = op.action.value
+        if op.reason == Reason.REFERENCE_RESOLUTION and op.action is Action.UPDATE:
+            action = "referenceUpdate"
+        counts = self.counts.get(op.object_type)
+        if counts is None:
+            counts = self.counts[op.object_type] = Counter()
+        counts[action] += 1
+        if counts[action] <= self._keep:
+            self.examples.setdefault((op.object_type, action), []).append(shown(op))
+        if self.out is not None:
+            self.out.write(_line(op.to_json()))
+            self.out.write("\n")
+        self.written += 1
+
+    def summary(self) -> dict[str, Any]:
+        """``Plan.summary``'s shape, with ``referenceUpdate`` counted apart."""
+        totals: Counter[str] = Counter()
+        for counter in self.counts.values():
+            totals.update(counter)
+        data: dict[str, Any] = {name: totals.get(name, 0) for name in (*_ORDER, "referenceUpdate")}
+        data["unchanged"] = self.unchanged
+        data["full"] = self.full
+        data["byObjectType"] = {name: dict(counter) for name, counter in self.counts.items()}
+        return data
 
 
 def shown(op: PlannedOperation, more: tuple[AttributeChange, ...] = ()) -> PlannedOperation:

@@ -14,6 +14,7 @@ as the dry-run starts is not asked at all), and the target never rejects a write
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Container, Iterable, Iterator, Sequence
 from datetime import datetime
 
@@ -22,7 +23,7 @@ from connectors import ApplyResult, DataStore, DirectoryObject, Watermark
 from ..plan import CompiledMapping, FindLookup, PlannedObject, PlannedOperation
 from ..state import Batch, EscrowRow, Intent, Link, StagedRemoval, StateStore
 from ._context import CycleContext
-from ._plan import Plan
+from ._plan import Plan, PlanSink
 from ._records import LogContext
 from ._sinks import Sink, _StoreView
 
@@ -44,7 +45,14 @@ class PreviewState:
         self.stored_staged = store.count_staged() > 0
         self.stored_escrows = store.count_escrows() > 0
         self.stored_intents = store.count_intents() > 0
-        self.linked: dict[str, dict[str, Link]] = {}
+        self.lean = not (self.stored_escrows or self.stored_intents)
+        """No object can be planned twice in this run (no escrow to retry, no crash's intent to resolve): a
+        link is kept as its target id alone unless the references phase reads it (dirty), so the overlay of
+        a streamed initial dry-run of a million objects holds no values and no tuples. (Without the
+        condition, a retried or re-resolved object would be diffed against nothing.)"""
+        self.linked: dict[str, dict[str, Link | str]] = {}
+        """This preview's links by mapping and source id; when ``lean``, a clean link is kept as its target id
+        alone (``_compact``) and made a ``Link`` again when read (``_link``)."""
         self.dirty: dict[str, set[str]] = {}
         self.unlinked: dict[str, set[str]] = {}
         self.moved: set[str] = set()
@@ -71,6 +79,8 @@ class PreviewState:
                     unlinked.discard(sid)
                 if sid in settled or link.pending_refs is None:
                     dirty.discard(sid)
+                    if self.lean:
+                        linked[sid] = _compact(link)
                 else:
                     dirty.add(sid)
                 if sid not in settled and self.stored_links:  # (only stored waiting links wake)
@@ -114,7 +124,7 @@ class PreviewState:
                 found.pop(sid, None)
         if linked:
             for sid in linked.keys() & ids:
-                found[sid] = linked[sid]
+                found[sid] = _link(sid, linked[sid])
         return found
 
     def links(self, mapping_key: str, source_ids: Iterable[str]) -> dict[str, Link]:
@@ -132,7 +142,7 @@ class PreviewState:
                     found.pop(sid, None)
             if linked:
                 for sid in linked.keys() & ids:
-                    found[sid] = linked[sid].target_id
+                    found[sid] = _target(sid, linked[sid])
         return found
 
     def iter_links(self, mapping_key: str, *, skip: Container[str] | None = None) -> Iterator[list[Link]]:
@@ -141,7 +151,11 @@ class PreviewState:
         unlinked = self.unlinked.get(mapping_key, set())
         linked = self.linked.get(mapping_key, {})
         for page in self.store.iter_links(mapping_key, skip=skip):
-            kept = [linked.get(link.source_id, link) for link in page if link.source_id not in unlinked]
+            kept = [
+                _link(link.source_id, linked[link.source_id]) if link.source_id in linked else link
+                for link in page
+                if link.source_id not in unlinked
+            ]
             if kept:
                 yield kept
 
@@ -158,7 +172,7 @@ class PreviewState:
         dirty = self.dirty.get(mapping_key, set())
         for sid, link in self.linked.get(mapping_key, {}).items():
             if sid in dirty:
-                found[sid] = link
+                found[sid] = _link(sid, link)  # (kept whole: dirty)
             else:
                 found.pop(sid, None)
         for sid in self.unlinked.get(mapping_key, ()):
@@ -225,20 +239,48 @@ class PreviewState:
     def linked_targets(self, mapping_key: str, target_ids: Iterable[str]) -> set[str]:
         ids = set(target_ids)
         found = self.store.linked_targets(mapping_key, ids) if self.stored_links else set()
-        made = {link.target_id for link in self.linked.get(mapping_key, {}).values() if link.target_id in ids}
+        linked = self.linked.get(mapping_key, {})
+        made = {target for sid, link in linked.items() if (target := _target(sid, link)) in ids}
         return found | made
 
 
+_NEW = "\x00"
+"""Starts the kept form of a link to an object this preview creates: ``\x00<type>``, one shared string per
+type, for the target id ``(new <type> for <source id>)`` that ``PreviewSink.export`` gives it."""
+
+
+def _compact(link: Link) -> Link | str:
+    """A clean link as little as a lean preview needs: its target id (a shared marker for the ids this
+    preview makes); a ``Link`` without its essence when it is disabled (a flag that is read)."""
+    if link.disabled:
+        return Link(link.source_id, link.target_id, disabled=True)
+    target, suffix = link.target_id, f" for {link.source_id})"
+    if target.startswith("(new ") and target.endswith(suffix):
+        return sys.intern(_NEW + target[5 : -len(suffix)])
+    return target
+
+
+def _target(sid: str, kept: Link | str) -> str:
+    if isinstance(kept, Link):
+        return kept.target_id
+    return f"(new {kept[1:]} for {sid})" if kept.startswith(_NEW) else kept
+
+
+def _link(sid: str, kept: Link | str) -> Link:
+    return kept if isinstance(kept, Link) else Link(sid, _target(sid, kept))
+
+
 class PreviewSink(Sink):
-    """A dry-run: the driver's steps collected into ``plan``; nothing exported, journaled or committed."""
+    """A dry-run: the driver's steps collected into ``plan`` (a ``Plan``, or a ``PlanStream`` that writes
+    each operation as it comes); nothing exported, journaled or committed."""
 
     exported = False
     state: PreviewState
 
-    def __init__(self, ctx: CycleContext) -> None:
+    def __init__(self, ctx: CycleContext, plan: PlanSink | None = None) -> None:
         self.ctx = ctx
         self.state = PreviewState(ctx.store, [m.key for m in ctx.mappings])
-        self.plan = Plan()
+        self.plan: PlanSink = Plan() if plan is None else plan
         self._finds: dict[tuple[str, str], FindLookup] = {}
 
     def find(self, mapping: CompiledMapping) -> FindLookup:

@@ -224,16 +224,36 @@ def _advice(code: str) -> str:
     return "Fix the value or the mapping; the object is retried in a later cycle."
 
 
+_SKIPPED_IN_SCOPE = frozenset({Reason.ADD_NOT_ALLOWED, Reason.UPDATE_NOT_ALLOWED, Reason.IGNORED})
+"""Skips of objects that passed scoping (the flow types or IgnoreObjectFlow decided)."""
+_BEFORE_MATCH = frozenset({Reason.MATCH_CONFLICT, Reason.NO_MATCHING_VALUE})
+"""Failures of the matching step."""
+_BEFORE_EXPORT = frozenset({Reason.REQUIRED_MISSING, Reason.EVALUATION_FAILED})
+"""Failures found while processing (the plan): no export step is shown."""
+
+
 def default_steps(op: PlannedOperation, status: str, error: str | None) -> list[dict[str, Any]]:
     """The steps of a cycle record (spec §D.9): import, scoping, matching, processing, then export — or
     referenceResolution for the update that sets references after the objects exist."""
     imported = f"Retrieved {op.source_type} '{op.source_id}' from the source"
     steps = [step("EntryImport", "import", "success", imported)]
     if op.action is Action.SKIP:
+        kind = "scoping"  # skipped by scope: the scoping step says so, and nothing says "Passed"
+        if op.reason in _SKIPPED_IN_SCOPE:
+            kind = "processing"
+            steps.append(
+                step(
+                    "EntrySynchronizationScoping",
+                    "scoping",
+                    "success",
+                    "In scope",
+                    {"ScopeEvaluationResult": "Passed"},
+                )
+            )
         steps.append(
             step(
                 "EntrySynchronizationSkip",
-                "scoping",
+                kind,
                 "skipped",
                 f"Skipped: {op.reason}",
                 {"SkipReason": op.reason},
@@ -250,8 +270,15 @@ def default_steps(op: PlannedOperation, status: str, error: str | None) -> list[
             {"ScopeEvaluationResult": "Passed" if in_scope else op.reason},
         )
     )
-    matched = f"linked to target object '{op.target_id}'" if op.target_id else "no target object (new)"
+    linked = op.target_id and op.action is not Action.CREATE  # a create's id is the new object's, not a match
+    matched = f"linked to target object '{op.target_id}'" if linked else "no target object (new)"
+    if op.error in _BEFORE_MATCH:
+        steps.append(step("EntryImportByMatch", "matching", "failure", error or op.reason))
+        return steps  # nothing was processed nor exported
     steps.append(step("EntryImportByMatch", "matching", "success", f"Matching: {matched}"))
+    if op.error in _BEFORE_EXPORT:
+        steps.append(step("EntrySynchronizationAction", "processing", "failure", error or op.reason))
+        return steps  # the failure is the processing's: nothing was exported
     changed = ", ".join(c.name for c in op.changes) or "none"
     steps.append(
         step(

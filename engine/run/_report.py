@@ -49,6 +49,8 @@ class CycleReport:
     error_code: str | None = None
     quarantine: str | None = None
     stopped: bool = False
+    incomplete: dict[str, str] = field(default_factory=dict)
+    """Object mapping key -> why its source read was incomplete: no deletion by absence was found for it."""
 
     @property
     def succeeded(self) -> bool:
@@ -96,6 +98,7 @@ class CycleReport:
             if self.error is None
             else {"code": self.error_code or "SyncError", "message": self.error, "tenantActionable": True},
             "counts": {name: dict(counter) for name, counter in self.counts.items()},
+            "incompleteReads": dict(self.incomplete),
         }
 
 

@@ -17,7 +17,7 @@ from typing import Protocol
 from connectors import ApplyResult, DataStore, Watermark
 
 from ..plan import CompiledMapping, FindLookup, PlannedObject, PlannedOperation, Reason, journal_values
-from ..state import Batch, EscrowRow, Intent, Link, StagedRemoval, StateStore
+from ..state import Batch, EscrowRow, Intent, Link, PendingExport, StagedRemoval, StateStore
 from ._context import CycleContext
 from ._export import Exporter
 from ._records import LogContext, log_record
@@ -59,6 +59,23 @@ class Sink(ABC):
     @abstractmethod
     def journal(self, mapping: CompiledMapping, creates: Sequence[PlannedObject], now: datetime) -> bool:
         """Journal creates before their export; True when something was journaled (to be cleared)."""
+
+    def journal_writes(
+        self,
+        mapping: CompiledMapping,
+        creates: Sequence[PlannedObject],
+        others: Sequence[PlannedOperation],
+        now: datetime,
+    ) -> bool:
+        """Journal creates (``journal``) and the other writes about to be exported -- updates, disables,
+        reference updates (``PendingExport``) -- before their export; True when creates were journaled.
+        By default what ``journal`` does (a dry-run journals nothing)."""
+        return self.journal(mapping, creates, now)
+
+    def pending_exports(self, mapping_key: str) -> list[PendingExport]:
+        """Exports of a mapping a crash left unconfirmed (the cycle re-sends what they may have changed).
+        By default none: a dry-run does not show that reconciliation."""
+        return []
 
     @abstractmethod
     def export(self, mapping: CompiledMapping, ops: Sequence[PlannedOperation]) -> list[ApplyResult]:
@@ -129,10 +146,30 @@ class ApplySink(Sink):
         """One intent per create, committed before the export (one statement per page)."""
         if not creates:
             return False
-        self.store.record_intents(
-            mapping.key, [Intent(p.source.id, journal_values(p), now) for p in creates]
-        )
+        self.store.record_intents(mapping.key, [Intent(p.source.id, journal_values(p), now) for p in creates])
         return True
+
+    def journal_writes(
+        self,
+        mapping: CompiledMapping,
+        creates: Sequence[PlannedObject],
+        others: Sequence[PlannedOperation],
+        now: datetime,
+    ) -> bool:
+        """Creates' intents and the other exports' attributes, in one committed transaction."""
+        exports = [
+            PendingExport(op.source_id, tuple(dict.fromkeys(m.name for m in op.modifications)), now)
+            for op in others
+            if op.modifications
+        ]
+        if not creates and not exports:
+            return False
+        intents = [Intent(p.source.id, journal_values(p), now) for p in creates]
+        self.store.record_intents(mapping.key, intents, exports)
+        return bool(creates)
+
+    def pending_exports(self, mapping_key: str) -> list[PendingExport]:
+        return self.store.pending_exports(mapping_key)
 
     def export(self, mapping: CompiledMapping, ops: Sequence[PlannedOperation]) -> list[ApplyResult]:
         exporter = self._exporters.get(mapping.key)

@@ -80,7 +80,9 @@ class AttributeMapping(GraphModel):
 
     def compiled(self) -> CompiledExpression | None:
         """The source compiled once (cached): through ``expressions.from_graph`` when the structured form
-        is there, else from the ``expression`` text; None when the source is null.
+        is there (it wins over a disagreeing ``expression`` text; validate warns), else from the
+        ``expression`` text (a hand-written source with ``expression`` and ``type`` but no ``name`` /
+        ``parameters``); None when the source is null.
 
         Raises ``expressions.ExpressionError`` when the source does not compile."""
         return self.compiled_expression
@@ -97,7 +99,8 @@ def _compile_source(source: AttributeMappingSource | None) -> CompiledExpression
 
     if source is None:
         return None
-    if source.type is None and source.expression:
+    if source.expression and (source.type is None or (not source.name and not source.parameters)):
+        # Hand-written: the text alone (DESIGN decision 18), whatever ``type`` says.
         return expressions.compile(source.expression)
     graph = source.model_dump(by_alias=True, exclude_unset=True, mode="json")
     return expressions.from_graph(graph)
@@ -178,6 +181,6 @@ class SynchronizationRule(HasMetadata):
     object_mappings: list[ObjectMapping] = Field(default_factory=list)
     """The object mappings, users before groups."""
     container_filter: Any = None
-    """Cloud sync's container (OU) filter; kept as written."""
+    """Cloud sync's OU filter (``includedContainers``): executed (``engine/plan/_rule_filters``)."""
     group_filter: Any = None
-    """Cloud sync's group filter; kept as written."""
+    """Cloud sync's group filter (``includedGroups``): executed (``engine/plan/_rule_filters``)."""

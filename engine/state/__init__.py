@@ -11,8 +11,12 @@ What is kept, per job (``job_id`` column everywhere, so several jobs can share o
 * ``escrows``     – objects whose last attempt failed, with the next retry time (spec §D.6);
 * ``staged``      – removals held back by the accidental-deletion guard (spec §D.5);
 * ``intents``     – creates journaled before their export and not yet linked;
+* ``exports``     – updates, disables and reference updates journaled before their export and not yet
+  confirmed (a crash between the two leaves them: the next cycle re-sends what they may have changed);
 * ``job_status``  – status, quarantine, counters (Graph synchronizationStatus, as JSON);
 * ``job_schema``  – a schema replaced through the API;
+* ``job_leases``  – one writer per job: who holds the job's lease, its fencing epoch, until when
+  (``_lease``: every write of a store holding the lease checks it in its transaction);
 * ``cycles``      – cycle history with counts per object type;
 * ``provisioning_log`` – records in Graph's provisioningObjectSummary shape.
 
@@ -38,19 +42,35 @@ SQL), ``_types`` (``Link``, ``Batch`` and the other plain values).
 
 from __future__ import annotations
 
+from ._lease import DEFAULT_LEASE_SECONDS, Lease
 from ._reads import PARALLEL_READS, ParallelReadsSetting
 from ._schema import SCHEMA_VERSION, get_table_definitions
 from ._store import StateStore
-from ._types import Batch, EscrowRow, Intent, Link, StagedRemoval, StateError
+from ._types import (
+    Batch,
+    EscrowRow,
+    Fenced,
+    Intent,
+    JobBusy,
+    Link,
+    PendingExport,
+    StagedRemoval,
+    StateError,
+)
 
 __all__ = [
+    "DEFAULT_LEASE_SECONDS",
     "PARALLEL_READS",
     "SCHEMA_VERSION",
     "Batch",
     "EscrowRow",
+    "Fenced",
     "Intent",
+    "JobBusy",
+    "Lease",
     "Link",
     "ParallelReadsSetting",
+    "PendingExport",
     "StagedRemoval",
     "StateError",
     "StateStore",

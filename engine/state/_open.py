@@ -4,10 +4,12 @@ with the upgrade of an older database (``_schema``). How rows are read by id is 
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.pool import StaticPool
 
 from ._schema import SCHEMA_VERSION, get_table_definitions, upgrade
@@ -42,12 +44,35 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+_PREPARE_LOCK = 0x1D5_7A7E
+"""The PostgreSQL advisory lock (transaction-scoped) that serialises preparing a state database."""
+_ATTEMPTS = 5
+
+
 def prepare(engine: Engine, sql: Sql, url: str) -> None:
     """Create the missing tables, then check the schema version: record it in a new database, upgrade an
-    older one, refuse a newer one (``StateError``)."""
-    with engine.begin() as conn:
-        get_table_definitions().create_all(conn)
-        _check_version(conn, sql, url)
+    older one, refuse a newer one (``StateError``).
+
+    Several processes may open one new database at once (two ``idsync run`` of a job, workers): on
+    PostgreSQL an advisory lock serialises them; on SQLite a process that loses the race for a table or the
+    version row (``already exists``, a unique violation) prepares again and finds them made."""
+    for attempt in range(_ATTEMPTS):
+        try:
+            with engine.begin() as conn:
+                if engine.dialect.name == "postgresql":
+                    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PREPARE_LOCK})")
+                get_table_definitions().create_all(conn)
+                _check_version(conn, sql, url)
+            return
+        except (OperationalError, IntegrityError, ProgrammingError) as exc:
+            if attempt == _ATTEMPTS - 1 or not _raced(exc):
+                raise
+            time.sleep(0.05 * (attempt + 1))
+
+
+def _raced(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return any(marker in text for marker in ("already exists", "unique", "duplicate", "locked", "integrity"))
 
 
 def _check_version(conn: Connection, sql: Sql, url: str) -> None:

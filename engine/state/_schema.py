@@ -30,7 +30,19 @@ keeps its first name, which renaming would cost every existing database a table 
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Index, Integer, MetaData, String, Table, Text, inspect, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    inspect,
+    text,
+)
 from sqlalchemy.engine import Connection
 
 __all__ = ["DIRTY", "SCHEMA_VERSION", "WAITING", "get_table_definitions", "upgrade"]
@@ -77,6 +89,14 @@ def get_table_definitions(metadata: MetaData | None = None) -> MetaData:
         Column("key", String(400), primary_key=True),
         Column("value", Text, nullable=False),
         sqlite_with_rowid=False,
+    )
+    Table(  # one writer per job (``_lease``): who holds the job, its fencing epoch, until when (epoch ms)
+        "job_leases",
+        md,
+        Column("job_id", String(200), primary_key=True),
+        Column("holder", String(200), nullable=False),
+        Column("epoch", BigInteger, nullable=False),
+        Column("expires", BigInteger, nullable=False),
     )
     _link_tables(md)
     _object_tables(md)
@@ -147,6 +167,15 @@ def _object_tables(md: MetaData) -> None:
         Column("job_id", String(200), primary_key=True),
         Column("scope", String(400), primary_key=True),
         Column("source_id", String(400), primary_key=True),
+        Column("data", Text, nullable=False),
+    )
+    Table(  # updates, disables and reference updates about to be exported (``_types.PendingExport``)
+        "exports",
+        md,
+        Column("job_id", String(200), primary_key=True),
+        Column("scope", String(400), primary_key=True),
+        Column("source_id", String(400), primary_key=True),
+        Column("recorded", _ISO, nullable=False),
         Column("data", Text, nullable=False),
     )
     Table(  # a table added later is simply created in older databases by ``create_all``

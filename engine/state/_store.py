@@ -16,16 +16,17 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from connectors import Watermark
 
+from ._lease import DEFAULT_LEASE_SECONDS, Lease, acquire
 from ._open import make_engine, prepare
 from ._reads import ParallelReadsSetting, choose_reads
 from ._schema import DIRTY, WAITING
 from ._sql import Sql, marks
-from ._types import Batch, EscrowRow, Intent, Link, StagedRemoval, StateError, iso
+from ._types import Batch, EscrowRow, Intent, Link, PendingExport, StagedRemoval, StateError, iso
 from ._writes import Writer, dumps
 
 __all__ = ["StateStore"]
 
-_RESETS = {name: name for name in ("watermarks", "escrows", "staged", "intents")} | {
+_RESETS = {name: name for name in ("watermarks", "escrows", "staged", "intents", "exports")} | {
     "links": "object_links",
     "datastore": "store_keys",
     "status": "job_status",
@@ -53,9 +54,50 @@ class StateStore:
                 f"cannot open the state database {url}: {exc.__class__.__name__}: {exc}"
             ) from exc
 
+        self.lease: Lease | None = None
+        """The job's lease while this store holds it (``acquire_lease``): every write checks it."""
+
     def close(self) -> None:
+        if self.lease is not None:
+            self.lease.release()
         self._reads.close()
         self._engine.dispose()
+
+    # --- the job's lease (``_lease``) ---------------------------------------------------------------------
+
+    def acquire_lease(self, *, ttl: float = DEFAULT_LEASE_SECONDS, wait: float = 0.0) -> Lease:
+        """Take the job's lease (``JobBusy`` when another process keeps it past ``wait`` seconds); until
+        ``Lease.release``, every write of this store checks it in its transaction (``Fenced``)."""
+        if self.lease is not None:
+            raise StateError(f"job {self.job_id!r}: this store holds the lease already")
+        memory = self._engine.dialect.name == "sqlite" and self.url in {"sqlite://", "sqlite:///:memory:"}
+        lease = acquire(
+            self._engine,
+            self._sql,
+            self.job_id,
+            ttl=ttl,
+            wait=wait,
+            heartbeat=not memory,
+            on_release=self._released,
+        )
+        self.lease = lease
+        return lease
+
+    def _released(self, lease: Lease) -> None:
+        if self.lease is lease:
+            self.lease = None
+
+    def check_lease(self) -> None:
+        """Before a target batch: ``Fenced`` when this store's lease was taken over (nothing without one)."""
+        if self.lease is not None:
+            self.lease.check()
+
+    def _fence(self, conn: Any) -> float | None:
+        return self.lease.fence(conn) if self.lease is not None else None
+
+    def _confirmed(self, started: float | None) -> None:
+        if started is not None and self.lease is not None:
+            self.lease.confirmed(started)
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         with self._engine.connect() as conn:
@@ -252,6 +294,17 @@ class StateStore:
     def count_intents(self) -> int:
         return self._count_job("intents")
 
+    def pending_exports(self, mapping_key: str) -> list[PendingExport]:
+        """The exports of a mapping journaled and never confirmed (few: only those a crash interrupted)."""
+        sql = "SELECT source_id, recorded, data FROM exports WHERE job_id = ? AND scope = ? ORDER BY 1"
+        return [PendingExport.from_values(row) for row in self._query(sql, (self.job_id, mapping_key))]
+
+    def links_by_target(self, mapping_key: str, target_ids: Iterable[str]) -> list[Link]:
+        """The links of a mapping to these target objects (no index on target ids: call rarely)."""
+        select = f"{_LINK} WHERE job_id = ? AND scope = ?"
+        rows = self._by_ids(select, target_ids, (self.job_id, mapping_key), column="target_id")
+        return [Link.from_values(row) for row in rows]
+
     def linked_targets(self, mapping_key: str, target_ids: Iterable[str]) -> set[str]:
         """Which of these target ids a link of the mapping points at (no index on target ids: call rarely)."""
         select = "SELECT target_id FROM object_links WHERE job_id = ? AND scope = ?"
@@ -270,6 +323,7 @@ class StateStore:
     def store_schema(self, document: Mapping[str, Any] | None, replaced: datetime) -> None:
         """Keep ``document`` as the job's schema from now on; None goes back to the job file's."""
         with self._engine.begin() as conn:
+            self._fence(conn)
             self._sql.run(conn, "DELETE FROM job_schema WHERE job_id = ?", (self.job_id,))
             if document is not None:
                 row = (self.job_id, iso(replaced), dumps(document))
@@ -298,16 +352,23 @@ class StateStore:
 
     # --- writes ----------------------------------------------------------------------------------------
 
-    def record_intents(self, mapping_key: str, intents: Sequence[Intent]) -> None:
-        """Journal creates before they are exported, in their own committed transaction (one executemany)."""
-        if not intents:
+    def record_intents(
+        self, mapping_key: str, intents: Sequence[Intent], exports: Sequence[PendingExport] = ()
+    ) -> None:
+        """Journal creates (and other exports) before they are exported, in their own committed transaction
+        (one executemany per table)."""
+        if not intents and not exports:
             return
         rows = [(self.job_id, mapping_key, *i.row()) for i in intents]
+        others = [(self.job_id, mapping_key, *e.row()) for e in exports]
+        columns = ("job_id", "scope", "source_id", "recorded", "data")
         try:
             with self._engine.begin() as conn:
-                Writer(self._sql, conn, self.job_id).upsert(
-                    "intents", ("job_id", "scope", "source_id", "recorded", "data"), rows
-                )
+                started = self._fence(conn)
+                writer = Writer(self._sql, conn, self.job_id)
+                writer.upsert("intents", columns, rows)
+                writer.upsert("exports", columns, others)
+            self._confirmed(started)
         except SQLAlchemyError as exc:
             raise StateError(f"cannot write the state database {self.url}: {exc}") from exc
 
@@ -326,7 +387,9 @@ class StateStore:
                     "key",
                 )
             with self._engine.begin() as conn:
+                started = self._fence(conn)
                 Writer(self._sql, conn, self.job_id).batch(batch)
+            self._confirmed(started)
         except SQLAlchemyError as exc:
             raise StateError(f"cannot write the state database {self.url}: {exc}") from exc
 
@@ -337,6 +400,7 @@ class StateStore:
         if unknown:
             raise ValueError(f"cannot reset {sorted(unknown)}: choose from {sorted(_RESETS)}")
         with self._engine.begin() as conn:
+            started = self._fence(conn)
             for name in sorted(what):
                 table = _RESETS[name]
                 self._sql.run(conn, f"DELETE FROM {table} WHERE job_id = ?", (self.job_id,))
@@ -346,3 +410,4 @@ class StateStore:
                     )
                 if name == "links":
                     self._sql.run(conn, "DELETE FROM ref_waits WHERE job_id = ?", (self.job_id,))
+        self._confirmed(started)

@@ -24,6 +24,16 @@ class StateError(Exception):
     """The state database cannot be opened, is too new, or refused a write (fatal for the cycle)."""
 
 
+class JobBusy(StateError):
+    """Another process holds the job's lease (``StateStore.acquire_lease``): it is running a cycle or
+    otherwise writing the job's state or target; nothing was done."""
+
+
+class Fenced(StateError):
+    """This process's lease on the job was taken over by another process (it was frozen, or its lease
+    expired): the write was refused and the process must write nothing more for the job."""
+
+
 def _load_blob(text: str | None, what: str) -> dict[str, Any] | None:
     if text is None:
         return None
@@ -147,6 +157,26 @@ class Intent:
         return (self.source_id, iso(self.recorded), matching)
 
 
+@dataclass(frozen=True, slots=True)
+class PendingExport:
+    """An update, disable or reference update about to be exported, journaled before the export (with the
+    creates' intents, committed on their own) and cleared in the transaction that commits its result. One
+    left behind means a process stopped between the two: the target may hold the new values of
+    ``attributes`` or the old ones, whatever the state says it last sent."""
+
+    source_id: str
+    attributes: tuple[str, ...]
+    recorded: datetime
+
+    @classmethod
+    def from_values(cls, row: Sequence[Any]) -> PendingExport:
+        data = _load_blob(row[2], "a pending export") or {}
+        return cls(row[0], tuple(str(a) for a in data.get("attributes", ())), datetime.fromisoformat(row[1]))
+
+    def row(self) -> tuple[Any, ...]:
+        return (self.source_id, iso(self.recorded), _dump_blob({"attributes": list(self.attributes)}))
+
+
 @dataclass
 class Batch:
     """Everything one page (or one end-of-cycle step) writes; committed in one transaction.
@@ -167,6 +197,10 @@ class Batch:
     staged: dict[str, dict[str, StagedRemoval]] = field(default_factory=dict)
     unstaged: dict[str, set[str]] = field(default_factory=dict)
     cleared_intents: dict[str, set[str]] = field(default_factory=dict)
+    cleared_exports: dict[str, set[str]] = field(default_factory=dict)
+    """Pending exports (``PendingExport``) whose result this batch commits."""
+    exports: dict[str, dict[str, PendingExport]] = field(default_factory=dict)
+    """Pending exports recorded with this batch (work a later step must do even if the process dies)."""
     store_updates: dict[str, dict[str, str | None]] = field(default_factory=dict)
     watermarks: dict[str, Watermark] = field(default_factory=dict)
     logs: list[dict[str, Any]] = field(default_factory=list)
@@ -197,9 +231,17 @@ class Batch:
         self.waiting_on.get(mapping_key, {}).pop(source_id, None)
         self.unlinked.setdefault(mapping_key, set()).add(source_id)
         self.clear_intent(mapping_key, source_id)  # removed from the target: no pending create is left either
+        self.clear_export(mapping_key, source_id)
 
     def clear_intent(self, mapping_key: str, source_id: str) -> None:
         self.cleared_intents.setdefault(mapping_key, set()).add(source_id)
+
+    def clear_export(self, mapping_key: str, source_id: str) -> None:
+        self.cleared_exports.setdefault(mapping_key, set()).add(source_id)
+
+    def record_export(self, mapping_key: str, export: PendingExport) -> None:
+        self.exports.setdefault(mapping_key, {})[export.source_id] = export
+        self.cleared_exports.get(mapping_key, set()).discard(export.source_id)
 
     def escrow(self, mapping_key: str, row: EscrowRow) -> None:
         self.escrows.setdefault(mapping_key, {})[row.source_id] = row
@@ -226,6 +268,8 @@ class Batch:
             self.staged,
             self.unstaged,
             self.cleared_intents,
+            self.cleared_exports,
+            self.exports,
             self.store_updates,
             self.watermarks,
             self.logs,

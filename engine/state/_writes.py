@@ -82,6 +82,11 @@ class Writer:
             self.delete_ids("staged", mapping_key, sorted(ids))
         for mapping_key, ids in batch.cleared_intents.items():
             self.delete_ids("intents", mapping_key, sorted(ids))
+        for mapping_key, ids in batch.cleared_exports.items():
+            self.delete_ids("exports", mapping_key, sorted(ids))
+        for mapping_key, exports in batch.exports.items():
+            rows = [(self.job, mapping_key, *e.row()) for e in exports.values()]
+            self.upsert("exports", ("job_id", "scope", "source_id", "recorded", "data"), rows)
         for mapping_key, updates in batch.store_updates.items():
             self.store(mapping_key, updates)
         for mapping_key, watermark in batch.watermarks.items():
@@ -206,6 +211,13 @@ class Writer:
 
     def count(self, kind: str, mapping_key: str, delta: int) -> None:
         if delta == 0:
+            return
+        if self.sql.upserts:  # one statement, and no race between two first writers of a mapping
+            upsert = (
+                "INSERT INTO counts (job_id, kind, scope, n) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (job_id, kind, scope) DO UPDATE SET n = counts.n + excluded.n"
+            )
+            self.sql.run(self.conn, upsert, (self.job, kind, mapping_key, delta))
             return
         update = "UPDATE counts SET n = n + ? WHERE job_id = ? AND kind = ? AND scope = ?"
         if self.sql.run(self.conn, update, (delta, self.job, kind, mapping_key)).rowcount == 0:

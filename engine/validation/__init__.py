@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from engine.schema import DocumentError
+from engine.schema import DocumentError, is_template_document
 
 from ._document import (
     document_error_finding,
@@ -30,10 +30,27 @@ def validate(document_or_path: str | Path | Mapping[str, Any], *, file: str | No
         document = read_for_validation(document_or_path, file)
     except DocumentError as exc:
         return [document_error_finding(exc)]
-    data = document.data
-    if isinstance(data, Mapping) and is_job_document(data):
+    if _is_job(document.data, document_or_path):
         return validate_job(document)
     return validate_schema_document(document)
+
+
+def _is_job(data: Any, source: str | Path | Mapping[str, Any]) -> bool:
+    """A job file binds directory names (a mapping); a schema lists directory definitions. A YAML file that
+    is not shaped like a schema is taken for a (broken) job file: Graph's documents are JSON."""
+    yaml_file = not isinstance(source, Mapping) and Path(source).suffix.lower() in (".yaml", ".yml")
+    if not isinstance(data, Mapping):
+        return yaml_file
+    if is_job_document(data):
+        return True
+    if (
+        "synchronizationRules" in data
+        or isinstance(data.get("directories"), list)
+        or is_template_document(data)
+    ):
+        return False
+    job_keys = {"schedule", "settings", "servicePrincipal", "state"}
+    return yaml_file or bool(job_keys & set(data)) or isinstance(data.get("schema"), str)
 
 
 def has_errors(findings: list[Finding]) -> bool:

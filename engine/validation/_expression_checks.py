@@ -3,6 +3,7 @@ object has, fills its placeholders, and uses SelectUniqueValue only where allowe
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 
 import expressions
@@ -10,6 +11,7 @@ from engine.schema import AttributeMapping, ObjectDefinition
 
 from ._finding import Collector, draw_caret, suggest
 
+_NUMBER = re.compile(r'"(-?\d+(?:\.\d+)?)"')
 DERIVED_ATTRIBUTES = frozenset({"issoftdeleted"})
 """Attributes the engine derives for every source object (spec §D.4), whatever the definition lists."""
 
@@ -31,6 +33,7 @@ def check_attribute_mapping(
     compiled = _compile(mapping, where, out)
     if compiled is None:
         return
+    _check_text_agrees(mapping, compiled, where, out)
     text = compiled.text or (mapping.source.expression or "")
     if source is not None:
         _check_attributes(compiled.attribute_names, source, text, where, out)
@@ -57,6 +60,27 @@ def _compile(mapping: AttributeMapping, where: str, out: Collector) -> expressio
     except expressions.ExpressionError as exc:
         out.error(where, str(exc))
     return None
+
+
+def _check_text_agrees(
+    mapping: AttributeMapping, compiled: expressions.CompiledExpression, where: str, out: Collector
+) -> None:
+    """A source giving both the structured form and the ``expression`` text: the structured form is what
+    runs (DESIGN decision 18); say so when the text means something else."""
+    source = mapping.source
+    if source is None or not source.expression or not (source.name or source.parameters):
+        return
+    try:
+        text = expressions.compile(source.expression).text
+    except expressions.ExpressionError:
+        text = None
+    if text is None or _NUMBER.sub(r"\1", text) != _NUMBER.sub(r"\1", compiled.text):
+        # (Graph stores a number as a Constant: ``Left(..., "448")`` and ``Left(..., 448)`` agree.)
+        out.warning(
+            f"{where}.expression",
+            f"the expression text does not match the structured form (name/parameters), which is what "
+            f"runs: {compiled.text}",
+        )
 
 
 def _text_error(mapping: AttributeMapping) -> expressions.ExpressionSyntaxError | None:

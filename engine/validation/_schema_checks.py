@@ -10,6 +10,7 @@ from collections.abc import Collection
 
 from engine.schema import DirectoryDefinition, ObjectDefinition, ObjectMapping, SynchronizationSchema
 
+from ._construct_checks import check_constructs
 from ._expression_checks import check_attribute_mapping
 from ._finding import Collector, suggest
 from ._scope_checks import check_scope
@@ -18,6 +19,7 @@ from ._scope_checks import check_scope
 def check_schema(schema: SynchronizationSchema, out: Collector, placeholders: Collection[str] = ()) -> None:
     """Every structural check; findings go to ``out``."""
     _check_directories(schema, out)
+    check_constructs(schema, out)
     for i, rule in enumerate(schema.synchronization_rules):
         base = f"synchronizationRules[{i}]"
         source = _directory(schema, rule.source_directory_name, f"{base}.sourceDirectoryName", out)
@@ -73,7 +75,12 @@ def _check_attributes(obj: ObjectDefinition, path: str, out: Collector) -> None:
         names.add(attribute.name.lower())
     anchors = [a.name for a in obj.attributes if a.anchor]
     if len(anchors) > 1:
-        out.warning(path, f"object {obj.name!r} has {len(anchors)} anchor attributes ({', '.join(anchors)})")
+        out.warning(
+            path,
+            f"object {obj.name!r} has {len(anchors)} anchor attributes ({', '.join(anchors)}): the "
+            "connector's id is the object's identity, and no anchor attribute is filled from it (a mapping "
+            "reading one gets only the value the source gives)",
+        )
 
 
 def _object(
@@ -170,5 +177,5 @@ def _check_required(mapping: ObjectMapping, target: ObjectDefinition, path: str,
             out.warning(
                 f"{path}.attributeMappings",
                 f"required target attribute {attribute.name!r} is neither mapped nor defaulted; "
-                "creating objects will fail",
+                "creating objects will fail (MissingRequiredValue; matched objects are updated)",
             )

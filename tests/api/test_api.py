@@ -163,7 +163,7 @@ def test_delete_job_stops_and_forgets_it(client: TestClient, engines: dict[str, 
     assert [j["id"] for j in client.get(f"{BASE}/jobs").json()["value"]] == ["alpha"]
 
 
-def test_a_job_created_from_a_template_is_not_configured(client: TestClient) -> None:
+def test_a_job_created_without_a_state_folder_is_not_configured(client: TestClient) -> None:
     response = client.post(f"{BASE}/jobs", json={"templateId": "scim"})
     assert response.status_code == 201
     job = response.json()
@@ -179,7 +179,7 @@ def test_a_job_created_from_a_template_is_not_configured(client: TestClient) -> 
 
     refused = client.post(f"{path}/start")
     assert refused.status_code == 400
-    assert "write one with 'template: scim'" in refused.json()["error"]["message"]
+    assert "serve with --state-dir DIR" in refused.json()["error"]["message"]
     assert client.post(f"{path}/restart").status_code == 400
     assert client.post(f"{path}/pause").status_code == 204
 
@@ -261,8 +261,12 @@ def test_paused_job_does_not_cycle(
 def test_status_page_is_served_without_data(client: TestClient) -> None:
     page = client.get("/", headers={"Authorization": ""})
     assert page.status_code == 200
-    assert "<title>idsync status</title>" in page.text
-    assert "const AUTH = true;" in page.text
+    assert "<title>idsync console</title>" in page.text
+    assert '<body data-auth="true">' in page.text
+    assert "data-job" not in page.text and "alpha" not in page.text
+    script = client.get("/console.js", headers={"Authorization": ""})
+    assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
+    assert client.get("/console.css", headers={"Authorization": ""}).status_code == 200
 
 
 def test_reads_answer_while_a_cycle_runs(

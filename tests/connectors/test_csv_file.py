@@ -109,6 +109,7 @@ def test_missing_file_is_fatal_for_a_source_but_empty_for_a_target(tmp_path: Pat
         Operation.CREATE, "User", modifications=(Modification("employeeId", ValueOp.REPLACE, ("E1",)),)
     )
     assert hr.apply([create])[0].target_id == "E1"
+    hr.end_cycle()
     assert (tmp_path / "hr.csv").read_bytes().decode() == "employeeId\r\nE1\r\n"
 
 
@@ -201,6 +202,7 @@ def test_lists_need_a_separator_and_values_must_not_hold_it(tmp_path: Path) -> N
     bad = Change(Operation.UPDATE, "User", "E1", (Modification("mails", ValueOp.ADD, ("b;c",)),))
     assert isinstance(sep.apply([bad])[0].error, ObjectRejected)
     assert sep.apply([add])[0].ok
+    sep.end_cycle()
     assert (tmp_path / "hr.csv").read_bytes().decode() == "employeeId,mails\r\nE1,a@x;b@x\r\n"
 
 
@@ -220,6 +222,7 @@ def test_export_keeps_column_order_and_appends_new_columns(tmp_path: Path) -> No
         Modification("title", ValueOp.REPLACE, ("Dr, PhD",)),
     )
     assert hr.apply([Change(Operation.CREATE, "User", modifications=mods)])[0].target_id == "E2"
+    hr.end_cycle()
     assert (
         tmp_path / "hr.csv"
     ).read_bytes().decode() == 'name,employeeId,title\r\nAnn,E1,\r\n,E2,"Dr, PhD"\r\n'

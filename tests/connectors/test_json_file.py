@@ -39,12 +39,22 @@ def create(name: str) -> Change:
     )
 
 
-def test_missing_file_is_an_empty_directory_created_by_the_first_write(tmp_path: Path) -> None:
+def test_missing_file_is_an_empty_directory_created_by_the_first_cycle(tmp_path: Path) -> None:
     json_dir = connector(tmp_path)
-    assert drain(json_dir.read("User"))[0] == []
+    assert json_dir.get("User", ["u1"]) == {} and json_dir.find("User", "displayName", ["Ann"]) == {}
     [result] = json_dir.apply([create("Ann")])
+    json_dir.end_cycle()
     written = json.loads((tmp_path / "dir.json").read_text())
     assert written == {"User": [{"id": result.target_id, "displayName": "Ann"}]}
+
+
+def test_a_missing_source_file_is_an_error_unless_the_binding_says_it_means_empty(tmp_path: Path) -> None:
+    """A file that did not arrive must not read as a directory with nobody in it (every user deleted)."""
+    with pytest.raises(ConnectorError, match=r"dir\.json does not exist.*missingIs: empty"):
+        drain(connector(tmp_path).read("User"))
+    assert drain(connector(tmp_path, missingIs="empty").read("User"))[0] == []
+    with pytest.raises(ConnectorConfigError, match="missingIs"):
+        connector(tmp_path, missingIs="nothing")
 
 
 def test_path_is_relative_to_the_job_folder_and_required(tmp_path: Path) -> None:
@@ -108,12 +118,19 @@ def test_disabled_and_soft_deleted_markers_are_plain_attributes(tmp_path: Path) 
     assert not user.deleted
 
 
-def test_a_batch_is_one_atomic_rewrite_without_leftover_temp_files(tmp_path: Path) -> None:
+def test_batches_are_journaled_and_the_cycle_ends_with_one_atomic_rewrite(tmp_path: Path) -> None:
     json_dir = connector(tmp_path)
     results = json_dir.apply([create(f"user {i}") for i in range(5)])
+    results += json_dir.apply([create("user 5")])
     assert all(r.ok for r in results)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dir.json.journal"]
+    assert len((tmp_path / "dir.json.journal").read_text().splitlines()) == 2  # a line per batch
+    assert len(connector(tmp_path).get("User", [r.target_id or "" for r in results])) == 6  # a reader replays
+    json_dir.end_cycle()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dir.json"]
-    assert len(json.loads((tmp_path / "dir.json").read_text())["User"]) == 5
+    text = (tmp_path / "dir.json").read_text()
+    assert len(json.loads(text)["User"]) == 6
+    assert len(text.splitlines()) == 8  # compact: one object a line
 
 
 def test_unwritable_folder_is_a_fatal_connector_error(tmp_path: Path) -> None:

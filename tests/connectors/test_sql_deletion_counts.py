@@ -129,12 +129,12 @@ def test_an_in_memory_database_finds_a_hard_delete_by_counting(tmp_path: Path) -
         ConnectorContext("Db", tmp_path),
     )
     assert isinstance(made, SqlConnector)
-    with made.engine.begin() as conn:
+    with made.database.begin() as conn:
         conn.execute(sa.text("CREATE TABLE users (id TEXT PRIMARY KEY, v INTEGER)"))
         conn.execute(sa.text("INSERT INTO users VALUES ('a', 1), ('b', 2)"))
     store = DictStore()
     _, mark = drain(made.read("User", page_size=10, store=store), store)
-    with made.engine.begin() as conn:
+    with made.database.begin() as conn:
         conn.execute(sa.text("DELETE FROM users WHERE id = 'a'"))
         conn.execute(sa.text("INSERT INTO users VALUES ('c', 3)"))
     objects, _ = drain(made.read("User", mark, page_size=10, store=store), store)

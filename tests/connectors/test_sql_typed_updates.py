@@ -53,7 +53,7 @@ def _mails(row: dict[str, object]) -> object:
 
 
 def _row(made: SqlConnector, user_id: str) -> dict[str, object]:
-    with made.engine.connect() as conn:
+    with made.database.connect() as conn:
         table = sa.Table("users", sa.MetaData(), autoload_with=conn)
         return dict(conn.execute(sa.select(table).where(table.c.id == user_id)).one()._mapping)
 

@@ -132,9 +132,9 @@ def test_a_short_batch_is_not_read_ahead(
 
 def test_an_in_memory_database_is_not_read_ahead(tmp_path: Path, readers: list[tuple[str, int]]) -> None:
     made = connector(tmp_path, url="sqlite://", readAhead="on")
-    with made.engine.begin() as conn:
+    with made.database.begin() as conn:
         conn.execute(sa.text("CREATE TABLE users (id TEXT PRIMARY KEY, name TEXT)"))
-    _fill(made.engine, 300)
+    _fill(made.database, 300)
     assert all(r.ok for r in made.apply(_rename(300)))
     assert readers == [] and made.read_ahead is False
 

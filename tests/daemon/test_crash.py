@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
+from connectors import ConnectorContext, create_connector
 from tests.peers.scim import ScimTenant
 
 from .serve_helpers import Served, serve_env
@@ -108,7 +109,11 @@ def _crash_rounds(
     users: dict[int, dict[str, Any]],
     rng: random.Random,
     target_users: Callable[[], list[dict[str, Any]]],
+    first_writes: Callable[[], bool] | None = None,
 ) -> set[str]:
+    """``first_writes``: whether the running daemon has written anything yet (default: the target holds
+    objects); ``target_users`` is read only while no daemon runs."""
+    started = first_writes or (lambda: len(target_users()) > 0)
     deleted: set[str] = set()
     next_id = len(users) + 1
     for round_no in range(ROUNDS):
@@ -118,9 +123,7 @@ def _crash_rounds(
             served.wait_ready()
             if round_no == 0:
                 # The first kill lands inside the initial cycle for sure: some objects written, not all.
-                served.wait_for(
-                    lambda: len(target_users()) > 0, timeout=60, poll=0.02, what="the first writes"
-                )
+                served.wait_for(started, timeout=60, poll=0.02, what="the first writes")
             else:
                 time.sleep(rng.uniform(0.05, 1.5))
         finally:
@@ -158,8 +161,24 @@ def _check(objects: list[dict[str, Any]], users: dict[int, dict[str, Any]], dele
 
 
 def _json_users(folder: Path) -> list[dict[str, Any]]:
-    path = folder / "target.json"
-    return list(json.loads(path.read_text()).get(USER_TYPE, [])) if path.exists() else []
+    """The target as the json connector reads it: the file plus the batches its write journal holds (the
+    file itself is rewritten at the end of a cycle, so a killed cycle's writes are in the journal only)."""
+    context = ConnectorContext(directory_name="SCIM App", base_dir=folder, object_types=(USER_TYPE,))
+    connector = create_connector("json", {"path": "target.json", "missingIs": "empty"}, context)
+    try:
+        return [
+            {"id": o.id, **o.attributes}
+            for page in connector.read(USER_TYPE)
+            for o in page.objects
+            if not o.deleted
+        ]
+    finally:
+        connector.close()
+
+
+def _json_journal_started(folder: Path) -> bool:
+    journal = folder / "target.json.journal"
+    return (folder / "target.json").exists() or (journal.exists() and journal.stat().st_size > 0)
 
 
 def _scim_users(tenant: ScimTenant) -> list[dict[str, Any]]:
@@ -183,7 +202,9 @@ def test_kill_9_with_the_json_target(tmp_path: Path) -> None:
     # More users than over HTTP: a local file target is fast enough to finish 200 before the first kill.
     users = {n: _user(n) for n in range(1, 1001)}
     _write_job(tmp_path, {"connector": "json", "path": "target.json"})
-    deleted = _crash_rounds(tmp_path, users, rng, lambda: _json_users(tmp_path))
+    deleted = _crash_rounds(
+        tmp_path, users, rng, lambda: _json_users(tmp_path), lambda: _json_journal_started(tmp_path)
+    )
     _run_until_clean_cycle(tmp_path)
     target = json.loads(tmp_path.joinpath("target.json").read_text())
     _check(target.get(USER_TYPE, []), users, deleted)

@@ -144,3 +144,56 @@ def test_report_counts_read_the_engines_cycle_report() -> None:
     assert report_counts(report) == ({"create": 2, "update": 1}, {"escrow": 2})
     report.state, report.error, report.error_code = "Failed", "401", "AuthenticationFailed"
     assert report_counts(report)[1] == {"escrow": 2, "AuthenticationFailed": 1}
+
+
+def test_a_quarantined_cycle_has_one_state_in_the_log_the_metrics_and_the_status(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    engines: dict[str, FakeEngine] = {}
+    daemon = _daemon(engines, FakeJob("a"))
+    managed = daemon.get("local", "a")
+    engines["a"].code = "Quarantine"  # its lastExecution.state stays "Succeeded", as the engine's does
+    handler = configure_logging(json_lines=True)
+    try:
+        daemon.run_now(managed)
+    finally:
+        unconfigure_logging(handler)
+    metrics = daemon.metrics.render().decode()
+    assert 'idsync_cycles_total{job="a",outcome="quarantined"} 1.0' in metrics
+    assert 'outcome="succeeded"' not in metrics and 'outcome="failed"' not in metrics
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
+    finished = next(line for line in lines if line["message"].startswith("cycle finished"))
+    assert finished["outcome"] == "quarantined" and finished["code"] == "Quarantine"
+    assert finished["quarantineReason"] == "TooManyDeletes" and finished["level"] == "warning"
+    assert finished["actions"] == {"create": 3, "update": 1}  # a JSON object, not a Python repr
+    assert "{'" not in finished["message"]
+    status = daemon.status(managed)
+    assert status["code"] == "Quarantine"
+    planned = daemon.scheduler.next_run(managed.key)
+    assert planned is not None
+    assert status["quarantine"]["nextAttempt"] == planned.isoformat().replace("+00:00", "Z")
+    daemon.shutdown()
+
+
+def test_a_failed_cycle_logs_its_error() -> None:
+    engines: dict[str, FakeEngine] = {}
+    daemon = _daemon(engines, FakeJob("a"))
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    keep = Keep()
+    logging.getLogger("idsync.daemon").addHandler(keep)
+    try:
+        engines["a"].fail_with = RuntimeError("connection refused")
+        daemon.run_now(daemon.get("local", "a"))
+    finally:
+        logging.getLogger("idsync.daemon").removeHandler(keep)
+        daemon.shutdown()
+    finished = next(r for r in records if r.getMessage().startswith("cycle finished"))
+    assert finished.levelno == logging.WARNING
+    assert "failed" in finished.getMessage() and "cycleFailure" in finished.getMessage()
+    assert "RuntimeError: connection refused" in finished.getMessage()
+    assert "no changes" in finished.getMessage()

@@ -1,4 +1,5 @@
-"""The status page at ``/`` rendered by headless Chromium against a live server (fake engine, no token).
+"""The console at ``/`` rendered by headless Chromium against a live server (fake engine, no token).
+(``test_console.py`` drives it interactively, with a token, through Playwright.)
 
 Chromium runs the page's script (``--virtual-time-budget`` lets its fetches finish) and the test reads the
 resulting DOM: the job's row, the provisioning log rows, and the expression tester's answer.
@@ -73,7 +74,10 @@ def _render(chromium: str, url: str) -> str:
 
 def test_page_shows_jobs_and_recent_provisioning_log(chromium: str, base_url: str) -> None:
     dom = _render(chromium, base_url + "/")
-    assert '<tr data-job="slow"><td>slow</td><td class="code-NotRun">NotRun</td><td>PT40M</td>' in dom
+    assert (
+        '<tr data-job="slow"><td>slow</td><td class="code-NotRun">NotRun</td><td>Active, every PT40M</td>'
+        in dom
+    )
     assert "<td>1/3 Users</td>" in dom  # the running cycle's live progress
     assert dom.count("<td>create</td>") == 3
     assert "<td>User 2</td>" in dom
@@ -99,7 +103,7 @@ def test_page_over_a_real_serve_without_auth(chromium: str, real_serve: Served) 
     assert '<tr data-job="page-demo"><td>page-demo</td><td class="code-Active">Active</td>' in dom
     assert dom.count("<td>page-demo</td>") == 1 + len(USERS)  # the job row, then one log row per user
     assert '<p id="error" role="alert"></p>' in dom
-    assert 'id="auth-row" hidden' in dom
+    assert '<form id="login" hidden=""' in dom  # no token: no login
 
 
 def test_expression_tester_runs_the_documented_round_trip(chromium: str, real_serve: Served) -> None:

@@ -72,7 +72,7 @@ def test_json_job_with_schema_file_and_relative_state(tmp_path: Path) -> None:
         (
             JOB.replace('  SCIM App: {connector: json, path: "${IDSYNC_TEST_TARGET}"}\n', ""),
             "directories",
-            5,
+            4,  # the `directories:` key itself
             "no connector bound to directory 'SCIM App'",
         ),
         (JOB.replace("template: scim", "template: nope"), "template", 2, "nope"),
@@ -110,7 +110,7 @@ def test_state_is_a_url_or_a_mapping_with_parallel_reads(
 @pytest.mark.parametrize(
     ("state", "key", "message"),
     [
-        ("state:\n  parallelReads: sometimes\n", "state.parallelReads", "'auto', 'on' or 'off'"),
+        ("state:\n  parallelReads: sometimes\n", "state.parallelReads", "use one of auto, on, off"),
         ("state:\n  parallelRead: on\n", "state.parallelRead", "unknown key"),
         ("state:\n  - sqlite:///st.db\n", "state", "parallelReads: auto|on|off"),
     ],
@@ -126,7 +126,7 @@ def test_a_wrong_state_names_the_key_and_line(tmp_path: Path, state: str, key: s
 def test_malformed_yaml_and_json_give_line_and_column(tmp_path: Path) -> None:
     with pytest.raises(JobFileError) as info:
         load_job(write(tmp_path, "id: x\ndirectories: [\n"))
-    assert info.value.line is not None and "malformed YAML" in str(info.value)
+    assert info.value.line is not None and "invalid YAML" in str(info.value)
     with pytest.raises(JobFileError) as info:
         load_job(write(tmp_path, '{"id": "x",\n "schema": }', "job.json"))
     assert (info.value.line, info.value.column) == (2, 12)
@@ -156,7 +156,7 @@ def test_unknown_connector_kind_names_the_directory(tmp_path: Path) -> None:
     )
     with pytest.raises(JobFileError) as info:
         bind_connectors(job)
-    assert info.value.key == "directories.Azure Active Directory" and "nosuch" in str(info.value)
+    assert info.value.key == "directories.Azure Active Directory.connector" and "nosuch" in str(info.value)
 
 
 @pytest.mark.parametrize(

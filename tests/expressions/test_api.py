@@ -41,17 +41,21 @@ def test_compiled_expression_facts() -> None:
     assert compiled.attribute_names == frozenset({"mail", "mailNickname", "netId"})
     assert compiled.function_names == frozenset({"IIF", "IsPresent", "Join", "AltSecIdFromNetId"})
     assert compiled.placeholders == frozenset({"DomainFQDN"})
-    assert compiled.unsupported_functions == frozenset({"AltSecIdFromNetId"})
+    assert compiled.unsupported_functions == frozenset()  # AltSecIdFromNetId is implemented (decision 13)
     assert compiled.uses_select_unique_value is False
     assert compiled.is_constant is False
 
 
-def test_unsupported_function_fails_only_when_evaluated() -> None:
+def test_alt_sec_id_from_net_id_gives_one_alternative_security_id() -> None:
+    import base64
+    import json
+
     compiled = expressions.compile("AltSecIdFromNetId([netId])")
-    with pytest.raises(expressions.ExpressionEvaluationError) as info:
-        compiled.evaluate({"netId": "1"})
-    assert info.value.function == "AltSecIdFromNetId"
-    assert "not supported locally" in str(info.value)
+    text = compiled.evaluate({"netId": "10032001C0A8B0D3"})
+    assert json.loads(text) == {"type": 5, "identityProvider": None, "key": "MTAwMzIwMDFDMEE4QjBEMw=="}
+    assert base64.b64decode(json.loads(text)["key"]) == b"10032001C0A8B0D3"
+    assert text == compiled.evaluate({"netId": "10032001C0A8B0D3"})  # stable: matching finds it again
+    assert compiled.evaluate({}) is None and compiled.evaluate({"netId": ""}) is None
 
 
 def test_select_unique_value_flag() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -181,13 +182,22 @@ def test_disable_delete_and_skip_rules() -> None:
     gone = {"userPrincipalName": "u@x", "accountEnabled": False}
     disabled = plan(gone, link)
     assert disabled.action is Action.DISABLE and disabled.changes == (AttributeChange("active", True, False),)
-    assert plan(gone, link, policy=Policy(target_soft_delete=False)).action is Action.DELETE
+    # An IsSoftDeleted-driven mapping disables whatever the target says about soft deletion (§D.4).
+    assert plan(gone, link, policy=Policy(target_soft_delete=False)).action is Action.DISABLE
+    soft = mapping(*USER_MAPPING.attributes)
+    assert replace(soft, target_soft_delete=False).soft_delete_attributes
+    assert plan(gone, link, m=replace(soft, target_soft_delete=False)).action is Action.DISABLE
+    # Without one: nothing when the target keeps disabled objects, a delete when it keeps none.
+    no_active = mapping(*(a for a in USER_MAPPING.attributes if not a.soft_delete))
+    assert plan(gone, link, m=no_active).reason == "NoSoftDeleteMapping"
+    assert plan(gone, link, policy=Policy(target_soft_delete=False), m=no_active).action is Action.DELETE
+    assert plan(gone, link, m=replace(no_active, target_soft_delete=False)).action is Action.DELETE
     skip = Policy(skip_out_of_scope_deletions=True)
     left_scope = {"userPrincipalName": "u@x", "department": "Excluded"}
     assert plan(left_scope, link, policy=skip).reason == "SkipOutOfScopeDeletions"
     assert plan(left_scope, link).action is Action.DISABLE
     assert plan(gone, link, policy=skip).action is Action.DISABLE  # a disabled account is still disabled
-    no_delete = mapping(*USER_MAPPING.attributes, flow_types="Add,Update")
+    no_delete = mapping(*no_active.attributes, flow_types="Add,Update")
     assert plan(gone, link, policy=Policy(target_soft_delete=False), m=no_delete).action is Action.SKIP
     assert plan(gone).action is Action.SKIP  # never provisioned: disabled users are not created
     assert plan(gone, Link("s1", "t1", {}, disabled=True)).action is Action.NOOP
@@ -304,6 +314,21 @@ def test_null_flows_only_where_null_flow_is_enabled() -> None:
     assert dict(result.essence) == {"a": "kept"}
 
 
+def test_null_flow_clears_a_multi_valued_attribute_but_never_an_add_only_one() -> None:
+    proxies = attr("proxyAddresses", "[proxyAddresses]", multivalued=True, flow_nulls=True)
+    stale = {"proxyAddresses": ["smtp:a@x", "SMTP:b@x"]}
+    for emptied in ({}, {"proxyAddresses": []}, {"proxyAddresses": [""]}):
+        mapped = map_object(mapping(proxies), emptied, CTX)
+        assert dict(mapped.values) == {"proxyAddresses": None}
+        result = diff((proxies,), mapped.values, stale)
+        assert result.modifications == (Modification("proxyAddresses", ValueOp.REPLACE, ()),)
+        assert dict(result.essence) == {}
+    add_only = replace(proxies, flow_type="MultiValueAddOnly")
+    assert diff((add_only,), {"proxyAddresses": None}, stale).modifications == ()
+    no_flow = replace(proxies, flow_nulls=False)
+    assert dict(map_object(mapping(no_flow), {}, CTX).values) == {}
+
+
 class _RecordingTarget:
     def __init__(self, objects: dict[tuple[str, str], list[DirectoryObject]]) -> None:
         self.objects, self.calls = objects, []
@@ -357,3 +382,45 @@ def test_single_valued_diff_agrees_with_same(new: Any, old: Any, case_exact: boo
     assert (result.modifications == ()) == unchanged
     if not unchanged and new:
         assert result.modifications == (Modification("title", ValueOp.REPLACE, (new,)),)
+
+
+# --- scope before evaluation (DESIGN decision 16) ----------------------------------------------------------
+
+
+def _plan_page(records: dict[str, dict[str, Any]], links: dict[str, Link], m: CompiledMapping) -> Any:
+    from engine.plan import Planner
+
+    planner = Planner(
+        m, lambda key, ids: {i: links[i] for i in ids if i in links}, lambda *a: {}, CTX, Policy()
+    )
+    return {
+        p.source.id: p
+        for p in planner.plan_page([DirectoryObject("User", i, r) for i, r in records.items()]).objects
+    }
+
+
+def test_out_of_scope_objects_are_skipped_without_evaluating_their_mappings() -> None:
+    # ``IIF`` on a null attribute is an evaluation error (decision 5): out of scope it is never reached.
+    m = mapping(
+        attr("userName", "[upn]", matching_priority=1),
+        attr("account", 'IIF([sam]="x", "y", [sam])'),
+        attr("active", "Not([IsSoftDeleted])", kind="Boolean"),
+    )
+    linked = Link("s3", "t3", {"userName": "c@x", "account": "c", "active": True})
+    planned = _plan_page(
+        {
+            "s1": {"upn": "a@x", "department": "Excluded"},  # out of scope, never provisioned
+            "s2": {"upn": "b@x", "accountEnabled": False},  # disabled, never provisioned
+            "s3": {"upn": "c@x", "department": "Excluded"},  # linked, leaving scope, no sam
+            "s4": {"upn": "d@x"},  # in scope, no sam: a real evaluation error
+        },
+        {"s3": linked},
+        m,
+    )
+    assert planned["s1"].operation.action is Action.SKIP and planned["s1"].operation.error is None
+    assert planned["s1"].mapped.values == {} and planned["s2"].operation.reason == "SourceDisabled"
+    disable = planned["s3"].operation
+    assert disable.action is Action.DISABLE and disable.changes == (AttributeChange("active", True, False),)
+    assert dict(disable.essence) == {"userName": "c@x", "account": "c", "active": False}
+    assert planned["s4"].operation.action is Action.FAIL
+    assert planned["s4"].operation.reason.startswith("ExpressionEvaluationFailed: account:")

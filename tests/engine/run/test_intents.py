@@ -16,13 +16,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from connectors import ApplyResult, ObjectRejected
+from connectors import ApplyResult, ConnectorContext, ObjectRejected, create_connector
 from engine import Action, SyncEngine, load_job
 from engine.plan import Outcome, decide_intent
 from engine.state import Batch, Intent, Link, StateStore
 from tests.peers.postgres import postgres_url as postgres_url
 
-from .conftest import USER, read_json, user, write_job
+from .conftest import USER, user, write_job
 from .test_cycle import _scoped_schema
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -164,7 +164,9 @@ def _crash(job: Path) -> None:
 
 
 def _target(folder: Path) -> list[str]:
-    return sorted(u["userName"] for u in read_json(folder / "target.json").get(USER, []))
+    """The target's users as idsync reads them: the file, and the write journal a crashed cycle left."""
+    target = create_connector("json", {"path": "target.json"}, ConnectorContext("T", base_dir=folder))
+    return sorted(str(o.attributes["userName"]) for page in target.read(USER) for o in page.objects)
 
 
 def _write_source(folder: Path, users: list[dict]) -> None:

@@ -8,6 +8,7 @@ create (the cycle exports them as a later update): the cycle's log is folded the
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from hypothesis import strategies as st
 
 from engine import Action, PlannedOperation, StateError, StateStore, load_job
 from engine.plan import AttributeChange
-from engine.run import Plan
+from engine.run import Plan, PlanStream
 
 from .test_properties import PROPERTIES, World, directories
 
@@ -49,7 +50,19 @@ def jobs(tmp_path_factory: pytest.TempPathFactory) -> dict[int | None, Any]:
 
 def _logged(world: World, cycle_id: str) -> list[PlannedOperation]:
     """The cycle's log as operations, folded as a plan folds them."""
+    return _folded(_log_operations(world, cycle_id))
+
+
+def _folded(ops: list[PlannedOperation]) -> list[PlannedOperation]:
     replay = Plan()
+    for op in ops:
+        replay.add(op)
+    return replay.operations
+
+
+def _log_operations(world: World, cycle_id: str) -> list[PlannedOperation]:
+    """The cycle's log as operations, one per record, in its order (unfolded)."""
+    found = []
     for record in world.engine.logs(cycle_id=cycle_id, limit=10_000):
         action = record["provisioningAction"]
         if action == "other":
@@ -61,7 +74,7 @@ def _logged(world: World, cycle_id: str) -> list[PlannedOperation]:
         reason = next(
             (s["details"].get("Reason") for s in record["provisioningSteps"] if "Reason" in s["details"]), ""
         )
-        replay.add(
+        found.append(
             PlannedOperation(
                 Action(action),
                 "",
@@ -71,7 +84,22 @@ def _logged(world: World, cycle_id: str) -> list[PlannedOperation]:
                 reason=reason or "",
             )
         )
-    return replay.operations
+    return found
+
+
+def _streamed(world: World) -> tuple[list[PlannedOperation], PlanStream]:
+    """The dry-run written as JSON Lines (``idsync dry-run --output``), read back as operations."""
+    out = io.StringIO()
+    stream = world.engine.plan(into=PlanStream(out))
+    ops = []
+    for line in out.getvalue().splitlines():
+        shown = json.loads(line)
+        changes = tuple(AttributeChange(c["name"], c["old"], c["new"]) for c in shown["changes"])
+        action, object_type, source_id = Action(shown["action"]), shown["objectType"], shown["sourceId"]
+        ops.append(
+            PlannedOperation(action, "", object_type, source_id, changes=changes, reason=shown["reason"])
+        )
+    return ops, stream
 
 
 def _shape(ops: list[PlannedOperation]) -> list[tuple[str, str, str, tuple[str, ...]]]:
@@ -127,11 +155,17 @@ def test_the_plan_is_what_the_next_cycle_does(
     target, status = world.target.snapshot(), store.status()
 
     plan = world.engine.plan()
+    streamed, stream = _streamed(world)
 
     assert world.target.snapshot() == target and store.status() == status  # nothing written
     report = world.cycle()
     logged = _logged(world, report.id)
     assert _shape(_without_held(plan.operations)) == _shape(_without_held(logged))
+    # The stream shows references' updates on lines of their own; folded as a plan folds them, it is the
+    # plan, operation by operation, and so what the cycle logs.
+    assert _shape(_folded(streamed)) == _shape(plan.operations)
+    assert _shape(_without_held(_folded(streamed))) == _shape(_without_held(logged))
+    assert stream.summary()["create"] == plan.summary()["create"] == report.total(Action.CREATE)
     shown_held = {op.source_id for op in plan.operations if op.action is Action.STAGED_DELETE}
     logged_held = {op.source_id for op in logged if op.action is Action.STAGED_DELETE}
     assert logged_held <= shown_held and shown_held - logged_held <= held

@@ -171,8 +171,9 @@ class JsonFileConnector(DirectoryConnector):
             self._fold(self._load())
 
     def close(self) -> None:
-        if self._journal.active:  # this connector's own writes (a crashed writer's wait for a cycle's end)
-            self.end_cycle()
+        # The journal is never folded here: only ``end_cycle``, which the engine calls while it still holds
+        # the job's lease. A process whose lease was taken over must not rewrite the file (it would drop the
+        # new holder's batches); what it journaled is durable and folded by the next writer or cycle's end.
         self._journal.close()
 
     # -- the file -----------------------------------------------------------------------------------------

@@ -145,6 +145,22 @@ def _op(action: Action, mapping: CompiledMapping, source_id: str, **kwargs: Any)
     )
 
 
+def _kept(
+    action: Action, mapping: CompiledMapping, link: LinkView, reason: str, name: str | None, **kwargs: Any
+) -> PlannedOperation:
+    """An operation that leaves a linked object as it is (its link keeps its target and essence)."""
+    return _op(
+        action,
+        mapping,
+        link.source_id,
+        target_id=link.target_id,
+        essence=link.essence,
+        reason=reason,
+        display_name=name,
+        **kwargs,
+    )
+
+
 def decide_create(
     mapping: CompiledMapping, source_id: str, mapped: Mapped, name: str | None, exported: bool = True
 ) -> PlannedOperation:
@@ -243,44 +259,19 @@ def decide_removal(
     """A linked object that is now IsSoftDeleted."""
     reason = state.reason
     if link.disabled:
-        return _op(
-            Action.NOOP,
-            mapping,
-            link.source_id,
-            target_id=link.target_id,
-            essence=link.essence,
-            reason=Reason.ALREADY_DISABLED,
-            display_name=name,
-            disabled=True,
-        )
+        return _kept(Action.NOOP, mapping, link, Reason.ALREADY_DISABLED, name, disabled=True)
     if (
         policy.skip_out_of_scope_deletions
         and not state.in_scope
         and not (state.disabled or state.soft_deleted)
     ):
-        return _op(
-            Action.SKIP,
-            mapping,
-            link.source_id,
-            target_id=link.target_id,
-            essence=link.essence,
-            reason=Reason.SKIP_OUT_OF_SCOPE,
-            display_name=name,
-        )
+        return _kept(Action.SKIP, mapping, link, Reason.SKIP_OUT_OF_SCOPE, name)
     if not mapping.soft_delete_attributes:
         # No way to disable: a target that keeps no disabled objects (the connector cannot, or the object
         # definition says IsSoftDeletionSupported=false, as Entra's SCIM groups) gets a delete.
         if not policy.target_soft_delete or mapping.target_soft_delete is False:
             return decide_delete(mapping, link, reason, name)
-        return _op(
-            Action.SKIP,
-            mapping,
-            link.source_id,
-            target_id=link.target_id,
-            essence=link.essence,
-            reason=Reason.NO_SOFT_DELETE_MAPPING,
-            display_name=name,
-        )
+        return _kept(Action.SKIP, mapping, link, Reason.NO_SOFT_DELETE_MAPPING, name)
     # An IsSoftDeleted-driven mapping disables, whatever IsSoftDeletionSupported says (spec §D.4 corrected).
     result = diff(mapping.attributes, mapped.values, link.essence, mapping.references)
     return _op(
@@ -301,15 +292,7 @@ def decide_delete(
     mapping: CompiledMapping, link: LinkView, reason: str, name: str | None = None
 ) -> PlannedOperation:
     if "Delete" not in mapping.flow_types:
-        return _op(
-            Action.SKIP,
-            mapping,
-            link.source_id,
-            target_id=link.target_id,
-            essence=link.essence,
-            reason=Reason.DELETE_NOT_ALLOWED,
-            display_name=name,
-        )
+        return _kept(Action.SKIP, mapping, link, Reason.DELETE_NOT_ALLOWED, name)
     return _op(
         Action.DELETE, mapping, link.source_id, target_id=link.target_id, reason=reason, display_name=name
     )

@@ -571,7 +571,6 @@ class Driver:
                 for source_id in deleted:
                     done.clear_export(DELETED, source_id)
                 self.sink.commit(done)
-        if verdict is not Verdict.QUARANTINE:
             return
         self.report.quarantine = Reason.TOO_MANY_DELETES
         self.report.staged = total
@@ -667,17 +666,17 @@ class Driver:
         """Source ids of ``mapping``'s linked objects whose target objects refer to these target ids."""
         if not gone:
             return set()
-        target = self.ctx.connectors[mapping.target_directory]
+        find = self.sink.find(mapping)
         found: set[str] = set()
         size = self.ctx.job.settings.page_size
         for attribute in attributes:
             for start in range(0, len(gone), size):
                 try:
-                    hits = target.find(mapping.target_object, attribute, gone[start : start + size])
+                    hits = find(mapping.target_object, attribute, gone[start : start + size])
                 except ConnectorError:
-                    return found  # this target cannot look objects up by a reference
+                    break  # this target cannot look objects up by a reference
                 found.update(obj.id for objects in hits.values() for obj in objects)
-        return {link.source_id for link in self.ctx.store.links_by_target(mapping.key, sorted(found))}
+        return {link.source_id for link in self.state.links_by_target(mapping.key, sorted(found))}
 
     # --- references ------------------------------------------------------------------------------------
 

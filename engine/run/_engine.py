@@ -52,6 +52,12 @@ def schema_fingerprint(job: Job) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
+def _fenced(report: CycleReport, exc: Fenced) -> bool:
+    """Record in ``report`` that the cycle lost the job (it is recorded nowhere else)."""
+    report.state, report.error, report.error_code = "Failed", str(exc), Fenced.__name__
+    return True
+
+
 RESET_SCOPES = frozenset(
     {"Watermark", "Escrows", "QuarantineState", "Full", "ForceDeletes", "ConnectorDataStore"}
 )
@@ -199,41 +205,45 @@ class SyncEngine:
         full = full or self._schema_changed(status)
         report = CycleReport(str(uuid.uuid4()), self.job.id, full, began)
         force = bool(status.get("forceDeletes"))
-        self._run(report, progress, stop, force)
+        fenced = self._run(report, progress, stop, force)
         report.ended = began + timedelta(seconds=time.monotonic() - clock)
-        if report.error_code != Fenced.__name__:
+        if not fenced:
             try:
                 self._finish(status, report, force)
             except Fenced as exc:
-                report.state, report.error, report.error_code = "Failed", str(exc), Fenced.__name__
-        if report.error_code == Fenced.__name__:
+                fenced = _fenced(report, exc)
+        if fenced:
             _log.error("cycle %s of job %s stopped: %s", report.id, self.job.id, report.error)
         return report
 
     def _run(
         self, report: CycleReport, progress: Progress | None, stop: threading.Event | None, force: bool
-    ) -> None:
+    ) -> bool:
+        """The cycle into ``report``; True when this process lost the job (``Fenced``): then nothing more
+        may be written, not even the report."""
         try:
             ctx = self._context(report.began, progress, stop, force)
         except (JobFileError, ConnectorError) as exc:
             report.state, report.error, report.error_code = "Failed", str(exc), type(exc).__name__
-            return
+            return False
+        driver = Driver(ctx, ApplySink(ctx), report)
         try:
-            Driver(ctx, ApplySink(ctx), report).run(report.full)
+            driver.run(report.full)
         except Exception as exc:  # a defect: record a failed cycle (nothing past the last commit)
             _log.exception("cycle %s of job %s failed unexpectedly", report.id, self.job.id)
             report.state, report.error_code = "Failed", "InternalError"
             report.error = f"{type(exc).__name__}: {exc} (an idsync defect; please report it)"
-        if report.error_code == Fenced.__name__:
-            return  # another process holds the job: folding a file now would overwrite its writes
+        if isinstance(driver.failure, Fenced):
+            return True  # another process holds the job: folding a file now would overwrite its writes
         try:
             self.store.check_lease()  # the same check as before a target batch
             self._end_writes()
         except Fenced as exc:
-            report.state, report.error, report.error_code = "Failed", str(exc), Fenced.__name__
+            return _fenced(report, exc)
         except ConnectorError as exc:  # the writes are safe in a journal; the file is not current yet
             if report.succeeded:
                 report.state, report.error, report.error_code = "Failed", str(exc), type(exc).__name__
+        return False
 
     def _end_writes(self) -> None:
         """Each connector makes the cycle's writes final (the json and csv targets fold their write journal

@@ -243,6 +243,17 @@ class PreviewState:
         made = {target for sid, link in linked.items() if (target := _target(sid, link)) in ids}
         return found | made
 
+    def links_by_target(self, mapping_key: str, target_ids: Iterable[str]) -> list[Link]:
+        ids = set(target_ids)
+        stored: dict[str, Link] = {}
+        if self.stored_links:
+            stored = {link.source_id: link for link in self.store.links_by_target(mapping_key, ids)}
+        found = self._overlay(mapping_key, stored, list(stored))
+        for sid, kept in self.linked.get(mapping_key, {}).items():
+            if _target(sid, kept) in ids:
+                found[sid] = _link(sid, kept)
+        return [link for link in found.values() if link.target_id in ids]
+
 
 _NEW = "\x00"
 """Starts the kept form of a link to an object this preview creates: ``\x00<type>``, one shared string per
@@ -297,7 +308,13 @@ class PreviewSink(Sink):
         no fingerprints."""
         return None if full else _StoreView(self.ctx.store, mapping.key)
 
-    def journal(self, mapping: CompiledMapping, creates: Sequence[PlannedObject], now: datetime) -> bool:
+    def journal_writes(
+        self,
+        mapping: CompiledMapping,
+        creates: Sequence[PlannedObject],
+        others: Sequence[PlannedOperation],
+        now: datetime,
+    ) -> bool:
         return False
 
     def export(self, mapping: CompiledMapping, ops: Sequence[PlannedOperation]) -> list[ApplyResult]:

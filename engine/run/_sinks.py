@@ -39,6 +39,7 @@ class StateReads(Protocol):
     def intents(self, mapping_key: str) -> list[Intent]: ...
     def count_intents(self) -> int: ...
     def linked_targets(self, mapping_key: str, target_ids: Iterable[str]) -> set[str]: ...
+    def links_by_target(self, mapping_key: str, target_ids: Iterable[str]) -> list[Link]: ...
 
 
 class Sink(ABC):
@@ -57,9 +58,6 @@ class Sink(ABC):
         """The connector data store a source read of ``mapping`` uses."""
 
     @abstractmethod
-    def journal(self, mapping: CompiledMapping, creates: Sequence[PlannedObject], now: datetime) -> bool:
-        """Journal creates before their export; True when something was journaled (to be cleared)."""
-
     def journal_writes(
         self,
         mapping: CompiledMapping,
@@ -67,10 +65,9 @@ class Sink(ABC):
         others: Sequence[PlannedOperation],
         now: datetime,
     ) -> bool:
-        """Journal creates (``journal``) and the other writes about to be exported -- updates, disables,
-        reference updates (``PendingExport``) -- before their export; True when creates were journaled.
-        By default what ``journal`` does (a dry-run journals nothing)."""
-        return self.journal(mapping, creates, now)
+        """Journal creates (``Intent``) and the other writes about to be exported -- updates, disables,
+        reference updates (``PendingExport``) -- before their export; True when creates were journaled
+        (their intents are to be cleared)."""
 
     def pending_exports(self, mapping_key: str) -> list[PendingExport]:
         """Exports of a mapping a crash left unconfirmed (the cycle re-sends what they may have changed).
@@ -141,13 +138,6 @@ class ApplySink(Sink):
 
     def source_store(self, mapping: CompiledMapping, *, full: bool) -> DataStore | None:
         return _StoreView(self.store, mapping.key)
-
-    def journal(self, mapping: CompiledMapping, creates: Sequence[PlannedObject], now: datetime) -> bool:
-        """One intent per create, committed before the export (one statement per page)."""
-        if not creates:
-            return False
-        self.store.record_intents(mapping.key, [Intent(p.source.id, journal_values(p), now) for p in creates])
-        return True
 
     def journal_writes(
         self,

@@ -116,6 +116,7 @@ def test_the_next_writer_folds_a_crashed_journal_before_appending_its_own(tmp_pa
     [result] = writer.apply([Change(Operation.CREATE, "User", modifications=mods)])
     assert result.ok
     assert len(journal.read_text().splitlines()) == 1  # the old journal folded; this batch's line alone
+    writer.end_cycle()  # the cycle's end folds (``close`` never does: it may have lost the job's lease)
     writer.close()
     names = _names(kind, tmp_path / str(SETTINGS[kind]["path"]))
     assert len(names) == 500 and "E999" not in names and "E600" in names
@@ -143,3 +144,25 @@ def test_a_damaged_line_before_the_last_is_an_error_naming_the_journal(tmp_path:
             "User", ["a", "b"]
         )
     ) == ["a"]
+
+
+@pytest.mark.parametrize("kind", ["json", "csv"])
+def test_closing_a_writer_that_lost_the_job_keeps_the_new_writers_batches(tmp_path: Path, kind: str) -> None:
+    """A process whose lease was taken over still closes its connectors: its close neither rewrites the file
+    nor removes the journal the new holder appends to (only ``end_cycle``, under the lease, folds)."""
+    context = ConnectorContext("T", base_dir=tmp_path, object_types=("User",))
+
+    def create(writer: object, employee: str) -> None:
+        mods = (Modification("employeeId", ValueOp.REPLACE, (employee,)),)
+        [result] = writer.apply([Change(Operation.CREATE, "User", modifications=mods)])  # type: ignore[attr-defined]
+        assert result.ok
+
+    stale = create_connector(kind, SETTINGS[kind], context)
+    create(stale, "E1")
+    holder = create_connector(kind, SETTINGS[kind], context)
+    create(holder, "E2")  # folds the stale writer's journal first, then appends its own batch
+    stale.close()
+    create(holder, "E3")
+    holder.end_cycle()
+    holder.close()
+    assert set(_names(kind, tmp_path / str(SETTINGS[kind]["path"]))) == {"E1", "E2", "E3"}

@@ -4,9 +4,9 @@ file, so a batch costs what the batch holds, not what the file holds.
 A target file is rewritten once per cycle, not once per batch. Each ``apply`` batch appends one line to
 ``<file>.journal`` -- a JSON list of ``[object type, id, attributes]`` records, each the object's whole state
 after the batch (``null`` attributes: deleted) -- and fsyncs it before ``apply`` returns. At the end of the
-cycle (``Connector.end_cycle``; never ``close``) the connector folds the journal into the file: the whole file is
-written to a temporary file, flushed and renamed over the old one (``_files.atomic_write``), then the
-journal is removed. So after every cycle the file is whole and current for any other tool.
+cycle (``Connector.end_cycle``; never ``close``) the connector folds the journal into the file: the whole
+file is written to a temporary file, flushed and renamed over the old one (``_files.atomic_write``), then
+the journal is removed. So after every cycle the file is whole and current for any other tool.
 
 Crash guarantees (the same as the old rewrite per batch):
 

@@ -31,11 +31,15 @@ __all__ = [
     "ROW_KEYS",
     "Row",
     "ScenarioResult",
+    "Series",
     "baseline_objects_per_second",
+    "chart_series",
+    "draw_chart",
     "machine_description",
     "main",
     "markdown_table",
     "median",
+    "merge_rows",
     "peak_rss_mb",
     "to_json",
     "write_chart",
@@ -175,37 +179,100 @@ def markdown_table(results: Sequence[ScenarioResult | Row]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_chart(results: Sequence[ScenarioResult | Row], path: Path) -> Path | None:
-    """Objects per second against directory size (log-log), one colour per scenario: idsync solid, the
-    baseline dashed. None when there is nothing to draw."""
-    rows = to_json(results)["scenarios"]
-    if not rows:
+@dataclass(frozen=True, slots=True)
+class Series:
+    """One scenario across its sizes, as the chart draws it: idsync's objects per second (a solid line) and
+    the baseline's (a dashed one; None where a size has no baseline), with the ratio at each size."""
+
+    name: str
+    sizes: tuple[int, ...]
+    idsync: tuple[float, ...]
+    baseline: tuple[float | None, ...]
+    ratios: tuple[float | None, ...]
+
+
+def chart_series(results: Sequence[ScenarioResult | Row]) -> list[Series]:
+    """The lines of the chart, one per scenario in order of first appearance, each point a size in
+    increasing order. A size given twice (rows of several results files) keeps the later row; a row
+    without a throughput is left out."""
+    by_name: dict[str, dict[int, Row]] = {}
+    for row in to_json(results)["scenarios"]:
+        rate, users = row.get("objects_per_second"), row.get("users")
+        if isinstance(rate, int | float) and isinstance(users, int) and users > 0 and rate > 0:
+            by_name.setdefault(row["name"], {})[users] = row
+    series = []
+    for name, sizes in by_name.items():
+        rows = [sizes[users] for users in sorted(sizes)]
+        ratios = [row.get("ratio") for row in rows]
+        series.append(
+            Series(
+                name,
+                tuple(sorted(sizes)),
+                tuple(float(row["objects_per_second"]) for row in rows),
+                tuple(baseline_objects_per_second(row) for row in rows),
+                tuple(float(r) if isinstance(r, int | float) else None for r in ratios),
+            )
+        )
+    return series
+
+
+def draw_chart(results: Sequence[ScenarioResult | Row]) -> Any:
+    """The chart as a matplotlib ``Figure`` (see ``write_chart``); None when there is nothing to draw."""
+    series = chart_series(results)
+    if not series:
         return None
     import matplotlib
 
     matplotlib.use("Agg")  # no display: a file only
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
 
     figure, axes = plt.subplots(figsize=(11, 5.5), dpi=100)
-    for number, name in enumerate(dict.fromkeys(r["name"] for r in rows)):
-        mine = sorted((r for r in rows if r["name"] == name), key=lambda r: r["users"])
+    handles = []
+    for number, line in enumerate(series):
         colour = f"C{number % 10}"
-        sizes = [r["users"] for r in mine]
-        axes.plot(
-            sizes, [r["objects_per_second"] for r in mine], "o-", color=colour, label=f"{name} (idsync)"
-        )
-        theirs = [baseline_objects_per_second(r) for r in mine]
-        if all(value is not None for value in theirs):
-            values = [float(value or 0) for value in theirs]
-            axes.plot(sizes, values, "s--", color=colour, alpha=0.6, label=f"{name} (baseline)")
+        axes.plot(line.sizes, line.idsync, "o-", color=colour, linewidth=2, label=f"{line.name} (idsync)")
+        known = [(size, rate) for size, rate in zip(line.sizes, line.baseline, strict=True) if rate]
+        if known:
+            sizes, rates = zip(*known, strict=True)
+            axes.plot(sizes, rates, "s--", color=colour, alpha=0.7, label=f"{line.name} (baseline)")
+        for size, rate, ratio in zip(line.sizes, line.idsync, line.ratios, strict=True):
+            if ratio is not None:  # the ratio beside each idsync point: the figure the targets are about
+                label = f"{ratio:.2f}×"
+                axes.annotate(
+                    label,
+                    (size, rate),
+                    xytext=(4, -11),
+                    textcoords="offset points",
+                    fontsize="x-small",
+                    color=colour,
+                )
+        handles.append(Line2D([], [], color=colour, linewidth=6, label=line.name))
+    handles += [
+        Line2D([], [], color="black", linestyle="-", marker="o", label="idsync"),
+        Line2D([], [], color="black", linestyle="--", marker="s", alpha=0.7, label="baseline"),
+    ]
     axes.set_xscale("log")
     axes.set_yscale("log")
     axes.set_xlabel("users in the directory (objects, for the expression scenarios)")
     axes.set_ylabel("objects per second")
-    axes.set_title("idsync (solid) beside the hand-written baseline (dashed)")
+    axes.set_title("idsync (solid) beside the hand-written baseline (dashed); ratio at each idsync point")
     axes.grid(True, which="both", alpha=0.3)
-    axes.legend(fontsize="x-small", loc="center left", bbox_to_anchor=(1.01, 0.5))  # outside: no data hidden
+    # Outside the plot, so it hides no data: a colour per scenario, then what solid and dashed mean.
+    axes.legend(handles=handles, fontsize="x-small", loc="center left", bbox_to_anchor=(1.01, 0.5))
     figure.tight_layout()
+    return figure
+
+
+def write_chart(results: Sequence[ScenarioResult | Row], path: Path) -> Path | None:
+    """Objects per second against directory size (log-log): each scenario a line across its sizes in a
+    colour of its own, idsync solid, the baseline dashed (``chart_series``). None when there is nothing to
+    draw."""
+    figure = draw_chart(results)
+    if figure is None:
+        return None
+    import matplotlib.pyplot as plt
+
     figure.savefig(path)
     plt.close(figure)
     return path
@@ -229,23 +296,40 @@ def write_report(results: Sequence[ScenarioResult | Row], directory: Path, comma
     return target
 
 
+def _rows_of(path: Path, parser: argparse.ArgumentParser) -> list[dict[str, Any]]:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        parser.error(f"{path}: cannot read the results ({exc})")
+    rows = document.get("scenarios") if isinstance(document, dict) else None
+    if not isinstance(rows, list) or not all(isinstance(r, dict) and set(ROW_KEYS) <= set(r) for r in rows):
+        parser.error(f'{path}: expected {{"scenarios": [...]}} rows with the keys {", ".join(ROW_KEYS)}')
+    return rows
+
+
+def merge_rows(documents: Iterable[Sequence[Row]]) -> list[Row]:
+    """The rows of several results files as one report: a scenario at a size given again (a later run)
+    replaces the earlier row, in its place; so runs at different sizes make one line each in the chart."""
+    merged: dict[tuple[Any, Any], Row] = {}
+    for rows in documents:
+        for row in rows:
+            merged[(row.get("name"), row.get("users"))] = row
+    return list(merged.values())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m benchmarks.report RESULTS.json [--out DIR]``: the table and chart of a ``--json`` file."""
+    """``python -m benchmarks.report RESULTS.json [MORE.json ...] [--out DIR]``: the table and chart of
+    ``--json`` files (e.g. one run per size), merged."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.report", description=main.__doc__)
-    parser.add_argument("results", type=Path, help="a file written by `python -m benchmarks run --json FILE`")
+    parser.add_argument(
+        "results", type=Path, nargs="+", help="files written by `python -m benchmarks run --json FILE`"
+    )
     parser.add_argument("--out", type=Path, default=Path("benchmark-report"), help="folder for the report")
     parser.add_argument("--command", help="the command that produced the results (shown in the report)")
     args = parser.parse_args(argv)
-    try:
-        document = json.loads(args.results.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        parser.error(f"{args.results}: cannot read the results ({exc})")
-    rows = document.get("scenarios") if isinstance(document, dict) else None
-    if not isinstance(rows, list) or not all(isinstance(r, dict) and set(ROW_KEYS) <= set(r) for r in rows):
-        parser.error(
-            f'{args.results}: expected {{"scenarios": [...]}} rows with the keys {", ".join(ROW_KEYS)}'
-        )
-    path = write_report(rows, args.out, args.command or f"python -m benchmarks.report {args.results}")
+    rows = merge_rows(_rows_of(path, parser) for path in args.results)
+    command = args.command or "python -m benchmarks.report " + " ".join(map(str, args.results))
+    path = write_report(rows, args.out, command)
     print(f"wrote {path} and {args.out / 'chart.png'}")
     return 0
 

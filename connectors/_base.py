@@ -196,6 +196,10 @@ class ConnectorContext:
     multi_valued: frozenset[str] = frozenset()
     """Attribute names the job's schema declares multi-valued in this directory: a connector that cannot tell
     from its own data (a json file) keeps their values as lists, even with one value."""
+    attributes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Attribute names the job's schema reads from each object type of this directory (its mappings' and
+    scoping filters' source attributes, the account-enabled attribute, the anchor): a source that must name
+    what it reads (Graph's ``$select``) reads these; empty when unknown."""
     options: Mapping[str, Any] = field(default_factory=dict)
     """Test and embedding hooks (e.g. an httpx ``transport`` for the SCIM connector)."""
 

@@ -156,11 +156,15 @@ def _add_row(parsed: Parsed, fmt: CsvFormat, path: str, line: int, cells: list[s
     if problem is not None:
         parsed.problems.append(RowProblem(path, line, problem, anchor or None))
         return
-    row: Attributes = {}
-    for column, cell in zip(parsed.columns, cells, strict=True):
-        if cell == "":
-            continue
-        row[column] = [v for v in cell.split(fmt.separator) if v] if fmt.splits(column, cell) else cell
+    # The cells are as many as the columns (checked above); empty ones are absent attributes.
+    row: Attributes = {column: cell for column, cell in zip(parsed.columns, cells, strict=True) if cell}
+    separator = fmt.separator
+    if separator is not None:  # the lists (``CsvFormat.splits``)
+        lists = fmt.multi_columns.intersection(row) or [
+            c for c, cell in row.items() if not fmt.multi_columns and separator in str(cell)
+        ]
+        for column in lists:
+            row[column] = [v for v in str(row[column]).split(separator) if v]
     row[fmt.anchor] = anchor
     parsed.rows[anchor] = row
 
@@ -188,8 +192,14 @@ def cell_text(value: object, fmt: CsvFormat) -> str:
 
 
 def unwritable(row: Attributes, fmt: CsvFormat) -> str | None:
-    """Why ``row`` cannot be written faithfully (a list without a separator, a value holding it), or None."""
+    """Why ``row`` cannot be written faithfully (a complex value, a list without a separator, a value
+    holding it), or None."""
     for name, value in row.items():
+        if isinstance(value, dict) or (isinstance(value, list) and any(isinstance(v, dict) for v in value)):
+            return (
+                f"{name!r} holds a complex value (an object with members of its own), which a csv cell "
+                "cannot hold; map it to a json or SCIM target, or map text made from it"
+            )
         if not isinstance(value, list):
             continue
         if fmt.separator is None:

@@ -15,12 +15,18 @@ Decisions (the spec is silent; these are what a directory user expects):
 * Deleting an id that is not there succeeds: the engine may repeat a delete after a crash, and the object is
   gone either way. Updating a missing id is an ``ObjectRejected`` for that change.
 * ``find`` is case-sensitive equality on the text of a value; multi-valued attributes match any value.
+* A value is a string, Boolean or number, or a *complex value*: a JSON object (SCIM's ``name``, an entry of
+  ``addresses`` or ``emails``, an ``alternativeSecurityId``), whose members are JSON data. It is kept as a
+  whole: written, compared and found by its compact JSON text (keys in the order given), never merged
+  member by member. Anything else (a date object, a set) is an ``ObjectRejected`` naming the attribute.
 """
 
 from __future__ import annotations
 
-import uuid
+import json
+import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 from ._base import ApplyResult, Change, DirectoryObject, Modification, Operation, Scalar, Value, ValueOp
 from ._errors import ObjectConflict, ObjectRejected
@@ -29,9 +35,12 @@ Attributes = dict[str, Value]
 
 
 def value_text(value: Scalar) -> str:
-    """The text ``find`` compares: booleans as ``true`` / ``false`` (JSON's spelling), numbers as written."""
+    """The text ``find`` compares: booleans as ``true`` / ``false`` (JSON's spelling), numbers as written,
+    a complex value as its compact JSON."""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return str(value)
 
 
@@ -46,10 +55,37 @@ def value_texts(value: Value) -> list[str]:
 _PLAIN = frozenset({str, bool, int, float})
 
 
-def _check_scalars(name: str, values: Sequence[object]) -> None:
+def is_json(value: object, depth: int = 0) -> bool:
+    """Whether ``value`` is JSON data: a string, Boolean, number or null, or lists and objects (string keys)
+    of those, nested at most 32 deep."""
+    if value is None or isinstance(value, str | bool | int | float):
+        return True
+    if depth >= 32:
+        return False
+    if isinstance(value, list):
+        return all(is_json(item, depth + 1) for item in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and is_json(v, depth + 1) for k, v in value.items())
+    return False
+
+
+def _check_values(name: str, values: Sequence[object]) -> None:
     for value in values:
-        if not isinstance(value, str | bool | int | float):
-            raise ObjectRejected(f"attribute {name!r}: value {value!r} is not a string, Boolean or number")
+        if not isinstance(value, str | bool | int | float) and not (
+            isinstance(value, dict) and is_json(value)
+        ):
+            raise ObjectRejected(
+                f"attribute {name!r}: value {value!r} is not a string, Boolean, number or complex value "
+                "(a JSON object)"
+            )
+
+
+def _identity(value: Any) -> tuple[Any, ...]:
+    """A hashable key telling values apart as a directory does: True is not 1, and complex values are equal
+    when their JSON is (whatever the order of their members)."""
+    if isinstance(value, dict):
+        return (dict, json.dumps(value, sort_keys=True, separators=(",", ":")))
+    return (type(value), value)
 
 
 def _as_list(value: Value) -> list[Scalar]:
@@ -70,18 +106,18 @@ def _modify(current: Value, mod: Modification, multi_valued: bool) -> Value:
     if mod.op is ValueOp.ADD:
         # (type, value) keys: a set lookup each, not a scan (a group's thousands of members); True == 1 in
         # Python, but a directory keeps them apart.
-        seen = {(type(v), v) for v in existing}
+        seen = {_identity(v) for v in existing}
         added = existing
         for value in values:
-            key = (type(value), value)
+            key = _identity(value)
             if key not in seen:
                 seen.add(key)
                 added.append(value)
         return added or None
     if not values:
         return None
-    removed = {(type(v), v) for v in values}
-    kept = [v for v in existing if (type(v), v) not in removed]
+    removed = {_identity(v) for v in values}
+    kept = [v for v in existing if _identity(v) not in removed]
     if not kept:
         return None
     return kept if isinstance(current, list) or multi_valued or len(kept) > 1 else kept[0]
@@ -98,7 +134,7 @@ def apply_modifications(
     for mod in modifications:
         name, values = mod.name, mod.values
         if not plain.issuperset(map(type, values)):
-            _check_scalars(name, values)
+            _check_values(name, values)
         if mod.op is ValueOp.REPLACE and values:  # the usual case, a create's: without the calls below
             if len(values) == 1 and name not in multi_valued and type(result.get(name)) is not list:
                 result[name] = values[0]
@@ -118,9 +154,8 @@ def _created(modifications: Sequence[Modification], multi_valued: frozenset[str]
     once, plain values), else by the general rules."""
     result: Attributes = {}
     plain, replace = _PLAIN, ValueOp.REPLACE
-    for mod in modifications:
-        name, values = mod.name, mod.values
-        if mod.op is not replace or not values or name in result:
+    for name, op, values in modifications:
+        if op is not replace or not values or name in result:
             return apply_modifications({}, modifications, multi_valued)
         if len(values) == 1 and name not in multi_valued:
             value = values[0]
@@ -135,7 +170,21 @@ def _created(modifications: Sequence[Modification], multi_valued: frozenset[str]
 
 
 def copy_attributes(attributes: Mapping[str, Value]) -> Attributes:
-    return {name: list(value) if isinstance(value, list) else value for name, value in attributes.items()}
+    return {
+        name: list(value) if isinstance(value, list) else dict(value) if isinstance(value, dict) else value
+        for name, value in attributes.items()
+    }
+
+
+def new_id() -> str:
+    """A random (version 4) UUID as text: ``str(uuid.uuid4())``, made from the same random bytes in a
+    third of its time (a target's initial cycle makes one per object)."""
+    h = os.urandom(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
+
+
+_VARIANT = "89ab"
+"""The RFC 4122 variant's hex digit (its two top bits 10) for the two random bits left."""
 
 
 class Directory:
@@ -166,7 +215,16 @@ class Directory:
         found = self._objects.get(object_type, {}).get(object_id)
         return None if found is None else copy_attributes(found)
 
-    def objects(self, object_type: str) -> Iterator[DirectoryObject]:
+    def objects(self, object_type: str, *, copy: bool = True) -> Iterator[DirectoryObject]:
+        """Every object of ``object_type``, as it is now. ``copy`` False shares the held attributes (a
+        source read handing them to the engine, which never changes them): safe because no write changes
+        a held value in place -- each replaces the object's attributes with a new dict."""
+        if not copy:
+            items = list(self._objects.get(object_type, {}).items())
+            return (DirectoryObject(object_type, i, attributes) for i, attributes in items)
+        return self._copies(object_type)
+
+    def _copies(self, object_type: str) -> Iterator[DirectoryObject]:
         for object_id, attributes in list(self._objects.get(object_type, {}).items()):
             yield DirectoryObject(object_type, object_id, copy_attributes(attributes))
 
@@ -214,6 +272,12 @@ class Directory:
             table.pop(object_id, None)
         else:
             table[object_id] = attributes
+        if self._indexes:
+            self._reindex(object_type, object_id, before, attributes)
+
+    def _reindex(
+        self, object_type: str, object_id: str, before: Attributes | None, attributes: Attributes | None
+    ) -> None:
         for (indexed_type, attribute), index in self._indexes.items():
             if indexed_type != object_type:
                 continue
@@ -255,6 +319,10 @@ class Directory:
     def put(self, object_type: str, object_id: str, attributes: Mapping[str, Value]) -> None:
         """Create or replace one object as is (tests and loaders; no contract checks)."""
         self._store(object_type, object_id, copy_attributes(attributes))
+
+    def adopt(self, object_type: str, object_id: str, attributes: Attributes) -> None:
+        """``put`` without the copy, for a loader handing over attributes nobody else holds (just parsed)."""
+        self._store(object_type, object_id, attributes)
 
     def remove(self, object_type: str, object_id: str) -> bool:
         removed = object_id in self._objects.get(object_type, {})
@@ -298,6 +366,9 @@ class Directory:
         return change.target_id
 
     def _check_names(self, change: Change) -> None:
+        names = {mod.name for mod in change.modifications}  # one set, then the loop only for a bad name
+        if "" not in names and (self.anchor is not None or "id" not in names):
+            return
         for mod in change.modifications:
             if self.anchor is None and mod.name == "id":
                 raise ObjectRejected(
@@ -310,7 +381,7 @@ class Directory:
         attributes = _created(change.modifications, self.multi_valued)
         table = self._objects.setdefault(change.object_type, {})
         if self.anchor is None:
-            object_id = str(uuid.uuid4())
+            object_id = new_id()
         else:
             object_id = self._anchor_value(attributes)
             if object_id in table:
@@ -325,11 +396,11 @@ class Directory:
         value = attributes.get(self.anchor)
         if value is None:
             # A target export without the anchor value still gets a stable, unique key.
-            value = str(uuid.uuid4())
+            value = new_id()
             attributes[self.anchor] = value
         if isinstance(value, list):
             raise ObjectRejected(f"the anchor {self.anchor!r} must be a single value, got {value!r}")
         return value_text(value)
 
 
-__all__ = ["Attributes", "Directory", "apply_modifications", "copy_attributes", "value_text"]
+__all__ = ["Attributes", "Directory", "apply_modifications", "copy_attributes", "is_json", "value_text"]

@@ -45,7 +45,8 @@ class DirectoryConnector(Connector):
         store: DataStore | None = None,
     ) -> Iterator[Page]:
         # A snapshot first: the file may be rewritten by a target write while the engine walks the pages.
-        objects = list(self._directory_for(object_type).objects(object_type))
+        # The attributes are shared, not copied: a write replaces an object's attributes, never edits them.
+        objects = list(self._directory_for(object_type).objects(object_type, copy=False))
         return datastore_pages(
             objects,
             since,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -40,18 +40,39 @@ def atomic_write(
 ) -> None:
     """Write ``text`` (or its pieces, one after the other) to a temporary file beside ``path``, flush it to
     disk, then rename it over ``path``: readers see the old file or the new one, never half of one."""
+
+    def write(fd: int) -> None:
+        with os.fdopen(fd, "w", encoding=encoding, newline=newline) as handle:
+            if isinstance(text, str):
+                handle.write(text)
+            else:
+                handle.writelines(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    _replace(path, write, encoding, kind)
+
+
+def atomic_write_bytes(path: Path, pieces: Iterable[bytes], *, kind: str) -> None:
+    """``atomic_write`` of pieces already encoded (UTF-8 JSON from orjson: no decoding and encoding again)."""
+
+    def write(fd: int) -> None:
+        with os.fdopen(fd, "wb") as handle:
+            handle.writelines(pieces)
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    _replace(path, write, "utf-8", kind)
+
+
+def _replace(path: Path, write: Callable[[int], None], encoding: str, kind: str) -> None:
+    """``write`` a temporary file beside ``path`` (given its descriptor), then rename it over ``path``."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         try:
             os.fchmod(fd, _mode(path))  # mkstemp's 0600 would hide the file from other readers
-            with os.fdopen(fd, "w", encoding=encoding, newline=newline) as handle:
-                if isinstance(text, str):
-                    handle.write(text)
-                else:
-                    handle.writelines(text)
-                handle.flush()
-                os.fsync(handle.fileno())
+            write(fd)
             os.replace(temp, path)
         except BaseException:
             with contextlib.suppress(OSError):

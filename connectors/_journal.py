@@ -35,7 +35,7 @@ from typing import Any
 from ._base import ApplyResult, Change, Operation
 from ._directory import Directory
 from ._errors import ConnectorError
-from ._objects_json import compact
+from ._objects_json import compact_bytes
 
 Record = tuple[str, str, dict[str, Any] | None]
 """(object type, id, attributes after the batch; None: deleted)."""
@@ -76,7 +76,7 @@ class WriteJournal:
         """One batch as one line, on disk before this returns; a failure leaves the journal as it was."""
         if not records:
             return
-        line = (compact(records) + "\n").encode("utf-8")
+        line = compact_bytes(records) + b"\n"
         try:
             if self._handle is None:
                 self._open()
@@ -181,7 +181,7 @@ def replay(directory: Directory, journal: WriteJournal) -> None:
         if attributes is None:
             directory.remove(object_type, object_id)
         else:
-            directory.put(object_type, object_id, attributes)
+            directory.adopt(object_type, object_id, attributes)  # just decoded: nobody else holds it
 
 
 __all__ = ["Record", "WriteJournal", "journal_path", "journal_records", "replay"]

@@ -3,8 +3,9 @@ connectors: checked while loading, each error naming its JSON path (``$.User[3].
 connector's document is already parsed (``load_objects``); a json file is decoded a few dozen objects at a
 time (``stream_batches``), with the same checks.
 
-Values are strings, Booleans, numbers, null (= absent) or lists of those; an ``id`` is a non-empty string
-(an integer id is accepted and read as its decimal text, since hand-written test files often use them).
+Values are strings, Booleans, numbers, null (= absent), complex values (JSON objects: SCIM's ``name``, an
+``addresses`` entry; kept whole, see ``_directory``) or lists of those; an ``id`` is a non-empty string (an
+integer id is accepted and read as its decimal text, since hand-written test files often use them).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import orjson
 
 from . import _json_stream
 from ._base import DirectoryObject
-from ._directory import Attributes
+from ._directory import Attributes, is_json
 from ._errors import ConnectorConfigError
 
 
@@ -30,6 +31,11 @@ def _bad(where: str, what: str, kind: str) -> ConnectorConfigError:
 
 def _scalar_ok(value: object) -> bool:
     return isinstance(value, str | bool | int | float)
+
+
+def _item_ok(value: object) -> bool:
+    """A value or list item: a scalar or a complex value (a JSON object)."""
+    return _scalar_ok(value) or (isinstance(value, dict) and is_json(value))
 
 
 _PLAIN = frozenset({str, bool, int, float})
@@ -59,6 +65,24 @@ def _plain_attributes(raw: dict[str, Any]) -> Attributes | None:
     return attributes
 
 
+def _adopted(raw: dict[str, Any]) -> Attributes | None:
+    """``_plain_attributes`` for an object just decoded from a file, which nobody else holds: the same dict,
+    its ``id`` and nulls taken out, instead of a copy. None (and ``raw`` unchanged) when some value is not
+    plain."""
+    plain, nulls = _PLAIN, None
+    for name, value in raw.items():
+        kind = type(value)
+        if kind in plain or (kind is list and plain.issuperset(map(type, value))):
+            continue
+        if value is not None:
+            return None
+        nulls = [name] if nulls is None else [*nulls, name]
+    del raw["id"]
+    for name in nulls or ():
+        del raw[name]
+    return raw
+
+
 def _attributes(raw: dict[str, Any], where: str, kind: str) -> Attributes:
     attributes: Attributes = {}
     for name, value in raw.items():
@@ -66,15 +90,20 @@ def _attributes(raw: dict[str, Any], where: str, kind: str) -> Attributes:
             continue
         path = f"{where}.{name}"
         if isinstance(value, list):
-            if not all(_scalar_ok(item) for item in value):
-                raise _bad(path, "list items must be strings, Booleans or numbers", kind)
+            if not all(_item_ok(item) for item in value):
+                raise _bad(path, "list items must be strings, Booleans, numbers or objects", kind)
             attributes[name] = list(value)
-        elif _scalar_ok(value):
+        elif _item_ok(value):
             attributes[name] = value
+        elif isinstance(value, dict):
+            raise _bad(
+                path, "a complex value (an object) must hold JSON data: string keys, JSON values", kind
+            )
         else:
             raise _bad(
                 path,
-                f"a value must be a string, Boolean, number, null or a list, not {type(value).__name__}",
+                "a value must be a string, Boolean, number, object (a complex value), null or a list, "
+                f"not {type(value).__name__}",
                 kind,
             )
     return attributes
@@ -146,13 +175,14 @@ def check_decoded(
 ) -> None:
     """Items ``first``, ``first + 1``... of ``$.<object_type>``, just decoded from a file, checked as
     ``check_object`` checks them and appended to ``out``; the usual object (a dict with a new string id)
-    skips the calls and branches ``check_object`` makes for the others."""
+    skips the calls and branches ``check_object`` makes for the others, and its dict, which the caller
+    gives up, becomes its attributes."""
     add, append = seen.add, out.append
     for number, raw in enumerate(raws, first):
         if type(raw) is dict:
             object_id = raw.get("id")
             if type(object_id) is str and object_id and object_id not in seen:
-                attributes = _plain_attributes(raw)
+                attributes = _adopted(raw)
                 if attributes is not None:
                     add(object_id)
                     append(DirectoryObject(object_type, object_id, attributes))
@@ -169,44 +199,46 @@ def dump_document(document: dict[str, list[Attributes]]) -> str:
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
-def compact(value: object) -> str:
-    """``value`` as compact JSON text: by orjson (about ten times ``json``'s C encoder on a directory's
-    objects), or ``json`` for what orjson refuses (an integer past 64 bits)."""
+def compact_bytes(value: object) -> bytes:
+    """``value`` as compact JSON in UTF-8 (a file's or a journal line's): by orjson (about ten times
+    ``json``'s C encoder on a directory's objects), or ``json`` for what orjson refuses (an integer past 64
+    bits)."""
     try:
-        return orjson.dumps(value).decode()
+        return orjson.dumps(value)
     except TypeError:  # orjson.JSONEncodeError
-        return _ENCODE(value)
+        return _ENCODE(value).encode("utf-8")
 
 
 _ROWS = 1000
-"""Objects encoded by one call of the encoder (a few hundred KB of text)."""
+"""Objects joined into one piece of the file (a few hundred KB)."""
 
 
-def _rows_text(rows: list[Attributes], id_first: bool) -> str:
-    """Objects, one a line: one encoder call for them all when each starts with its "id" (``},{"id":``
-    cannot occur inside a string, where a quote is escaped, and values hold no objects), else one each."""
-    if id_first:
-        return compact(rows)[1:-1].replace('},{"id":', '},\n{"id":')
-    return ",\n".join(map(compact, rows))
+def _row(object_id: str, attributes: Attributes, id_attribute: bool) -> bytes:
+    """One object, its "id" first: its attributes' encoding with the id spliced in (no dict made for it)."""
+    if not id_attribute or "id" in attributes:  # (an "id" attribute, put there by hand, is the id written)
+        return compact_bytes({"id": object_id, **attributes} if id_attribute else attributes)
+    encoded = compact_bytes(attributes)
+    head = b'{"id":' + compact_bytes(object_id)
+    return head + b"}" if encoded == b"{}" else head + b"," + encoded[1:]
 
 
 def document_lines(
     lists: Iterable[tuple[str, Iterable[tuple[str, Attributes]]]], *, id_attribute: bool = True
-) -> Iterator[str]:
-    """The document ``{"<type>": [{"id": ..., ...}, ...], ...}`` as pieces of text: compact, one object a
-    line (``grep``, ``diff`` and ``head`` work on it, and any JSON reader reads it), a thousand objects per
-    piece, never the whole document at once."""
+) -> Iterator[bytes]:
+    """The document ``{"<type>": [{"id": ..., ...}, ...], ...}`` as pieces of UTF-8 text: compact, one
+    object a line (``grep``, ``diff`` and ``head`` work on it, and any JSON reader reads it), a thousand
+    objects per piece, never the whole document at once."""
     first_type = True
     for object_type, objects in lists:
-        yield ("{" if first_type else "\n],\n") + compact(object_type) + ":["
+        yield (b"{" if first_type else b"\n],\n") + compact_bytes(object_type) + b":["
         first_type = False
-        rows: list[Attributes] = []
+        rows: list[bytes] = []
         first_row = True
         for object_id, attributes in objects:
-            rows.append({"id": object_id, **attributes} if id_attribute else attributes)
+            rows.append(_row(object_id, attributes, id_attribute))
             if len(rows) == _ROWS:
-                yield ("\n" if first_row else ",\n") + _rows_text(rows, id_attribute)
+                yield (b"\n" if first_row else b",\n") + b",\n".join(rows)
                 rows, first_row = [], False
         if rows:
-            yield ("\n" if first_row else ",\n") + _rows_text(rows, id_attribute)
-    yield "{}\n" if first_type else "\n]}\n"
+            yield (b"\n" if first_row else b",\n") + b",\n".join(rows)
+    yield b"{}\n" if first_type else b"\n]}\n"

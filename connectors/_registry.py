@@ -28,6 +28,8 @@ _BUILTINS: dict[str, str] = {
     "sql": "connectors.sql:SqlConnector",
     "scim": "connectors.scim:ScimConnector",
     "ldap": "connectors.ldap:LdapConnector",
+    "graph": "connectors.graph:GraphConnector",
+    "api": "connectors.api:ApiConnector",
 }
 _registered: dict[str, type[Connector]] = {}
 

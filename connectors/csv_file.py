@@ -21,9 +21,10 @@ name the job's schema uses in this directory, e.g. ``Worker`` in the csv-to-ldap
   (``Page.incomplete``, naming the first problem): the engine then finds no deletion by absence on a full
   read either.
 * Target: creates take the anchor from their values (a uuid4 when none is given); the anchor cannot be
-  changed; each batch is appended to a write journal beside the file (``<file>.journal``, fsynced), and the
-  file is rewritten atomically once, at the end of the cycle (``end_cycle``, or ``close``; see
-  ``_journal``). A file with malformed rows is never rewritten (that
+  changed; a complex value (a JSON object, from a json source) cannot be a cell: that object is refused
+  (``ObjectRejected`` naming the attribute), the others are written; each batch is appended to a write
+  journal beside the file (``<file>.journal``, fsynced), and the file is rewritten atomically once, at the
+  end of the cycle (``end_cycle``; see ``_journal``). A file with malformed rows is never rewritten (that
   would drop them): ``apply`` raises a fatal error naming the lines to fix. A missing file is an empty
   directory for ``get`` / ``find`` / ``apply``.
 """
@@ -266,7 +267,7 @@ class CsvConnector(DirectoryConnector):
         for problem in self.problems:
             log.warning("%s", problem)
         for object_id, row in (parsed.rows if parsed else {}).items():
-            directory.put(self.object_type, object_id, row)
+            directory.adopt(self.object_type, object_id, row)  # just parsed: nobody else holds it
         replay(directory, self._journal)
         self._directory, self._stamp = directory, stamp
         return directory

@@ -5,7 +5,10 @@ Settings: ``path`` (relative to the job file's folder), optional ``multiValued``
 always hold lists; the job's schema's multi-valued attributes are added), optional ``pretty`` (``true``: the
 file indented, two spaces a level; by default compact, one object a line). The file holds
 ``{"User": [{"id": "u1", "displayName": ..., "manager": "u2"}], ...}``;
-references hold ids of this file.
+references hold ids of this file. A value may be complex -- a JSON object such as SCIM's ``name``
+(``{"givenName": ..., "familyName": ...}``), or a list of them such as ``addresses`` or ``emails`` --: it is
+read, passed to the engine and written back as it is (compared and found by its JSON text, never merged
+member by member); a target that cannot hold one (csv) refuses that object, naming the attribute.
 
 * Source: ``read`` decodes the file a few dozen objects at a time while it yields its pages: it
   holds about a page of objects and the set of ids read (for the duplicate check and the deletions), never
@@ -19,7 +22,7 @@ references hold ids of this file.
   ``deletedDateTime`` are plain attributes: the engine derives IsSoftDeleted from them.
 * Target: new objects get uuid4 ids; each ``apply`` batch is appended to a write journal beside the file
   (``<file>.journal``, fsynced before ``apply`` returns), and the file is rewritten atomically (temporary
-  file + rename) once, at the end of the cycle (``end_cycle``, or ``close``): a batch costs what it holds,
+  file + rename) once, at the end of the cycle (``end_cycle``, never ``close``): a batch costs what it holds,
   not what the file holds, and a crash loses nothing acknowledged and leaves no half-written file (see
   ``_journal``). Soft delete is supported in the sense that the file keeps whatever the engine writes (e.g.
   ``accountEnabled: false``).
@@ -36,7 +39,7 @@ references hold ids of this file.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from ._base import (
     ApplyResult,
@@ -48,10 +51,10 @@ from ._base import (
     Watermark,
 )
 from ._describe import directory_definition, infer_attributes
-from ._directory import Directory
+from ._directory import Attributes, Directory
 from ._directory_connector import DirectoryConnector
 from ._errors import ConnectionFailed, ConnectorConfigError, ConnectorError
-from ._files import atomic_write, file_stamp, setting_path
+from ._files import atomic_write, atomic_write_bytes, file_stamp, setting_path
 from ._fingerprints import datastore_batch_pages
 from ._journal import WriteJournal, journal_records, replay
 from ._json_stream import Bookmarks
@@ -185,8 +188,8 @@ class JsonFileConnector(DirectoryConnector):
         directory = Directory(multi_valued=self._multi)
         if stamp is not None:
             for batch in stream_batches(self.path, bookmarks=self._bookmarks):
-                for obj in batch:
-                    directory.put(obj.object_type, obj.id, obj.attributes)
+                for obj in batch:  # just decoded: nobody else holds their attributes
+                    directory.adopt(obj.object_type, obj.id, cast(Attributes, obj.attributes))
         replay(directory, self._journal)
         self._directory, self._stamp = directory, stamp
         return directory
@@ -198,7 +201,7 @@ class JsonFileConnector(DirectoryConnector):
                 atomic_write(self.path, dump_document(directory.snapshot()), kind=self.kind)
             else:
                 lists = ((t, directory.items(t)) for t in directory.object_types())
-                atomic_write(self.path, document_lines(lists), kind=self.kind)
+                atomic_write_bytes(self.path, document_lines(lists), kind=self.kind)
             self._journal.discard()
         except ConnectorError:
             # The file still holds what it held: forget the in-memory copy (file + journal is reloaded).

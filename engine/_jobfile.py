@@ -120,3 +120,9 @@ def _child(node: yaml.Node, part: str | int, *, key: bool = False) -> yaml.Node 
     if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
         return node.value[part]  # type: ignore[no-any-return]
     return None
+
+
+def no_such_file(path: Path | str) -> str:
+    """The one message every command (``validate``, ``run``, the daemon's job files...) gives for a file
+    that is not there."""
+    return f"{path}: no such file"

@@ -67,6 +67,9 @@ class JobSettings(BaseModel):
 
     delete_threshold: int | None = Field(500, alias="deleteThreshold", ge=1)
     """Removals (deletes + disables) per cycle that quarantine the job (TooManyDeletes); null disables it."""
+    delete_threshold_percent: float | None = Field(None, alias="deleteThresholdPercent", gt=0, le=100)
+    """Not Entra's: removals, as a percentage of the objects linked when the cycle starts, that quarantine
+    the job too (whichever threshold is reached first holds them); null (the default): no such limit."""
     skip_out_of_scope_deletions: bool = Field(False, alias="skipOutOfScopeDeletions")
     """Objects leaving scope are left alone instead of being disabled or deleted."""
     placeholders: dict[str, str] = Field(default_factory=dict)
@@ -476,6 +479,7 @@ def _bind_one(job: Job, name: str, options: Mapping[str, Any] | None) -> Connect
         base_dir=job.base_dir,
         object_types=_object_types(job, name),
         multi_valued=_multi_valued(job, name),
+        attributes=_read_attributes(job, name),
         options=options or {},
     )
     try:
@@ -541,6 +545,35 @@ def _multi_valued(job: Job, directory: str) -> frozenset[str]:
     if definition is None:
         return frozenset()
     return frozenset(a.name for obj in definition.objects for a in obj.attributes if a.multivalued)
+
+
+def _read_attributes(job: Job, directory: str) -> dict[str, tuple[str, ...]]:
+    """Object name -> the attribute names the schema reads from it in ``directory`` (graph's $select): the
+    source attributes of its mappings' expressions and scoping clauses, the account-enabled attribute that
+    IsSoftDeleted derives from, and the anchor."""
+    import expressions
+
+    found: dict[str, set[str]] = {}
+    for rule in job.schema.synchronization_rules:
+        if (rule.source_directory_name or "").lower() != directory.lower():
+            continue
+        for mapping in rule.object_mappings:
+            names = found.setdefault(mapping.source_object_name or "", set())
+            for attribute_mapping in mapping.attribute_mappings:
+                try:
+                    compiled = attribute_mapping.compiled()
+                except expressions.ExpressionError:  # refused with its position when the schema compiles
+                    continue
+                names.update(compiled.attribute_names if compiled is not None else ())
+            for groups in (mapping.scope.groups, mapping.scope.input_filter_groups,
+                           mapping.scope.category_filter_groups) if mapping.scope else ():  # fmt: skip
+                names.update(clause.source_operand_name for group in groups or [] for clause in group.clauses)
+            definition = job.schema.object_definition(directory, mapping.source_object_name)
+            if definition is not None:
+                enabled = definition.metadata_value("PropertyNameAccountEnabled")
+                names.update([enabled] if enabled else [])
+                names.update(a.name for a in definition.attributes if a.anchor)
+    return {name: tuple(sorted(n for n in names if n)) for name, names in found.items() if name}
 
 
 def _object_types(job: Job, directory: str) -> tuple[str, ...]:

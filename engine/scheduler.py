@@ -17,6 +17,10 @@ Guarantees, each enforced here rather than trusted to the caller:
 
 The policy is a pure function of values and an injected clock (``clock=``), so tests check it without
 waiting for real minutes.
+
+``Runner`` is the port the daemon runs jobs through: ``Scheduler`` (this module: APScheduler, one process)
+is the embedded runner; ``engine.fleet.DbosRunner`` is the fleet's (the daemon only enqueues cycles, which
+``idsync worker`` processes run on DBOS Transact).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -34,6 +39,7 @@ __all__ = [
     "QUARANTINE_DISABLE_AFTER",
     "QUARANTINE_MAX_INTERVAL",
     "CycleOutcome",
+    "Runner",
     "Scheduler",
     "effective_interval",
     "next_run_time",
@@ -98,6 +104,36 @@ def next_run_time(now: datetime, base: timedelta, outcome: CycleOutcome) -> date
 
 
 CycleFn = Callable[[threading.Event], CycleOutcome]
+
+
+class Runner(Protocol):
+    """Where the daemon's jobs run: registered by key (``principal/job``) with their interval and cycle."""
+
+    @property
+    def clock(self) -> Clock: ...
+
+    def start(self) -> None: ...
+
+    def shutdown(self) -> None: ...
+
+    def add(
+        self,
+        job_id: str,
+        interval: timedelta,
+        cycle: CycleFn,
+        *,
+        paused: bool = False,
+        first_run: datetime | None = None,
+    ) -> None: ...
+
+    def remove(self, job_id: str) -> None: ...
+
+    def trigger(self, job_id: str) -> None:
+        """A cycle as soon as possible (another right after a running one)."""
+
+    def next_run(self, job_id: str) -> datetime | None: ...
+
+    def run_now(self, job_id: str) -> CycleOutcome | None: ...
 
 
 @dataclass

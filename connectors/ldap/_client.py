@@ -213,29 +213,46 @@ class LdapClient:
                 conn.unbind_s()
 
     def paged_search(
-        self, base: str, filterstr: str, attrs: Sequence[str], page_size: int, base_setting: str = "baseDn"
+        self,
+        base: str,
+        filterstr: str,
+        attrs: Sequence[str],
+        page_size: int,
+        base_setting: str = "baseDn",
+        *,
+        ahead: bool = False,
     ) -> Generator[list[Entry], None, None]:
         """Pages of a subtree search (RFC 2696); the server's size limit is an error, not a short read, and
         a missing ``base`` a config error naming ``base_setting``.
 
         Pages are requested one after the other. Nothing else may use this connection meanwhile (see
-        ``LdapConnector._entry_pages``).
+        ``LdapConnector._entry_pages``). ``ahead``: each page's successor is requested (with the cookie the
+        page came with) before the page is handed over, so the server prepares it while the caller converts
+        this one -- for a connection that serves this search alone, as a request stays outstanding between
+        pages (abandoned if the caller stops early).
         """
         attrlist = list(attrs)
-        cookie = b""
-        while True:
-            try:
-                entries, controls = self._whole_result(
-                    self._request_page(base, filterstr, attrlist, page_size, cookie)
-                )
-            except NoSuchEntry as exc:
-                message = f"no entry {base!r} on {self.settings.url} to search under"
-                raise ConnectorConfigError(message, setting=base_setting) from exc
-            yield [entry for entry in entries if entry[0] is not None]  # drop referrals
-            cookies = [c.cookie for c in controls if c.controlType == SimplePagedResultsControl.controlType]
-            if not cookies or not cookies[0]:
-                return
-            cookie = cookies[0]
+        pending: int | None = self._request_page(base, filterstr, attrlist, page_size, b"")
+        try:
+            while pending is not None:
+                try:
+                    entries, controls = self._whole_result(pending)
+                except NoSuchEntry as exc:
+                    message = f"no entry {base!r} on {self.settings.url} to search under"
+                    raise ConnectorConfigError(message, setting=base_setting) from exc
+                pending = None
+                ctype = SimplePagedResultsControl.controlType
+                cookies = [c.cookie for c in controls if c.controlType == ctype]
+                following = cookies[0] if cookies and cookies[0] else None
+                if following is not None and ahead:
+                    pending = self._request_page(base, filterstr, attrlist, page_size, following)
+                yield [entry for entry in entries if entry[0] is not None]  # drop referrals
+                if following is not None and pending is None:
+                    pending = self._request_page(base, filterstr, attrlist, page_size, following)
+        finally:
+            if pending is not None:  # stopped early with a page asked for: the server may drop it
+                with suppress(ldap.LDAPError):
+                    self.conn.abandon_ext(pending)
 
     def _whole_result(self, msgid: int) -> tuple[list[Entry], list[Any]]:
         """All entries of one search and its final controls (result3 may hand over entries before the

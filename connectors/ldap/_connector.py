@@ -174,7 +174,12 @@ class LdapConnector(Connector):
         self.reader  # noqa: B018 -- the schema, read on the main connection before the read begins
         connection = LdapClient(self.config)
         pages = connection.paged_search(
-            obj.base_dn, filterstr, self._attributes_to_read(), page_size, f"objects.{obj.name}.baseDn"
+            obj.base_dn,
+            filterstr,
+            self._attributes_to_read(),
+            page_size,
+            f"objects.{obj.name}.baseDn",
+            ahead=True,  # this connection serves the read alone: the next page is prepared meanwhile
         )
         try:
             yield from pages

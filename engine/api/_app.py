@@ -14,7 +14,7 @@ from fastapi import Depends, FastAPI
 
 from engine.daemon import Daemon
 
-from . import _audit, _jobs, _observe, _schema, _secrets, _templates
+from . import _audit, _bulk, _jobs, _observe, _schema, _secrets, _templates
 from ._auth import Sessions, bearer_guard
 from ._errors import install_error_handlers
 
@@ -54,6 +54,7 @@ def create_app(daemon: Daemon, *, token: str | None, manage_daemon: bool = True)
         _templates.router,
         _templates.applications_router,
         _jobs.router,
+        _bulk.router,
         _schema.router,
         _schema.tools_router,
         _secrets.router,

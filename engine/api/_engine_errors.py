@@ -2,8 +2,9 @@
 
 The engine's own error types are matched by what they are (a lookup that failed, a value that is wrong),
 so this module needs no import of them: ``LookupError`` -> 404 (an object id the source does not hold),
-``ValueError`` -> 400 (a request the engine refuses, e.g. an invalid schema). Anything else is left to the
-500 handler, which logs it.
+``ValueError`` -> 400 (a request the engine refuses, e.g. an invalid schema). ``JobBusy`` and ``Fenced`` ->
+409 ``Conflict``: another process (a worker's cycle, another daemon) holds the job's lease, so nothing was
+done and the call may be made again later. Anything else is left to the 500 handler, which logs it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import contextlib
 from collections.abc import Iterator
 
 from engine.daemon import FacadeMissing, JobNotFound
+from engine.state import Fenced, JobBusy
 
 from ._errors import GraphError
 
@@ -24,6 +26,8 @@ def engine_errors(*, invalid_code: str = "BadRequest") -> Iterator[None]:
         yield
     except (JobNotFound, FacadeMissing, GraphError):
         raise
+    except (JobBusy, Fenced) as exc:
+        raise GraphError(409, str(exc), code="Conflict") from exc
     except LookupError as exc:
         raise GraphError(404, _text(exc)) from exc
     except ValueError as exc:

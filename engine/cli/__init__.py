@@ -66,3 +66,7 @@ from ._schema import schema_command as _schema_command  # noqa: E402
 
 main.add_command(_schema_command)
 main.add_command(_test_connection_command)
+
+from ._worker import worker_command as _worker_command  # noqa: E402
+
+main.add_command(_worker_command)

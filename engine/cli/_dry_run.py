@@ -48,8 +48,9 @@ def _change(name: str, old: object, new: object) -> str:
 
 def _details(op: PlannedOperation) -> list[str]:
     lines = [_change(c.name, c.old, c.new) for c in op.changes]
-    if op.reason and op.action.value not in ("create", "update"):
-        lines.insert(0, f"reason: {op.reason}")
+    if op.reason and op.action.value != "update":
+        reason = f"{op.reason}: {op.detail}" if op.detail else op.reason
+        lines.insert(0, f"reason: {reason}")
     return lines or [""]
 
 

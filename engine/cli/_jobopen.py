@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,10 +12,12 @@ import click
 
 import expressions
 from connectors import ConnectorError
+from engine._jobfile import no_such_file
 from engine.job import Job, JobFileError, load_job, source_file_problems, state_problem
 from engine.run import ObjectNotFound, SyncEngine
 from engine.scoping import ScopeError
 from engine.state import StateError, StateStore
+from engine.validation import job_file_report
 
 from ._common import EXIT_INVALID, EXIT_USAGE, fail
 
@@ -28,11 +31,13 @@ def load_job_or_exit(path: str | Path) -> Job:
     """The job of the file at ``path``; exit 2 naming the file (and key, line, column) when it is missing,
     unreadable or wrong."""
     if not Path(path).is_file():
-        fail(f"{path}: no such job file", EXIT_USAGE)
+        fail(no_such_file(path), EXIT_USAGE)
     try:
         return load_job(Path(path))
     except JobFileError as exc:
-        fail(str(exc), EXIT_USAGE)
+        # validate's words: every error of the file, with its caret and "did you mean"
+        click.echo(job_file_report(path, exc), err=True)
+        sys.exit(EXIT_USAGE)
 
 
 def _schema_failure(path: str, exc: Exception) -> NoReturn:

@@ -1,8 +1,10 @@
 """``idsync jobs list | status | start | pause | restart --scope ...``: job lifecycle against the state.
 
-These act on a job's state database directly, so they work whether or not a daemon runs. A running daemon
-reads the state at each tick: a pause or start given here takes effect at the job's next scheduled tick (the
-REST API acts at once).
+These act on a job's state database directly, so they work whether or not a daemon or a worker fleet runs.
+``pause`` and ``start`` are requests in the job's control row: a cycle running in any process stops after its
+current batch when paused, and a start takes effect at the job's next scheduled tick (the REST API triggers a
+cycle at once). ``restart`` takes the job's lease: while a cycle holds it, it says so and changes nothing.
+``list`` shows who holds each job's lease (a fleet worker by its executor id).
 """
 
 from __future__ import annotations
@@ -47,7 +49,8 @@ def jobs() -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="JOB_OR_FOLDER...")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def list_jobs(paths: tuple[Path, ...], as_json: bool) -> None:
-    """List the jobs of JOB_OR_FOLDER... with their state and last cycle."""
+    """List the jobs of JOB_OR_FOLDER... with their state, last cycle and who runs them now (a fleet
+    worker by its executor id)."""
     from engine.daemon import find_job_files
 
     try:
@@ -57,7 +60,7 @@ def list_jobs(paths: tuple[Path, ...], as_json: bool) -> None:
     rows = []
     for path in files:
         with _engine(path) as engine:
-            status, job_id = _status(engine), engine.job.id
+            status, job_id, held = _status(engine), engine.job.id, _held_by(engine)
         last = status.get("lastExecution") or {}
         rows.append(
             {
@@ -66,6 +69,7 @@ def list_jobs(paths: tuple[Path, ...], as_json: bool) -> None:
                 "code": status.get("code"),
                 "lastExecution": last.get("timeEnded"),
                 "lastState": last.get("state"),
+                "heldBy": held,
             }
         )
     if as_json:
@@ -73,8 +77,16 @@ def list_jobs(paths: tuple[Path, ...], as_json: bool) -> None:
         return
     for row in rows:
         click.echo(
-            f"{row['id']:<24} {row['code'] or '-':<12} {row['lastState'] or 'never run':<18} {row['file']}"
+            f"{row['id']:<24} {row['code'] or '-':<12} {row['lastState'] or 'never run':<18} "
+            f"{row['heldBy'] or 'idle':<36} {row['file']}"
         )
+
+
+def _held_by(engine: Any) -> str | None:
+    """Who runs the job now (the holder of its lease: a fleet worker by its executor id), or None."""
+    holder = getattr(getattr(engine, "store", None), "lease_holder", None)
+    held = holder() if callable(holder) else None
+    return f"{held[0]} until {held[1]:%H:%M:%S}" if held else None
 
 
 @jobs.command("status")

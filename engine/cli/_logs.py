@@ -71,11 +71,22 @@ def logs_command(
         error = record["provisioningStatusInfo"].get("errorInformation")
         if error and error.get("reason"):
             line += f" — {error['reason']}"
+        elif record["provisioningAction"] == "create":
+            line += _create_reason(record)
         click.echo(line)
         for prop in record["modifiedProperties"]:
             click.echo(f"{'':30}{_change(prop['displayName'], prop['oldValue'], prop['newValue'])}")
     if not records:
         click.echo("no provisioning log records yet")
+
+
+def _create_reason(record: dict[str, Any]) -> str:
+    """`` — no target object with userName = 'x'``: what matching looked for (its step's description)."""
+    for found in record.get("provisioningSteps") or ():
+        text = str(found.get("description") or "")
+        if found.get("provisioningStepType") == "matching" and text.startswith("Matching: no "):
+            return f" — {text.removeprefix('Matching: ')}"
+    return ""
 
 
 def _everything(record: dict[str, Any]) -> bool:

@@ -1,4 +1,10 @@
-"""``idsync serve JOB_OR_FOLDER... [--host] [--port] [--no-auth] [--log-json]``: the daemon and its REST API.
+"""``idsync serve JOB_OR_FOLDER... [--host] [--port] [--no-auth] [--log-json] [--runner embedded|dbos]``: the
+daemon and its REST API.
+
+``--runner embedded`` (the default) runs the jobs' cycles in this process (APScheduler, ``engine.scheduler``).
+``--runner dbos`` serves the API over a worker fleet (``engine.fleet``): this process enqueues cycles (start,
+restart, a schema PUT) and answers from the databases; ``idsync worker`` processes run the cycles. Operator
+actions go through the database (the control row, the job's lease: 409 while a worker's cycle holds it).
 
 The API token comes from ``IDSYNC_API_TOKEN``; without one the command refuses to start unless ``--no-auth``
 is given, and then it binds to loopback only. SIGTERM / SIGINT: the server stops accepting requests, every
@@ -74,7 +80,27 @@ def _open_home(state_dir: Path | None, directories: tuple[str, ...]) -> Any:
     return home
 
 
-def _load_daemon(arguments: tuple[Path, ...], home: Any = None) -> Any:
+def _fleet_runner(jobs: list[Any], system_database: str | None) -> Any:
+    """The fleet's runner (``--runner dbos``) for jobs loaded from job files with a PostgreSQL state."""
+    from engine.fleet import FleetSettings, FleetSettingsError, FleetUnavailable, dbos_runner, job_key
+
+    if not jobs:
+        fail("--runner dbos serves the jobs of job files: give JOB_OR_FOLDER...", EXIT_USAGE)
+    try:
+        settings = FleetSettings.resolve(
+            executor_id="serve", state_urls=[job.state_url for job in jobs], system_database=system_database
+        )
+        return dbos_runner(settings, {job_key(job): job.state_url for job in jobs})
+    except (FleetSettingsError, FleetUnavailable) as exc:
+        fail(str(exc), EXIT_USAGE)
+
+
+def _load_daemon(
+    arguments: tuple[Path, ...],
+    home: Any = None,
+    runner: str = "embedded",
+    system_database: str | None = None,
+) -> Any:
     from engine.daemon import Daemon, FacadeMissing, find_job_files, load_job
 
     try:
@@ -87,8 +113,9 @@ def _load_daemon(arguments: tuple[Path, ...], home: Any = None) -> Any:
             jobs.append(load_job(path))
         except (ValueError, OSError, LookupError) as exc:  # JobFileError names the file, key, line, column
             fail(str(exc), EXIT_USAGE)  # as for `idsync run`: a wrong job file is a usage error
+    scheduler = _fleet_runner(jobs, system_database) if runner == "dbos" else None
     try:
-        return Daemon(jobs, home=home)
+        return Daemon(jobs, home=home, scheduler=scheduler)
     except FacadeMissing as exc:
         fail(f"this build cannot run jobs: {exc}", EXIT_INVALID)
     except ValueError as exc:
@@ -158,6 +185,16 @@ def _server_class() -> Any:
     metavar="NAME=FILE",
     help="Bind directory NAME of API-created jobs to the connector in FILE (e.g. their source).",
 )
+@click.option(
+    "--runner",
+    type=click.Choice(["embedded", "dbos"]),
+    default="embedded",
+    show_default=True,
+    help="embedded: cycles run in this process; dbos: `idsync worker` processes run them (a fleet).",
+)
+@click.option(
+    "--system-database", metavar="URL", help="--runner dbos: DBOS's database (default: the state's)."
+)
 def serve(
     jobs: tuple[Path, ...],
     host: str,
@@ -166,6 +203,8 @@ def serve(
     log_json: bool,
     state_dir: Path | None,
     directories: tuple[str, ...],
+    runner: str,
+    system_database: str | None,
 ) -> None:
     """Run the jobs of JOB_OR_FOLDER... on their schedules and serve Graph's synchronization API.
 
@@ -175,6 +214,14 @@ def serve(
     """
     if not jobs and state_dir is None:
         fail("give job files or folders, or --state-dir for jobs created through the API", EXIT_USAGE)
+    if runner == "dbos" and state_dir is not None:
+        fail(
+            "--runner dbos serves the jobs of job files; jobs created through the API (--state-dir) run "
+            "embedded only",
+            EXIT_USAGE,
+        )
+    if system_database and runner != "dbos":
+        fail("--system-database is for --runner dbos", EXIT_USAGE)
     token = os.environ.get("IDSYNC_API_TOKEN", "").strip() or None
     if no_auth and not _is_loopback(host):
         fail(
@@ -195,7 +242,7 @@ def serve(
         fail(f"the server needs the 'server' extra: pip install 'idsync[server]' ({exc})", EXIT_USAGE)
     configure_logging(json_lines=log_json)
     _check_port(host, port)
-    daemon = _load_daemon(jobs, _open_home(state_dir, directories))
+    daemon = _load_daemon(jobs, _open_home(state_dir, directories), runner, system_database)
     app = create_app(daemon, token=None if no_auth else token)
     config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="on")
     server = _server_class()(config)

@@ -11,14 +11,15 @@ from pathlib import Path
 
 import click
 
-from engine.validation import Finding, has_errors, validate
+from engine._jobfile import no_such_file
+from engine.validation import Finding, has_errors, validate, verdict
 
-from ._common import EXIT_INVALID, EXIT_OK, echo_json
+from ._common import EXIT_INVALID, EXIT_OK, EXIT_USAGE, echo_json, fail
 from ._connect import print_connections, try_connections
 
 
 @click.command("validate")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path))
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
 @click.option(
     "--connect",
@@ -27,6 +28,8 @@ from ._connect import print_connections, try_connections
 )
 def validate_command(file: Path, as_json: bool, connect: bool) -> None:
     """Check FILE: a Graph synchronizationSchema, a synchronizationTemplate, or a job file."""
+    if not file.is_file():  # the message of every command (and of the daemon) for a missing file
+        fail(no_such_file(file), EXIT_USAGE)
     findings = validate(file)
     invalid = has_errors(findings)
     connections = try_connections(file) if connect and not invalid else []
@@ -56,7 +59,4 @@ def _report(file: Path, findings: list[Finding], invalid: bool) -> dict[str, obj
 def _print(file: Path, findings: list[Finding], invalid: bool) -> None:
     for finding in findings:
         click.echo(finding.format(), err=finding.severity == "error")
-    errors = sum(f.severity == "error" for f in findings)
-    warnings = len(findings) - errors
-    verdict = "invalid" if invalid else "valid"
-    click.echo(f"{file}: {verdict} ({errors} error(s), {warnings} warning(s))", err=invalid)
+    click.echo(verdict(file, findings), err=invalid)

@@ -27,7 +27,9 @@ from ._logging import log_context as log_context
 from ._logging import unconfigure_logging as unconfigure_logging
 from ._metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from ._metrics import Metrics as Metrics
+from ._report import cycle_result as cycle_result
 from ._report import outcome_from_status as outcome_from_status
+from ._report import report_counts as report_counts
 from ._scopes import RESET_SCOPES as RESET_SCOPES
 from ._scopes import parse_reset_scope as parse_reset_scope
 from ._secrets import SecretStore as SecretStore
@@ -48,6 +50,7 @@ __all__ = [
     "SecretKeyMissing",
     "SecretStore",
     "configure_logging",
+    "cycle_result",
     "find_job_files",
     "generate_key",
     "load_directory_binding",
@@ -57,6 +60,7 @@ __all__ = [
     "make_engine",
     "outcome_from_status",
     "parse_reset_scope",
+    "report_counts",
     "to_json",
     "unconfigure_logging",
 ]

@@ -4,8 +4,13 @@ Called by ``idsync serve`` and by the REST API's routers; it is the only place w
 running cycles, so the concurrency rules live here:
 
 * The job's state (in its state database) is the single source of truth for Active / Paused: every
-  scheduled tick reads it and skips the cycle of a paused job. ``idsync jobs pause`` run from another shell
-  therefore takes effect at the job's next tick, and the API's ``start`` triggers a cycle at once.
+  scheduled tick reads it and skips the cycle of a paused job. Pause and start are requests in the job's
+  control row (``engine.state._control``): ``idsync jobs pause`` run from another shell, or the API of another
+  process, stops a running cycle after its batch and the next ticks; the API's ``start`` triggers a cycle.
+* Everything that writes a job's state or target holds the job's lease (``SyncEngine.lease``), so another
+  process's cycle makes restart, provisionOnDemand and a schema PUT fail with ``JobBusy`` (the API's 409).
+  The runner is a port (``engine.scheduler.Runner``): the embedded ``Scheduler``, or a worker fleet's
+  ``engine.fleet`` runner, for which this process only enqueues.
 * One lock per job serialises everything that writes its state — cycles, start, pause, restart,
   provisionOnDemand — because an engine is not asked to be thread-safe. Reading the status takes no lock,
   so the status page and ``GET .../jobs/{id}`` answer while a long cycle runs.
@@ -15,18 +20,17 @@ running cycles, so the concurrency rules live here:
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
 from connectors import ConnectorError
-from engine.scheduler import CycleOutcome, Scheduler, quarantine_expired
+from engine.scheduler import CycleOutcome, Runner, Scheduler, quarantine_expired
 from engine.schema import dump_schema
 from engine.state import StateStore
 from engine.templates import get_template
@@ -88,12 +92,12 @@ class Daemon:
         jobs: Iterable[JobLike],
         *,
         engine_factory: Callable[[JobLike], EngineLike] = make_engine,
-        scheduler: Scheduler | None = None,
+        scheduler: Runner | None = None,
         metrics: Metrics | None = None,
         secrets: SecretStore | None = None,
         home: DaemonHome | None = None,
     ) -> None:
-        self.scheduler = scheduler or Scheduler()
+        self.scheduler: Runner = scheduler or Scheduler()
         self.metrics = metrics or Metrics()
         self.home = home
         """The daemon's own state (API-created jobs, encrypted secrets); None: they live in memory only."""
@@ -322,8 +326,8 @@ class Daemon:
                 f"the schema uses directories with no connector in {managed.job.path}: "
                 f"{', '.join(sorted(used - set(bound)))} (bound: {', '.join(sorted(bound))})"
             )
-        with self._stored_schema(managed, dump_schema(schema)):
-            self._rebind(managed, dataclasses.replace(cast(Any, managed.job), schema=schema))
+        job = dataclasses.replace(cast(Any, managed.job), schema=schema)
+        self._swap_schema(managed, dump_schema(schema), job)
 
     def reset_schema(self, managed: ManagedJob) -> None:
         """Graph's DELETE schema: back to the template's schema, or to what the job file says."""
@@ -331,43 +335,55 @@ class Daemon:
         record = self.api_record(managed)
         if record is not None:
             template = get_template(record.template_id)
-            with self._stored_schema(managed, None):
-                self._rebind(managed, dataclasses.replace(cast(Any, job), schema=template.schema_))
+            self._swap_schema(managed, None, dataclasses.replace(cast(Any, job), schema=template.schema_))
         elif isinstance(job, UnconfiguredJob):
             template = get_template(job.template_id)
             self._rebind(managed, dataclasses.replace(job, schema=template.schema_))
         else:
-            with self._stored_schema(managed, None):
-                self._rebind(managed, load_job(job.path))
+            self._swap_schema(managed, None, load_job(job.path))
 
-    @contextlib.contextmanager
-    def _stored_schema(self, managed: ManagedJob, document: dict[str, Any] | None) -> Iterator[None]:
+    def _swap_schema(self, managed: ManagedJob, document: dict[str, Any] | None, job: JobLike) -> None:
         """Persist the job's API schema (None: none) in its state, so that it outlives the daemon and every
-        command runs it; put the previous one back when the new engine cannot be built."""
+        process runs it, and reset the watermarks for the full resync -- both under the job's lease, so a
+        cycle running anywhere is never handed a schema half-way (``JobBusy`` while another process holds
+        it: nothing changed). The previous schema is put back when the new engine cannot be built."""
         store = getattr(managed.engine, "store", None)
-        if not isinstance(store, StateStore):  # a NotConfigured job lives in memory only
-            yield
+        lease = getattr(managed.engine, "lease", None)
+        if not isinstance(store, StateStore) or not callable(lease):  # a NotConfigured job: in memory only
+            self._rebind(managed, job)
             return
-        previous = store.stored_schema()
-        store.store_schema(document, self.scheduler.clock())
+        managed.stop.set()  # an in-process cycle commits its current batch and returns the lease
         try:
-            yield
-        except BaseException:
-            store.store_schema(*(previous or (None, self.scheduler.clock())))
-            raise
+            with log_context(job_id=managed.id), lease():
+                previous = store.stored_schema()
+                store.store_schema(document, self.scheduler.clock())
+                try:
+                    engine = self._engine_for(job)
+                except Exception as exc:
+                    store.store_schema(*(previous or (None, self.scheduler.clock())))
+                    raise ValueError(f"the schema cannot run: {exc}") from exc
+                if not isinstance(engine, UnconfiguredEngine):
+                    managed.engine.restart({"Watermark"})
+                    log.info("schema replaced; a full resync follows")
+        finally:
+            managed.stop.clear()
+        self._install(managed, job, engine)
 
     def _rebind(self, managed: ManagedJob, job: JobLike) -> None:
         try:
             engine = self._engine_for(job)  # built first: a schema that does not compile changes nothing
         except Exception as exc:
             raise ValueError(f"the schema cannot run: {exc}") from exc
+        if not isinstance(engine, UnconfiguredEngine):
+            engine.restart({"Watermark"})
+            log.info("schema replaced; a full resync follows")
+        self._install(managed, job, engine)
+
+    def _install(self, managed: ManagedJob, job: JobLike, engine: EngineLike) -> None:
         managed.stop.set()
         with log_context(job_id=managed.id), managed.lock:
             managed.engine.close()
             managed.job, managed.engine = job, engine
-            if not isinstance(engine, UnconfiguredEngine):
-                engine.restart({"Watermark"})
-                log.info("schema replaced; a full resync follows")
         managed.stop.clear()
         self.scheduler.trigger(managed.key)
 

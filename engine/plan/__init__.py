@@ -13,6 +13,7 @@ from ._decide import Policy as Policy
 from ._decide import decide as decide
 from ._decide import decide_delete as decide_delete
 from ._decide import diff as diff
+from ._decide import target_essence as target_essence
 from ._intents import IntentDecision as IntentDecision
 from ._intents import Outcome as Outcome
 from ._intents import decide_intent as decide_intent
@@ -42,6 +43,7 @@ from ._planner import TargetLookup as TargetLookup
 from ._policies import EscrowAttempt as EscrowAttempt
 from ._policies import Verdict as Verdict
 from ._policies import advance_watermark as advance_watermark
+from ._policies import delete_threshold as delete_threshold
 from ._policies import escrow_schedule as escrow_schedule
 from ._policies import guard_verdict as guard_verdict
 from ._policies import held as held
@@ -89,6 +91,7 @@ __all__ = [
     "decide",
     "decide_delete",
     "decide_intent",
+    "delete_threshold",
     "derive",
     "diff",
     "display_name",
@@ -105,4 +108,5 @@ __all__ = [
     "resolve",
     "same",
     "still_provisioned",
+    "target_essence",
 ]

@@ -161,11 +161,27 @@ def _kept(
     )
 
 
+_SCOPE_REASONS = frozenset({Reason.OUT_OF_SCOPE, Reason.FILTERED_OUT})
+
+
+def scope_detail(mapping: CompiledMapping, state: SourceState) -> str:
+    """Which clause keeps an object out of scope (or filters it out), for people; "" for other reasons."""
+    if mapping.explain_scope is None or state.reason not in _SCOPE_REASONS:
+        return ""
+    return mapping.explain_scope(state.record) or "the rule's containerFilter or groupFilter excludes it"
+
+
 def decide_create(
-    mapping: CompiledMapping, source_id: str, mapped: Mapped, name: str | None, exported: bool = True
+    mapping: CompiledMapping,
+    source_id: str,
+    mapped: Mapped,
+    name: str | None,
+    exported: bool = True,
+    reason: str = "",
 ) -> PlannedOperation:
     """``exported`` false: the operation is only shown, never exported (a dry-run), so it carries its
-    changes without the connector modifications and the essence a write needs."""
+    changes without the connector modifications and the essence a write needs. ``reason``: why it is a
+    create (what matching looked for, ``engine.plan._match.create_reason``)."""
     if "Add" not in mapping.flow_types:
         return _op(Action.SKIP, mapping, source_id, reason=Reason.ADD_NOT_ALLOWED, display_name=name)
     # A create only shown needs no copy of the values to keep as the essence when no default is merged
@@ -191,7 +207,7 @@ def decide_create(
             _created(values),
             (),
             NO_VALUES,
-            "",
+            reason,
             name,
             mapping.source_object,
         )
@@ -202,6 +218,7 @@ def decide_create(
         changes=_created(values),
         modifications=_replace_all(values),
         essence=values,
+        reason=reason,
         display_name=name,
     )
 
@@ -260,17 +277,18 @@ def decide_removal(
     reason = state.reason
     if link.disabled:
         return _kept(Action.NOOP, mapping, link, Reason.ALREADY_DISABLED, name, disabled=True)
+    detail = scope_detail(mapping, state)
     if (
         policy.skip_out_of_scope_deletions
         and not state.in_scope
         and not (state.disabled or state.soft_deleted)
     ):
-        return _kept(Action.SKIP, mapping, link, Reason.SKIP_OUT_OF_SCOPE, name)
+        return _kept(Action.SKIP, mapping, link, Reason.SKIP_OUT_OF_SCOPE, name, detail=detail)
     if not mapping.soft_delete_attributes:
         # No way to disable: a target that keeps no disabled objects (the connector cannot, or the object
         # definition says IsSoftDeletionSupported=false, as Entra's SCIM groups) gets a delete.
         if not policy.target_soft_delete or mapping.target_soft_delete is False:
-            return decide_delete(mapping, link, reason, name)
+            return decide_delete(mapping, link, reason, name, detail)
         return _kept(Action.SKIP, mapping, link, Reason.NO_SOFT_DELETE_MAPPING, name)
     # An IsSoftDeleted-driven mapping disables, whatever IsSoftDeletionSupported says (spec §D.4 corrected).
     result = diff(mapping.attributes, mapped.values, link.essence, mapping.references)
@@ -285,16 +303,23 @@ def decide_removal(
         reason=reason,
         display_name=name,
         disabled=True,
+        detail=detail,
     )
 
 
 def decide_delete(
-    mapping: CompiledMapping, link: LinkView, reason: str, name: str | None = None
+    mapping: CompiledMapping, link: LinkView, reason: str, name: str | None = None, detail: str = ""
 ) -> PlannedOperation:
     if "Delete" not in mapping.flow_types:
         return _kept(Action.SKIP, mapping, link, Reason.DELETE_NOT_ALLOWED, name)
     return _op(
-        Action.DELETE, mapping, link.source_id, target_id=link.target_id, reason=reason, display_name=name
+        Action.DELETE,
+        mapping,
+        link.source_id,
+        target_id=link.target_id,
+        reason=reason,
+        display_name=name,
+        detail=detail,
     )
 
 
@@ -308,9 +333,10 @@ def decide(
     policy: Policy,
     name: str | None = None,
     exported: bool = True,
+    created: str = "",
 ) -> PlannedOperation:
     """The operation for one live source object (tombstones go to ``decide_delete``); ``exported`` as in
-    ``decide_create``."""
+    ``decide_create``; ``created``: a create's reason."""
     if mapped.error is not None:
         return _op(
             Action.FAIL,
@@ -330,10 +356,18 @@ def decide(
             essence=link.essence if link else {},
             reason=state.reason,
             display_name=name,
+            detail=scope_detail(mapping, state),
         )
     if state.is_soft_deleted:
         if link is None:
-            return _op(Action.SKIP, mapping, source_id, reason=state.reason, display_name=name)
+            return _op(
+                Action.SKIP,
+                mapping,
+                source_id,
+                reason=state.reason,
+                display_name=name,
+                detail=scope_detail(mapping, state),
+            )
         return decide_removal(mapping, state, mapped, link, policy, name)
     if mapped.ignored:
         return _op(
@@ -349,4 +383,17 @@ def decide(
         return decide_update(mapping, source_id, link.target_id, mapped, link.essence, name)
     if matched is not None:
         return decide_update(mapping, source_id, matched.id, mapped, dict(matched.attributes), name)
-    return decide_create(mapping, source_id, mapped, name, exported)
+    return decide_create(mapping, source_id, mapped, name, exported, created)
+
+
+def target_essence(mapping: CompiledMapping, values: Mapping[str, Any]) -> dict[str, Any]:
+    """A linked target object's essence as the target holds it now (a full cycle diffs against it, as Entra's
+    re-evaluates every object against the target): its values of the mapped and reference attributes, the
+    empty ones left out. ``values`` is read by name (``get``): a connector's attributes may resolve
+    aliases."""
+    found: dict[str, Any] = {}
+    for attribute in mapping.evaluated:
+        value = values.get(attribute.target)
+        if not is_empty(value):
+            found[attribute.target] = value
+    return found

@@ -2,8 +2,9 @@
 
 ``IsSoftDeleted`` (spec §D.4) is true when the object is out of the mapping's scope, disabled
 (``accountEnabled`` false, or the attribute the source's ``PropertyNameAccountEnabled`` metadata names) or
-soft-deleted (a non-null ``deletedDateTime``, or the source's ``PropertyNameSoftDeleted`` attribute). There
-is no app assignment locally: every object of the source directory is "assigned".
+soft-deleted (a non-null ``deletedDateTime``, or the source's ``PropertyNameSoftDeleted`` attribute). App
+assignment: every object is "assigned" unless its source says ``IsEffectivelyEntitledForProvisioning`` is
+False (the graph connector with ``scope: assigned``).
 
 Values (spec §D.3, DESIGN decision 3): an expression giving null exports nothing for that attribute
 (the target keeps its value) unless null flow is enabled for it; IgnoreAttributeFlow drops the attribute,
@@ -26,6 +27,7 @@ from ._rules import SOFT_DELETED, CompiledAttribute, CompiledMapping
 from ._values import coerce
 
 _FALSE = (False, "false", "False", "FALSE", 0, "0")
+ENTITLED = "IsEffectivelyEntitledForProvisioning"
 
 
 class SourceState(NamedTuple):
@@ -63,7 +65,9 @@ def derive(mapping: CompiledMapping, obj: DirectoryObject) -> SourceState:
         # e.g. the scim template's group ``externalId <- [objectId]``.
         attributes[mapping.source_anchor] = obj.id
     result = str(mapping.scope(attributes))
-    in_scope = result == "inScope"
+    # A source that knows the app's assignments (the graph connector's ``scope: assigned``) says False here
+    # for an object the app is not assigned: out of scope (spec §D.4), whatever the scoping filters say.
+    in_scope = result == "inScope" and attributes.get(ENTITLED) is not False
     disabled = attributes.get(mapping.enabled_attribute, True) in _FALSE
     soft_deleted = attributes.get("deletedDateTime") is not None
     if mapping.soft_deleted_attribute:
@@ -198,6 +202,17 @@ def map_disable(
         if value is not None and value != "" and value != []:
             values[attribute.target] = value
     return Mapped(values)
+
+
+SOURCE_DETAILS = ("bulkId",)
+"""Source attributes a provisioning log record shows in ``sourceIdentity.details``: the ``api`` connector's
+``bulkId`` (the bulk operation that uploaded the record, as Entra's inbound logs show it)."""
+
+
+def source_details(record: Mapping[str, Any]) -> Mapping[str, str]:
+    """The ``SOURCE_DETAILS`` the source object carries (usually none)."""
+    found = {key: str(record[key]) for key in SOURCE_DETAILS if record.get(key) is not None}
+    return found or NO_VALUES
 
 
 def display_name(record: Mapping[str, Any], values: Mapping[str, Any]) -> str | None:

@@ -79,3 +79,16 @@ def choose(
                 code=Reason.MATCH_CONFLICT,
             )
     return MatchResult(tried=tuple(tried))
+
+
+def create_reason(mapping: CompiledMapping, match: MatchResult | None) -> str:
+    """Why an unlinked object is created: what matching looked for in the target and did not find, e.g.
+    ``no target object with userName = 'ann@contoso.com'``."""
+    if not mapping.matching:
+        return "no matching attribute in the object mapping: every new object is created"
+    tried = match.tried if match is not None else ()
+    if len(tried) == 1:  # the usual case, without the join (a create makes one)
+        return f"no target object with {tried[0][0]} = {tried[0][1]!r}"
+    if not tried:
+        return "no target object matches"
+    return "no target object with " + " or ".join(f"{name} = {value!r}" for name, value, _ in tried)

@@ -116,10 +116,16 @@ class PlannedOperation(NamedTuple):
     """The link is marked disabled once applied (a DISABLE, or an object kept disabled)."""
     error: Reason | None = None
     """A FAIL's error code (``reason`` is its message)."""
+    detail: str = ""
+    """Why, for people, beside a skip's or a removal's reason code: the scoping clause that failed."""
+    source_details: Mapping[str, str] = NO_VALUES
+    """Where the source object came from, shown in the log's ``sourceIdentity.details`` (API-driven inbound
+    provisioning: the record's ``bulkId``; see ``_map.source_details``)."""
 
     def to_json(self) -> dict[str, Any]:
-        """The dry-run shape: action, objectType, sourceId, targetId, changes, reason."""
-        return {
+        """The dry-run shape: action, objectType, sourceId, targetId, changes, reason (and detail, when
+        there is one)."""
+        data = {
             "action": self.action.value,
             "objectType": self.object_type,
             "sourceObjectType": self.source_type,
@@ -129,6 +135,9 @@ class PlannedOperation(NamedTuple):
             "changes": [{"name": c.name, "old": c.old, "new": c.new} for c in self.changes],
             "reason": self.reason,
         }
+        if self.detail:
+            data["detail"] = self.detail
+        return data
 
     @property
     def writes(self) -> bool:

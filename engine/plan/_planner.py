@@ -32,8 +32,9 @@ from ._map import (
     map_disable,
     map_object,
     needs_evaluation,
+    source_details,
 )
-from ._match import MatchResult, choose, matching_values
+from ._match import MatchResult, choose, create_reason, matching_values
 from ._model import Action, LinkView, PlannedOperation, Reason
 from ._references import reference_diff, referenced_ids
 from ._rules import CompiledAttribute, CompiledMapping
@@ -232,6 +233,11 @@ class Planner:
         return any(a.target == name and hits.get((name, v)) for a, v in candidates)
 
     def _decide(self, planned: PlannedObject) -> PlannedOperation:
+        op = self._decided_op(planned)
+        details = source_details(planned.state.record) if planned.state is not None else None
+        return op._replace(source_details=details) if details else op
+
+    def _decided_op(self, planned: PlannedObject) -> PlannedOperation:
         state, mapped = planned.state, planned.mapped
         assert state is not None and mapped is not None
         name = display_name(state.record, mapped.values)
@@ -248,6 +254,7 @@ class Planner:
                 error=match.code,
             )
         matched = match.target if match is not None else None
+        new = planned.link is None and matched is None and not state.is_soft_deleted  # a create, if any
         return decide(
             self.mapping,
             planned.source.id,
@@ -258,6 +265,7 @@ class Planner:
             self.policy,
             name,
             self.exported,
+            create_reason(self.mapping, match) if new else "",
         )
 
 
@@ -291,6 +299,7 @@ def fold_references(
         op.source_type,
         op.disabled,
         op.error,
+        source_details=op.source_details,
     )
     return folded, found.remaining
 

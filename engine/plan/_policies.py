@@ -5,6 +5,8 @@
 * Guard (spec §D.5): removals are staged during the objects phase and counted for the whole cycle; at or
   above ``deleteThreshold`` none is exported and the job is quarantined (``TooManyDeletes``), unless a
   restart with ``ForceDeletes`` asked for them.
+  ``deleteThresholdPercent`` (not Entra's, off by default) holds them too at that share of the objects
+  linked when the cycle starts (``delete_threshold``: the lower of the two).
 * Escrow (spec §D.6): a failed object is retried after the job's ``escrowRetryHours`` (6 h, 12 h, then daily
   by default) and given up ``escrowMaxDays`` (28) after its first failure.
 * Watermark (DESIGN "habits"): never moves backwards; a page that brings none, or the same one, writes none.
@@ -13,6 +15,7 @@
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import NamedTuple
@@ -38,6 +41,15 @@ def guard_verdict(staged: int, threshold: int | None, *, force: bool) -> Verdict
     if force or threshold is None or staged < threshold:
         return Verdict.APPLY
     return Verdict.QUARANTINE
+
+
+def delete_threshold(absolute: int | None, percent: float | None, linked: int) -> int | None:
+    """The guard's threshold: ``deleteThreshold`` (``absolute``), or ``percent`` of the ``linked`` objects
+    (rounded up, at least 1) when that is lower; None: no threshold at all."""
+    if percent is None:
+        return absolute
+    share = max(1, math.ceil(percent * linked / 100))
+    return share if absolute is None else min(absolute, share)
 
 
 def held(op: PlannedOperation) -> PlannedOperation:

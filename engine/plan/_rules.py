@@ -110,6 +110,9 @@ class CompiledMapping:
     required_unmapped: tuple[str, ...] = ()
     """Required target attributes no attribute mapping writes and no definition defaults: a create fails
     with MissingRequiredValue naming them, as ``idsync validate`` predicts."""
+    explain_scope: Callable[[Mapping[str, Any]], str | None] | None = None
+    """Record -> the scoping clause that excludes it (``engine.scoping.compile_scope_explanation``), for the
+    reasons of skips and removals; None: not told."""
     evaluated: tuple[CompiledAttribute, ...] = field(default=(), init=False)
     """``attributes`` then ``references``: every attribute evaluated for an object (computed once)."""
     required: tuple[str, ...] = field(default=(), init=False)
@@ -195,7 +198,8 @@ def _mapping_key(rule_id: str, mapping: ObjectMapping) -> str:
 
 
 def compile_mapping(schema: SynchronizationSchema, rule: Any, mapping: ObjectMapping) -> CompiledMapping:
-    from ..scoping import compile_scope_result  # deferred: the scoping package is heavier than this module
+    # deferred: the scoping package is heavier than this module
+    from ..scoping import compile_scope_explanation, compile_scope_result
 
     source_def = schema.object_definition(rule.source_directory_name, mapping.source_object_name)
     target_def = schema.object_definition(rule.target_directory_name, mapping.target_object_name)
@@ -236,6 +240,7 @@ def compile_mapping(schema: SynchronizationSchema, rule: Any, mapping: ObjectMap
         synthetic=synthetic,
         required_unmapped=_required_unmapped(mapping, target_def),
         mapping_set=_mapping_set(key, compiled),
+        explain_scope=compile_scope_explanation(mapping.scope),
     )
 
 

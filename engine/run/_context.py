@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import expressions
 from connectors import Connector
 
 from ..job import Job
-from ..plan import CompiledMapping, Policy
+from ..plan import CompiledMapping, Policy, delete_threshold
 from ..state import StateStore
 from ._export import Exporter
 from ._records import LogContext
@@ -32,6 +32,19 @@ class CycleContext:
     stop: threading.Event | None = None
     force_deletes: bool = False
     sleep: Callable[[float], None] | None = None
+    linked: int = field(default=0, init=False)
+    """Objects linked when the cycle starts (counted only for ``deleteThresholdPercent``)."""
+
+    def __post_init__(self) -> None:
+        if self.job.settings.delete_threshold_percent is not None:
+            # counted before the cycle links or unlinks anything: a dry-run counts the same
+            self.linked = sum(self.store.count_links().values())
+
+    @property
+    def delete_threshold(self) -> int | None:
+        """The accidental-deletion guard's threshold this cycle (``engine.plan.delete_threshold``)."""
+        settings = self.job.settings
+        return delete_threshold(settings.delete_threshold, settings.delete_threshold_percent, self.linked)
 
     def policy(self, mapping: CompiledMapping) -> Policy:
         target = self.connectors[mapping.target_directory]

@@ -56,6 +56,7 @@ from ..plan import (
 )
 from ..state import Batch, EscrowRow, Intent, Link, PendingExport, StagedRemoval, StateError
 from ._context import CycleContext
+from ._full import TargetCheck
 from ._records import LogContext, operation_from_json, operation_to_json
 from ._report import CycleReport
 from ._sinks import Sink
@@ -156,6 +157,8 @@ class Driver:
         self.report.full = self.report.full or since is None  # an initial cycle reads everything
         source = self.ctx.connectors[mapping.source_directory]
         planner = self.planner(mapping)
+        if full:  # issue 17: a full cycle checks its links against the target objects (engine/run/_full.py)
+            planner.links = TargetCheck(self.ctx, self.sink, mapping).links
         seen: set[str] = set()
         store = self.sink.source_store(mapping, full=since is None)
         total = self._total(source, mapping) if since is None else None
@@ -555,7 +558,7 @@ class Driver:
     def guard(self) -> None:
         """The accidental-deletion guard over every removal staged so far (spec §D.5)."""
         total = self.state.count_staged()
-        verdict = guard_verdict(total, self.ctx.job.settings.delete_threshold, force=self.ctx.force_deletes)
+        verdict = guard_verdict(total, self.ctx.delete_threshold, force=self.ctx.force_deletes)
         if verdict is not Verdict.QUARANTINE:
             deleted: dict[str, str] = {}
             if verdict is Verdict.APPLY:

@@ -9,6 +9,13 @@ lease (``lease``, ``engine.state._lease``) while it does. A cycle that finds the
 nothing and reports ``JobBusy``; one whose lease was taken over stops at its next write and reports
 ``Fenced``, writing nothing more (not even its report). The other writers raise ``JobBusy`` /
 ``Fenced`` (both ``StateError``).
+
+Operator controls (pause, start's quarantine lift, a ``ForceDeletes`` restart's force, a stop request) are
+requests recorded in the job's control row (``engine.state._control``) by any process without the lease; a
+cycle only reads them -- at its start, and while it runs to stop after its current batch when paused -- and
+the status it writes back says which requests it acted on (``merge_control``), so a pause made by another
+process during a cycle is never lost. A schema replaced through the API by another process is picked up by
+the next cycle (``_refresh_schema``).
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ from connectors import Connector, ConnectorError
 
 from ..job import Job, JobFileError, bind_connectors
 from ..plan import CompiledMapping, compile_rules
-from ..state import DEFAULT_LEASE_SECONDS, Batch, Fenced, JobBusy, StateStore
+from ..state import DEFAULT_LEASE_SECONDS, Batch, Control, Fenced, JobBusy, StateStore
 from ._context import CycleContext, Progress
 from ._driver import Driver
 from ._explain import explain_object, on_demand
@@ -66,6 +73,49 @@ LEASE_SECONDS_ENV = "IDSYNC_LEASE_SECONDS"
 """Overrides the lease's time to live (seconds) when the engine is not given one (tests, slow targets)."""
 
 
+CONTROL_POLL_ENV = "IDSYNC_CONTROL_POLL_SECONDS"
+"""How often a running cycle reads its job's control row for a pause or stop request (default 1 s)."""
+_MEMORY_URLS = frozenset({"sqlite://", "sqlite:///:memory:"})
+
+
+def merge_control(status: Mapping[str, Any], control: Control) -> dict[str, Any]:
+    """The job status as the operator's controls make it: paused by the control row (or by a cycle's own
+    pause, e.g. after pruning escrows, while no operator acted since that cycle began), the quarantine lifted
+    by a start not yet acted on, deletions forced by a restart not yet acted on. ``controlSeq`` records
+    which requests the status has seen."""
+    merged = dict(status)
+    own_pause = bool(status.get("paused")) and int(status.get("controlSeq", 0)) >= control.seq
+    merged["paused"] = control.paused or own_pause
+    if control.lift_seq > int(status.get("liftSeen", 0)):
+        merged["quarantine"] = None
+        merged["liftSeen"] = control.lift_seq
+    if control.force_seq > int(status.get("forceDeletesSeen", 0)):
+        merged["forceDeletes"] = True
+    merged["controlSeq"] = control.seq
+    return merged
+
+
+class _Either(threading.Event):
+    """Set when it is, or when ``outer`` is (seen at once: a cycle stops where its caller asked)."""
+
+    def __init__(self, outer: threading.Event | None) -> None:
+        super().__init__()
+        self._outer = outer
+
+    def is_set(self) -> bool:
+        return super().is_set() or (self._outer is not None and self._outer.is_set())
+
+
+_CONTROL_SEEN = ("controlSeq", "liftSeen", "forceDeletesSeen")
+
+
+def _poll_seconds() -> float:
+    try:
+        return max(0.05, float(os.environ.get(CONTROL_POLL_ENV, "") or 1.0))
+    except ValueError:
+        return 1.0
+
+
 def _lease_seconds(given: float | None) -> float:
     if given is not None:
         return given
@@ -94,6 +144,7 @@ class SyncEngine:
         self.store = store or StateStore(job.state_url, job.id, parallel_reads=job.state_parallel_reads)
         self.schema_replaced: datetime | None = None
         """When the schema was replaced through the API (Graph's PUT .../schema); None: the job file's."""
+        self._file_job = job
         stored = self.store.stored_schema()
         if stored is not None:
             # As in Entra, a schema PUT is the job's schema from then on, for every command, until DELETE
@@ -116,6 +167,52 @@ class SyncEngine:
         self._lock = threading.RLock()
         self._fingerprint = schema_fingerprint(job)
         self.sleep = time.sleep
+
+    def _refresh_schema(self) -> None:
+        """Run the schema the state holds now: another process (the API's) may have replaced it, or gone
+        back to the job file's, since this engine was built."""
+        stored = self.store.stored_schema()
+        replaced = stored[1] if stored is not None else None
+        if replaced == self.schema_replaced:
+            return
+        from .. import load_schema
+
+        job = self._file_job
+        if stored is not None:
+            job = dataclasses.replace(job, schema=load_schema(stored[0]))
+        self.job, self.mappings = job, compile_rules(job.schema)
+        self._fingerprint, self.schema_replaced = schema_fingerprint(job), replaced
+        _log.warning("job %s: the schema was replaced through the API; this engine now runs it", job.id)
+
+    @contextlib.contextmanager
+    def _watch(self, stop: threading.Event | None) -> Iterator[threading.Event | None]:
+        """The cycle's stop event: set when ``stop`` is, or when an operator pauses the job or asks its
+        cycle to stop from any process (the control row, read every ``IDSYNC_CONTROL_POLL_SECONDS``)."""
+        if self.store.url in _MEMORY_URLS:
+            yield stop
+            return
+        watched, done = _Either(stop), threading.Event()
+        baseline = self.store.control()
+        interval = _poll_seconds()
+
+        def poll() -> None:
+            while not done.wait(interval):
+                try:
+                    now = self.store.control()
+                except Exception:  # a busy database: look again at the next poll
+                    continue
+                if now.stop_seq > baseline.stop_seq or (now.paused and not baseline.paused):
+                    _log.info("job %s: an operator asked the cycle to stop after its batch", self.job.id)
+                    watched.set()
+                    return
+
+        thread = threading.Thread(target=poll, name=f"control-{self.job.id}", daemon=True)
+        thread.start()
+        try:
+            yield watched
+        finally:
+            done.set()
+            thread.join()
 
     @property
     def connectors(self) -> dict[str, Connector]:
@@ -188,11 +285,13 @@ class SyncEngine:
         ``Failed`` with ``error_code`` ``JobBusy``; a cycle whose lease was taken over stops with
         ``Fenced`` and records nothing more."""
         with self._lock:
-            began = now or datetime.now(UTC)
             try:
-                with self.lease(wait):
-                    return self._cycle(began, full, progress, stop)
+                with self.lease(wait), self._watch(stop) as watched:
+                    self._refresh_schema()
+                    # began once the lease is held: waiting for it is no part of the cycle
+                    return self._cycle(now or datetime.now(UTC), full, progress, watched)
             except JobBusy as exc:
+                began = now or datetime.now(UTC)
                 report = CycleReport(str(uuid.uuid4()), self.job.id, full, began, ended=began)
                 report.state, report.error, report.error_code = "Failed", str(exc), "JobBusy"
                 return report
@@ -201,7 +300,8 @@ class SyncEngine:
         self, began: datetime, full: bool, progress: Progress | None, stop: threading.Event | None
     ) -> CycleReport:
         clock = time.monotonic()
-        status = self.store.status() or initial_status()
+        control = self.store.control()
+        status = merge_control(self.store.status() or initial_status(), control)
         full = full or self._schema_changed(status)
         report = CycleReport(str(uuid.uuid4()), self.job.id, full, began)
         force = bool(status.get("forceDeletes"))
@@ -209,7 +309,7 @@ class SyncEngine:
         report.ended = began + timedelta(seconds=time.monotonic() - clock)
         if not fenced:
             try:
-                self._finish(status, report, force)
+                self._finish(status, report, force, control)
             except Fenced as exc:
                 fenced = _fenced(report, exc)
         if fenced:
@@ -251,11 +351,13 @@ class SyncEngine:
         for connector in self.connectors.values():
             connector.end_cycle()
 
-    def _finish(self, status: dict[str, Any], report: CycleReport, force: bool) -> None:
-        """Fold the cycle into the job status and record both (one transaction)."""
+    def _finish(self, status: dict[str, Any], report: CycleReport, force: bool, control: Control) -> None:
+        """Fold the cycle into the job status and record both (one transaction). The operator's controls are
+        not written here (``merge_control``): only which of their requests this cycle acted on."""
         complete = report.succeeded and not report.stopped
         if force and complete:
             status["forceDeletes"] = False
+            status["forceDeletesSeen"] = control.force_seq
             if (status.get("quarantine") or {}).get("reason") == "TooManyDeletes":
                 status["quarantine"] = None
         if complete:
@@ -304,7 +406,8 @@ class SyncEngine:
         ``ConnectorError`` / ``StateError`` when a directory or the state fails (a plan is never partial;
         a stream has then written the operations before the failure)."""
         with self._lock:
-            status = self.store.status()
+            self._refresh_schema()
+            status = merge_control(self.store.status(), self.store.control())
             began = now or datetime.now(UTC)
             ctx = self._context(began, progress, force_deletes=bool(status.get("forceDeletes")))
             sink = PreviewSink(ctx, into)
@@ -347,7 +450,9 @@ class SyncEngine:
 
     def status(self) -> dict[str, Any]:
         """Graph's synchronizationStatus, plus ``escrowCount``, ``stagedCount`` and ``paused``."""
-        status = self.store.status() or initial_status()
+        status = merge_control(self.store.status() or initial_status(), self.store.control())
+        for bookkeeping in _CONTROL_SEEN:  # which operator requests cycles acted on: not Graph's
+            status.pop(bookkeeping, None)
         status["code"] = status_code(status)
         status["synchronizedEntryCountByType"] = self._entry_counts()
         status["escrowCount"] = self.store.count_escrows()
@@ -355,19 +460,21 @@ class SyncEngine:
         return status
 
     def _update_status(self, change: Mapping[str, Any]) -> None:
-        status = self.store.status() or initial_status()
-        status.update(change)
-        status["code"] = status_code(status)
-        self.store.commit(Batch(status=status))
+        """Under the lease (no cycle runs): fold ``change`` into the stored status."""
+        stored = self.store.status() or initial_status()
+        status = merge_control(stored, self.store.control())
+        stored.update(change)
+        stored["code"] = status_code({**status, **change})
+        self.store.commit(Batch(status=stored))
 
     def start(self) -> None:
-        """Resume a paused job; like Graph's start, it also lifts a quarantine."""
-        with self._lock, self.lease():
-            self._update_status({"paused": False, "quarantine": None})
+        """Resume a paused job; like Graph's start, it also lifts a quarantine. A request in the control
+        row: no lease is needed, a running cycle (in any process) is not waited for."""
+        self.store.request_control(paused=False, lift=True)
 
     def pause(self) -> None:
-        with self._lock, self.lease():
-            self._update_status({"paused": True})
+        """Pause the job; a cycle running in any process stops after its current batch (control row)."""
+        self.store.request_control(paused=True, stop=True)
 
     def restart(self, scopes: set[str] | frozenset[str] | None = None) -> None:
         """Graph's restart: ``resetScope`` names (empty: Watermark, Escrows, QuarantineState)."""
@@ -390,14 +497,14 @@ class SyncEngine:
         elif "Watermark" in wanted and "ForceDeletes" not in wanted:
             tables.add("staged")  # held removals are recomputed by the full read
         self.store.reset(tables)
-        change: dict[str, Any] = {"paused": False}
+        change: dict[str, Any] = {}
         if "QuarantineState" in wanted:
             change["quarantine"] = None
         if "ForceDeletes" in wanted:
-            change["forceDeletes"] = True
             status = self.store.status()
             if (status.get("quarantine") or {}).get("reason") == "TooManyDeletes":
                 change["quarantine"] = None
+        self.store.request_control(paused=False, force="ForceDeletes" in wanted)
         self._update_status(change)
 
     def logs(

@@ -48,6 +48,7 @@ def operation_from_json(data: Mapping[str, Any]) -> PlannedOperation:
         display_name=data.get("displayName"),
         source_type=data.get("sourceObjectType", ""),
         disabled=bool(data.get("disabled", False)),
+        detail=data.get("detail", ""),
     )
 
 
@@ -109,7 +110,7 @@ def log_record(
     target gave a create; ``code``: the error code of a failure or a held removal, else ``op.error``),
     stored as is and expanded to Graph's provisioningObjectSummary by :func:`summary` when read: writing
     stays cheap in big cycles."""
-    return {
+    record: dict[str, Any] = {
         "id": uuid.uuid4().hex,
         "activityDateTime": when.isoformat(),
         "cycleId": ctx.cycle_id,
@@ -129,6 +130,11 @@ def log_record(
         "error": error,
         "code": code or op.error,
     }
+    if op.detail:  # (most records have none: not stored)
+        record["detail"] = op.detail
+    if op.source_details:  # e.g. the bulkId of an inbound API record
+        record["sourceDetails"] = dict(op.source_details)
+    return record
 
 
 def summary(entry: Mapping[str, Any], steps: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
@@ -145,6 +151,7 @@ def summary(entry: Mapping[str, Any], steps: Sequence[Mapping[str, Any]] = ()) -
         entry["reason"],
         entry["name"],
         entry["sourceType"],
+        detail=entry.get("detail") or "",  # (records written before details have none)
     )
     status, error = entry["status"], entry["error"]
     code = entry.get("code") or _older_code(error or op.reason)
@@ -163,7 +170,7 @@ def summary(entry: Mapping[str, Any], steps: Sequence[Mapping[str, Any]] = ()) -
             "id": op.source_id,
             "displayName": op.display_name,
             "identityType": op.source_type,
-            "details": {},
+            "details": dict(entry.get("sourceDetails") or {}),
         },
         "targetIdentity": {
             "id": op.target_id,
@@ -207,11 +214,16 @@ def _status_info(op: PlannedOperation, status: str, error: str | None, code: str
         info["errorInformation"] = {
             "errorCode": code if code in _CODES else op.reason,
             "errorCategory": "success",
-            "reason": op.reason,
-            "additionalDetails": None,
+            "reason": _with_detail(op),
+            "additionalDetails": op.detail or None,
             "recommendedAction": None,
         }
     return info
+
+
+def _with_detail(op: PlannedOperation) -> str:
+    """``NotInScope: scoping filter clause department EQUALS 'Sales' is false (department is 'R&D')``."""
+    return f"{op.reason}: {op.detail}" if op.detail else op.reason
 
 
 def _advice(code: str) -> str:
@@ -255,8 +267,8 @@ def default_steps(op: PlannedOperation, status: str, error: str | None) -> list[
                 "EntrySynchronizationSkip",
                 kind,
                 "skipped",
-                f"Skipped: {op.reason}",
-                {"SkipReason": op.reason},
+                f"Skipped: {_with_detail(op)}",
+                {"SkipReason": op.reason, **({"ScopeClause": op.detail} if op.detail else {})},
             )
         )
         return steps
@@ -266,12 +278,14 @@ def default_steps(op: PlannedOperation, status: str, error: str | None) -> list[
             "EntrySynchronizationScoping",
             "scoping",
             "success",
-            "In scope" if in_scope else f"Leaving scope: {op.reason}",
+            "In scope" if in_scope else f"Leaving scope: {_with_detail(op)}",
             {"ScopeEvaluationResult": "Passed" if in_scope else op.reason},
         )
     )
     linked = op.target_id and op.action is not Action.CREATE  # a create's id is the new object's, not a match
     matched = f"linked to target object '{op.target_id}'" if linked else "no target object (new)"
+    if op.action is Action.CREATE and op.reason:
+        matched = op.reason  # what matching looked for: "no target object with userName = 'x'"
     if op.error in _BEFORE_MATCH:
         steps.append(step("EntryImportByMatch", "matching", "failure", error or op.reason))
         return steps  # nothing was processed nor exported

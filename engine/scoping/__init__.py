@@ -12,6 +12,7 @@ from ._evaluate import as_filter as as_filter
 from ._evaluate import classify_scope as classify_scope
 from ._evaluate import compile_clause as compile_clause
 from ._evaluate import compile_scope as compile_scope
+from ._evaluate import compile_scope_explanation as compile_scope_explanation
 from ._evaluate import compile_scope_result as compile_scope_result
 from ._evaluate import evaluate_scope as evaluate_scope
 from ._evaluate import explain_scope as explain_scope
@@ -30,6 +31,7 @@ __all__ = [
     "classify_scope",
     "compile_clause",
     "compile_scope",
+    "compile_scope_explanation",
     "compile_scope_result",
     "evaluate_scope",
     "explain_scope",

@@ -197,3 +197,61 @@ def _explain_clause(
         "value": record.get(clause.source_operand_name),
         "result": predicate(record),
     }
+
+
+_LABELS = {
+    "inputFilterGroups": "input filter",
+    "categoryFilterGroups": "category filter",
+    "groups": "scoping filter",
+}
+
+
+def _describe(clause: FilterClause, record: Record) -> str:
+    """``department EQUALS 'Sales' is false (department is 'R&D')``: a failing clause, the value it tested."""
+    attribute = clause.source_operand_name
+    operands = list(clause.target_operand.values or []) if clause.target_operand else []
+    text = f"{attribute} {clause.operator_name}"
+    if operands:
+        text += " " + ", ".join(repr(v) for v in operands)
+    value = record.get(attribute)
+    has = "has no value" if value is None or value == "" or value == [] else f"is {value!r}"
+    return f"{text} is false ({attribute} {has})"
+
+
+def compile_scope_explanation(
+    scope: Filter | Mapping[str, Any] | None, *, path: str = "scope"
+) -> Callable[[Record], str | None]:
+    """The filter as a closure telling, for a record it excludes, which clause failed (the first failing
+    list: in each of its groups, the first clause that is false), e.g. ``scoping filter clause department
+    EQUALS 'Sales' is false (department is 'R&D')``; None for a record it lets through. For logs and
+    dry-runs (``idsync explain`` lists every clause: ``explain_scope``)."""
+    model = as_filter(scope)
+    stages: list[tuple[str, list[list[tuple[FilterClause, Predicate]]]]] = []
+    if model is not None:
+        for wire, attr, _failure, lenient in _LISTS:
+            groups = getattr(model, attr) or []
+            compiled = [
+                [
+                    (c, compile_clause(c, lenient_null=lenient, path=f"{path}.{wire}[{g}].clauses[{i}]"))
+                    for i, c in enumerate(group.clauses)
+                ]
+                for g, group in enumerate(groups)
+            ]
+            if compiled:
+                stages.append((_LABELS[wire], compiled))
+
+    def explain(record: Record) -> str | None:
+        for label, groups in stages:
+            failed: list[str] = []
+            for clauses in groups:
+                clause = next((c for c, predicate in clauses if not predicate(record)), None)
+                if clause is None:
+                    break  # this group passes, and so does the list
+                failed.append(_describe(clause, record))
+            else:
+                if len(failed) == 1:
+                    return f"{label} clause {failed[0]}"
+                return f"{label}: no group passes ({'; '.join(failed)})"
+        return None
+
+    return explain

@@ -13,7 +13,10 @@ What is kept, per job (``job_id`` column everywhere, so several jobs can share o
 * ``intents``     – creates journaled before their export and not yet linked;
 * ``exports``     – updates, disables and reference updates journaled before their export and not yet
   confirmed (a crash between the two leaves them: the next cycle re-sends what they may have changed);
-* ``job_status``  – status, quarantine, counters (Graph synchronizationStatus, as JSON);
+* ``job_status``  – status, quarantine, counters (Graph synchronizationStatus, as JSON), written by cycles;
+* ``job_control`` – operator controls (paused, force deletes, quarantine lifts, stop requests), written by
+  operators from any process and only read by cycles (``_control``);
+* ``job_schedule`` – a worker fleet's schedule: each job's next run and the worker running it (``_schedule``);
 * ``job_schema``  – a schema replaced through the API;
 * ``job_leases``  – one writer per job: who holds the job's lease, its fencing epoch, until when
   (``_lease``: every write of a store holding the lease checks it in its transaction);
@@ -42,8 +45,11 @@ SQL), ``_types`` (``Link``, ``Batch`` and the other plain values).
 
 from __future__ import annotations
 
-from ._lease import DEFAULT_LEASE_SECONDS, Lease
+from ._control import Control
+from ._lease import DEFAULT_LEASE_SECONDS, Lease, set_holder_label
+from ._open import POOL_OVERFLOW_ENV, POOL_SIZE_ENV
 from ._reads import PARALLEL_READS, ParallelReadsSetting
+from ._schedule import Schedule, now_ms
 from ._schema import SCHEMA_VERSION, get_table_definitions
 from ._store import StateStore
 from ._types import (
@@ -61,8 +67,11 @@ from ._types import (
 __all__ = [
     "DEFAULT_LEASE_SECONDS",
     "PARALLEL_READS",
+    "POOL_OVERFLOW_ENV",
+    "POOL_SIZE_ENV",
     "SCHEMA_VERSION",
     "Batch",
+    "Control",
     "EscrowRow",
     "Fenced",
     "Intent",
@@ -71,8 +80,11 @@ __all__ = [
     "Link",
     "ParallelReadsSetting",
     "PendingExport",
+    "Schedule",
     "StagedRemoval",
     "StateError",
     "StateStore",
     "get_table_definitions",
+    "now_ms",
+    "set_holder_label",
 ]

@@ -9,7 +9,10 @@ larger number. While it is held:
   the lease row matching the holder *and* its epoch, in the same transaction): when another process has
   taken the lease over, the UPDATE matches nothing and the transaction is rolled back with ``Fenced``. On
   PostgreSQL the UPDATE also locks the row, so a takeover waits for the holder's transaction to end (and
-  then finds a lease it cannot take before it expires);
+  then finds a lease it cannot take before it expires); a holder frozen inside that transaction has it ended
+  by the server once idle for ``IDSYNC_STATE_IDLE_TRANSACTION_SECONDS`` (``_open``); frozen in the middle of
+  a statement (where that timeout does not apply), its session is ended by a taker that waited
+  ``_LOCK_WAIT_MS`` for the row once the lease as committed has expired (``_break_frozen``);
 * before every target batch the holder checks it (``Lease.check``): when it has not been confirmed within
   half its time to live (measured on the monotonic clock, which keeps counting while a process is stopped
   with SIGSTOP) it is renewed in the database first, which raises ``Fenced`` when it was taken over;
@@ -43,7 +46,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from ._sql import Sql
 from ._types import Fenced, JobBusy, StateError
 
-__all__ = ["DEFAULT_LEASE_SECONDS", "Lease", "acquire"]
+__all__ = ["DEFAULT_LEASE_SECONDS", "Lease", "acquire", "describe_holder", "set_holder_label"]
 
 DEFAULT_LEASE_SECONDS = 60.0
 _log = logging.getLogger("idsync.state")
@@ -164,10 +167,29 @@ def _machine() -> str | None:
         return None
 
 
+_label = ""
+
+
+def set_holder_label(label: str) -> None:
+    """Name this process in the leases it takes from now on (a fleet worker: its executor id), so that
+    ``idsync jobs list`` can say which worker holds a job."""
+    global _label
+    _label = "".join(ch for ch in label if ch not in ":@ ")[:60]
+
+
+def describe_holder(holder: str) -> str:
+    """A lease holder as people read it: ``worker W (process P on H)`` or ``process P on H``."""
+    parts = holder.split(":")
+    label = parts[2].partition("@")[2] if len(parts) >= 3 else ""
+    return f"worker {label} ({_who(holder)})" if label else _who(holder)
+
+
 def holder_name() -> str:
-    """Who holds a lease: host, process id, a nonce (several holdings in one process), and where that PID is
-    meaningful and when its process started (to see, on the same machine, that a holder has died)."""
-    name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    """Who holds a lease: host, process id, a nonce (several holdings in one process; with the holder's
+    label, ``set_holder_label``), and where that PID is meaningful and when its process started (to see, on
+    the same machine, that a holder has died)."""
+    nonce = uuid.uuid4().hex[:8] + (f"@{_label}" if _label else "")
+    name = f"{socket.gethostname()}:{os.getpid()}:{nonce}"
     machine, started = _machine(), _process_start(os.getpid())
     return f"{name}:{machine}.{started}" if machine and started else name
 
@@ -191,6 +213,8 @@ def _take(engine: Engine, sql: Sql, job_id: str, holder: str, ttl: float) -> tup
     expires = now + int(ttl * 1000)
     take = "UPDATE job_leases SET holder = ?, epoch = epoch + 1, expires = ? WHERE job_id = ?"
     with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":  # a row locked longer than this is a frozen holder's
+            conn.exec_driver_sql(f"SET LOCAL lock_timeout = {_LOCK_WAIT_MS}")
         taken = sql.run(conn, f"{take} AND expires <= ?", (holder, expires, job_id, now)).rowcount == 1
         if not taken:
             held = "SELECT holder, epoch, expires FROM job_leases WHERE job_id = ?"
@@ -212,6 +236,36 @@ def _take(engine: Engine, sql: Sql, job_id: str, holder: str, ttl: float) -> tup
                     return None, "another process", expires
         epoch = sql.query(conn, "SELECT epoch FROM job_leases WHERE job_id = ?", (job_id,))[0][0]
     return int(epoch), holder, expires
+
+
+_LOCK_WAIT_MS = 2000
+
+
+def _lock_timeout(exc: SQLAlchemyError) -> bool:
+    return getattr(getattr(exc, "orig", None), "sqlstate", None) == "55P03"  # lock_not_available
+
+
+def _break_frozen(engine: Engine, sql: Sql, job_id: str) -> None:
+    """PostgreSQL: the lease row stays locked by a transaction that does not end -- its holder was frozen
+    (SIGSTOP, a paused VM) in the middle of a commit, where the server's idle timeout does not apply. Once the
+    lease as committed has expired, that holder has lost it: its session is ended (its transaction rolls back,
+    and a resumed holder finds its connection gone and the lease taken over)."""
+    try:
+        with engine.connect() as conn:
+            rows = sql.query(conn, "SELECT expires, xmax::text FROM job_leases WHERE job_id = ?", (job_id,))
+            if not rows or int(rows[0][0]) > _now_ms() or str(rows[0][1]) == "0":
+                return
+            ended = sql.query(
+                conn,
+                "SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_xid::text = ?",
+                (str(rows[0][1]),),
+            )
+            conn.rollback()
+    except SQLAlchemyError as exc:  # not allowed to end it (another role): wait for it
+        _log.warning("job %s: cannot end the session holding the expired lease: %s", job_id, exc)
+        return
+    for pid, _ in ended:
+        _log.warning("job %s: ended session %s, stuck in a commit with the expired lease", job_id, pid)
 
 
 def acquire(
@@ -236,7 +290,10 @@ def acquire(
         except IntegrityError:  # a concurrent first insert (a database without upserts): held
             epoch, other, expires = None, "another process", _now_ms()
         except SQLAlchemyError as exc:
-            raise StateError(f"cannot take the lease of job {job_id!r}: {exc}") from exc
+            if not _lock_timeout(exc):
+                raise StateError(f"cannot take the lease of job {job_id!r}: {exc}") from exc
+            _break_frozen(engine, sql, job_id)
+            epoch, other, expires = None, "another process", _now_ms()
         if epoch is not None:
             return Lease(
                 engine, sql, job_id, holder, epoch, ttl, started, heartbeat=heartbeat, on_release=on_release

@@ -1,9 +1,18 @@
 """Opening the state database: the engine (SQLite in WAL mode), the tables, and the schema version check
 with the upgrade of an older database (``_schema``). How rows are read by id is chosen afterwards, once
-(``_reads.choose_reads``)."""
+(``_reads.choose_reads``).
+
+A server database (PostgreSQL) is reached through ONE SQLAlchemy engine per URL per process, shared by every
+job's store and counted (``open_engine`` / ``close_engine``): a worker running many jobs holds at most
+``pool size + overflow`` state connections, whatever the number of jobs. The pool is sized by
+``IDSYNC_STATE_POOL_SIZE`` (default 5) and ``IDSYNC_STATE_POOL_OVERFLOW`` (default 5). A SQLite file keeps an
+engine per store (one process, a file that tests remove and make again). On PostgreSQL a transaction left
+idle (its process frozen) is ended by the server after ``IDSYNC_STATE_IDLE_TRANSACTION_SECONDS``."""
 
 from __future__ import annotations
 
+import os
+import threading
 import time
 from typing import Any
 
@@ -12,11 +21,71 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.pool import StaticPool
 
+from ._lease import DEFAULT_LEASE_SECONDS
 from ._schema import SCHEMA_VERSION, get_table_definitions, upgrade
 from ._sql import Sql
 from ._types import StateError
 
-__all__ = ["make_engine", "prepare"]
+__all__ = ["close_engine", "make_engine", "open_engine", "pool_settings", "prepare"]
+
+POOL_SIZE_ENV = "IDSYNC_STATE_POOL_SIZE"
+POOL_OVERFLOW_ENV = "IDSYNC_STATE_POOL_OVERFLOW"
+IDLE_TRANSACTION_ENV = "IDSYNC_STATE_IDLE_TRANSACTION_SECONDS"
+"""PostgreSQL: seconds a state transaction may sit idle before the server ends it (default 60)."""
+_shared: dict[str, tuple[Engine, int]] = {}
+_shared_lock = threading.Lock()
+
+
+def _int_env(name: str, default: int, minimum: int) -> int:
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"{name}={text!r}: expected a whole number") from None
+    if value < minimum:
+        raise ValueError(f"{name}={value}: must be at least {minimum}")
+    return value
+
+
+def _forked() -> None:
+    """In a forked child: fresh pools; the parent's connections stay the parent's (SQLAlchemy's advice)."""
+    for engine, _ in _shared.values():
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_forked)
+
+
+def pool_settings() -> tuple[int, int]:
+    """(pool size, overflow) of a server database's engine, from the environment."""
+    return _int_env(POOL_SIZE_ENV, 5, 1), _int_env(POOL_OVERFLOW_ENV, 5, 0)
+
+
+def open_engine(url: str) -> Engine:
+    """The process's engine for ``url`` (made on first use; a server database's is shared and counted):
+    hand it back with ``close_engine``."""
+    if url.startswith("sqlite"):
+        return make_engine(url)
+    with _shared_lock:
+        engine, users = _shared.get(url) or (make_engine(url), 0)
+        _shared[url] = (engine, users + 1)
+        return engine
+
+
+def close_engine(url: str, engine: Engine) -> None:
+    """One user of ``engine`` is done with it; the last one disposes of it (its connections close)."""
+    with _shared_lock:
+        held = _shared.get(url)
+        if held is None or held[0] is not engine:
+            engine.dispose()
+            return
+        if held[1] > 1:
+            _shared[url] = (engine, held[1] - 1)
+            return
+        del _shared[url]
+    engine.dispose()
 
 
 def make_engine(url: str) -> Engine:
@@ -41,7 +110,17 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    size, overflow = pool_settings()
+    connect_args: dict[str, Any] = {}
+    if url.startswith("postgresql"):
+        # A process frozen (SIGSTOP, a paused VM) inside a transaction holds its row locks -- the lease row's
+        # among them, so a takeover would wait for it forever. The server ends such a transaction after this
+        # long idle (the frozen process then finds its connection gone and its lease taken over).
+        idle = _int_env(IDLE_TRANSACTION_ENV, int(DEFAULT_LEASE_SECONDS), 1)
+        connect_args["options"] = f"-c idle_in_transaction_session_timeout={idle * 1000}"
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=size, max_overflow=overflow, connect_args=connect_args
+    )
 
 
 _PREPARE_LOCK = 0x1D5_7A7E

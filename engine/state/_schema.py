@@ -98,6 +98,25 @@ def get_table_definitions(metadata: MetaData | None = None) -> MetaData:
         Column("epoch", BigInteger, nullable=False),
         Column("expires", BigInteger, nullable=False),
     )
+    Table(  # operator controls (``_control``): written by operators, only read by cycles
+        "job_control",
+        md,
+        Column("job_id", String(200), primary_key=True),
+        Column("seq", BigInteger, nullable=False),
+        Column("paused", Boolean, nullable=False),
+        Column("force_seq", BigInteger, nullable=False),
+        Column("lift_seq", BigInteger, nullable=False),
+        Column("stop_seq", BigInteger, nullable=False),
+        Column("changed", _ISO, nullable=False),
+    )
+    Table(  # a worker fleet's schedule (``_schedule``): when each job's next cycle is due (epoch ms)
+        "job_schedule",
+        md,
+        Column("job_key", String(400), primary_key=True),
+        Column("interval_ms", BigInteger, nullable=False),
+        Column("next_run", BigInteger, nullable=False),
+        Column("running_on", String(200)),
+    )
     _link_tables(md)
     _object_tables(md)
     _record_tables(md)

@@ -7,8 +7,9 @@ page go through one ``Batch`` in one transaction (``_writes``); statements are d
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from itertools import chain
 from typing import Any
 
@@ -16,8 +17,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from connectors import Watermark
 
-from ._lease import DEFAULT_LEASE_SECONDS, Lease, acquire
-from ._open import make_engine, prepare
+from ._control import Control, read_control, request_control
+from ._lease import DEFAULT_LEASE_SECONDS, Lease, acquire, describe_holder
+from ._open import close_engine, open_engine, prepare
 from ._reads import ParallelReadsSetting, choose_reads
 from ._schema import DIRTY, WAITING
 from ._sql import Sql, marks
@@ -45,23 +47,31 @@ class StateStore:
         self.url = url
         self.job_id = job_id
         try:
-            self._engine = make_engine(url)
+            self._engine = open_engine(url)
+        except (SQLAlchemyError, ValueError) as exc:
+            raise StateError(f"cannot open the state database {url}: {exc}") from exc
+        try:
             self._sql = Sql(self._engine.dialect)
             prepare(self._engine, self._sql, url)
             self._reads = choose_reads(self._engine, self._sql, parallel_reads)
         except SQLAlchemyError as exc:
+            close_engine(url, self._engine)
             raise StateError(
                 f"cannot open the state database {url}: {exc.__class__.__name__}: {exc}"
             ) from exc
 
+        self._closed = False
         self.lease: Lease | None = None
         """The job's lease while this store holds it (``acquire_lease``): every write checks it."""
 
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         if self.lease is not None:
             self.lease.release()
         self._reads.close()
-        self._engine.dispose()
+        close_engine(self.url, self._engine)
 
     # --- the job's lease (``_lease``) ---------------------------------------------------------------------
 
@@ -86,6 +96,35 @@ class StateStore:
     def _released(self, lease: Lease) -> None:
         if self.lease is lease:
             self.lease = None
+
+    def lease_holder(self) -> tuple[str, datetime] | None:
+        """Who holds the job's lease now (as people read it) and until when; None when nobody does."""
+        rows = self._query("SELECT holder, expires FROM job_leases WHERE job_id = ?", (self.job_id,))
+        if not rows or int(rows[0][1]) <= int(time.time() * 1000):
+            return None
+        return describe_holder(str(rows[0][0])), datetime.fromtimestamp(int(rows[0][1]) / 1000, UTC)
+
+    # --- operator controls (``_control``): any process, no lease -------------------------------------------
+
+    def control(self) -> Control:
+        try:
+            with self._engine.connect() as conn:
+                return read_control(self._sql, conn, self.job_id)
+        except SQLAlchemyError as exc:
+            raise StateError(f"cannot read the state database {self.url}: {exc}") from exc
+
+    def request_control(
+        self, *, paused: bool | None = None, force: bool = False, lift: bool = False, stop: bool = False
+    ) -> Control:
+        """Record an operator's request (``_control.request_control``) and return the controls after it."""
+        try:
+            with self._engine.begin() as conn:
+                request_control(
+                    self._sql, conn, self.job_id, paused=paused, force=force, lift=lift, stop=stop
+                )
+                return read_control(self._sql, conn, self.job_id)
+        except SQLAlchemyError as exc:
+            raise StateError(f"cannot write the state database {self.url}: {exc}") from exc
 
     def check_lease(self) -> None:
         """Before a target batch: ``Fenced`` when this store's lease was taken over (nothing without one)."""

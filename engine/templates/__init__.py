@@ -1,4 +1,4 @@
-"""idsync's built-in synchronization templates (``scim``, ``ldap-to-scim``, ``csv-to-ldap``).
+"""idsync's built-in synchronization templates (``scim``, ``ldap-to-scim``, ``csv-to-ldap``, ``api-inbound``).
 
 Each template is a Graph ``synchronizationTemplate`` JSON file beside this module (package data) with a
 complete schema: directory definitions and rules. A job file names one with ``template: <id>``; its
@@ -13,7 +13,7 @@ from importlib import resources
 
 from engine.schema import SynchronizationTemplate, load_template
 
-TEMPLATE_IDS = ("scim", "ldap-to-scim", "csv-to-ldap")
+TEMPLATE_IDS = ("scim", "ldap-to-scim", "csv-to-ldap", "api-inbound")
 """The built-in template ids, in listing order."""
 
 

@@ -20,6 +20,8 @@ from ._document import (
 )
 from ._finding import Finding as Finding
 from ._job import validate_job
+from ._report import job_file_report as job_file_report
+from ._report import verdict as verdict
 
 
 def validate(document_or_path: str | Path | Mapping[str, Any], *, file: str | None = None) -> list[Finding]:
@@ -57,4 +59,4 @@ def has_errors(findings: list[Finding]) -> bool:
     return any(f.severity == "error" for f in findings)
 
 
-__all__ = ["Finding", "has_errors", "validate"]
+__all__ = ["Finding", "has_errors", "job_file_report", "validate", "verdict"]

@@ -4,7 +4,9 @@ engine does instead.
 
 The tables below are the whole account: ``EXECUTED`` names where the engine acts on a key (and, for keys
 with several values, which values it executes), ``DESCRIPTIVE`` the keys that describe and ask for no
-behaviour (kept and round-tripped; nothing to execute). Anything else -- an unknown key, or a value of a
+behaviour (kept and round-tripped; nothing to execute) -- except, in ``EXPECTED``, the values of
+descriptive keys a user may take for a behaviour (``IsSynchronizeAllSupported=false``), warned about on the
+objects an enabled mapping reads or writes. Anything else -- an unknown key, or a value of a
 known key the engine does not execute -- is reported. Attribute metadata is reported only for attributes
 an enabled object mapping reads or writes (an unused definition carries no behaviour).
 """
@@ -59,6 +61,30 @@ DESCRIPTIVE: dict[str, str] = {
     "idsyncbuiltin": "marks idsync's own templates",
 }
 
+EXPECTED: dict[str, tuple[str, frozenset[str], str]] = {
+    # Descriptive keys (in DESCRIPTIVE) whose value a user may read as a behaviour the engine does not have:
+    # key (lower case) -> (the role of the object it matters for, the values warned about, what happens)
+    "issynchronizeallsupported": (
+        "source",
+        frozenset({"false"}),
+        "Entra syncs only the users and groups assigned to the application here; idsync has no "
+        "assignments: every object the source directory gives is considered (a scoping filter restricts "
+        "them)",
+    ),
+    "isharddeletionsupported": (
+        "target",
+        frozenset({"false"}),
+        "idsync still deletes a linked object whose source object is gone when the object mapping allows "
+        "Delete (take Delete out of its flowTypes to prevent it)",
+    ),
+    "supportsprovisionondemand": (
+        "source",
+        frozenset({"false"}),
+        "`idsync provision` provisions any object of any enabled object mapping on demand",
+    ),
+}
+"""Warned where it matters: on an object an enabled mapping reads (``source``) or writes (``target``)."""
+
 REPORTED = {
     "secret": "the attribute is secret (Secret=true): the engine does not redact its values in dry-runs, "
     "explain output or logs",
@@ -70,10 +96,13 @@ REPORTED = {
 
 def check_constructs(schema: SynchronizationSchema, out: Collector) -> None:
     used = _used_attributes(schema)
+    roles = _roles(schema)
     for d, directory in enumerate(schema.directories):
         for o, obj in enumerate(directory.objects):
             path = f"directories[{d}].objects[{o}]"
             _check_metadata(obj.metadata, f"{path}.metadata", out)
+            role = roles.get((directory.name.lower(), obj.name.lower()), set())
+            _check_expected(obj.metadata, f"{path}.metadata", role, out)
             for a, attribute in enumerate(obj.attributes):
                 if (directory.name.lower(), obj.name.lower(), attribute.name.lower()) not in used:
                     continue
@@ -125,6 +154,33 @@ def _check_metadata(entries: Iterable[object], path: str, out: Collector) -> Non
                 )
             continue
         _unknown(f"{path}[{k}]", key, out)
+
+
+def _check_expected(entries: Iterable[object], path: str, role: set[str], out: Collector) -> None:
+    """Descriptive keys whose value reads like a behaviour (``EXPECTED``): a warning saying what happens."""
+    for k, entry in enumerate(entries):
+        key: str = getattr(entry, "key", "") or ""
+        expected = EXPECTED.get(key.lower())
+        if expected is None or expected[0] not in role:
+            continue
+        value = str(getattr(entry, "value", "") or "").strip().strip('"').lower()
+        if value in expected[1]:
+            said = f"metadata {key}={value!r} is descriptive, not executed: {expected[2]}"
+            out.warning(f"{path}[{k}]", said)
+
+
+def _roles(schema: SynchronizationSchema) -> dict[tuple[str, str], set[str]]:
+    """(directory, object) -> "source" / "target": read or written by an enabled object mapping."""
+    roles: dict[tuple[str, str], set[str]] = {}
+    for rule in schema.synchronization_rules:
+        for mapping in rule.object_mappings:
+            if not mapping.enabled:
+                continue
+            source = ((rule.source_directory_name or "").lower(), (mapping.source_object_name or "").lower())
+            target = ((rule.target_directory_name or "").lower(), (mapping.target_object_name or "").lower())
+            roles.setdefault(source, set()).add("source")
+            roles.setdefault(target, set()).add("target")
+    return roles
 
 
 def _unknown(path: str, key: str, out: Collector) -> None:
@@ -192,4 +248,4 @@ def _used_attributes(schema: SynchronizationSchema) -> set[tuple[str, str, str]]
     return used
 
 
-__all__ = ["DESCRIPTIVE", "EXECUTED", "REPORTED", "check_constructs"]
+__all__ = ["DESCRIPTIVE", "EXECUTED", "EXPECTED", "REPORTED", "check_constructs"]

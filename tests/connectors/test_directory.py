@@ -60,9 +60,9 @@ def test_add_then_remove_leaves_only_the_values_not_removed(start: list[str], ex
     assert set(left if isinstance(left, list) else [left]) == set(start) - set(extra)
 
 
-def test_non_scalar_value_is_rejected_for_that_change_only() -> None:
-    directory = Directory()
-    bad = Change(Operation.CREATE, "User", modifications=(Modification("a", ValueOp.REPLACE, ({"x": 1},)),))  # type: ignore[arg-type]
+def test_a_value_that_is_not_json_is_rejected_for_that_change_only() -> None:
+    directory = Directory()  # (a JSON object is a complex value: test_complex_values.py)
+    bad = Change(Operation.CREATE, "User", modifications=(Modification("a", ValueOp.REPLACE, ({"x": {1}},)),))  # type: ignore[arg-type]
     good = Change(Operation.CREATE, "User", modifications=(mod("a", ValueOp.REPLACE, "x"),))
     results = directory.apply([bad, good])
     assert isinstance(results[0].error, ObjectRejected)
@@ -96,3 +96,15 @@ def test_find_sees_writes_made_after_an_earlier_lookup() -> None:
     assert directory.find("User", "mail", ["b@x"]) == {}
     directory.apply([Change(Operation.UPDATE, "User", "u1", (mod("mail", ValueOp.REPLACE, "b@x"),))])
     assert list(directory.find("User", "mail", ["b@x"])) == ["b@x"]
+
+
+def test_new_ids_are_random_version_4_uuids() -> None:
+    import uuid
+
+    from connectors._directory import new_id
+
+    ids = [new_id() for _ in range(2000)]
+    assert len(set(ids)) == len(ids)
+    for text in ids[:200]:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text and parsed.version == 4 and parsed.variant == uuid.RFC_4122

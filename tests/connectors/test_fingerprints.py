@@ -133,6 +133,30 @@ def test_the_fingerprint_is_the_one_stores_already_hold(attributes: dict[str, ob
     assert fingerprint(attributes) == hashlib.blake2b(blob.encode(), digest_size=16).hexdigest()
 
 
+UNICODE_TEXT = st.text(st.characters(codec="utf-8"), max_size=4)  # escapes, astral characters, key order
+COMPLEX = st.dictionaries(UNICODE_TEXT, UNICODE_TEXT | st.integers() | st.none(), max_size=2)
+
+
+@settings(max_examples=300)
+@given(
+    st.dictionaries(
+        UNICODE_TEXT,
+        UNICODE_TEXT
+        | st.integers()
+        | st.booleans()
+        | st.none()
+        | st.floats()
+        | st.lists(UNICODE_TEXT | st.integers() | st.floats() | COMPLEX, max_size=3)
+        | COMPLEX,
+        max_size=6,
+    )
+)
+def test_orjson_writes_the_fingerprint_text_json_writes(attributes: dict[str, object]) -> None:
+    # The fast path (orjson) must hash the very text json.dumps gives, for every value it takes.
+    blob = json.dumps(attributes, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    assert fingerprint(attributes) == hashlib.blake2b(blob.encode(), digest_size=16).hexdigest()
+
+
 def split(objects: list[DirectoryObject], cuts: list[int]) -> list[list[DirectoryObject]]:
     bounds = sorted({0, len(objects), *(c % (len(objects) + 1) for c in cuts)})
     return [objects[a:b] for a, b in itertools.pairwise(bounds)]

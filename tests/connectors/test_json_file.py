@@ -76,7 +76,7 @@ def test_invalid_json_names_file_line_and_column(tmp_path: Path) -> None:
         ([], "$"),
         ({"User": {"id": "u1"}}, "$.User"),
         ({"User": [{"name": "x"}]}, "$.User[0].id"),
-        ({"User": [{"id": "u1", "name": {"first": "A"}}]}, "$.User[0].name"),
+        ({"User": [{"id": "u1", "name": [{"first": "A"}, ["B"]]}]}, "$.User[0].name"),  # a list in a list
         ({"User": [{"id": "u1"}, {"id": "u1"}]}, "$.User[1].id"),
         ({"User": [{"id": "u1", "tags": [["x"]]}]}, "$.User[0].tags"),
     ],
@@ -255,14 +255,14 @@ def test_a_duplicate_id_fails_the_read_after_the_pages_before_it(tmp_path: Path)
 def test_a_bad_value_fails_the_read_after_the_pages_before_it(tmp_path: Path) -> None:
     # The file is decoded dozens of objects at a time: the ones before the bad one still make their pages.
     users: list[dict[str, object]] = [{"id": f"u{i}", "n": i} for i in range(12)]
-    users[10]["n"] = {"nested": True}
+    users[10]["n"] = [["a list in a list"]]  # (an object is a complex value, read as such)
     (tmp_path / "dir.json").write_text(json.dumps({"User": users}))
     read = connector(tmp_path).read("User", page_size=5)
     assert [[u.id for u in page.objects] for page in (next(read), next(read))] == [
         [f"u{i}" for i in range(5)],
         [f"u{i}" for i in range(5, 10)],
     ]
-    with pytest.raises(ConnectorConfigError, match=re.escape("$.User[10].n: a value must be")):
+    with pytest.raises(ConnectorConfigError, match=re.escape("$.User[10].n: list items must be")):
         next(read)
 
 
@@ -295,7 +295,7 @@ def test_an_incremental_read_scans_the_store_only_when_an_object_may_be_gone(tmp
 
 def test_validate_credentials_checks_the_whole_file_without_loading_it(tmp_path: Path) -> None:
     path = tmp_path / "dir.json"
-    path.write_text(json.dumps({"User": [{"id": "u1"}], "Group": [{"id": "g1", "owner": {"id": "u1"}}]}))
+    path.write_text(json.dumps({"User": [{"id": "u1"}], "Group": [{"id": "g1", "owner": [["u1"]]}]}))
     json_dir = connector(tmp_path)
     with pytest.raises(ConnectorConfigError, match=re.escape("$.Group[0].owner")):
         json_dir.validate_credentials()

@@ -61,3 +61,29 @@ def test_a_decoded_run_is_checked_as_one_object_after_another(items: list[Any], 
     except ConnectorConfigError as exc:
         run.append(str(exc))  # after the objects before the bad one
     assert run == one_by_one and seen_in_run == seen
+
+
+def test_the_written_document_reads_back_whole() -> None:
+    import json
+
+    from connectors._objects_json import document_lines
+
+    users = [
+        ("u1", {"displayName": "A", "tags": ["x", '},{"id":']}),  # the old line-splitting pattern, as a value
+        ("u2", {}),
+        ("u3", {"name": {"givenName": "Ann", "id": "inner"}, "n": 2**70}),  # complex; past orjson's integers
+        ("u4", {"id": "given by hand"}),  # an "id" attribute (put there by hand) is the id written
+    ]
+    text = b"".join(document_lines([("User", users), ("Group", [])]))
+    assert json.loads(text) == {
+        "User": [
+            {"id": "u1", "displayName": "A", "tags": ["x", '},{"id":']},
+            {"id": "u2"},
+            {"id": "u3", "name": {"givenName": "Ann", "id": "inner"}, "n": 2**70},
+            {"id": "given by hand"},
+        ],
+        "Group": [],
+    }
+    lines = text.splitlines()
+    assert len(lines) == 8 and all(line.startswith(b'{"id":') for line in lines[1:5])  # one object a line
+    assert b"".join(document_lines([])) == b"{}\n"

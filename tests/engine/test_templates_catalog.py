@@ -17,8 +17,8 @@ SCIM_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 SCIM_GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
 
 
-def test_list_templates_gives_the_three_built_ins_in_order() -> None:
-    assert [t.id for t in engine.list_templates()] == ["scim", "ldap-to-scim", "csv-to-ldap"]
+def test_list_templates_gives_the_built_ins_in_order() -> None:
+    assert [t.id for t in engine.list_templates()] == ["scim", "ldap-to-scim", "csv-to-ldap", "api-inbound"]
 
 
 def test_unknown_template_lists_known_ids() -> None:
@@ -40,6 +40,7 @@ def test_get_template_returns_an_independent_copy() -> None:
         ("scim", "Azure Active Directory", "SCIM App"),
         ("ldap-to-scim", "LDAP Directory", "SCIM App"),
         ("csv-to-ldap", "CSV Feed", "LDAP Directory"),
+        ("api-inbound", "Inbound API", "Target Directory"),
     ],
 )
 def test_templates_bind_the_documented_directories(template_id: str, source: str, target: str) -> None:

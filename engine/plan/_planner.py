@@ -166,9 +166,13 @@ class Planner:
 
     def _fold_references(self, objects: Sequence[PlannedObject], targets: TargetLookup) -> None:
         """Resolve the references whose objects are linked already into the objects' own operations."""
-        todo = [(p, refs) for p in objects if (refs := p.wanted_references)]
+        todo: list[tuple[PlannedObject, Mapping[str, Any]]] = []
         wanted: set[str] = set()
-        for _, refs in todo:
+        for planned in objects:
+            refs = planned.wanted_references
+            if not refs:
+                continue
+            todo.append((planned, refs))
             for value in refs.values():
                 if value.__class__ is str:  # one id (a manager): the common case
                     wanted.add(value)
@@ -277,20 +281,26 @@ def fold_references(
     found = reference_diff(mapping, refs, op.essence, targets)
     if not found.modifications:
         return op, found.remaining
-    folded = PlannedOperation(
-        Action.CREATE if op.action is Action.CREATE else Action.UPDATE,
-        op.mapping_key,
-        op.object_type,
-        op.source_id,
-        op.target_id,
-        op.changes + found.changes,
-        op.modifications + found.modifications,
-        found.essence,
-        Reason.REFERENCE_RESOLUTION if op.action is Action.NOOP else op.reason,
-        op.display_name,
-        op.source_type,
-        op.disabled,
-        op.error,
+    action = op.action
+    # positional, through ``tuple.__new__``: the named tuple's own constructor is a Python function, and a
+    # cycle folds the references of nearly every object it writes
+    folded = tuple.__new__(
+        PlannedOperation,
+        (
+            Action.CREATE if action is Action.CREATE else Action.UPDATE,
+            op.mapping_key,
+            op.object_type,
+            op.source_id,
+            op.target_id,
+            op.changes + found.changes,
+            op.modifications + found.modifications,
+            found.essence,
+            Reason.REFERENCE_RESOLUTION if action is Action.NOOP else op.reason,
+            op.display_name,
+            op.source_type,
+            op.disabled,
+            op.error,
+        ),
     )
     return folded, found.remaining
 

@@ -155,19 +155,23 @@ def shown(op: PlannedOperation, more: tuple[AttributeChange, ...] = ()) -> Plann
         changes = tuple(merged)
     elif not op.modifications and not op.essence:
         return op
-    # positional, as ``_replace`` is slow and a plan makes one per object
-    return PlannedOperation(
-        op.action,
-        op.mapping_key,
-        op.object_type,
-        op.source_id,
-        op.target_id,
-        changes,
-        (),
-        NO_VALUES,
-        op.reason,
-        op.display_name,
-        op.source_type,
-        op.disabled,
-        op.error,
+    # positional, through ``tuple.__new__`` (``_replace`` and the named tuple's constructor are Python
+    # functions): a plan makes one per object
+    return tuple.__new__(
+        PlannedOperation,
+        (
+            op.action,
+            op.mapping_key,
+            op.object_type,
+            op.source_id,
+            op.target_id,
+            changes,
+            (),
+            NO_VALUES,
+            op.reason,
+            op.display_name,
+            op.source_type,
+            op.disabled,
+            op.error,
+        ),
     )

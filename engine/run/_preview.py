@@ -169,12 +169,13 @@ class PreviewState:
                 found.update((link.source_id, link) for link in page)
             if self.moved:
                 found.update(self.store.waiting_links(mapping_key, self.moved))
-        dirty = self.dirty.get(mapping_key, set())
-        for sid, link in self.linked.get(mapping_key, {}).items():
-            if sid in dirty:
-                found[sid] = _link(sid, link)  # (kept whole: dirty)
-            else:
-                found.pop(sid, None)
+        dirty, linked = self.dirty.get(mapping_key, set()), self.linked.get(mapping_key, {})
+        if found:  # stored links this preview has linked again, clean: nothing left to resolve
+            for sid in linked.keys() & found.keys():
+                if sid not in dirty:
+                    del found[sid]
+        for sid in dirty:
+            found[sid] = _link(sid, linked[sid])  # (kept whole: dirty)
         for sid in self.unlinked.get(mapping_key, ()):
             if sid not in self.linked.get(mapping_key, {}):
                 found.pop(sid, None)

@@ -132,7 +132,12 @@ def reference_diff(
     # diffs the references of nearly every object it writes
     return tuple.__new__(
         ReferenceDiff,
-        (tuple(changes), tuple(modifications), essence if new_essence is None else new_essence, remaining or None),
+        (
+            tuple(changes),
+            tuple(modifications),
+            essence if new_essence is None else new_essence,
+            remaining or None,
+        ),
     )
 
 

@@ -349,7 +349,7 @@ class Driver:
     def _written(self, batch: Batch, planned: PlannedObject, result: ApplyResult, log: LogContext) -> None:
         op = planned.operation
         target_id = result.target_id or op.target_id or ""
-        # positional, through ``tuple.__new__`` (the named tuple's constructor is a Python function): one per write
+        # positional, through ``tuple.__new__`` (its constructor is a Python function): one per write
         link = tuple.__new__(Link, (op.source_id, target_id, op.essence, planned.references or None, False))
         batch.link(op.mapping_key, link)
         if self.any_intents and planned.link is None:  # a create, or a match of an earlier crashed create

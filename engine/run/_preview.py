@@ -3,9 +3,10 @@
 ``PreviewSink`` exports nothing (every write "succeeds"; a create's target id reads ``(new <type> for <source
 id>)``), journals nothing, and instead of committing a page's ``Batch`` merges it into ``PreviewState``, which
 answers the driver's state reads as the state store would once those batches were committed. So the guard
-counts the removals this plan stages together with those held before, the intents a crash left resolve
-against the links this plan makes, and references resolve against the objects this plan creates — with the
-driver's code, not a second copy of it. What the overlay keeps is bounded by what the plan changes.
+counts the removals this plan stages together with those held before, the intents and unconfirmed exports a
+crash left resolve against the links this plan makes (the plan shows the re-sends the cycle will make), and
+references resolve against the objects this plan creates — with the driver's code, not a second copy of it.
+What the overlay keeps is bounded by what the plan changes.
 
 Two places where a preview cannot know what the cycle will meet: the target never holds the objects the
 plan creates (matching and SelectUniqueValue ask the real target; a target that counts no object of a type
@@ -21,7 +22,7 @@ from datetime import datetime
 from connectors import ApplyResult, DataStore, DirectoryObject, Watermark
 
 from ..plan import CompiledMapping, FindLookup, PlannedObject, PlannedOperation
-from ..state import Batch, EscrowRow, Intent, Link, StagedRemoval, StateStore
+from ..state import Batch, EscrowRow, Intent, Link, PendingExport, StagedRemoval, StateStore
 from ._context import CycleContext
 from ._plan import Plan, PlanSink
 from ._records import LogContext
@@ -45,11 +46,12 @@ class PreviewState:
         self.stored_staged = store.count_staged() > 0
         self.stored_escrows = store.count_escrows() > 0
         self.stored_intents = store.count_intents() > 0
-        self.lean = not (self.stored_escrows or self.stored_intents)
-        """No object can be planned twice in this run (no escrow to retry, no crash's intent to resolve): a
-        link is kept as its target id alone unless the references phase reads it (dirty), so the overlay of
-        a streamed initial dry-run of a million objects holds no values and no tuples. (Without the
-        condition, a retried or re-resolved object would be diffed against nothing.)"""
+        self.stored_exports = store.count_exports() > 0
+        self.lean = not (self.stored_escrows or self.stored_intents or self.stored_exports)
+        """No object can be planned twice in this run (no escrow to retry, no crash's intent or unconfirmed
+        export to resolve): a link is kept as its target id alone unless the references phase reads it
+        (dirty), so the overlay of a streamed initial dry-run of a million objects holds no values and no
+        tuples. (Without the condition, a retried or re-resolved object would be diffed against nothing.)"""
         self.linked: dict[str, dict[str, Link | str]] = {}
         """This preview's links by mapping and source id; when ``lean``, a clean link is kept as its target id
         alone (``_compact``) and made a ``Link`` again when read (``_link``)."""
@@ -317,6 +319,11 @@ class PreviewSink(Sink):
         now: datetime,
     ) -> bool:
         return False
+
+    def pending_exports(self, mapping_key: str) -> list[PendingExport]:
+        """What a crash left unconfirmed, as the cycle will find it: the plan shows the re-sends (and the
+        references cleared after deletions a crash interrupted)."""
+        return self.ctx.store.pending_exports(mapping_key) if self.state.stored_exports else []
 
     def export(self, mapping: CompiledMapping, ops: Sequence[PlannedOperation]) -> list[ApplyResult]:
         return [

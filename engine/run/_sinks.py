@@ -69,10 +69,9 @@ class Sink(ABC):
         reference updates (``PendingExport``) -- before their export; True when creates were journaled
         (their intents are to be cleared)."""
 
+    @abstractmethod
     def pending_exports(self, mapping_key: str) -> list[PendingExport]:
-        """Exports of a mapping a crash left unconfirmed (the cycle re-sends what they may have changed).
-        By default none: a dry-run does not show that reconciliation."""
-        return []
+        """Exports of a mapping a crash left unconfirmed (the cycle re-sends what they may have changed)."""
 
     @abstractmethod
     def export(self, mapping: CompiledMapping, ops: Sequence[PlannedOperation]) -> list[ApplyResult]:

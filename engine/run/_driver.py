@@ -165,7 +165,7 @@ class Driver:
         unconfirmed = self._unconfirmed(mapping)
         for page in source.read(mapping.source_object, since, page_size=page_size, store=store):
             incomplete = incomplete or page.incomplete
-            seen.update(obj.id for obj in page.objects)
+            seen.update([obj.id for obj in page.objects])
             self.report.imported += len(page.objects)
             self.process_page(mapping, planner.plan_page(page.objects), page)
             if self.ctx.progress is not None:
@@ -263,7 +263,7 @@ class Driver:
                 batch.unstage(mapping.key, op.source_id)
             if op.action is Action.CREATE or op.action is Action.UPDATE:
                 result = next(results)
-                if result.ok:
+                if result.error is None:
                     self._written(batch, planned, result, log)
                     continue
                 if op.action is Action.CREATE:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from connectors import ApplyResult, Connector, ConnectorError, DirectoryObject, Page
@@ -61,6 +62,8 @@ from ._report import CycleReport
 from ._sinks import Sink
 
 _log = logging.getLogger("idsync.engine")
+_OPERATION, _ACTION = attrgetter("operation"), attrgetter("action")
+_CREATE, _UPDATE = Action.CREATE, Action.UPDATE  # (module constants: an enum's members are class lookups)
 DELETED = "~deleted"
 """The pending-exports key of objects deleted whose referrers ``Driver.unreference`` has not yet cleared."""
 
@@ -245,33 +248,32 @@ class Driver:
         log = self.ctx.log_context(mapping, self.report.id)
         if self.any_intents:
             self._reuse_uncommitted(mapping, plan)
-        writes = [p for p in plan.objects if p.operation.action in (Action.CREATE, Action.UPDATE)]
-        creates = [p for p in writes if p.operation.action is Action.CREATE]
-        updates = [
-            p.operation for p in writes if p.operation.action is Action.UPDATE and p.operation.modifications
-        ]
+        operations = list(map(_OPERATION, plan.objects))
+        actions = list(map(_ACTION, operations))
+        writes = [p for p, a in zip(plan.objects, actions, strict=True) if a is _CREATE or a is _UPDATE]
+        creates = [p for p, a in zip(plan.objects, actions, strict=True) if a is _CREATE]
+        updates = [op for op in map(_OPERATION, writes) if op.action is _UPDATE and op.modifications]
         if self.sink.journal_writes(mapping, creates, updates, self.ctx.now):
             self.any_intents = True
         for op in updates:  # their results are committed with this batch
             batch.clear_export(mapping.key, op.source_id)
-        results = iter(self.sink.export(mapping, [p.operation for p in writes]))
+        results = iter(self.sink.export(mapping, list(map(_OPERATION, writes))))
         failures: list[tuple[PlannedOperation, Failure]] = []
-        self.report.count_all(mapping.target_object, [p.operation.action for p in plan.objects])
-        for planned in plan.objects:
-            op = planned.operation
+        self.report.count_all(mapping.target_object, actions)
+        for planned, op, action in zip(plan.objects, operations, actions, strict=True):
             if not planned.source.deleted and self.any_staged:
                 batch.unstage(mapping.key, op.source_id)
-            if op.action is Action.CREATE or op.action is Action.UPDATE:
+            if action is _CREATE or action is _UPDATE:
                 result = next(results)
                 if result.error is None:
                     self._written(batch, planned, result, log)
                     continue
-                if op.action is Action.CREATE:
+                if action is _CREATE:
                     batch.clear_intent(mapping.key, op.source_id)  # rejected: nothing was made
                 failures.append(self._failed(batch, log, op, _rejected(result.error)))
-            elif op.action.is_removal:
+            elif action.is_removal:
                 self._stage(batch, op)
-            elif op.action is Action.FAIL:
+            elif action is Action.FAIL:
                 failures.append(self._failed(batch, log, op, _planned_failure(op)))
             else:
                 self._settle(batch, planned, log)

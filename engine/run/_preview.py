@@ -159,8 +159,12 @@ class PreviewState:
                 for sid in unlinked & ids:
                     found.pop(sid, None)
             if linked:
-                for sid in linked.keys() & ids:
-                    found[sid] = _target(sid, linked[sid])
+                for sid in linked.keys() & ids:  # (``_target``, inline: a reference resolved per object)
+                    kept = linked[sid]
+                    if kept.__class__ is str:
+                        found[sid] = f"(new {kept[1:]} for {sid})" if kept.startswith(_NEW) else kept
+                    else:
+                        found[sid] = kept.target_id  # type: ignore[union-attr]
         return found
 
     def iter_links(self, mapping_key: str, *, skip: Container[str] | None = None) -> Iterator[list[Link]]:

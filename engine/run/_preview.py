@@ -80,10 +80,12 @@ class PreviewState:
             settled = batch.waiting_on.get(key, {})
             linked, dirty = self.linked.setdefault(key, {}), self.dirty.setdefault(key, set())
             unlinked, new, lean = self.unlinked.get(key), self.new[key], self.lean
+            wake = self.moved if self.stored_links else None  # (only stored waiting links wake)
             for sid, link in links.items():
                 if unlinked:
                     unlinked.discard(sid)
-                if sid in settled or link.pending_refs is None:
+                waiting = sid in settled
+                if waiting or link.pending_refs is None:
                     if dirty:
                         dirty.discard(sid)
                     if lean and not link.disabled:  # kept as its target id alone (a shared marker if new)
@@ -93,8 +95,8 @@ class PreviewState:
                 else:
                     dirty.add(sid)
                     linked[sid] = self._whole(key, link, False)
-                if sid not in settled and self.stored_links:  # (only stored waiting links wake)
-                    self.moved.add(sid)
+                if wake is not None and not waiting:
+                    wake.add(sid)
         for key, ids in batch.unlinked.items():
             for sid in ids:
                 self.linked.get(key, {}).pop(sid, None)

@@ -287,24 +287,19 @@ def fold_references(
     found = reference_diff(mapping, refs, op.essence, targets)
     if not found.modifications:
         return op, found.remaining
-    # positional, through ``tuple.__new__``: the named tuple's own constructor is a Python function, and a
-    # cycle folds the references of nearly every object it writes
+    # ``op`` with its action, changes, modifications, essence and reason (fields 0 and 5 to 8) replaced,
+    # through ``tuple.__new__``: the named tuple's own constructor and ``_replace`` are Python functions, and
+    # a cycle folds the references of nearly every object it writes
     folded = tuple.__new__(
         PlannedOperation,
         (
             _CREATE if action is _CREATE else Action.UPDATE,
-            op.mapping_key,
-            op.object_type,
-            op.source_id,
-            op.target_id,
+            *op[1:5],
             op.changes + found.changes,
             op.modifications + found.modifications,
             found.essence,
             Reason.REFERENCE_RESOLUTION if action is Action.NOOP else op.reason,
-            op.display_name,
-            op.source_type,
-            op.disabled,
-            op.error,
+            *op[9:],
         ),
     )
     return folded, found.remaining

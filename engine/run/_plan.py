@@ -151,23 +151,6 @@ def shown(op: PlannedOperation, more: tuple[AttributeChange, ...] = ()) -> Plann
         changes = tuple(merged)
     elif not op.modifications and not op.essence:
         return op
-    # positional, through ``tuple.__new__`` (``_replace`` and the named tuple's constructor are Python
-    # functions): a plan makes one per object
-    return tuple.__new__(
-        PlannedOperation,
-        (
-            op.action,
-            op.mapping_key,
-            op.object_type,
-            op.source_id,
-            op.target_id,
-            changes,
-            (),
-            NO_VALUES,
-            op.reason,
-            op.display_name,
-            op.source_type,
-            op.disabled,
-            op.error,
-        ),
-    )
+    # ``op`` with ``changes``, no modifications and no essence (fields 5 to 7), through ``tuple.__new__``:
+    # ``_replace`` and the named tuple's constructor are Python functions, and a plan makes one per object
+    return tuple.__new__(PlannedOperation, (*op[:5], changes, (), NO_VALUES, *op[8:]))

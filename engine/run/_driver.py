@@ -246,14 +246,13 @@ class Driver:
         follows the page's order."""
         batch = Batch()
         log = self.ctx.log_context(mapping, self.report.id)
-        if self.any_intents:
-            self._reuse_uncommitted(mapping, plan)
+        renamed = self._reuse_uncommitted(mapping, plan) if self.any_intents else []
         operations = list(map(_OPERATION, plan.objects))
         actions = list(map(_ACTION, operations))
         writes = [p for p, a in zip(plan.objects, actions, strict=True) if a is _CREATE or a is _UPDATE]
         creates = [p for p, a in zip(plan.objects, actions, strict=True) if a is _CREATE]
         updates = [op for op in map(_OPERATION, writes) if op.action is _UPDATE and op.modifications]
-        if self.sink.journal_writes(mapping, creates, updates, self.ctx.now):
+        if self.sink.journal_writes(mapping, creates, updates, self.ctx.now, renamed=renamed):
             self.any_intents = True
         for op in updates:  # their results are committed with this batch
             batch.clear_export(mapping.key, op.source_id)
@@ -282,17 +281,21 @@ class Driver:
             self._advance(batch, mapping, page)
         self.sink.commit(batch)
 
-    def _reuse_uncommitted(self, mapping: CompiledMapping, plan: PagePlan) -> None:
+    def _reuse_uncommitted(self, mapping: CompiledMapping, plan: PagePlan) -> list[Intent]:
         """A create whose source object has a crash's create intent under other matching values (its matching
         attribute was renamed since): the copy the crash left is found by the intent's values and, when no
-        link claims it, updated in place (every value sent) instead of a second object being created."""
+        link claims it, updated in place (every value sent) instead of a second object being created.
+
+        Returns those intents journaled anew with the new values beside the old ones: the update renames the
+        copy, so a crash before its commit must still let the next cycle find it by either name."""
         creates = {p.source.id: p for p in plan.objects if p.operation.action is Action.CREATE}
         if not creates:
-            return
+            return []
         earlier = [i for i in self.state.intents(mapping.key) if i.source_id in creates]
         earlier = [i for i in earlier if tuple(i.values) != journal_values(creates[i.source_id])]
         if not earlier:
-            return
+            return []
+        renamed: list[Intent] = []
         hits = self._intent_hits(mapping, earlier)
         claimed = self.state.linked_targets(mapping.key, {t for found in hits.values() for t in found})
         for intent in earlier:
@@ -315,6 +318,9 @@ class Driver:
             )
             planned.folded = False  # its references are resolved by the references phase
             claimed.add(free[0])
+            both = tuple(dict.fromkeys((*intent.values, *journal_values(planned))))
+            renamed.append(Intent(intent.source_id, both, self.ctx.now))
+        return renamed
 
     def _settle(self, batch: Batch, planned: PlannedObject, log: LogContext) -> None:
         """NOOP / SKIP: no write, but the link may need recording (a match, new essence, pending refs)."""

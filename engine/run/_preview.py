@@ -328,6 +328,8 @@ class PreviewSink(Sink):
         creates: Sequence[PlannedObject],
         others: Sequence[PlannedOperation],
         now: datetime,
+        *,
+        renamed: Sequence[Intent] = (),
     ) -> bool:
         return False
 

@@ -58,3 +58,15 @@ def test_a_fold_changes_only_what_the_references_write() -> None:
 def _mapping_with_a_manager() -> Any:
     """What ``fold_references`` reads of a mapping: its reference attributes."""
     return SimpleNamespace(references=(CompiledAttribute("manager", None, reference=True),))
+
+
+def test_log_record_ids_are_random_version_4_uuids() -> None:
+    import uuid
+
+    from engine.run._records import _record_id
+
+    ids = {_record_id() for _ in range(2000)}
+    assert len(ids) == 2000
+    for text in ids:
+        parsed = uuid.UUID(hex=text)
+        assert (parsed.version, parsed.variant, parsed.hex) == (4, uuid.RFC_4122, text)

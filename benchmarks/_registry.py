@@ -11,6 +11,7 @@ def scenarios() -> dict[str, Scenario]:
         scenario_expressions,
         scenario_files,
         scenario_ldap,
+        scenario_many_jobs,
         scenario_scim,
         scenario_warm,
     )
@@ -22,4 +23,5 @@ def scenarios() -> dict[str, Scenario]:
     found += scenario_cycles.SCENARIOS
     found += scenario_files.SCENARIOS
     found += scenario_warm.SCENARIOS
+    found += scenario_many_jobs.SCENARIOS
     return {scenario.name: scenario for scenario in found}

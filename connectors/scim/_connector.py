@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import httpx
@@ -37,7 +38,7 @@ from ._http import ScimHttp
 from ._patch import Dialect
 from ._paths import CORE_GROUP, CORE_USER, filter_literal, parse_path
 from ._reader import ScimReader
-from ._resource import resolve
+from ._resource import is_reference, resolve
 from ._schema import Catalog, catalog_from_discovery, default_catalog
 from ._settings import KNOWN, parse_settings
 from ._writer import CreatedWithErrors, ScimWriter
@@ -162,12 +163,16 @@ class ScimConnector(Connector):
     def find(
         self, object_type: str, attribute: str, values: Sequence[str]
     ) -> dict[str, list[DirectoryObject]]:
-        """``filter=<attribute> eq "<value>"`` per value; groups without members (as Entra does)."""
+        """``filter=<attribute> eq "<value>"`` per value (``<attribute>.value`` for a reference: ``manager``,
+        ``members``); groups without members (as Entra does)."""
         path, core = self.endpoint(object_type)
         try:
-            name = resolve(parse_path(attribute), core).text()
+            parsed = resolve(parse_path(attribute), core)
         except ValueError as exc:
             raise ConnectorConfigError(str(exc), setting=attribute, connector="scim") from exc
+        if is_reference(parsed):  # a complex value: filtered by the id it holds (RFC 7644 §3.4.2.2)
+            parsed = replace(parsed, sub_attribute="value")
+        name = parsed.text()
         extra = {"excludedAttributes": "members"} if core == CORE_GROUP else {}
         reader = ScimReader(self.http, path, object_type, native=False)
 

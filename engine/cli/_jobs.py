@@ -15,6 +15,8 @@ from typing import Any
 
 import click
 
+from engine._jobfile import no_such_file
+
 from ._common import EXIT_USAGE, echo_json, fail
 from ._jobopen import open_engine
 
@@ -25,7 +27,7 @@ def _engine(path: Path) -> AbstractContextManager[Any]:
     """The job's engine; the shared opener turns job-file errors into exit 2 and state or directory failures
     into exit 1, each one line naming where."""
     if not path.is_file():
-        fail(f"{path}: no such job file", EXIT_USAGE)
+        fail(no_such_file(path), EXIT_USAGE)
     try:  # before the job's state is touched: a missing library must not leave a half-done command
         import engine.daemon  # noqa: F401
     except ImportError as exc:

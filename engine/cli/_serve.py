@@ -102,6 +102,7 @@ def _load_daemon(
     system_database: str | None = None,
 ) -> Any:
     from engine.daemon import Daemon, FacadeMissing, find_job_files, load_job
+    from engine.validation import job_file_report
 
     try:
         files = find_job_files(arguments) if arguments else []
@@ -112,7 +113,7 @@ def _load_daemon(
         try:
             jobs.append(load_job(path))
         except (ValueError, OSError, LookupError) as exc:  # JobFileError names the file, key, line, column
-            fail(str(exc), EXIT_USAGE)  # as for `idsync run`: a wrong job file is a usage error
+            fail(job_file_report(path, exc), EXIT_USAGE)  # validate's report; as for `idsync run`: exit 2
     scheduler = _fleet_runner(jobs, system_database) if runner == "dbos" else None
     try:
         return Daemon(jobs, home=home, scheduler=scheduler)

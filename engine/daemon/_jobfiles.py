@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from .._jobfile import no_such_file
+
 __all__ = ["find_job_files"]
 
 _FOLDER_PATTERNS = ("*.yaml", "*.yml", "*.job.json")
@@ -30,5 +32,5 @@ def find_job_files(arguments: Iterable[Path]) -> list[Path]:
                 )
             found.extend(files)
         else:
-            raise FileNotFoundError(f"{argument}: no such job file or folder")
+            raise FileNotFoundError(no_such_file(argument))
     return list(dict.fromkeys(found))

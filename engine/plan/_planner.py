@@ -45,6 +45,7 @@ TargetLookup = Callable[[Iterable[str]], Mapping[str, str]]
 """Source ids -> target ids of linked objects (any mapping of the same directory pair)."""
 FindLookup = Callable[[str, str, Sequence[str]], Mapping[str, Sequence[DirectoryObject]]]
 """(target object type, attribute, values) -> value -> the target objects holding it (``Connector.find``)."""
+_CREATE = Action.CREATE  # (a module constant: an enum's members are class lookups)
 _UNDECIDED = PlannedOperation(Action.NOOP, "", "", "")
 """Held by a planned object between its mapping and its decision (one shared value: no object per object)."""
 
@@ -167,9 +168,13 @@ class Planner:
 
     def _fold_references(self, objects: Sequence[PlannedObject], targets: TargetLookup) -> None:
         """Resolve the references whose objects are linked already into the objects' own operations."""
-        todo = [(p, refs) for p in objects if (refs := p.wanted_references)]
+        todo: list[tuple[PlannedObject, Mapping[str, Any]]] = []
         wanted: set[str] = set()
-        for _, refs in todo:
+        for planned in objects:
+            refs = planned.wanted_references
+            if not refs:
+                continue
+            todo.append((planned, refs))
             for value in refs.values():
                 if value.__class__ is str:  # one id (a manager): the common case
                     wanted.add(value)
@@ -278,37 +283,32 @@ def fold_references(
     essence the operation leaves: on a create, a value for a single-valued reference and an add of the
     resolved values for a multi-valued one (a list in every target, even with one member).
     """
-    if op.action is Action.CREATE and _none_resolves(refs, targets):
-        # A create whose single-valued references all wait (their objects come later): what
-        # ``reference_diff`` gives, without its work -- nothing written, every id kept pending.
-        return op, {name: value for name, value in refs.items() if value is not None} or None
+    action = op.action
+    if action is _CREATE:
+        for value in refs.values():
+            if value is not None and (value.__class__ is not str or value in targets):
+                break
+        else:
+            # A create whose single-valued references all wait (their objects come later): what
+            # ``reference_diff`` gives, without its work -- nothing written, every id kept pending.
+            return op, {name: value for name, value in refs.items() if value is not None} or None
     found = reference_diff(mapping, refs, op.essence, targets)
     if not found.modifications:
         return op, found.remaining
-    folded = PlannedOperation(
-        Action.CREATE if op.action is Action.CREATE else Action.UPDATE,
-        op.mapping_key,
-        op.object_type,
-        op.source_id,
-        op.target_id,
-        op.changes + found.changes,
-        op.modifications + found.modifications,
-        found.essence,
-        Reason.REFERENCE_RESOLUTION if op.action is Action.NOOP else op.reason,
-        op.display_name,
-        op.source_type,
-        op.disabled,
-        op.error,
-        source_details=op.source_details,
+    # ``op`` with its action, changes, modifications, essence and reason (fields 0 and 5 to 8) replaced,
+    # through ``tuple.__new__``: the named tuple's own constructor and ``_replace`` are Python functions, and
+    # a cycle folds the references of nearly every object it writes
+    folded = tuple.__new__(
+        PlannedOperation,
+        (
+            _CREATE if action is _CREATE else Action.UPDATE,
+            *op[1:5],
+            op.changes + found.changes,
+            op.modifications + found.modifications,
+            found.essence,
+            Reason.REFERENCE_RESOLUTION if action is Action.NOOP else op.reason,
+            *op[9:],
+        ),
     )
     return folded, found.remaining
 
-
-def _none_resolves(refs: Mapping[str, Any], targets: Mapping[str, str]) -> bool:
-    """Every reference is one id (or none) and none of them is in ``targets``."""
-    for value in refs.values():
-        if value is None:
-            continue
-        if value.__class__ is not str or value in targets:
-            return False
-    return True

@@ -50,7 +50,7 @@ def _attribute_update(
         if new.__class__ is str and new and old.__class__ is not list:  # where ``same`` is plain equality
             if new == old:
                 return [], old, False
-            return [Modification(attribute.target, ValueOp.REPLACE, (new,))], new, False
+            return [tuple.__new__(Modification, (attribute.target, ValueOp.REPLACE, (new,)))], new, False
     ids = [str(v) for v in as_list(wanted)]
     resolved = [targets[i] for i in ids if i in targets]
     unresolved = len(resolved) < len(ids)
@@ -121,18 +121,23 @@ def reference_diff(
             remaining[attribute.target] = pending[attribute.target]
         if mods:
             modifications.extend(mods)
-            changes.append(AttributeChange(attribute.target, old, value))
+            changes.append(tuple.__new__(AttributeChange, (attribute.target, old, value)))
             if new_essence is None:
                 new_essence = dict(essence)
             if value is None or value == []:
                 new_essence.pop(attribute.target, None)
             else:
                 new_essence[attribute.target] = value
-    return ReferenceDiff(
-        tuple(changes),
-        tuple(modifications),
-        essence if new_essence is None else new_essence,
-        remaining or None,
+    # positional, through ``tuple.__new__`` (named tuples' own constructors are Python functions): a cycle
+    # diffs the references of nearly every object it writes
+    return tuple.__new__(
+        ReferenceDiff,
+        (
+            tuple(changes),
+            tuple(modifications),
+            essence if new_essence is None else new_essence,
+            remaining or None,
+        ),
     )
 
 

@@ -87,5 +87,13 @@ def as_list(value: Any) -> list[Any]:
 
 def missing_values(wanted: Any, present: Any, *, case_exact: bool = False) -> list[Any]:
     """Values of ``wanted`` absent from ``present`` (for add-only multi-valued flows and member deltas)."""
-    have = {repr(_key(v, case_exact)) for v in as_list(present)}
+    presents = as_list(present)
+    if all(v.__class__ is str for v in presents):  # ids and names: a set of the keys themselves
+        keys = set(presents) if case_exact else {v.casefold() for v in presents}
+        return [
+            v
+            for v in as_list(wanted)
+            if v.__class__ is not str or (v if case_exact else v.casefold()) not in keys
+        ]
+    have = {repr(_key(v, case_exact)) for v in presents}
     return [v for v in as_list(wanted) if repr(_key(v, case_exact)) not in have]

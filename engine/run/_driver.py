@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from connectors import ApplyResult, Connector, ConnectorError, DirectoryObject, Page
@@ -62,6 +63,8 @@ from ._report import CycleReport
 from ._sinks import Sink
 
 _log = logging.getLogger("idsync.engine")
+_OPERATION, _ACTION = attrgetter("operation"), attrgetter("action")
+_CREATE, _UPDATE = Action.CREATE, Action.UPDATE  # (module constants: an enum's members are class lookups)
 DELETED = "~deleted"
 """The pending-exports key of objects deleted whose referrers ``Driver.unreference`` has not yet cleared."""
 
@@ -168,7 +171,7 @@ class Driver:
         unconfirmed = self._unconfirmed(mapping)
         for page in source.read(mapping.source_object, since, page_size=page_size, store=store):
             incomplete = incomplete or page.incomplete
-            seen.update(obj.id for obj in page.objects)
+            seen.update([obj.id for obj in page.objects])
             self.report.imported += len(page.objects)
             self.process_page(mapping, planner.plan_page(page.objects), page)
             if self.ctx.progress is not None:
@@ -246,35 +249,33 @@ class Driver:
         follows the page's order."""
         batch = Batch()
         log = self.ctx.log_context(mapping, self.report.id)
-        if self.any_intents:
-            self._reuse_uncommitted(mapping, plan)
-        writes = [p for p in plan.objects if p.operation.action in (Action.CREATE, Action.UPDATE)]
-        creates = [p for p in writes if p.operation.action is Action.CREATE]
-        updates = [
-            p.operation for p in writes if p.operation.action is Action.UPDATE and p.operation.modifications
-        ]
-        if self.sink.journal_writes(mapping, creates, updates, self.ctx.now):
+        renamed = self._reuse_uncommitted(mapping, plan) if self.any_intents else []
+        operations = list(map(_OPERATION, plan.objects))
+        actions = list(map(_ACTION, operations))
+        writes = [p for p, a in zip(plan.objects, actions, strict=True) if a is _CREATE or a is _UPDATE]
+        creates = [p for p, a in zip(plan.objects, actions, strict=True) if a is _CREATE]
+        updates = [op for op in map(_OPERATION, writes) if op.action is _UPDATE and op.modifications]
+        if self.sink.journal_writes(mapping, creates, updates, self.ctx.now, renamed=renamed):
             self.any_intents = True
         for op in updates:  # their results are committed with this batch
             batch.clear_export(mapping.key, op.source_id)
-        results = iter(self.sink.export(mapping, [p.operation for p in writes]))
+        results = iter(self.sink.export(mapping, list(map(_OPERATION, writes))))
         failures: list[tuple[PlannedOperation, Failure]] = []
-        self.report.count_all(mapping.target_object, [p.operation.action for p in plan.objects])
-        for planned in plan.objects:
-            op = planned.operation
+        self.report.count_all(mapping.target_object, actions)
+        for planned, op, action in zip(plan.objects, operations, actions, strict=True):
             if not planned.source.deleted and self.any_staged:
                 batch.unstage(mapping.key, op.source_id)
-            if op.action is Action.CREATE or op.action is Action.UPDATE:
+            if action is _CREATE or action is _UPDATE:
                 result = next(results)
-                if result.ok:
+                if result.error is None:
                     self._written(batch, planned, result, log)
                     continue
-                if op.action is Action.CREATE:
+                if action is _CREATE:
                     batch.clear_intent(mapping.key, op.source_id)  # rejected: nothing was made
                 failures.append(self._failed(batch, log, op, _rejected(result.error)))
-            elif op.action.is_removal:
+            elif action.is_removal:
                 self._stage(batch, op)
-            elif op.action is Action.FAIL:
+            elif action is Action.FAIL:
                 failures.append(self._failed(batch, log, op, _planned_failure(op)))
             else:
                 self._settle(batch, planned, log)
@@ -283,17 +284,21 @@ class Driver:
             self._advance(batch, mapping, page)
         self.sink.commit(batch)
 
-    def _reuse_uncommitted(self, mapping: CompiledMapping, plan: PagePlan) -> None:
+    def _reuse_uncommitted(self, mapping: CompiledMapping, plan: PagePlan) -> list[Intent]:
         """A create whose source object has a crash's create intent under other matching values (its matching
         attribute was renamed since): the copy the crash left is found by the intent's values and, when no
-        link claims it, updated in place (every value sent) instead of a second object being created."""
+        link claims it, updated in place (every value sent) instead of a second object being created.
+
+        Returns those intents journaled anew with the new values beside the old ones: the update renames the
+        copy, so a crash before its commit must still let the next cycle find it by either name."""
         creates = {p.source.id: p for p in plan.objects if p.operation.action is Action.CREATE}
         if not creates:
-            return
+            return []
         earlier = [i for i in self.state.intents(mapping.key) if i.source_id in creates]
         earlier = [i for i in earlier if tuple(i.values) != journal_values(creates[i.source_id])]
         if not earlier:
-            return
+            return []
+        renamed: list[Intent] = []
         hits = self._intent_hits(mapping, earlier)
         claimed = self.state.linked_targets(mapping.key, {t for found in hits.values() for t in found})
         for intent in earlier:
@@ -316,6 +321,9 @@ class Driver:
             )
             planned.folded = False  # its references are resolved by the references phase
             claimed.add(free[0])
+            both = tuple(dict.fromkeys((*intent.values, *journal_values(planned))))
+            renamed.append(Intent(intent.source_id, both, self.ctx.now))
+        return renamed
 
     def _settle(self, batch: Batch, planned: PlannedObject, log: LogContext) -> None:
         """NOOP / SKIP: no write, but the link may need recording (a match, new essence, pending refs)."""
@@ -352,7 +360,9 @@ class Driver:
     def _written(self, batch: Batch, planned: PlannedObject, result: ApplyResult, log: LogContext) -> None:
         op = planned.operation
         target_id = result.target_id or op.target_id or ""
-        batch.link(op.mapping_key, Link(op.source_id, target_id, op.essence, planned.references or None))
+        # positional, through ``tuple.__new__`` (its constructor is a Python function): one per write
+        link = tuple.__new__(Link, (op.source_id, target_id, op.essence, planned.references or None, False))
+        batch.link(op.mapping_key, link)
         if self.any_intents and planned.link is None:  # a create, or a match of an earlier crashed create
             batch.clear_intent(op.mapping_key, op.source_id)
         if self.any_escrows:

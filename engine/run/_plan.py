@@ -23,6 +23,7 @@ import orjson
 from ..plan import NO_VALUES, Action, AttributeChange, PlannedOperation, Reason
 
 _ORDER = ("create", "update", "disable", "delete", "stagedDelete", "skip", "fail")
+_CREATE, _UPDATE = Action.CREATE, Action.UPDATE  # (module constants: an enum's members are class lookups)
 
 
 @dataclass
@@ -30,28 +31,23 @@ class Plan:
     operations: list[PlannedOperation] = field(default_factory=list)
     unchanged: int = 0
     full: bool = False
-    _index: dict[tuple[str, str], int] | None = field(default=None, repr=False, compare=False)
-    """(mapping key, source id) -> index of the object's create or update; built when the first update of
-    references arrives (most plans have none)."""
+    _writes: dict[str, dict[str, int]] = field(default_factory=dict, repr=False, compare=False)
+    """Mapping key -> source id -> index of the object's create or update (where the update that exports its
+    references once their objects exist is shown)."""
 
     def add(self, op: PlannedOperation) -> None:
-        if op.reason == Reason.REFERENCE_RESOLUTION and op.action is Action.UPDATE:
-            index = self._indexed().get((op.mapping_key, op.source_id))
+        action = op.action
+        if action is _UPDATE and op.reason == Reason.REFERENCE_RESOLUTION:
+            index = self._writes.get(op.mapping_key, {}).get(op.source_id)
             if index is not None:
                 self.operations[index] = shown(self.operations[index], op.changes)
                 return
-        if self._index is not None and op.action in (Action.CREATE, Action.UPDATE):
-            self._index[(op.mapping_key, op.source_id)] = len(self.operations)
+        if action is _CREATE or action is _UPDATE:
+            writes = self._writes.get(op.mapping_key)
+            if writes is None:
+                writes = self._writes[op.mapping_key] = {}
+            writes[op.source_id] = len(self.operations)
         self.operations.append(shown(op))
-
-    def _indexed(self) -> dict[tuple[str, str], int]:
-        if self._index is None:
-            self._index = {
-                (op.mapping_key, op.source_id): index
-                for index, op in enumerate(self.operations)
-                if op.action in (Action.CREATE, Action.UPDATE)
-            }
-        return self._index
 
     def summary(self) -> dict[str, Any]:
         totals = Counter(op.action.value for op in self.operations)
@@ -155,19 +151,6 @@ def shown(op: PlannedOperation, more: tuple[AttributeChange, ...] = ()) -> Plann
         changes = tuple(merged)
     elif not op.modifications and not op.essence:
         return op
-    # positional, as ``_replace`` is slow and a plan makes one per object
-    return PlannedOperation(
-        op.action,
-        op.mapping_key,
-        op.object_type,
-        op.source_id,
-        op.target_id,
-        changes,
-        (),
-        NO_VALUES,
-        op.reason,
-        op.display_name,
-        op.source_type,
-        op.disabled,
-        op.error,
-    )
+    # ``op`` with ``changes``, no modifications and no essence (fields 5 to 7), through ``tuple.__new__``:
+    # ``_replace`` and the named tuple's constructor are Python functions, and a plan makes one per object
+    return tuple.__new__(PlannedOperation, (*op[:5], changes, (), NO_VALUES, *op[8:]))

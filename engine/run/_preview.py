@@ -1,11 +1,13 @@
 """The dry-run's sink: the cycle's own steps, collected into a ``Plan``; nothing is written anywhere.
 
-``PreviewSink`` exports nothing (every write "succeeds"; a create's target id reads ``(new <type> for <source
-id>)``), journals nothing, and instead of committing a page's ``Batch`` merges it into ``PreviewState``, which
-answers the driver's state reads as the state store would once those batches were committed. So the guard
-counts the removals this plan stages together with those held before, the intents a crash left resolve
-against the links this plan makes, and references resolve against the objects this plan creates — with the
-driver's code, not a second copy of it. What the overlay keeps is bounded by what the plan changes.
+``PreviewSink`` exports nothing (every write "succeeds"; a created object's target id reads ``(new <type> for
+<source id>)``), journals nothing, and instead of committing a page's ``Batch`` merges it into
+``PreviewState``, which answers the driver's state reads as the state store would once those batches were
+committed. So the guard
+counts the removals this plan stages together with those held before, the intents and unconfirmed exports a
+crash left resolve against the links this plan makes (the plan shows the re-sends the cycle will make), and
+references resolve against the objects this plan creates — with the driver's code, not a second copy of it.
+What the overlay keeps is bounded by what the plan changes.
 
 Two places where a preview cannot know what the cycle will meet: the target never holds the objects the
 plan creates (matching and SelectUniqueValue ask the real target; a target that counts no object of a type
@@ -15,13 +17,13 @@ as the dry-run starts is not asked at all), and the target never rejects a write
 from __future__ import annotations
 
 import sys
-from collections.abc import Container, Iterable, Iterator, Sequence
+from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 
 from connectors import ApplyResult, DataStore, DirectoryObject, Watermark
 
 from ..plan import CompiledMapping, FindLookup, PlannedObject, PlannedOperation
-from ..state import Batch, EscrowRow, Intent, Link, StagedRemoval, StateStore
+from ..state import Batch, EscrowRow, Intent, Link, PendingExport, StagedRemoval, StateStore
 from ._context import CycleContext
 from ._plan import Plan, PlanSink
 from ._records import LogContext
@@ -37,22 +39,27 @@ def _nothing(object_type: str, attribute: str, values: Sequence[str]) -> dict[st
 class PreviewState:
     """The state store's reads with a preview's batches applied on top (see the module docstring)."""
 
-    def __init__(self, store: StateStore, keys: Sequence[str]) -> None:
+    def __init__(self, store: StateStore, types: Mapping[str, str]) -> None:
+        """``types``: the target object type of each mapping key."""
         self.store = store
-        self.keys = list(keys)
+        self.keys = list(types)
+        self.types = dict(types)
+        self.new = {key: sys.intern(_NEW + name) for key, name in types.items()}
+        """Per mapping, the kept form of a link to an object this preview creates (``_target``)."""
         # What the store holds when the preview starts decides which reads need asking it at all.
         self.stored_links = bool(store.count_links())
         self.stored_staged = store.count_staged() > 0
         self.stored_escrows = store.count_escrows() > 0
         self.stored_intents = store.count_intents() > 0
-        self.lean = not (self.stored_escrows or self.stored_intents)
-        """No object can be planned twice in this run (no escrow to retry, no crash's intent to resolve): a
-        link is kept as its target id alone unless the references phase reads it (dirty), so the overlay of
-        a streamed initial dry-run of a million objects holds no values and no tuples. (Without the
-        condition, a retried or re-resolved object would be diffed against nothing.)"""
+        self.stored_exports = store.count_exports() > 0
+        self.lean = not (self.stored_escrows or self.stored_intents or self.stored_exports)
+        """No object can be planned twice in this run (no escrow to retry, no crash's intent or unconfirmed
+        export to resolve): a link is kept as its target id alone unless the references phase reads it
+        (dirty), so the overlay of a streamed initial dry-run of a million objects holds no values and no
+        tuples. (Without the condition, a retried or re-resolved object would be diffed against nothing.)"""
         self.linked: dict[str, dict[str, Link | str]] = {}
         """This preview's links by mapping and source id; when ``lean``, a clean link is kept as its target id
-        alone (``_compact``) and made a ``Link`` again when read (``_link``)."""
+        alone (``merge``) and made a ``Link`` again when read (``_link``)."""
         self.dirty: dict[str, set[str]] = {}
         self.unlinked: dict[str, set[str]] = {}
         self.moved: set[str] = set()
@@ -72,19 +79,24 @@ class PreviewState:
         for key, links in batch.links.items():
             settled = batch.waiting_on.get(key, {})
             linked, dirty = self.linked.setdefault(key, {}), self.dirty.setdefault(key, set())
-            unlinked = self.unlinked.get(key)
+            unlinked, new, lean = self.unlinked.get(key), self.new[key], self.lean
+            wake = self.moved if self.stored_links else None  # (only stored waiting links wake)
             for sid, link in links.items():
-                linked[sid] = link
                 if unlinked:
                     unlinked.discard(sid)
-                if sid in settled or link.pending_refs is None:
-                    dirty.discard(sid)
-                    if self.lean:
-                        linked[sid] = _compact(link)
+                waiting = sid in settled
+                if waiting or link.pending_refs is None:
+                    if dirty:
+                        dirty.discard(sid)
+                    if lean and not link.disabled:  # kept as its target id alone (a shared marker if new)
+                        linked[sid] = link.target_id or new
+                    else:
+                        linked[sid] = self._whole(key, link, lean)
                 else:
                     dirty.add(sid)
-                if sid not in settled and self.stored_links:  # (only stored waiting links wake)
-                    self.moved.add(sid)
+                    linked[sid] = self._whole(key, link, False)
+                if wake is not None and not waiting:
+                    wake.add(sid)
         for key, ids in batch.unlinked.items():
             for sid in ids:
                 self.linked.get(key, {}).pop(sid, None)
@@ -110,6 +122,14 @@ class PreviewState:
         for key, ids in batch.cleared_intents.items():
             self.cleared_intents.setdefault(key, set()).update(ids)
         self.watermarks.update(batch.watermarks)
+
+    def _whole(self, key: str, link: Link, lean: bool) -> Link:
+        """``link`` as kept whole: its target id spelled out when this preview creates the object (its
+        export gave none); without its essence when ``lean`` (a disabled link: the flag is read)."""
+        target = link.target_id or f"(new {self.types[key]} for {link.source_id})"
+        if lean:
+            return Link(link.source_id, target, disabled=True)
+        return link if link.target_id else link._replace(target_id=target)
 
     # --- the reads -------------------------------------------------------------------------------------
 
@@ -141,8 +161,12 @@ class PreviewState:
                 for sid in unlinked & ids:
                     found.pop(sid, None)
             if linked:
-                for sid in linked.keys() & ids:
-                    found[sid] = _target(sid, linked[sid])
+                for sid in linked.keys() & ids:  # (``_target``, inline: a reference resolved per object)
+                    kept = linked[sid]
+                    if kept.__class__ is str:
+                        found[sid] = f"(new {kept[1:]} for {sid})" if kept.startswith(_NEW) else kept
+                    else:
+                        found[sid] = kept.target_id  # type: ignore[union-attr]
         return found
 
     def iter_links(self, mapping_key: str, *, skip: Container[str] | None = None) -> Iterator[list[Link]]:
@@ -169,12 +193,13 @@ class PreviewState:
                 found.update((link.source_id, link) for link in page)
             if self.moved:
                 found.update(self.store.waiting_links(mapping_key, self.moved))
-        dirty = self.dirty.get(mapping_key, set())
-        for sid, link in self.linked.get(mapping_key, {}).items():
-            if sid in dirty:
-                found[sid] = _link(sid, link)  # (kept whole: dirty)
-            else:
-                found.pop(sid, None)
+        dirty, linked = self.dirty.get(mapping_key, set()), self.linked.get(mapping_key, {})
+        if found:  # stored links this preview has linked again, clean: nothing left to resolve
+            for sid in linked.keys() & found.keys():
+                if sid not in dirty:
+                    del found[sid]
+        for sid in dirty:
+            found[sid] = _link(sid, linked[sid])  # (kept whole: dirty)
         for sid in self.unlinked.get(mapping_key, ()):
             if sid not in self.linked.get(mapping_key, {}):
                 found.pop(sid, None)
@@ -257,18 +282,7 @@ class PreviewState:
 
 _NEW = "\x00"
 """Starts the kept form of a link to an object this preview creates: ``\x00<type>``, one shared string per
-type, for the target id ``(new <type> for <source id>)`` that ``PreviewSink.export`` gives it."""
-
-
-def _compact(link: Link) -> Link | str:
-    """A clean link as little as a lean preview needs: its target id (a shared marker for the ids this
-    preview makes); a ``Link`` without its essence when it is disabled (a flag that is read)."""
-    if link.disabled:
-        return Link(link.source_id, link.target_id, disabled=True)
-    target, suffix = link.target_id, f" for {link.source_id})"
-    if target.startswith("(new ") and target.endswith(suffix):
-        return sys.intern(_NEW + target[5 : -len(suffix)])
-    return target
+type, read as the target id ``(new <type> for <source id>)``."""
 
 
 def _target(sid: str, kept: Link | str) -> str:
@@ -290,7 +304,7 @@ class PreviewSink(Sink):
 
     def __init__(self, ctx: CycleContext, plan: PlanSink | None = None) -> None:
         self.ctx = ctx
-        self.state = PreviewState(ctx.store, [m.key for m in ctx.mappings])
+        self.state = PreviewState(ctx.store, {m.key: m.target_object for m in ctx.mappings})
         self.plan: PlanSink = Plan() if plan is None else plan
         self._finds: dict[tuple[str, str], FindLookup] = {}
 
@@ -314,14 +328,20 @@ class PreviewSink(Sink):
         creates: Sequence[PlannedObject],
         others: Sequence[PlannedOperation],
         now: datetime,
+        *,
+        renamed: Sequence[Intent] = (),
     ) -> bool:
         return False
 
+    def pending_exports(self, mapping_key: str) -> list[PendingExport]:
+        """What a crash left unconfirmed, as the cycle will find it: the plan shows the re-sends (and the
+        references cleared after deletions a crash interrupted)."""
+        return self.ctx.store.pending_exports(mapping_key) if self.state.stored_exports else []
+
     def export(self, mapping: CompiledMapping, ops: Sequence[PlannedOperation]) -> list[ApplyResult]:
-        return [
-            ApplyResult(op.source_id, op.target_id or f"(new {mapping.target_object} for {op.source_id})")
-            for op in ops
-        ]
+        """Every write succeeds; a create gets no target id (its link is read as ``(new <type> for <source
+        id>)``)."""
+        return [ApplyResult(op.source_id, op.target_id) for op in ops]
 
     def log(
         self,

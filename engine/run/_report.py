@@ -67,7 +67,7 @@ class CycleReport:
         counts = self.counts.get(object_type)
         if counts is None:
             counts = self.counts[object_type] = Counter()
-        counts.update(action.value for action in actions)
+        counts.update(map(str, actions))  # (an Action is a str: its value, without the enum's property)
 
     def total(self, action: Action | str) -> int:
         key = action.value if isinstance(action, Action) else action

@@ -64,15 +64,17 @@ class Sink(ABC):
         creates: Sequence[PlannedObject],
         others: Sequence[PlannedOperation],
         now: datetime,
+        *,
+        renamed: Sequence[Intent] = (),
     ) -> bool:
         """Journal creates (``Intent``) and the other writes about to be exported -- updates, disables,
         reference updates (``PendingExport``) -- before their export; True when creates were journaled
-        (their intents are to be cleared)."""
+        (their intents are to be cleared). ``renamed``: intents of a crash's copies about to be updated in
+        place, journaled again with their new matching values (``Driver._reuse_uncommitted``)."""
 
+    @abstractmethod
     def pending_exports(self, mapping_key: str) -> list[PendingExport]:
-        """Exports of a mapping a crash left unconfirmed (the cycle re-sends what they may have changed).
-        By default none: a dry-run does not show that reconciliation."""
-        return []
+        """Exports of a mapping a crash left unconfirmed (the cycle re-sends what they may have changed)."""
 
     @abstractmethod
     def export(self, mapping: CompiledMapping, ops: Sequence[PlannedOperation]) -> list[ApplyResult]:
@@ -145,6 +147,8 @@ class ApplySink(Sink):
         creates: Sequence[PlannedObject],
         others: Sequence[PlannedOperation],
         now: datetime,
+        *,
+        renamed: Sequence[Intent] = (),
     ) -> bool:
         """Creates' intents and the other exports' attributes, in one committed transaction."""
         exports = [
@@ -152,9 +156,9 @@ class ApplySink(Sink):
             for op in others
             if op.modifications
         ]
-        if not creates and not exports:
+        if not creates and not exports and not renamed:
             return False
-        intents = [Intent(p.source.id, journal_values(p), now) for p in creates]
+        intents = [Intent(p.source.id, journal_values(p), now) for p in creates] + list(renamed)
         self.store.record_intents(mapping.key, intents, exports)
         return bool(creates)
 

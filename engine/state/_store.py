@@ -333,6 +333,10 @@ class StateStore:
     def count_intents(self) -> int:
         return self._count_job("intents")
 
+    def count_exports(self) -> int:
+        """Exports journaled and never confirmed, of every mapping (and deletions' markers)."""
+        return self._count_job("exports")
+
     def pending_exports(self, mapping_key: str) -> list[PendingExport]:
         """The exports of a mapping journaled and never confirmed (few: only those a crash interrupted)."""
         sql = "SELECT source_id, recorded, data FROM exports WHERE job_id = ? AND scope = ? ORDER BY 1"

@@ -16,7 +16,6 @@ Besides the rows themselves it keeps two derived things consistent in the same t
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -25,17 +24,14 @@ from sqlalchemy.engine import Connection
 
 from ._schema import DIRTY, WAITING
 from ._sql import Sql, chunks, marks
-from ._types import LINK_COLUMNS, Batch, Link, iso
+from ._types import LINK_COLUMNS, Batch, Link, encode_record, iso
 
 __all__ = ["Writer", "dumps"]
 
 _LINK_COLUMNS = ("job_id", "scope", *LINK_COLUMNS, "ref_state")
 
-_DUMPS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
-
-
 def dumps(value: Any) -> str:
-    return _DUMPS(value)
+    return encode_record(value)
 
 
 def _ref_state(link: Link, waits: frozenset[str] | None) -> int | None:

@@ -41,7 +41,7 @@ def test_errors_are_named_without_a_traceback(tmp_path: Path) -> None:
     code, out = _run("jobs", "restart", str(job), "--scope", "Everything")
     assert code == 2 and "--scope: unknown reset scope 'Everything'" in out
     code, out = _run("jobs", "status", str(tmp_path / "missing.yaml"))
-    assert code == 2 and "no such job file" in out
+    assert code == 2 and "missing.yaml: no such file" in out
     broken = tmp_path / "broken.yaml"
     broken.write_text("id: broken\ntemplate: scim\nschedule: PT5S\ndirectories: {}\n")
     code, out = _run("jobs", "status", str(broken))

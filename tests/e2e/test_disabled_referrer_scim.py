@@ -5,8 +5,8 @@ the target (``Connector.find`` by the manager attribute), and the scim connector
 attribute finds nothing on scim2-server (``manager eq "<id>"`` against a complex ``manager``), so the user's
 manager is left pointing at a deleted object.
 
-Left to the owners: the scim connector's find by a reference attribute (``manager.value``), or the driver
-finding referrers through the state's link essences instead of the target. ``strict``: fails once fixed.
+Fixed in the scim connector: a find by a reference attribute filters on the id it holds
+(``<attribute>.value eq``).
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ def _user(uid: str, **more: Any) -> dict[str, Any]:
             "accountEnabled": True, **more}  # fmt: skip
 
 
-@pytest.mark.xfail(strict=True, reason="no referrer found in a SCIM app by its manager (see the docstring)")
 def test_a_disabled_users_old_manager_deleted_leaves_no_dangling_manager(
     tmp_path: Path, scim_tenant: Any
 ) -> None:

@@ -9,7 +9,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
 from click.testing import CliRunner
 
 import engine
@@ -103,10 +102,6 @@ def test_creates_and_skips_say_why(tmp_path: Path) -> None:
     assert "Leaving scope: NotInScope: scoping filter: no group passes" in scoping[0]["description"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine/run/_plan.py shown() rebuilds an operation with changes without its detail (lead's file)",
-)
 def test_a_disable_by_scope_says_which_clause_in_the_kept_plan(tmp_path: Path) -> None:
     job = str(_job(tmp_path, [_user("ann")]))
     _invoke("run", job)

@@ -4,9 +4,8 @@ killed before its commit, then its matching attribute renamed, the copy updated 
 longer finds the copy (the create's intent still holds the first name only, while the copy now carries the
 second) and creates a second object -- a duplicate for good (the new create clears the intent).
 
-Left to the driver's owner (engine/run/_driver.py): when a create is turned into an update of the crash's
-copy, the intent is to be journaled again with the new matching values beside the old ones, before the
-export. ``strict``: this test fails as soon as that is fixed, to be turned into a plain test then.
+Fixed in the driver: when a create is turned into an update of the crash's copy, its intent is journaled
+again with the new matching values beside the old ones, before the export.
 """
 
 from __future__ import annotations
@@ -14,8 +13,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from engine import StateError, load_job
 
@@ -41,7 +38,6 @@ def _killed_at_the_page_commit(world: World) -> None:
     store.commit = commit  # type: ignore[method-assign]
 
 
-@pytest.mark.xfail(strict=True, reason="the intent keeps only the first matching values (see the docstring)")
 def test_two_renames_across_two_crashes_leave_one_object(tmp_path: Path) -> None:
     document = {
         "id": "renames",

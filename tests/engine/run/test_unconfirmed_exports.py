@@ -113,3 +113,30 @@ def test_a_create_killed_before_its_commit_then_renamed_leaves_one_account(tmp_p
     names = sorted(str(u["userName"]) for u in everyone)
     assert names == ["u0@contoso.com", "u1.renamed@contoso.com", "u2@contoso.com"]
     assert _pending(job) == 0
+
+
+def test_the_dry_run_shows_the_re_send_the_next_cycle_makes(tmp_path: Path) -> None:
+    """After a crash left an update unconfirmed, the dry-run is that next cycle: it shows the re-send (an
+    update of the attribute the crash may have written, back to the source's value), and the cycle logs it."""
+    users = [user("u0"), user("u1"), user("u2")]
+    job = write_job(tmp_path, {"User": users}, settings={"deleteThreshold": None})
+    _settled(job)
+    _source(tmp_path, [user("u0"), user("u1", displayName="Renamed"), user("u2")])
+    _crash(job)
+    _source(tmp_path, users)  # back to what the state last recorded: only the journal knows
+    with SyncEngine(load_job(job)) as engine:
+        plan = engine.plan()
+        shown = [(op.action.value, op.source_id, tuple(c.name for c in op.changes)) for op in plan.operations]
+        assert _pending(job) == 1, "the dry-run changed nothing"
+        report = engine.run_cycle()
+        logged = [
+            (
+                record["provisioningAction"],
+                record["sourceIdentity"]["id"],
+                tuple(p["displayName"] for p in record["modifiedProperties"]),
+            )
+            for record in engine.logs(cycle_id=report.id)
+        ]
+    assert shown == [("update", "u1", ("displayName",))]
+    assert logged == [("update", "u1", ("displayName",))]
+    assert _target(tmp_path)["u1@contoso.com"]["displayName"] == "User u1"

@@ -10,6 +10,7 @@ cost on the normal path; ``CompiledExpression.evaluate`` turns the signal back i
 from __future__ import annotations
 
 import base64
+import json
 import math
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -100,6 +101,8 @@ def to_text(value: Any) -> str | None:
         return base64.b64encode(value).decode("ascii")
     if isinstance(value, list | tuple):
         raise ArgumentError(None, "a multi-valued attribute was given where one value is expected")
+    if isinstance(value, dict):  # a complex value (SCIM ``name``, an address) reads as its JSON text
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
     return str(value)
 
 

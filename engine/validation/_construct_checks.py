@@ -89,8 +89,9 @@ REPORTED = {
     "secret": "the attribute is secret (Secret=true): the engine does not redact its values in dry-runs, "
     "explain output or logs",
     "complexobjectdefinition": "the attribute holds complex values (ComplexObjectDefinition): the engine "
-    "passes the values as the source gives them and compares them as a whole; the json and csv connectors "
-    "store only strings, numbers and Booleans",
+    "passes the values as the source gives them and compares them as a whole; the json connector keeps "
+    "them whole, the csv connector refuses them (per object, naming the attribute), and text functions "
+    "see them as text",
 }
 
 

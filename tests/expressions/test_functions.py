@@ -156,3 +156,10 @@ def test_a_pathological_regex_fails_the_object_instead_of_hanging(monkeypatch: p
     with pytest.raises(expressions.ExpressionEvaluationError, match="took longer") as info:
         compiled.evaluate({"x": "a" * 40 + "b"})
     assert info.value.function == "Replace"
+
+
+def test_a_complex_value_reads_as_its_json_text() -> None:
+    """A json source's complex value (SCIM ``name``) given to a text function: its JSON text, not Python's
+    repr of a dict."""
+    record = {"name": {"givenName": "Ann", "familyName": "Lée"}}
+    assert expressions.compile('Join(" ", [name])').evaluate(record) == '{"givenName":"Ann","familyName":"Lée"}'

@@ -162,4 +162,5 @@ def test_a_complex_value_reads_as_its_json_text() -> None:
     """A json source's complex value (SCIM ``name``) given to a text function: its JSON text, not Python's
     repr of a dict."""
     record = {"name": {"givenName": "Ann", "familyName": "Lée"}}
-    assert expressions.compile('Join(" ", [name])').evaluate(record) == '{"givenName":"Ann","familyName":"Lée"}'
+    joined = expressions.compile('Join(" ", [name])').evaluate(record)
+    assert joined == '{"givenName":"Ann","familyName":"Lée"}'

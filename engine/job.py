@@ -465,10 +465,29 @@ def bind_connectors(job: Job, options: Mapping[str, Mapping[str, Any]] | None = 
     return bound
 
 
+BINDING_KEYS = frozenset({"rateLimit", "rateLimitKey"})
+"""Keys of a directory binding that are the engine's, not the connector's: ``rateLimit`` (requests a second
+to this directory, shared by every job and worker whose binding names the same ``rateLimitKey`` on one state
+database; default key: the connector kind and its url, path or database)."""
+
+
+def rate_limits(job: Job) -> dict[str, tuple[str, float]]:
+    """Directory name -> (target key, requests a second) for the bindings that set ``rateLimit``."""
+    found: dict[str, tuple[str, float]] = {}
+    for name, binding in job.directories.items():
+        rate = binding.get("rateLimit")
+        if rate is None:
+            continue
+        where = next((binding[k] for k in ("url", "path", "database", "host") if binding.get(k)), name)
+        found[name] = (str(binding.get("rateLimitKey") or f"{binding.get('connector')}:{where}"), float(rate))
+    return found
+
+
 def _bind_one(job: Job, name: str, options: Mapping[str, Any] | None) -> Connector:
     """The connector of directory ``name``: its kind known, its settings' keys known (when the kind
     declares them), ``${ENV}`` resolved, then built (connectors connect on first use, not here)."""
-    settings = dict(job.directories[name])
+    _check_rate_limit(job.path, name, job.directories[name])
+    settings = {k: v for k, v in job.directories[name].items() if k not in BINDING_KEYS}
     kind = str(settings.pop("connector"))
     where: tuple[str | int, ...] = ("directories", name)
     key = f"directories.{name}"
@@ -502,9 +521,10 @@ def _connector_class(path: Path, name: str, kind: str, settings: Mapping[str, An
         raise _error_in_file(
             exc.message, path, f"{key}.connector", (*where, "connector"), suggestion=hint
         ) from None
+    _check_rate_limit(path, name, settings)
     known = cls.settings_keys
     for setting in settings:
-        if known is not None and setting not in known:
+        if known is not None and setting not in known and setting not in BINDING_KEYS:
             raise _error_in_file(
                 f"unknown setting {setting!r} of the {kind} connector "
                 f"(its settings: {', '.join(sorted(known))})",
@@ -515,6 +535,33 @@ def _connector_class(path: Path, name: str, kind: str, settings: Mapping[str, An
                 suggestion=closest(setting, known),
             )
     return cls
+
+
+def _check_rate_limit(path: Path, name: str, settings: Mapping[str, Any]) -> None:
+    where: tuple[str | int, ...] = ("directories", name)
+    rate, key = settings.get("rateLimit"), settings.get("rateLimitKey")
+    if rate is not None and (isinstance(rate, bool) or not isinstance(rate, int | float) or not rate > 0):
+        raise _error_in_file(
+            f"rateLimit must be a number of requests a second above 0, not {rate!r}",
+            path,
+            f"directories.{name}.rateLimit",
+            (*where, "rateLimit"),
+        )
+    if key is not None and (not isinstance(key, str) or not key.strip()):
+        raise _error_in_file(
+            f"rateLimitKey must be a non-empty text naming the target, not {key!r}",
+            path,
+            f"directories.{name}.rateLimitKey",
+            (*where, "rateLimitKey"),
+        )
+    if key is not None and rate is None:
+        raise _error_in_file(
+            "rateLimitKey names a shared rate limit, but this binding sets no rateLimit: add one",
+            path,
+            f"directories.{name}.rateLimitKey",
+            (*where, "rateLimitKey"),
+            at_key=True,
+        )
 
 
 def state_problem(job: Job) -> JobFileError | None:

@@ -9,6 +9,7 @@ every read as if its own batches had been committed, so the same driver code dec
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Container, Iterable, Iterator, Sequence
 from datetime import datetime
@@ -16,6 +17,7 @@ from typing import Protocol
 
 from connectors import ApplyResult, DataStore, Watermark
 
+from ..job import rate_limits
 from ..plan import CompiledMapping, FindLookup, PlannedObject, PlannedOperation, Reason, journal_values
 from ..state import Batch, EscrowRow, Intent, Link, PendingExport, StagedRemoval, StateStore
 from ._context import CycleContext
@@ -134,6 +136,7 @@ class ApplySink(Sink):
         self.store = ctx.store
         self.state = ctx.store
         self._exporters: dict[str, Exporter] = {}
+        self._limits = rate_limits(ctx.job)
 
     def find(self, mapping: CompiledMapping) -> FindLookup:
         return self.ctx.connectors[mapping.target_directory].find
@@ -166,10 +169,25 @@ class ApplySink(Sink):
         return self.store.pending_exports(mapping_key)
 
     def export(self, mapping: CompiledMapping, ops: Sequence[PlannedOperation]) -> list[ApplyResult]:
+        """``ops`` written to the target; under the target's ``rateLimit``, a second's worth at a time, each
+        part once the limit shared through the state database lets it go."""
         exporter = self._exporters.get(mapping.key)
         if exporter is None:
             exporter = self._exporters[mapping.key] = self.ctx.exporter(mapping)
-        return exporter.apply(ops)
+        limit = self._limits.get(mapping.target_directory)
+        if limit is None or not ops:
+            return exporter.apply(ops)
+        key, rate = limit
+        step = max(1, int(rate))
+        sleep = self.ctx.sleep or time.sleep
+        results: list[ApplyResult] = []
+        for start in range(0, len(ops), step):
+            part = ops[start : start + step]
+            wait = self.store.rate_wait(key, rate, len(part))
+            if wait > 0:
+                sleep(wait)
+            results += exporter.apply(part)
+        return results
 
     def log(
         self,

@@ -117,6 +117,12 @@ def get_table_definitions(metadata: MetaData | None = None) -> MetaData:
         Column("next_run", BigInteger, nullable=False),
         Column("running_on", String(200)),
     )
+    Table(  # a target's shared rate limit (``_rates``): the moment its next request may go (epoch µs)
+        "target_rates",
+        md,
+        Column("target_key", String(400), primary_key=True),
+        Column("next_at", BigInteger, nullable=False),
+    )
     _link_tables(md)
     _object_tables(md)
     _record_tables(md)

@@ -20,6 +20,7 @@ from connectors import Watermark
 from ._control import Control, read_control, request_control
 from ._lease import DEFAULT_LEASE_SECONDS, Lease, acquire, describe_holder
 from ._open import close_engine, open_engine, prepare
+from ._rates import take
 from ._reads import ParallelReadsSetting, choose_reads
 from ._schema import DIRTY, WAITING
 from ._sql import Sql, marks
@@ -332,6 +333,14 @@ class StateStore:
 
     def count_intents(self) -> int:
         return self._count_job("intents")
+
+    def rate_wait(self, key: str, rate: float, count: int) -> float:
+        """Seconds to wait before sending ``count`` requests to the target ``key``, limited to ``rate`` a
+        second across every job and process on this state database (``_rates``)."""
+        try:
+            return take(self._engine, self._sql, key, rate, count)
+        except SQLAlchemyError as exc:
+            raise StateError(f"cannot write the state database {self.url}: {exc}") from exc
 
     def count_exports(self) -> int:
         """Exports journaled and never confirmed, of every mapping (and deletions' markers)."""

@@ -125,6 +125,14 @@ class ApiConnector(Connector):
                 )
         self.inbox = Inbox(inbox_path(settings, context.base_dir))
         self.rate = rate_limit(settings)
+        self._committed = 0
+        """The highest watermark a read of this connector was given: committed by the job."""
+
+    def end_cycle(self) -> None:
+        """After a cycle (under the job's lease; never after a dry-run): the records superseded below the
+        committed watermark go (``Inbox.compact``), so the inbox holds about one record a person."""
+        if self._committed:
+            self.inbox.compact(self._committed)
 
     @property
     def capabilities(self) -> Capabilities:
@@ -194,6 +202,7 @@ class ApiConnector(Connector):
                 "the watermark is not an inbox sequence number; restart the job with the Watermark scope",
                 connector="api",
             )
+        self._committed = max(self._committed, start)
         records = [
             r
             for r in self.inbox.latest(start, signpost)

@@ -124,6 +124,18 @@ class Inbox:
             rows = connection.execute(query, (start, stop)).fetchall()
         return [StoredRecord(int(s), e, b, q, r, json.loads(d)) for s, e, b, q, r, d in rows]
 
+    def compact(self, below: int) -> int:
+        """Delete the records no read can return any more: those superseded by a newer record of the same
+        person, both below ``below`` (a watermark the job has committed: nothing under it is read again but
+        each person's newest record, by full reads and ``person``). Returns how many went."""
+        with self._connect() as connection:
+            deleted = connection.execute(
+                "DELETE FROM records WHERE seq < ? AND EXISTS (SELECT 1 FROM records newer WHERE "
+                "newer.external_id = records.external_id AND newer.seq > records.seq AND newer.seq < ?)",
+                (below, below),
+            ).rowcount
+        return int(deleted)
+
     def person(self, external_id: str) -> StoredRecord | None:
         with self._connect() as connection:
             row = connection.execute(

@@ -354,3 +354,32 @@ def test_an_api_directory_needs_its_inbox_setting(tmp_path: Path) -> None:
     with pytest.raises(ConnectorConfigError) as caught:
         create_connector("api", {}, ConnectorContext("Inbound API", base_dir=tmp_path))
     assert caught.value.setting == "inbox" and "inbox: hr-inbox.sqlite" in str(caught.value)
+
+
+def test_a_cycle_leaves_about_one_record_a_person_in_the_inbox(tmp_path: Path) -> None:
+    """The records superseded below the committed watermark go after a cycle; every read still gives each
+    person's newest record, and a record uploaded meanwhile is kept."""
+    from connectors import Watermark
+    from connectors.api import InboundRecord
+
+    connector = _connector(tmp_path)
+    inbox = Inbox(tmp_path / "in.sqlite")
+    for title in ("one", "two", "three"):
+        inbox.append(title, [InboundRecord("a", title, {"externalId": "a", "title": title})])
+    inbox.append("b", [InboundRecord("b", "b1", {"externalId": "b", "title": "bee"})])
+    connector.end_cycle()  # no read yet: nothing is known committed, nothing goes
+    assert _rows(tmp_path) == 4
+    list(connector.read("User", Watermark(5)))  # a cycle whose committed watermark is past them all
+    inbox.append("four", [InboundRecord("a", "four", {"externalId": "a", "title": "four"})])
+    connector.end_cycle()
+    assert _rows(tmp_path) == 3  # a's "three", b's record, and a's "four" uploaded after the read began
+    full = {o.id: o.attributes["title"] for p in connector.read("User", None) for o in p.objects}
+    assert full == {"a": "four", "b": "bee"}
+    assert connector.get("User", ["a"])["a"].attributes["title"] == "four"
+
+
+def _rows(folder: Path) -> int:
+    import sqlite3
+
+    with sqlite3.connect(folder / "in.sqlite") as connection:
+        return int(connection.execute("SELECT COUNT(*) FROM records").fetchone()[0])

@@ -33,6 +33,7 @@ from connectors import DirectoryObject, Modification, ValueOp
 
 from ._map import Mapped, SourceState
 from ._model import NO_VALUES, Action, AttributeChange, LinkView, PlannedOperation, Reason
+from ._references import unconfirmed
 from ._rules import CompiledAttribute, CompiledMapping
 from ._values import as_list, is_empty, missing_values, same
 
@@ -275,7 +276,7 @@ def decide_removal(
 ) -> PlannedOperation:
     """A linked object that is now IsSoftDeleted."""
     reason = state.reason
-    if link.disabled:
+    if link.disabled and not unconfirmed(link.essence):
         return _kept(Action.NOOP, mapping, link, Reason.ALREADY_DISABLED, name, disabled=True)
     detail = scope_detail(mapping, state)
     if (

@@ -23,6 +23,7 @@ import expressions
 from connectors import DirectoryObject
 
 from ._model import NO_VALUES, LinkView, Reason
+from ._references import unconfirmed
 from ._rules import SOFT_DELETED, CompiledAttribute, CompiledMapping
 from ._values import coerce
 
@@ -178,12 +179,13 @@ def needs_evaluation(state: SourceState, link: LinkView | None) -> str:
     """Scope before evaluation (DESIGN decision 16): ``"all"`` for an object in scope, ``"disable"`` for a
     linked, still managed object that leaves scope (only its IsSoftDeleted-driven mappings are evaluated:
     what its disable writes), ``""`` otherwise (filtered out, or out of scope and never provisioned -- or
-    already disabled: skipped without evaluating, so its evaluation errors are not errors)."""
+    already disabled: skipped without evaluating, so its evaluation errors are not errors -- unless a crash
+    left an export to it unconfirmed, which may have enabled it again: disabled again)."""
     if not state.handled:
         return ""
     if not state.is_soft_deleted:
         return "all"
-    return "disable" if link is not None and not link.disabled else ""
+    return "disable" if link is not None and (not link.disabled or unconfirmed(link.essence)) else ""
 
 
 def map_disable(

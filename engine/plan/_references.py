@@ -26,6 +26,12 @@ UNCONFIRMED = "\x00idsync:unconfirmed"
 no value, so the next diff re-sends the attribute whole (a multi-valued reference: emptied, then added to)."""
 
 
+def unconfirmed(essence: Mapping[str, Any]) -> bool:
+    """True when a crash left an export to this object unconfirmed (``UNCONFIRMED`` in its essence): a
+    disabled link then may point at an object the crashed export enabled again, and is disabled again."""
+    return UNCONFIRMED in essence.values()
+
+
 @dataclass(frozen=True, slots=True)
 class ReferenceResult:
     operation: PlannedOperation | None

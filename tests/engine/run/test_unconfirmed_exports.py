@@ -140,3 +140,21 @@ def test_the_dry_run_shows_the_re_send_the_next_cycle_makes(tmp_path: Path) -> N
     assert shown == [("update", "u1", ("displayName",))]
     assert logged == [("update", "u1", ("displayName",))]
     assert _target(tmp_path)["u1@contoso.com"]["displayName"] == "User u1"
+
+
+def test_a_re_enable_killed_before_its_commit_then_a_disable_leaves_it_disabled(tmp_path: Path) -> None:
+    """Found by the crash campaign (seed 126325): the link still says disabled while the crashed export
+    enabled the account again; the next disable must be sent, not skipped as "already disabled"."""
+    users = [user("u0"), user("u1"), user("u2")]
+    job = write_job(tmp_path, {"User": users}, settings={"deleteThreshold": None})
+    _settled(job)
+    _source(tmp_path, [user("u0"), user("u1", accountEnabled=False), user("u2")])
+    _settled(job)
+    assert _target(tmp_path)["u1@contoso.com"]["active"] is False
+    _source(tmp_path, users)  # enabled again: exported, then killed before the commit
+    _crash(job)
+    assert _target(tmp_path)["u1@contoso.com"]["active"] is True
+    _source(tmp_path, [user("u0"), user("u1", accountEnabled=False), user("u2")])
+    _settled(job)
+    assert _target(tmp_path)["u1@contoso.com"]["active"] is False, "a disabled person left active"
+    assert _pending(job) == 0

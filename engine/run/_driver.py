@@ -657,7 +657,9 @@ class Driver:
                     hits = source.find(mapping.source_object, name, wanted[start : start + size])
                     referrers.update(obj.id for objects in hits.values() for obj in objects)
             referrers.update(self._target_referrers(mapping, list(sources), gone))
-            ids = sorted(referrers - set(deleted))
+            # (no deleted object is left out by its source id: that id may be linked again to a new target
+            # object, e.g. a crash's copy deleted and the object created anew; an unlinked one has no link)
+            ids = sorted(referrers)
             for start in range(0, len(ids), size):
                 chunk = ids[start : start + size]
                 links = self.state.links(mapping.key, chunk)

@@ -164,3 +164,15 @@ def test_crash_campaign_many_kills(tmp_path: Path, request: pytest.FixtureReques
         pytest.skip("slow: select with -m slow")
     seed = int(os.environ.get("IDSYNC_CRASH_SEED") or random.randrange(10**6))
     _campaign(tmp_path, seed, rounds=60)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [126325, 501177])
+def test_crash_campaign_seeds_that_found_bugs(
+    tmp_path: Path, seed: int, request: pytest.FixtureRequest
+) -> None:
+    """126325: a re-enable killed before its commit, then a disable, left a disabled person active; 501177: a
+    deleted manager's report whose own source id had been deleted once kept pointing at it."""
+    if not request.config.getoption("markexpr"):
+        pytest.skip("slow: select with -m slow")
+    _campaign(tmp_path, seed, rounds=60)

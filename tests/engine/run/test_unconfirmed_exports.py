@@ -158,3 +158,28 @@ def test_a_re_enable_killed_before_its_commit_then_a_disable_leaves_it_disabled(
     _settled(job)
     assert _target(tmp_path)["u1@contoso.com"]["active"] is False, "a disabled person left active"
     assert _pending(job) == 0
+
+
+def test_a_deleted_managers_reports_are_cleared_even_one_deleted_once(tmp_path: Path) -> None:
+    """Found by the crash campaign (seed 501177): a source id deleted once (its copy's deletion still
+    recorded) and linked again must not be left out when the objects it refers to are deleted."""
+    from datetime import UTC, datetime
+
+    from engine.run._driver import DELETED
+    from engine.state import PendingExport
+
+    users = {"User": [user("u0", manager="u1"), user("u1")]}
+    job = write_job(tmp_path, users, settings={"deleteThreshold": None})
+    _settled(job)
+    enterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager"
+    assert _target(tmp_path)["u0@contoso.com"].get(enterprise), "u0's manager was provisioned"
+    loaded = load_job(job)
+    store = StateStore(loaded.state_url, loaded.id)
+    try:  # u0's earlier incarnation was deleted and its referrers not yet cleared when the process died
+        store.record_intents(DELETED, [], [PendingExport("u0", ("an-old-target-id",), datetime.now(UTC))])
+    finally:
+        store.close()
+    _source(tmp_path, [user("u0", manager="u1")])  # u1 deleted; the source still names it
+    _settled(job)
+    assert "u1@contoso.com" not in _target(tmp_path)
+    assert not _target(tmp_path)["u0@contoso.com"].get(enterprise), "u0's manager points at a deleted user"

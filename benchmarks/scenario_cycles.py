@@ -314,18 +314,24 @@ SCENARIOS = [
 ]
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m benchmarks.scenario_cycles [--quick] [--scenario NAME] [--sizes N ...] [--repeats N]
-    [--json FILE] [--report DIR]``: the cycle scenarios alone (``python -m benchmarks run`` runs them with
-    the others)."""
+SizedRun = Callable[[str, bool, Path | None, tuple[int, ...] | None, int | None], list[ScenarioResult]]
+"""``(scenario, quick, workdir, sizes, repeats) -> results``: a scenario module's runner."""
+
+
+def run_alone(
+    prog: str, doc: str | None, names: tuple[str, ...], run: SizedRun, argv: list[str] | None
+) -> int:
+    """The command line of a scenario module run alone: ``[--quick] [--scenario NAME] [--sizes N ...]
+    [--repeats N] [--json FILE] [--report DIR] [--workdir DIR]``; each scenario's table (and how its time
+    scales across sizes) printed as it ends."""
     import argparse
     import sys
 
     from .report import markdown_table, to_json, write_report
 
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.scenario_cycles", description=main.__doc__)
+    parser = argparse.ArgumentParser(prog=prog, description=doc)
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--scenario", action="append", choices=CYCLE_SCENARIOS)
+    parser.add_argument("--scenario", action="append", choices=names)
     parser.add_argument("--sizes", type=int, nargs="+", help="users per directory (default: 10k 100k 1M)")
     parser.add_argument("--repeats", type=int, help="runs per size (default: 3 up to 100k users, 2 above)")
     parser.add_argument("--json", type=Path)
@@ -333,10 +339,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, help="keep the generated files here (default: a temp folder)")
     args = parser.parse_args(argv)
     results: list[ScenarioResult] = []
-    for name in args.scenario or CYCLE_SCENARIOS:
+    for name in args.scenario or names:
         try:
-            sizes = tuple(args.sizes or ()) or None
-            found = run_cycle_scenario(name, args.quick, args.workdir, sizes, args.repeats)
+            found = run(name, args.quick, args.workdir, tuple(args.sizes or ()) or None, args.repeats)
         except StepFailed as exc:
             print(f"{name}: {exc}", file=sys.stderr)
             return 1
@@ -347,10 +352,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(to_json(results), indent=2) + "\n", encoding="utf-8")
     if args.report:
-        write_report(
-            results, args.report, "python -m benchmarks.scenario_cycles " + " ".join(argv or sys.argv[1:])
-        )
+        write_report(results, args.report, f"{prog} " + " ".join(argv or sys.argv[1:]))
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m benchmarks.scenario_cycles [--quick] [--scenario NAME] [--sizes N ...] [--repeats N]
+    [--json FILE] [--report DIR]``: the cycle scenarios alone (``python -m benchmarks run`` runs them with
+    the others)."""
+    prog = "python -m benchmarks.scenario_cycles"
+    return run_alone(prog, main.__doc__, CYCLE_SCENARIOS, run_cycle_scenario, argv)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from ._harness import Measurement, Scenario
 from ._measure import StepFailed, measure
 from .generator import DirectorySpec
 from .report import ScenarioResult
-from .scenario_cycles import SEED, SIZES, _Pairs, _workdir, repeats_for, scaling_notes
+from .scenario_cycles import SEED, SIZES, _Pairs, _workdir, repeats_for, run_alone, scaling_notes
 
 __all__ = ["FILE_SCENARIOS", "RATIO_LIMIT", "SCENARIOS", "main", "run_file_scenario"]
 
@@ -144,38 +144,8 @@ SCENARIOS = [
 def main(argv: list[str] | None = None) -> int:
     """``python -m benchmarks.scenario_files [--quick] [--scenario NAME] [--sizes N ...] [--repeats N]
     [--json FILE] [--report DIR] [--workdir DIR]``: the file scenarios alone."""
-    import argparse
-    import sys
-
-    from .report import markdown_table, to_json, write_report
-
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.scenario_files", description=main.__doc__)
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--scenario", action="append", choices=FILE_SCENARIOS)
-    parser.add_argument("--sizes", type=int, nargs="+", help="users per directory (default: 10k 100k 1M)")
-    parser.add_argument("--repeats", type=int, help="runs per size (default: 3 up to 100k users, 2 above)")
-    parser.add_argument("--json", type=Path)
-    parser.add_argument("--report", type=Path, help="folder for report.md, chart.png, results.json")
-    parser.add_argument("--workdir", type=Path, help="keep the generated files here (default: a temp folder)")
-    args = parser.parse_args(argv)
-    results: list[ScenarioResult] = []
-    for name in args.scenario or FILE_SCENARIOS:
-        try:
-            found = run_file_scenario(
-                name, args.quick, args.workdir, tuple(args.sizes or ()) or None, args.repeats
-            )
-        except StepFailed as exc:
-            print(f"{name}: {exc}", file=sys.stderr)
-            return 1
-        results += found
-        print(markdown_table(found), end="", flush=True)
-    if args.json:
-        args.json.write_text(json.dumps(to_json(results), indent=2) + "\n", encoding="utf-8")
-    if args.report:
-        write_report(
-            results, args.report, "python -m benchmarks.scenario_files " + " ".join(argv or sys.argv[1:])
-        )
-    return 0
+    prog = "python -m benchmarks.scenario_files"
+    return run_alone(prog, main.__doc__, FILE_SCENARIOS, run_file_scenario, argv)
 
 
 if __name__ == "__main__":

@@ -496,7 +496,7 @@ def _bind_one(job: Job, name: str, options: Mapping[str, Any] | None) -> Connect
     context = ConnectorContext(
         directory_name=name,
         base_dir=job.base_dir,
-        object_types=_object_types(job, name),
+        object_types=object_types(job.schema, name),
         multi_valued=_multi_valued(job, name),
         attributes=_read_attributes(job, name),
         options=options or {},
@@ -623,9 +623,10 @@ def _read_attributes(job: Job, directory: str) -> dict[str, tuple[str, ...]]:
     return {name: tuple(sorted(n for n in names if n)) for name, names in found.items() if name}
 
 
-def _object_types(job: Job, directory: str) -> tuple[str, ...]:
+def object_types(schema: SynchronizationSchema, directory: str) -> tuple[str, ...]:
+    """The object types the schema's rules read or write in ``directory`` (a connector's ``object_types``)."""
     names: list[str] = []
-    for rule in job.schema.synchronization_rules:
+    for rule in schema.synchronization_rules:
         for mapping in rule.object_mappings:
             for dir_name, object_name in (
                 (rule.source_directory_name, mapping.source_object_name),

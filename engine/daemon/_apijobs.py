@@ -27,7 +27,7 @@ from typing import Any
 import yaml
 
 from connectors import Connector, ConnectorContext, create_connector
-from engine.job import Job, JobSettings, resolve_secrets
+from engine.job import Job, JobSettings, object_types, resolve_secrets
 from engine.schema import SynchronizationSchema
 
 from ._home import ApiJobRecord, DaemonHome
@@ -80,19 +80,6 @@ def _used_directories(schema: SynchronizationSchema) -> list[str]:
     return names
 
 
-def _object_types(schema: SynchronizationSchema, directory: str) -> tuple[str, ...]:
-    names: list[str] = []
-    for rule in schema.synchronization_rules:
-        for mapping in rule.object_mappings:
-            for dir_name, object_name in (
-                (rule.source_directory_name, mapping.source_object_name),
-                (rule.target_directory_name, mapping.target_object_name),
-            ):
-                if dir_name == directory and object_name and object_name not in names:
-                    names.append(object_name)
-    return tuple(names)
-
-
 def _secret_settings(secrets: Mapping[str, str]) -> tuple[str | None, dict[str, str]]:
     kinds = {SECRET_SETTINGS[key][0] for key in secrets if key in SECRET_SETTINGS}
     settings = {SECRET_SETTINGS[k][1]: v for k, v in secrets.items() if k in SECRET_SETTINGS}
@@ -140,7 +127,7 @@ def bind_api_job(job: Job, home: DaemonHome, secrets: Mapping[str, str]) -> dict
     try:
         for name, (kind, settings, base_dir) in plans.items():
             context = ConnectorContext(
-                directory_name=name, base_dir=base_dir, object_types=_object_types(job.schema, name)
+                directory_name=name, base_dir=base_dir, object_types=object_types(job.schema, name)
             )
             bound[name] = create_connector(kind, settings, context)
     except BaseException:

@@ -30,6 +30,8 @@ keeps its first name, which renaming would cost every existing database a table 
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -173,45 +175,34 @@ def _link_tables(md: MetaData) -> None:
     )
 
 
-def _object_tables(md: MetaData) -> None:
-    Table(
-        "escrows",
+def _per_object(name: str, md: MetaData, *columns: Column[Any]) -> Table:
+    """A table of one row per object of a mapping: keyed by job, mapping (``scope``) and source id."""
+    return Table(
+        name,
         md,
         Column("job_id", String(200), primary_key=True),
         Column("scope", String(400), primary_key=True),
         Column("source_id", String(400), primary_key=True),
+        *columns,
+    )
+
+
+def _object_tables(md: MetaData) -> None:
+    _per_object(
+        "escrows",
+        md,
         Column("attempts", Integer, nullable=False),
         Column("first_failure", _ISO, nullable=False),
         Column("next_attempt", _ISO, nullable=False),
         Column("code", String(200), nullable=False),
         Column("message", Text, nullable=False),
     )
-    Table(
-        "staged",
-        md,
-        Column("job_id", String(200), primary_key=True),
-        Column("scope", String(400), primary_key=True),
-        Column("source_id", String(400), primary_key=True),
-        Column("data", Text, nullable=False),
-    )
-    Table(  # updates, disables and reference updates about to be exported (``_types.PendingExport``)
-        "exports",
-        md,
-        Column("job_id", String(200), primary_key=True),
-        Column("scope", String(400), primary_key=True),
-        Column("source_id", String(400), primary_key=True),
-        Column("recorded", _ISO, nullable=False),
-        Column("data", Text, nullable=False),
-    )
-    Table(  # a table added later is simply created in older databases by ``create_all``
-        "intents",
-        md,
-        Column("job_id", String(200), primary_key=True),
-        Column("scope", String(400), primary_key=True),
-        Column("source_id", String(400), primary_key=True),
-        Column("recorded", _ISO, nullable=False),
-        Column("data", Text, nullable=False),
-    )
+    _per_object("staged", md, Column("data", Text, nullable=False))
+    # updates, disables and reference updates about to be exported (``_types.PendingExport``), creates about
+    # to be exported (``_types.Intent``): tables added later, created in older databases by ``create_all``
+    for journal in ("exports", "intents"):
+        recorded, data = Column("recorded", _ISO, nullable=False), Column("data", Text, nullable=False)
+        _per_object(journal, md, recorded, data)
 
 
 def _record_tables(md: MetaData) -> None:

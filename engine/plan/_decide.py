@@ -16,6 +16,10 @@ Rules (spec §D.3, §D.4, §C.3):
   ``skipOutOfScopeDeletions`` suppresses both for objects that leave the scoping filter (a disabled or
   soft-deleted account is still disabled). Not linked → skip (disabled users are not provisioned at all);
   already disabled → nothing (no longer managed).
+* Into Microsoft Entra ID with no IsSoftDeleted-driven attribute written there (cloud sync maps none;
+  cross-tenant sync maps only the synthetic ``IsSoftDeleted``): deprovisioning is Entra's soft delete
+  (README, "Deprovisioning into Microsoft Entra ID") → delete; an account only disabled in the source
+  stays provisioned (an update writes its ``accountEnabled``).
 * Hard-deleted in (or gone from) the source and linked → delete (``Delete`` must be allowed).
 
 Attribute flow types: ObjectAddOnly only on create; AttributeAddOnly only when the target has no value;
@@ -31,7 +35,7 @@ from typing import Any
 
 from connectors import DirectoryObject, Modification, ValueOp
 
-from ._map import Mapped, SourceState
+from ._map import Mapped, SourceState, stays_provisioned
 from ._model import NO_VALUES, Action, AttributeChange, LinkView, PlannedOperation, Reason
 from ._references import unconfirmed
 from ._rules import CompiledAttribute, CompiledMapping
@@ -276,14 +280,18 @@ def decide_removal(
 ) -> PlannedOperation:
     """A linked object that is now IsSoftDeleted."""
     reason = state.reason
+    detail = scope_detail(mapping, state)
+    left_scope_only = not state.in_scope and not (state.disabled or state.soft_deleted)
+    skip_out_of_scope = policy.skip_out_of_scope_deletions and left_scope_only
+    if mapping.deprovision_deletes:
+        # Entra's own soft delete (README, "Deprovisioning into Microsoft Entra ID"), before "already
+        # disabled": a link an older release marked disabled still has its target object.
+        if skip_out_of_scope:
+            return _kept(Action.SKIP, mapping, link, Reason.SKIP_OUT_OF_SCOPE, name, detail=detail)
+        return decide_delete(mapping, link, reason, name, detail)
     if link.disabled and not unconfirmed(link.essence):
         return _kept(Action.NOOP, mapping, link, Reason.ALREADY_DISABLED, name, disabled=True)
-    detail = scope_detail(mapping, state)
-    if (
-        policy.skip_out_of_scope_deletions
-        and not state.in_scope
-        and not (state.disabled or state.soft_deleted)
-    ):
+    if skip_out_of_scope:
         return _kept(Action.SKIP, mapping, link, Reason.SKIP_OUT_OF_SCOPE, name, detail=detail)
     if not mapping.soft_delete_attributes:
         # No way to disable: a target that keeps no disabled objects (the connector cannot, or the object
@@ -359,7 +367,7 @@ def decide(
             display_name=name,
             detail=scope_detail(mapping, state),
         )
-    if state.is_soft_deleted:
+    if state.is_soft_deleted and not (link is not None and stays_provisioned(mapping, state)):
         if link is None:
             return _op(
                 Action.SKIP,

@@ -175,17 +175,31 @@ NOT_EVALUATED = Mapped()
 """The mapped values of an object whose mappings are not evaluated (scope first, DESIGN decision 16)."""
 
 
-def needs_evaluation(state: SourceState, link: LinkView | None) -> str:
-    """Scope before evaluation (DESIGN decision 16): ``"all"`` for an object in scope, ``"disable"`` for a
-    linked, still managed object that leaves scope (only its IsSoftDeleted-driven mappings are evaluated:
-    what its disable writes), ``""`` otherwise (filtered out, or out of scope and never provisioned -- or
-    already disabled: skipped without evaluating, so its evaluation errors are not errors -- unless a crash
-    left an export to it unconfirmed, which may have enabled it again: disabled again)."""
+def stays_provisioned(mapping: CompiledMapping, state: SourceState) -> bool:
+    """An account only disabled in the source (in scope, not soft-deleted) whose deprovisioning would be
+    Entra's soft delete (``CompiledMapping.deprovision_deletes``): a linked one stays provisioned and its
+    mappings flow (its ``accountEnabled`` becomes false) -- Microsoft's cross-tenant sync: "not a deletion,
+    but an update to the accountEnabled property". Never provisioned, it is not provisioned (spec §D.4)."""
+    return mapping.deprovision_deletes and state.disabled and state.in_scope and not state.soft_deleted
+
+
+def needs_evaluation(mapping: CompiledMapping, state: SourceState, link: LinkView | None) -> str:
+    """Scope before evaluation (DESIGN decision 16): ``"all"`` for an object in scope, or a linked one that
+    stays provisioned though disabled (``stays_provisioned``); ``"disable"`` for a linked, still managed
+    object that leaves scope (only its IsSoftDeleted-driven mappings are evaluated: what its disable writes);
+    ``""`` otherwise (filtered out, or out of scope and never provisioned -- or already disabled: skipped
+    without evaluating, so its evaluation errors are not errors -- unless a crash left an export to it
+    unconfirmed, which may have enabled it again: disabled again -- or deprovisioned by a delete, which
+    writes no value)."""
     if not state.handled:
         return ""
     if not state.is_soft_deleted:
         return "all"
-    return "disable" if link is not None and (not link.disabled or unconfirmed(link.essence)) else ""
+    if link is None:
+        return ""
+    if mapping.deprovision_deletes:
+        return "all" if stays_provisioned(mapping, state) else ""
+    return "disable" if not link.disabled or unconfirmed(link.essence) else ""
 
 
 def map_disable(

@@ -152,10 +152,14 @@ class Planner:
             # Scope first (DESIGN decision 16); the common case (in scope, enabled) without a call.
             if state.in_scope and not state.disabled and not state.soft_deleted:
                 mapped = map_object(self.mapping, state.record, self.context, self.contexts)
-            elif needs_evaluation(state, link):
-                mapped = map_disable(self.mapping, state.record, self.context)
             else:
-                mapped = NOT_EVALUATED
+                evaluate = needs_evaluation(self.mapping, state, link)
+                if evaluate == "all":
+                    mapped = map_object(self.mapping, state.record, self.context, self.contexts)
+                elif evaluate:
+                    mapped = map_disable(self.mapping, state.record, self.context)
+                else:
+                    mapped = NOT_EVALUATED
             planned = PlannedObject(obj, _UNDECIDED, state, mapped, link)
             pending.append(planned)
         self._match(pending)
@@ -311,4 +315,3 @@ def fold_references(
         ),
     )
     return folded, found.remaining
-

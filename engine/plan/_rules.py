@@ -13,6 +13,8 @@ Decisions:
 * The enabled flag is the source object's ``PropertyNameAccountEnabled`` metadata (default
   ``accountEnabled``); the soft-deleted flag is the ``PropertyNameSoftDeleted`` attribute when the source
   stores one, plus a non-null ``deletedDateTime`` (how the json directory marks the recycle bin).
+* A rule's target directory is Microsoft Entra ID when ``engine.schema.is_entra_directory`` says so by its
+  name: Entra deprovisions there by its own soft delete (``CompiledMapping.deprovision_deletes``).
 """
 
 from __future__ import annotations
@@ -104,6 +106,8 @@ class CompiledMapping:
     """The target object definition's IsSoftDeletionSupported (None: not said; the connector decides)."""
     source_anchor: str | None = None
     """The source object definition's anchor attribute (``objectId`` for Entra users and groups)."""
+    entra_target: bool = False
+    """The rule's target directory is Microsoft Entra ID (``engine.schema.is_entra_directory``)."""
     synthetic: tuple[CompiledAttribute, ...] = ()
     """Mappings to synthetic target attributes: never evaluated for export nor written; an IsSoftDeleted-
     driven one still makes the mapping's disables (spec §D.4), which then write only the others."""
@@ -119,6 +123,13 @@ class CompiledMapping:
     """The targets of the required attributes (a create missing one fails)."""
     soft_delete_attributes: tuple[CompiledAttribute, ...] = field(default=(), init=False)
     """The IsSoftDeleted-driven attributes (spec §D.4): a disable writes them."""
+    deprovision_deletes: bool = field(default=False, init=False)
+    """Deprovisioning is Entra's soft delete (README, "Deprovisioning into Microsoft Entra ID"): the
+    target is Microsoft Entra ID and no IsSoftDeleted-driven attribute is written there (none is mapped,
+    as in cloud sync's schemas, or only the synthetic ``IsSoftDeleted``, cross-tenant sync's switch that
+    soft-deletes the target object). An object leaving scope, unassigned or soft-deleted in the source is
+    deleted; an account only disabled in the source stays provisioned and its mappings flow (its
+    ``accountEnabled`` becomes false)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "evaluated", self.attributes + self.references)
@@ -126,6 +137,8 @@ class CompiledMapping:
         object.__setattr__(self, "required", required + self.required_unmapped)
         soft = tuple(a for a in self.attributes + self.synthetic if a.soft_delete)
         object.__setattr__(self, "soft_delete_attributes", soft)
+        written = any(not a.synthetic for a in soft)
+        object.__setattr__(self, "deprovision_deletes", self.entra_target and not written)
 
     def reads(self) -> frozenset[str]:
         names: set[str] = set()
@@ -193,6 +206,12 @@ def _soft_delete_support(definition: Any) -> bool | None:
     return None if value is None else value.strip().lower() == "true"
 
 
+def _is_entra(name: str | None) -> bool:
+    from ..schema import is_entra_directory  # deferred like the schema types above
+
+    return is_entra_directory(name)
+
+
 def _mapping_key(rule_id: str, mapping: ObjectMapping) -> str:
     return f"{rule_id}/{mapping.source_object_name}/{mapping.target_object_name}"
 
@@ -237,6 +256,7 @@ def compile_mapping(schema: SynchronizationSchema, rule: Any, mapping: ObjectMap
         soft_deleted_attribute=soft if soft and soft != SOFT_DELETED else None,
         target_soft_delete=_soft_delete_support(target_def),
         source_anchor=_anchor_name(source_def),
+        entra_target=_is_entra(rule.target_directory_name),
         synthetic=synthetic,
         required_unmapped=_required_unmapped(mapping, target_def),
         mapping_set=_mapping_set(key, compiled),

@@ -18,6 +18,7 @@ from ._directory import DirectoryDefinition as DirectoryDefinition
 from ._directory import ObjectDefinition as ObjectDefinition
 from ._directory import ReferencedObject as ReferencedObject
 from ._directory import StringKeyStringValuePair as StringKeyStringValuePair
+from ._directory import is_entra_directory as is_entra_directory
 from ._filter import Filter as Filter
 from ._filter import FilterClause as FilterClause
 from ._filter import FilterGroup as FilterGroup

@@ -6,6 +6,7 @@ validator and the connectors use; names compare case-insensitively, as Entra doe
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
 from typing import Any
 
@@ -102,6 +103,17 @@ class ObjectDefinition(HasMetadata):
     def anchor(self) -> AttributeDefinition | None:
         """The anchor attribute, or None when the definition declares none."""
         return next((a for a in self.attributes if a.anchor), None)
+
+
+_ENTRA_NAMES = re.compile(r"(microsoft entra id|azure active directory|azure ad)(\s*\(.*\))?", re.IGNORECASE)
+
+
+def is_entra_directory(name: str | None) -> bool:
+    """Whether a directory definition named ``name`` is Microsoft Entra ID: ``Microsoft Entra ID``, ``Azure
+    Active Directory`` or ``Azure AD``, a parenthesised qualifier allowed (cross-tenant sync's ``Microsoft
+    Entra ID (target tenant)``). Cloud sync and cross-tenant sync write there; Entra deprovisions there by its
+    own soft delete (README, "Deprovisioning into Microsoft Entra ID")."""
+    return name is not None and _ENTRA_NAMES.fullmatch(name.strip()) is not None
 
 
 class DirectoryDefinition(GraphModel):

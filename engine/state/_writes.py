@@ -30,6 +30,7 @@ __all__ = ["Writer", "dumps"]
 
 _LINK_COLUMNS = ("job_id", "scope", *LINK_COLUMNS, "ref_state")
 
+
 def dumps(value: Any) -> str:
     return encode_record(value)
 

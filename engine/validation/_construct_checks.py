@@ -15,14 +15,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from engine.schema import AttributeMapping, ObjectMapping, SynchronizationSchema
+from engine.schema import AttributeMapping, ObjectMapping, SynchronizationSchema, is_entra_directory
 
 from ._finding import Collector
 
 EXECUTED: dict[str, tuple[str, frozenset[str] | None]] = {
     # key (lower case) -> (where the engine executes it, the values executed; None: every value)
     "issoftdeletionsupported": (
-        "engine/plan/_decide.py decide_removal (a target keeping no disabled objects)",
+        "engine/plan/_decide.py decide_removal (a target keeping no disabled objects; into Microsoft Entra "
+        "ID a delete is Entra's soft delete: README, 'Deprovisioning into Microsoft Entra ID')",
         None,
     ),
     "propertynameaccountenabled": ("engine/plan/_map.py derive (the source's enabled flag)", None),
@@ -206,12 +207,21 @@ def _check_synthetic(
             )
         if not definition.metadata_flag("IsSynthetic"):
             continue
-        what = (
-            "a disable through it marks the object disabled (no further changes flow) and writes only the "
-            "mapping's other IsSoftDeleted-driven attributes; Entra soft-deletes the target object"
-            if _reads_soft_deleted(am)
-            else "its value is never written"
-        )
+        if not _reads_soft_deleted(am):
+            what = "its value is never written"
+        elif is_entra_directory(target_dir):
+            what = (
+                "it is Entra's switch that soft-deletes the target object: an object leaving scope, "
+                "unassigned or soft-deleted in the source is deleted (Entra keeps it 30 days in its recycle "
+                "bin; a target without one gets it again as a new object if it comes back), while an "
+                "account only disabled in the source is an update of its accountEnabled (README: "
+                "'Deprovisioning into Microsoft Entra ID')"
+            )
+        else:
+            what = (
+                "a disable through it marks the object disabled (no further changes flow) and writes only "
+                "the mapping's other IsSoftDeleted-driven attributes"
+            )
         out.warning(
             f"{path}.attributeMappings[{k}].targetAttributeName",
             f"target attribute {definition.name!r} is synthetic (IsSynthetic): not written as an attribute; "

@@ -171,7 +171,8 @@ def test_validate_reports_the_synthetic_is_soft_deleted_of_cross_tenant_sync() -
     assert [f.path for f in found] == [
         "synchronizationRules[0].objectMappings[0].attributeMappings[0].targetAttributeName"
     ]
-    assert "Entra soft-deletes the target object" in found[0].message
+    assert "switch that soft-deletes the target object" in found[0].message
+    assert "an update of its accountEnabled" in found[0].message
 
 
 def _schema_with_source(source: dict[str, Any]) -> dict[str, Any]:

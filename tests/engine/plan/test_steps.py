@@ -424,3 +424,46 @@ def test_out_of_scope_objects_are_skipped_without_evaluating_their_mappings() ->
     assert dict(disable.essence) == {"userName": "c@x", "account": "c", "active": False}
     assert planned["s4"].operation.action is Action.FAIL
     assert planned["s4"].operation.reason.startswith("ExpressionEvaluationFailed: account:")
+
+
+def test_is_entra_directory_by_name() -> None:
+    from engine.schema import is_entra_directory
+
+    entra = ("Microsoft Entra ID", "Azure Active Directory", "azure ad", "Microsoft Entra ID (target tenant)")
+    for name in entra:
+        assert is_entra_directory(name), name
+    for name in (None, "", "SCIM App", "Active Directory", "Microsoft Entra ID copy", "salesforce.com"):
+        assert not is_entra_directory(name), name
+
+
+def test_into_entra_deprovisioning_is_a_delete_and_a_disabled_account_an_update() -> None:
+    """README, "Deprovisioning into Microsoft Entra ID": no IsSoftDeleted-driven attribute written there."""
+    enabled = attr("accountEnabled", "[accountEnabled]", kind="Boolean")
+    cloud = replace(mapping(attr("displayName", "[displayName]"), enabled), entra_target=True)
+    synthetic = replace(attr("IsSoftDeleted", "[IsSoftDeleted]", synthetic=True), soft_delete=True)
+    cross = replace(cloud, synthetic=(synthetic,))
+    writes = replace(mapping(*USER_MAPPING.attributes), entra_target=True)  # a written one: disables
+    assert cloud.deprovision_deletes and cross.deprovision_deletes and not writes.deprovision_deletes
+    assert not replace(cross, entra_target=False).deprovision_deletes
+    link = Link("s1", "t1", {"displayName": "U", "accountEnabled": True})
+    for m in (cloud, cross):
+        blocked = plan({"displayName": "U", "accountEnabled": False}, link, m=m)
+        assert blocked.action is Action.UPDATE and not blocked.disabled
+        assert blocked.changes == (AttributeChange("accountEnabled", True, False),)
+        # Never provisioned, a disabled account is not provisioned (spec §D.4).
+        assert plan({"displayName": "U", "accountEnabled": False}, None, m=m).action is Action.SKIP
+        left = plan({"displayName": "U", "department": "Excluded"}, link, m=m)
+        assert left.action is Action.DELETE and left.reason == "NotInScope"
+        soft = plan({"displayName": "U", "deletedDateTime": "2026-12-01T00:00:00Z"}, link, m=m)
+        assert soft.action is Action.DELETE
+        skip = Policy(skip_out_of_scope_deletions=True)
+        assert plan({"displayName": "U", "department": "Excluded"}, link, m=m, policy=skip).reason == (
+            "SkipOutOfScopeDeletions"
+        )
+        # A link an older release marked disabled still has its target object: deleted too.
+        old = Link("s1", "t1", {"displayName": "U"}, disabled=True)
+        assert plan({"displayName": "U", "department": "Excluded"}, old, m=m).action is Action.DELETE
+        no_delete = replace(m, flow_types=frozenset({"Add", "Update"}))
+        assert plan({"displayName": "U", "department": "Excluded"}, link, m=no_delete).action is Action.SKIP
+    gone = {"userPrincipalName": "u@x", "accountEnabled": False}
+    assert plan(gone, Link("s1", "t1", {"active": True}), m=writes).action is Action.DISABLE

@@ -285,8 +285,13 @@ def test_cloud_sync_container_filter_is_honoured(tmp_path: Path) -> None:
         moving["distinguishedName"] = f"CN=Moved,OU=Contractors,{BASE}"
         _write(tmp_path / "ad.json", {"user": [inside, outside, moving]})
         left = {op.source_id: op for op in engine.plan().operations}
-        # Leaving scope: the schema maps no IsSoftDeleted and Entra keeps disabled objects (spec §D.4).
-        assert left["guid-003"].reason == "NoSoftDeleteMapping"
+        # Leaving scope: cloud sync maps no IsSoftDeleted and writes into Entra ID, which deprovisions by its
+        # own soft delete (README, "Deprovisioning into Microsoft Entra ID"): a delete, as the real cloud
+        # sync does -- the dry-run says so.
+        assert left["guid-003"].action is Action.DELETE and left["guid-003"].reason == "NotInScope"
+        report = engine.run_cycle()
+        assert report.total(Action.DELETE) == 1 and report.total(Action.FAIL) == 0
+        assert set(_entra(tmp_path)) == {"guid-001"}
 
 
 def test_cloud_sync_group_filter_is_honoured(tmp_path: Path) -> None:
@@ -390,10 +395,39 @@ def test_cross_tenant_members_are_provisioned_and_matched_guests_skipped(tmp_pat
         members[2]["accountEnabled"] = False
         _write(tmp_path / "source.json", {"User": [*members, guest, pending]})
         second = engine.run_cycle()
-        assert second.total(Action.CREATE) == 0 and second.total(Action.DISABLE) == 1
+        # Blocked from sign-in in the source: blocked in the target by an update of accountEnabled, not
+        # deleted (Microsoft's cross-tenant sync FAQ; README, "Deprovisioning into Microsoft Entra ID").
+        assert second.total(Action.CREATE) == 0 and second.total(Action.DELETE) == 0
+        assert second.total(Action.UPDATE) == 2 and second.total(Action.DISABLE) == 0
         target = {u["id"]: u for u in _read(tmp_path / "target.json")["User"]}
+        two = by_net[json.loads(_alt_sec_id(_net_id(2)))["key"]]["id"]
         assert target[one["id"]]["displayName"] == "Renamed One" and len(target) == 11
+        assert target[two]["accountEnabled"] is False
         assert not any("IsSoftDeleted" in u for u in target.values())
+
+        # Still managed while blocked: a rename flows; enabled again, the same object is enabled again.
+        members[2]["accountEnabled"] = True
+        members[2]["displayName"] = "Back Again"
+        _write(tmp_path / "source.json", {"User": [*members, guest, pending]})
+        third = engine.run_cycle()
+        assert third.total(Action.UPDATE) == 1 and third.total(Action.CREATE) == 0
+        target = {u["id"]: u for u in _read(tmp_path / "target.json")["User"]}
+        assert target[two]["accountEnabled"] is True and target[two]["displayName"] == "Back Again"
+
+        # Unassigned from the configuration (out of scope), or soft-deleted in the source: soft-deleted in
+        # the target tenant -- a delete (the synthetic IsSoftDeleted is Entra's soft-delete switch), shown
+        # by the dry-run first. (The input filter's exclusions are never deprovisioned: spec §B.1.)
+        members[5]["IsEffectivelyEntitledForProvisioning"] = False
+        members[6]["deletedDateTime"] = "2026-12-01T00:00:00Z"
+        _write(tmp_path / "source.json", {"User": [*members, guest, pending]})
+        shown = {op.source_id: op for op in engine.plan().operations}
+        assert shown["src-005"].action is Action.DELETE and shown["src-006"].action is Action.DELETE
+        fourth = engine.run_cycle()
+        assert fourth.total(Action.DELETE) == 2 and fourth.total(Action.FAIL) == 0
+        target = {u["id"]: u for u in _read(tmp_path / "target.json")["User"]}
+        assert len(target) == 9
+        gone = {json.loads(_alt_sec_id(_net_id(n)))["key"] for n in (5, 6)}
+        assert not gone & {json.loads(u["alternativeSecurityIds"][0])["key"] for u in target.values()}
 
 
 def test_log_steps_of_a_create_and_of_failures_before_export() -> None:

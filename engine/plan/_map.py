@@ -39,12 +39,11 @@ class SourceState(NamedTuple):
     in_scope: bool
     disabled: bool
     soft_deleted: bool
+    is_soft_deleted: bool
+    """``IsSoftDeleted`` (spec §D.4): out of scope, disabled or soft-deleted (a field, not a property: the
+    planner asks it several times per object)."""
     handled: bool = True
     """False when an input or category filter excludes the object: this mapping ignores it entirely."""
-
-    @property
-    def is_soft_deleted(self) -> bool:
-        return not self.in_scope or self.disabled or self.soft_deleted
 
     @property
     def reason(self) -> str:
@@ -73,8 +72,11 @@ def derive(mapping: CompiledMapping, obj: DirectoryObject) -> SourceState:
     soft_deleted = attributes.get("deletedDateTime") is not None
     if mapping.soft_deleted_attribute:
         soft_deleted = soft_deleted or attributes.get(mapping.soft_deleted_attribute) not in (None, *_FALSE)
-    state = SourceState(attributes, in_scope, disabled, soft_deleted, result in ("inScope", "outOfScope"))
-    attributes[SOFT_DELETED] = state.is_soft_deleted
+    removed = not in_scope or disabled or soft_deleted
+    attributes[SOFT_DELETED] = removed
+    state = SourceState(
+        attributes, in_scope, disabled, soft_deleted, removed, result in ("inScope", "outOfScope")
+    )
     return state
 
 
@@ -227,7 +229,12 @@ SOURCE_DETAILS = ("bulkId",)
 
 def source_details(record: Mapping[str, Any]) -> Mapping[str, str]:
     """The ``SOURCE_DETAILS`` the source object carries (usually none)."""
-    found = {key: str(record[key]) for key in SOURCE_DETAILS if record.get(key) is not None}
+    found: dict[str, str] | None = None
+    for key in SOURCE_DETAILS:  # (a loop, not a comprehension: called for every object, found for few)
+        value = record.get(key)
+        if value is not None:
+            found = found or {}
+            found[key] = str(value)
     return found or NO_VALUES
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import expressions
-from connectors import DirectoryObject
+from connectors import DirectoryObject, Modification, ValueOp
 
 from ._decide import Policy, decide, decide_delete
 from ._map import (
@@ -35,7 +35,7 @@ from ._map import (
     source_details,
 )
 from ._match import MatchResult, choose, create_reason, matching_values
-from ._model import Action, LinkView, PlannedOperation, Reason
+from ._model import Action, AttributeChange, LinkView, PlannedOperation, Reason
 from ._references import reference_diff, referenced_ids
 from ._rules import CompiledAttribute, CompiledMapping
 
@@ -46,11 +46,12 @@ TargetLookup = Callable[[Iterable[str]], Mapping[str, str]]
 FindLookup = Callable[[str, str, Sequence[str]], Mapping[str, Sequence[DirectoryObject]]]
 """(target object type, attribute, values) -> value -> the target objects holding it (``Connector.find``)."""
 _CREATE = Action.CREATE  # (a module constant: an enum's members are class lookups)
+_REPLACE = ValueOp.REPLACE
 _UNDECIDED = PlannedOperation(Action.NOOP, "", "", "")
 """Held by a planned object between its mapping and its decision (one shared value: no object per object)."""
 
 
-@dataclass
+@dataclass(slots=True)
 class PlannedObject:
     """Everything worked out for one source object (explain shows all of it)."""
 
@@ -278,6 +279,38 @@ class Planner:
         )
 
 
+def _fold_one(
+    mapping: CompiledMapping, op: PlannedOperation, refs: Mapping[str, Any], targets: Mapping[str, str]
+) -> tuple[PlannedOperation, Mapping[str, Any] | None] | None:
+    """``fold_references`` of a create whose one reference is a single-valued id (a user's manager, the
+    usual case) without ``reference_diff``'s general work: the same operation and pending references it
+    gives; None for any other case."""
+    for name, value in refs.items():
+        if value.__class__ is not str or name not in mapping.single_references or name in op.essence:
+            return None
+        new = targets.get(value)
+        if new is None:  # its object comes later: nothing written, the id kept pending
+            return op, {name: value}
+        if new.__class__ is not str or not new:
+            return None
+        essence = dict(op.essence)
+        essence[name] = new
+        new_ = tuple.__new__  # (as in ``fold_references``: the named tuples' constructors are Python)
+        folded = new_(
+            PlannedOperation,
+            (
+                _CREATE,
+                *op[1:5],
+                (*op.changes, new_(AttributeChange, (name, None, new))),
+                (*op.modifications, new_(Modification, (name, _REPLACE, (new,)))),
+                essence,
+                *op[8:],
+            ),
+        )
+        return folded, None
+    return None
+
+
 def fold_references(
     mapping: CompiledMapping, op: PlannedOperation, refs: Mapping[str, Any], targets: Mapping[str, str]
 ) -> tuple[PlannedOperation, Mapping[str, Any] | None]:
@@ -289,6 +322,10 @@ def fold_references(
     """
     action = op.action
     if action is _CREATE:
+        if len(refs) == 1:
+            folded = _fold_one(mapping, op, refs, targets)
+            if folded is not None:
+                return folded
         for value in refs.values():
             if value is not None and (value.__class__ is not str or value in targets):
                 break

@@ -123,6 +123,8 @@ class CompiledMapping:
     """The targets of the required attributes (a create missing one fails)."""
     soft_delete_attributes: tuple[CompiledAttribute, ...] = field(default=(), init=False)
     """The IsSoftDeleted-driven attributes (spec §D.4): a disable writes them."""
+    single_references: frozenset[str] = field(default=frozenset(), init=False)
+    """The targets of the single-valued reference attributes (a manager): a create's fast path folds one."""
     deprovision_deletes: bool = field(default=False, init=False)
     """Deprovisioning is Entra's soft delete (README, "Deprovisioning into Microsoft Entra ID"): the
     target is Microsoft Entra ID and no IsSoftDeleted-driven attribute is written there (none is mapped,
@@ -137,6 +139,8 @@ class CompiledMapping:
         object.__setattr__(self, "required", required + self.required_unmapped)
         soft = tuple(a for a in self.attributes + self.synthetic if a.soft_delete)
         object.__setattr__(self, "soft_delete_attributes", soft)
+        single = frozenset(a.target for a in self.references if not a.multivalued)
+        object.__setattr__(self, "single_references", single)
         written = any(not a.synthetic for a in soft)
         object.__setattr__(self, "deprovision_deletes", self.entra_target and not written)
 

@@ -341,7 +341,8 @@ class PreviewSink(Sink):
     def export(self, mapping: CompiledMapping, ops: Sequence[PlannedOperation]) -> list[ApplyResult]:
         """Every write succeeds; a create gets no target id (its link is read as ``(new <type> for <source
         id>)``)."""
-        return [ApplyResult(op.source_id, op.target_id) for op in ops]
+        new = tuple.__new__  # (the named tuple's constructor is a Python function; one result per write)
+        return [new(ApplyResult, (op.source_id, op.target_id, None)) for op in ops]
 
     def log(
         self,

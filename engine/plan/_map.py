@@ -68,16 +68,27 @@ def derive(mapping: CompiledMapping, obj: DirectoryObject) -> SourceState:
     # A source that knows the app's assignments (the graph connector's ``scope: assigned``) says False here
     # for an object the app is not assigned: out of scope (spec §D.4), whatever the scoping filters say.
     in_scope = result == "inScope" and attributes.get(ENTITLED) is not False
-    disabled = attributes.get(mapping.enabled_attribute, True) in _FALSE
+    enabled = attributes.get(mapping.enabled_attribute, True)
+    disabled = enabled is False or (
+        enabled.__class__ is not bool and enabled in _FALSE
+    )  # (a Boolean: no scan)
     soft_deleted = attributes.get("deletedDateTime") is not None
     if mapping.soft_deleted_attribute:
         soft_deleted = soft_deleted or attributes.get(mapping.soft_deleted_attribute) not in (None, *_FALSE)
     removed = not in_scope or disabled or soft_deleted
     attributes[SOFT_DELETED] = removed
-    state = SourceState(
-        attributes, in_scope, disabled, soft_deleted, removed, result in ("inScope", "outOfScope")
+    # positional, through ``tuple.__new__`` (the named tuple constructor is Python code): one per object
+    return tuple.__new__(
+        SourceState,
+        (
+            attributes,
+            in_scope,
+            disabled,
+            soft_deleted,
+            removed,
+            result == "inScope" or result == "outOfScope",
+        ),
     )
-    return state
 
 
 class Mapped(NamedTuple):

@@ -323,9 +323,9 @@ def fold_references(
     action = op.action
     if action is _CREATE:
         if len(refs) == 1:
-            folded = _fold_one(mapping, op, refs, targets)
-            if folded is not None:
-                return folded
+            one = _fold_one(mapping, op, refs, targets)
+            if one is not None:
+                return one
         for value in refs.values():
             if value is not None and (value.__class__ is not str or value in targets):
                 break

@@ -263,7 +263,7 @@ class Driver:
         failures: list[tuple[PlannedOperation, Failure]] = []
         self.report.count_all(mapping.target_object, actions)
         for planned, op, action in zip(plan.objects, operations, actions, strict=True):
-            if not planned.source.deleted and self.any_staged:
+            if self.any_staged and not planned.source.deleted:
                 batch.unstage(mapping.key, op.source_id)
             if action is _CREATE or action is _UPDATE:
                 result = next(results)

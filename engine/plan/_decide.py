@@ -42,6 +42,8 @@ from ._rules import CompiledAttribute, CompiledMapping
 from ._values import as_list, is_empty, missing_values, same
 
 _ADD_ONLY_MULTI = ("MultiValueAddOnly", "ValueAddOnly")
+_DEFAULTS_AFTER_SOURCE_TYPE = PlannedOperation(Action.NOOP, "", "", "")[11:]
+"""The default values of ``PlannedOperation``'s fields after ``source_type`` (``disabled`` on), in order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,19 +204,23 @@ def decide_create(
             reason=f"{Reason.REQUIRED_MISSING}: {', '.join(missing)}",
             error=Reason.REQUIRED_MISSING,
         )
-    if not exported:  # positional, with one shared empty essence: a dry-run makes one per source object
-        return PlannedOperation(
-            Action.CREATE,
-            mapping.key,
-            mapping.target_object,
-            source_id,
-            None,
-            _created(values),
-            (),
-            NO_VALUES,
-            reason,
-            name,
-            mapping.source_object,
+    if not exported:  # positional through ``tuple.__new__``, one shared empty essence: one per source object
+        return tuple.__new__(
+            PlannedOperation,
+            (
+                Action.CREATE,
+                mapping.key,
+                mapping.target_object,
+                source_id,
+                None,
+                _created(values),
+                (),
+                NO_VALUES,
+                reason,
+                name,
+                mapping.source_object,
+                *_DEFAULTS_AFTER_SOURCE_TYPE,
+            ),
         )
     return _op(
         Action.CREATE,

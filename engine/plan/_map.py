@@ -181,7 +181,8 @@ def map_object(
             defaults[target] = coerce(attribute.default, attribute.kind, attribute.multivalued)
         elif attribute.flow_nulls:  # single- and multi-valued alike (an emptied list clears the target)
             values[target] = None
-    return Mapped(values, defaults, references)
+    # positional, through ``tuple.__new__`` (the named tuple constructor is Python code): one per object
+    return tuple.__new__(Mapped, (values, defaults, references, False, None))
 
 
 NOT_EVALUATED = Mapped()

@@ -78,7 +78,8 @@ def choose(
                 tried=tuple(tried),
                 code=Reason.MATCH_CONFLICT,
             )
-    return MatchResult(tried=tuple(tried))
+    # no hit, the usual case: positional, through ``tuple.__new__`` (the constructor is Python code)
+    return tuple.__new__(MatchResult, (None, None, tuple(tried), None))
 
 
 def create_reason(mapping: CompiledMapping, match: MatchResult | None) -> str:

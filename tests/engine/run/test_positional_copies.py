@@ -56,8 +56,11 @@ def test_a_fold_changes_only_what_the_references_write() -> None:
 
 
 def _mapping_with_a_manager() -> Any:
-    """What ``fold_references`` reads of a mapping: its reference attributes."""
-    return SimpleNamespace(references=(CompiledAttribute("manager", None, reference=True),))
+    """What ``fold_references`` reads of a mapping: its reference attributes (none taken for the fast path of
+    a create's single-valued one: see the test below)."""
+    return SimpleNamespace(
+        references=(CompiledAttribute("manager", None, reference=True),), single_references=frozenset()
+    )
 
 
 def test_log_record_ids_are_random_version_4_uuids() -> None:
@@ -70,3 +73,55 @@ def test_log_record_ids_are_random_version_4_uuids() -> None:
     for text in ids:
         parsed = uuid.UUID(hex=text)
         assert (parsed.version, parsed.variant, parsed.hex) == (4, uuid.RFC_4122, text)
+
+
+def test_a_creates_one_reference_folds_as_the_general_path_does() -> None:
+    """``_fold_one`` (a create's single manager) gives what ``reference_diff``'s general path gives."""
+    create = _every_field_set()._replace(action=Action.CREATE, essence={"displayName": "b"}, disabled=False)
+    general = _mapping_with_a_manager()
+    fast = SimpleNamespace(references=general.references, single_references=frozenset({"manager"}))
+    for targets in ({"s2": "t2"}, {}):  # resolved, and still waiting for its object
+        assert fold_references(fast, create, {"manager": "s2"}, targets) == fold_references(
+            general, create, {"manager": "s2"}, targets
+        )
+    one = fold_references(fast, create, {"manager": "s2"}, {"s2": "t2"})[0]
+    assert one._replace(
+        changes=create.changes, modifications=create.modifications, essence=create.essence
+    ) == (create)
+
+
+def test_positional_constructions_fill_every_field() -> None:
+    """A dry-run's create and a mapping's result are made positionally: every field there, defaults after."""
+    import expressions
+    from engine.plan import CompiledMapping, Mapped, map_object
+    from engine.plan._decide import decide_create
+
+    mapping = CompiledMapping(
+        key="r/User/User",
+        rule_id="r",
+        source_directory="S",
+        target_directory="T",
+        source_object="User",
+        target_object="User",
+        flow_types=frozenset({"Add"}),
+        scope=lambda record: "inScope",
+        scope_filter=None,
+        attributes=(CompiledAttribute("displayName", expressions.compile("[displayName]")),),
+        references=(),
+        matching=(),
+    )
+    mapped = map_object(mapping, {"displayName": "Ann"}, expressions.EvaluationContext())
+    assert mapped == Mapped(values={"displayName": "Ann"}, defaults={}, references={})
+    assert len(mapped) == len(Mapped._fields)
+    op = decide_create(mapping, "s1", mapped, "Ann", exported=False, reason="new")
+    assert len(op) == len(PlannedOperation._fields)
+    assert op == PlannedOperation(
+        Action.CREATE,
+        "r/User/User",
+        "User",
+        "s1",
+        changes=(AttributeChange("displayName", None, "Ann"),),
+        reason="new",
+        display_name="Ann",
+        source_type="User",
+    )

@@ -36,14 +36,20 @@ from typing import Any
 from connectors import DirectoryObject, Modification, ValueOp
 
 from ._map import Mapped, SourceState, stays_provisioned
-from ._model import NO_VALUES, Action, AttributeChange, LinkView, PlannedOperation, Reason
+from ._model import (
+    DEFAULTS_AFTER_SOURCE_TYPE,
+    NO_VALUES,
+    Action,
+    AttributeChange,
+    LinkView,
+    PlannedOperation,
+    Reason,
+)
 from ._references import unconfirmed
 from ._rules import CompiledAttribute, CompiledMapping
 from ._values import as_list, is_empty, missing_values, same
 
 _ADD_ONLY_MULTI = ("MultiValueAddOnly", "ValueAddOnly")
-_DEFAULTS_AFTER_SOURCE_TYPE = PlannedOperation(Action.NOOP, "", "", "")[11:]
-"""The default values of ``PlannedOperation``'s fields after ``source_type`` (``disabled`` on), in order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,7 +225,7 @@ def decide_create(
                 reason,
                 name,
                 mapping.source_object,
-                *_DEFAULTS_AFTER_SOURCE_TYPE,
+                *DEFAULTS_AFTER_SOURCE_TYPE,
             ),
         )
     return _op(

@@ -142,3 +142,10 @@ class PlannedOperation(NamedTuple):
     @property
     def writes(self) -> bool:
         return self.action in (Action.CREATE, Action.DELETE) or bool(self.modifications)
+
+
+DEFAULTS_AFTER_SOURCE_TYPE = PlannedOperation(Action.NOOP, "", "", "")[
+    PlannedOperation._fields.index("source_type") + 1 :
+]
+"""The defaults of ``PlannedOperation``'s fields after ``source_type``, in order: the hot paths that make one
+positionally (``tuple.__new__``) pass the fields up to ``source_type`` and these."""

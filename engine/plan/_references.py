@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 from connectors import Modification, ValueOp
 
-from ._model import Action, AttributeChange, PlannedOperation, Reason
+from ._model import DEFAULTS_AFTER_SOURCE_TYPE, Action, AttributeChange, PlannedOperation, Reason
 from ._rules import CompiledAttribute, CompiledMapping
 from ._values import as_list, missing_values, same
 
@@ -160,17 +160,22 @@ def resolve(
     found = reference_diff(mapping, pending, essence, targets)
     operation = None
     if found.modifications:
-        operation = PlannedOperation(
-            Action.UPDATE,
-            mapping.key,
-            mapping.target_object,
-            source_id,
-            target_id,
-            found.changes,
-            found.modifications,
-            found.essence,
-            Reason.REFERENCE_RESOLUTION,
-            display_name,
-            mapping.source_object,
+        # positional, through ``tuple.__new__`` (the named tuple constructor is Python code): one per update
+        operation = tuple.__new__(
+            PlannedOperation,
+            (
+                Action.UPDATE,
+                mapping.key,
+                mapping.target_object,
+                source_id,
+                target_id,
+                found.changes,
+                found.modifications,
+                found.essence,
+                Reason.REFERENCE_RESOLUTION,
+                display_name,
+                mapping.source_object,
+                *DEFAULTS_AFTER_SOURCE_TYPE,
+            ),
         )
     return ReferenceResult(operation, found.essence, found.remaining)

@@ -149,23 +149,24 @@ def apply_modifications(
     return result
 
 
-def _created(modifications: Sequence[Modification], multi_valued: frozenset[str]) -> Attributes:
-    """``apply_modifications({}, modifications)``: in one pass for the usual create (each attribute replaced
-    once, plain values), else by the general rules."""
+def _created(modifications: Sequence[Modification], multi_valued: frozenset[str]) -> Attributes | None:
+    """``apply_modifications({}, modifications)`` of the usual create (each attribute replaced once, plain
+    values), in one pass; None for any other, which the general rules build. Every name given is a key of
+    the result, so the result's keys are the names to check."""
     result: Attributes = {}
     plain, replace = _PLAIN, ValueOp.REPLACE
     for name, op, values in modifications:
         if op is not replace or not values or name in result:
-            return apply_modifications({}, modifications, multi_valued)
+            return None
         if len(values) == 1 and name not in multi_valued:
             value = values[0]
             if type(value) not in plain:
-                return apply_modifications({}, modifications, multi_valued)
+                return None
             result[name] = value
         elif plain.issuperset(map(type, values)):
             result[name] = list(values)
         else:
-            return apply_modifications({}, modifications, multi_valued)
+            return None
     return result
 
 
@@ -179,12 +180,29 @@ def copy_attributes(attributes: Mapping[str, Value]) -> Attributes:
 def new_id() -> str:
     """A random (version 4) UUID as text: ``str(uuid.uuid4())``, made from the same random bytes in a
     third of its time (a target's initial cycle makes one per object)."""
-    h = os.urandom(16).hex()
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
+    return new_ids(1)[0]
 
 
-_VARIANT = "89ab"
-"""The RFC 4122 variant's hex digit (its two top bits 10) for the two random bits left."""
+def new_ids(count: int) -> list[str]:
+    """``count`` ``new_id()`` texts from one ``os.urandom`` call (a batch's creates): 16 random bytes each,
+    the version nibble set to 4 and the variant's two top bits to 10, as ``uuid4`` does."""
+    h = os.urandom(16 * count).hex()
+    variant = _VARIANT
+    return [
+        f"{h[i : i + 8]}-{h[i + 8 : i + 12]}-4{h[i + 13 : i + 16]}-{variant[h[i + 16]]}{h[i + 17 : i + 20]}-"
+        f"{h[i + 20 : i + 32]}"
+        for i in range(0, 32 * count, 32)
+    ]
+
+
+_VARIANT = {f"{n:x}": "89ab"[n & 3] for n in range(16)}
+"""The RFC 4122 variant's hex digit (its two top bits 10) for a random hex digit's two low bits."""
+
+
+def _done(key: str, target_id: str | None) -> ApplyResult:
+    """``ApplyResult(key, target_id)``, through ``tuple.__new__`` (the named tuple's constructor is a Python
+    function): one per written object."""
+    return tuple.__new__(ApplyResult, (key, target_id, None))
 
 
 class Directory:
@@ -199,6 +217,8 @@ class Directory:
         self.multi_valued = multi_valued
         self._objects: dict[str, dict[str, Attributes]] = {}
         self._indexes: dict[tuple[str, str], dict[str, list[str]]] = {}
+        self._type_indexes: dict[str, list[tuple[str, dict[str, list[str]]]]] = {}
+        """``_indexes`` by object type: (attribute, index) of each one built (what writes keep up to date)."""
 
     # -- reading ------------------------------------------------------------------------------------------
 
@@ -255,6 +275,7 @@ class Directory:
                 for text in self._texts(object_id, attribute, attributes):
                     index.setdefault(text, []).append(object_id)
             self._indexes[key] = index
+            self._type_indexes.setdefault(object_type, []).append((attribute, index))
         return index
 
     def _texts(self, object_id: str, attribute: str, attributes: Mapping[str, Value] | None) -> list[str]:
@@ -262,7 +283,8 @@ class Directory:
             return []
         if attribute == "id" and self.anchor is None:
             return [object_id]
-        return value_texts(attributes.get(attribute))
+        value = attributes.get(attribute)
+        return [value] if type(value) is str else value_texts(value)
 
     def _store(self, object_type: str, object_id: str, attributes: Attributes | None) -> None:
         """Set (``None``: remove) one object, keeping the built indexes of its type up to date."""
@@ -278,10 +300,8 @@ class Directory:
     def _reindex(
         self, object_type: str, object_id: str, before: Attributes | None, attributes: Attributes | None
     ) -> None:
-        for (indexed_type, attribute), index in self._indexes.items():
-            if indexed_type != object_type:
-                continue
-            old = self._texts(object_id, attribute, before)
+        for attribute, index in self._type_indexes.get(object_type, ()):
+            old = self._texts(object_id, attribute, before) if before is not None else []
             new = self._texts(object_id, attribute, attributes)
             if old == new:
                 continue
@@ -333,22 +353,29 @@ class Directory:
     def clear(self) -> None:
         self._objects.clear()
         self._indexes.clear()
+        self._type_indexes.clear()
 
     def apply(self, changes: Sequence[Change]) -> list[ApplyResult]:
         """Apply each change; a refused change becomes an ``ObjectRejected`` in its result."""
-        return [self.apply_one(change) for change in changes]
+        ids: Iterator[str] | None = None
+        if self.anchor is None:  # the batch's new ids at once
+            create = Operation.CREATE
+            ids = iter(new_ids(sum(change.operation is create for change in changes)))
+        apply_one = self.apply_one
+        return [apply_one(change, ids) for change in changes]
 
-    def apply_one(self, change: Change) -> ApplyResult:
+    def apply_one(self, change: Change, ids: Iterator[str] | None = None) -> ApplyResult:
+        """``change`` applied; ``ids``: new ids to take for creates (else made one at a time)."""
         try:
-            target_id = self._dispatch(change)
+            target_id = self._dispatch(change, ids)
         except ObjectRejected as exc:
             return ApplyResult(change.key, change.target_id, exc)
-        return ApplyResult(change.key, target_id)
+        return _done(change.key, target_id)
 
-    def _dispatch(self, change: Change) -> str | None:
-        self._check_names(change)
+    def _dispatch(self, change: Change, ids: Iterator[str] | None) -> str | None:
         if change.operation is Operation.CREATE:
-            return self._create(change)
+            return self._create(change, ids)
+        self._check_names(change)
         table = self._objects.setdefault(change.object_type, {})
         if change.target_id is None:
             raise ObjectRejected(f"{change.operation.value} of a {change.object_type} without a target id")
@@ -377,11 +404,15 @@ class Directory:
             if not mod.name:
                 raise ObjectRejected("a modification has an empty attribute name")
 
-    def _create(self, change: Change) -> str:
+    def _create(self, change: Change, ids: Iterator[str] | None) -> str:
         attributes = _created(change.modifications, self.multi_valued)
+        if attributes is None or "" in attributes or (self.anchor is None and "id" in attributes):
+            self._check_names(change)  # (a usual create's names are its attributes' keys, tested above)
+            if attributes is None:
+                attributes = apply_modifications({}, change.modifications, self.multi_valued)
         table = self._objects.setdefault(change.object_type, {})
         if self.anchor is None:
-            object_id = new_id()
+            object_id = new_id() if ids is None else next(ids)
         else:
             object_id = self._anchor_value(attributes)
             if object_id in table:

@@ -163,16 +163,12 @@ def journal_records(
     directory: Directory, changes: Sequence[Change], results: Sequence[ApplyResult]
 ) -> list[Record]:
     """What a batch did, for the journal: each object it wrote as it now is (None: deleted)."""
-    records: list[Record] = []
-    for change, result in zip(changes, results, strict=True):
-        if result.ok and result.target_id is not None:
-            attributes = (
-                None
-                if change.operation is Operation.DELETE
-                else directory.raw(change.object_type, result.target_id)
-            )
-            records.append((change.object_type, result.target_id, attributes))
-    return records
+    raw, delete = directory.raw, Operation.DELETE
+    return [
+        (change.object_type, target, None if change.operation is delete else raw(change.object_type, target))
+        for change, (_, target, error) in zip(changes, results, strict=True)
+        if error is None and target is not None
+    ]
 
 
 def replay(directory: Directory, journal: WriteJournal) -> None:

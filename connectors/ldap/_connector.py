@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
+from itertools import compress
 from typing import Any
 
 from .._base import (
@@ -155,15 +156,15 @@ class LdapConnector(Connector):
         at_signpost: set[str] = set()
         delivered: set[str] = set()
         for entries in self._entry_pages(obj, obj.search_filter(_csn_bounds(cursor, signpost)), page_size):
-            page = [
-                (dn, o)
-                for dn, o in self._lookups.page(obj, entries)
-                if not already_delivered(since, o.id, _csn(o))
-            ]
-            objects = [o for _, o in page]
-            at_signpost.update(o.id for o in objects if signpost is not None and o.cursor == signpost)
-            delivered.update(o.id for o in objects)
-            yield Page(objects, store_updates={o.id: dn for dn, o in page} if store else {})
+            dns, objects = self._lookups.page(obj, entries)
+            if since is not None:  # skip what the previous read delivered at exactly its cursor
+                fresh = [not already_delivered(since, o.id, _csn(o)) for o in objects]
+                dns, objects = list(compress(dns, fresh)), list(compress(objects, fresh))
+            ids = [o.id for o in objects]
+            if signpost is not None:
+                at_signpost.update(o.id for o in objects if o.cursor == signpost)
+            delivered.update(ids)
+            yield Page(objects, store_updates=dict(zip(ids, dns, strict=True)) if store else {})
         yield self._closing_page(obj, since, store, signpost, at_signpost, delivered)
 
     def _entry_pages(self, obj: ObjectSettings, filterstr: str, page_size: int) -> Iterator[list[Entry]]:

@@ -1,7 +1,8 @@
 """LDAP entries -> ``DirectoryObject``: the DN <-> id index and per-attribute converters. No I/O.
 
 This is the hot path of a full read: each attribute name the server returns is looked up in the schema once
-and gets a converter closure; an entry then costs one dict lookup and one call per attribute.
+and gets a converter; an entry then costs one dict lookup per attribute, text (most attributes) is decoded
+inline, and each page's anchors and DNs are indexed in bulk (C-level ``map``/``dict.update``).
 
 DN keys are the DN lower-cased. The server spells an entry's DN the same way in search results and in the
 member values it stores, so that matches without parsing every DN (``ldap.dn`` costs more than the rest of
@@ -12,13 +13,17 @@ no standard naming attribute is caseExact.)
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from itertools import chain, repeat
+from operator import itemgetter, methodcaller
 from typing import Any
 
 from .._base import DirectoryObject, Scalar, Value
 from .._errors import ConnectorConfigError
 from ._schema import Schema
 from ._values import (
+    REFERENCE_ATTRIBUTES,
     SECRET_ATTRIBUTES,
     AttributeInfo,
     Kind,
@@ -29,6 +34,8 @@ from ._values import (
 )
 
 Converter = Callable[[list[bytes]], Value]
+"""Raw values of one attribute -> its connector value."""
+RawEntry = Mapping[str, list[bytes]]
 
 
 CURSOR_ATTRIBUTE = "entrycsn"
@@ -61,6 +68,16 @@ class DnIndex:
         for name in (dn, *aliases):
             self._ids[name.lower()] = anchor
 
+    def remember_all(self, dns: list[str], anchors: list[str]) -> None:
+        """``remember`` each (DN, anchor) pair in turn; in bulk when no anchor was known by another DN and
+        none comes twice (nothing to forget then: the usual case)."""
+        if len(set(anchors)) == len(anchors) and list(map(self._dns.get, anchors, dns)) == dns:
+            self._dns.update(zip(anchors, dns, strict=True))
+            self._ids.update(zip(map(str.lower, dns), anchors, strict=True))
+            return
+        for dn, anchor in zip(dns, anchors, strict=True):
+            self.remember(dn, anchor)
+
     @property
     def ids_by_key(self) -> Mapping[str, str]:
         """The live DN key -> id mapping (for the read hot path)."""
@@ -83,6 +100,7 @@ class DnIndex:
 
 
 _utf8 = bytes.decode  # UTF-8 by default, in C
+_first = itemgetter(0)
 
 
 def _skip(raws: list[bytes]) -> Value:
@@ -106,11 +124,23 @@ def _text(raws: list[bytes]) -> Value:
         return decode_one(AttributeInfo("text"), raws[0])
 
 
+_GENERALIZED_PARTS = struct.Struct("4s2s2s2s2s2sx").unpack
+"""``YYYYMMDDHHMMSSZ`` (the form servers write) -> its six numbers, as bytes, in C."""
+_ZULU = ord("Z")
+
+
 def _time(raw: bytes) -> str:
-    text = raw.decode("ascii", "replace")
-    if len(text) == 15 and text[-1] == "Z" and text[:14].isdigit():  # the common form, without a regex
-        return f"{text[0:4]}-{text[4:6]}-{text[6:8]}T{text[8:10]}:{text[10:12]}:{text[12:14]}Z"
-    return generalized_to_iso(text)
+    if len(raw) == 15 and raw[14] == _ZULU and raw[:14].isdigit():  # the common form, without a regex
+        return (b"%s-%s-%sT%s:%s:%sZ" % _GENERALIZED_PARTS(raw)).decode()
+    return generalized_to_iso(raw.decode("ascii", "replace"))
+
+
+def _one_time(raws: list[bytes]) -> Value:
+    return _time(raws[0]) if raws else None
+
+
+def _times(raws: list[bytes]) -> Value:
+    return list(map(_time, raws))
 
 
 class EntryReader:
@@ -122,8 +152,10 @@ class EntryReader:
         self.index = index
         self._converters: dict[str, tuple[str, Converter | None]] = {}
         self._references: set[str] = set()
+        for name in REFERENCE_ATTRIBUTES:  # as the schema spells them (the server's usual spelling)
+            self._converter(schema.info(name).name)
 
-    def anchor_of(self, dn: str, raw: Mapping[str, list[bytes]]) -> str:
+    def anchor_of(self, dn: str, raw: RawEntry) -> str:
         values = raw.get(self.anchor) or next(
             (v for k, v in raw.items() if k.lower() == self.anchor.lower()), []
         )
@@ -141,6 +173,15 @@ class EntryReader:
                 "objectGUID), which this connector cannot use as ids; choose a text anchor (entryUUID)",
                 setting="anchor",
             ) from None
+
+    def _anchors(self, entries: Sequence[tuple[str, RawEntry]]) -> list[str]:
+        """``anchor_of`` each entry: in C when every entry has the anchor spelt as configured."""
+        try:
+            return list(map(_utf8, map(_first, map(itemgetter(self.anchor), map(itemgetter(1), entries)))))
+        except (KeyError, IndexError, UnicodeDecodeError):
+            return [self.anchor_of(dn, raw) for dn, raw in entries]
+
+    # --- per-attribute converters ------------------------------------------------------------------------
 
     def _converter(self, name: str) -> tuple[str, Converter | None]:
         found = self._converters.get(name)
@@ -160,9 +201,7 @@ class EntryReader:
         if info.kind is Kind.STRING:
             return info.name, _text if info.single_value else _texts
         if info.kind is Kind.DATETIME:
-            if info.single_value:
-                return info.name, lambda raws: _time(raws[0]) if raws else None
-            return info.name, lambda raws: [_time(raw) for raw in raws]
+            return info.name, _one_time if info.single_value else _times
         return info.name, lambda raws: decode(info, raws)
 
     def _reference_converter(self, info: AttributeInfo) -> Converter:
@@ -183,42 +222,71 @@ class EntryReader:
 
         return ids
 
-    def index_page(
-        self, entries: Sequence[tuple[str, Mapping[str, list[bytes]]]]
-    ) -> tuple[list[str], set[str]]:
-        """Index the entries' own DNs: (their anchors, the DNs their references name that are still
-        unknown, to resolve before ``to_object``). Indexing the page first means references within the
-        page (a manager read with their reports) need no lookup."""
-        anchors = [self.anchor_of(dn, raw) for dn, raw in entries]
-        dns: set[str] = set()
-        known = self._converters.keys()
-        references = self._references
-        for (dn, raw), anchor in zip(entries, anchors, strict=True):
-            self.index.remember(dn, anchor)
-            if not raw.keys() <= known:  # subset tests in C: the common case builds no set
-                for name in raw.keys() - known:
-                    self._converter(name)
-            if references and not references.isdisjoint(raw):
-                for name in raw.keys() & references:
-                    dns.update(reference_dn(value) for value in raw[name] if value)
-        return anchors, {dn for dn in dns if self.index.id_of(dn) is None}
+    # --- pages -------------------------------------------------------------------------------------------
 
-    def to_object(self, object_type: str, anchor: str, raw: Mapping[str, list[bytes]]) -> DirectoryObject:
-        """The entry as an object (``anchor`` from ``index_page``)."""
-        attributes: dict[str, Any] = {}
-        cursor: str | None = None
+    def objects(
+        self, object_type: str, entries: Sequence[tuple[str, RawEntry]], resolve: Callable[[set[str]], None]
+    ) -> list[DirectoryObject]:
+        """The entries as objects, their references as ids. The entries' own DNs are indexed first, so
+        references within the page (a manager read with their reports) need no lookup; ``resolve`` then
+        indexes the other DNs they name (the server's lookups)."""
+        anchors = self._anchors(entries)
+        self.index.remember_all([dn for dn, _ in entries], anchors)
+        seen = len(self._references)
+        resolve(self._unknown_references(entries))
+        objects = self._to_objects(object_type, anchors, entries)
+        if len(self._references) != seen:  # a reference attribute met (spelt so) for the first time
+            resolve(self._unknown_references(entries))
+            objects = self._to_objects(object_type, anchors, entries)
+        return objects
+
+    def _unknown_references(self, entries: Sequence[tuple[str, RawEntry]]) -> set[str]:
+        """The DNs the entries' references name that the index does not know."""
+        values: set[bytes] = set()
+        raws = [raw for _, raw in entries]
+        for name in self._references:
+            values.update(chain.from_iterable(map(methodcaller("get", name, ()), raws)))
+        # only uniqueMember values carry a '#' (an optional unique id): skip the regex otherwise
+        dns = {reference_dn(value) if b"#" in value else value.decode() for value in values if value}
+        return {dn for dn in dns if self.index.id_of(dn) is None}
+
+    def _to_objects(
+        self, object_type: str, anchors: Sequence[str], entries: Sequence[tuple[str, RawEntry]]
+    ) -> list[DirectoryObject]:
+        """The entries as objects, with these anchors (references resolved beforehand)."""
+        attributes: list[dict[str, Any]] = []
+        cursors: list[str | None] = []
         converters = self._converters
-        for name, values in raw.items():
-            spec = converters.get(name) or self._converter(name)
-            convert = spec[1]
-            if convert is _texts:  # most attributes: decoded inline, without a Python call per attribute
+        for _, raw in entries:
+            converted: dict[str, Any] = {}
+            cursor: str | None = None
+            for name, values in raw.items():
                 try:
-                    attributes[spec[0]] = list(map(_utf8, values))
+                    target, convert = converters[name]
+                except KeyError:
+                    target, convert = self._converter(name)
+                # text, most attributes: decoded inline (UTF-8, in C); other values, and text that is not
+                # UTF-8, by the attribute's converter
+                if convert is _texts:
+                    try:
+                        converted[target] = (
+                            [values[0].decode()] if len(values) == 1 else list(map(_utf8, values))
+                        )
+                        continue
+                    except UnicodeDecodeError:
+                        pass
+                elif convert is _text:
+                    try:
+                        converted[target] = values[0].decode() if values else None
+                        continue
+                    except UnicodeDecodeError:
+                        pass
+                elif convert is None:
+                    cursor = values[0].decode("ascii") if values else None
                     continue
-                except UnicodeDecodeError:
-                    pass
-            if convert is None:
-                cursor = values[0].decode("ascii") if values else None
-            elif convert is not _skip:
-                attributes[spec[0]] = convert(values)
-        return DirectoryObject(object_type, anchor, attributes, cursor=cursor)
+                elif convert is _skip:
+                    continue
+                converted[target] = convert(values)
+            attributes.append(converted)
+            cursors.append(cursor)
+        return list(map(DirectoryObject, repeat(object_type), anchors, attributes, repeat(False), cursors))

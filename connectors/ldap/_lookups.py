@@ -32,17 +32,12 @@ class Lookups:
         self.reader = reader
 
     def objects(self, obj: ObjectSettings, entries: list[Entry]) -> list[DirectoryObject]:
-        return [o for _, o in self.page(obj, entries)]
+        return self.page(obj, entries)[1]
 
-    def page(self, obj: ObjectSettings, entries: list[Entry]) -> list[tuple[str, DirectoryObject]]:
-        """(DN, object) of each entry, references resolved."""
+    def page(self, obj: ObjectSettings, entries: list[Entry]) -> tuple[list[str], list[DirectoryObject]]:
+        """(the DNs, the objects) of the entries, in order, references resolved."""
         self.index.trim()
-        reader = self.reader()
-        anchors, unknown = reader.index_page(entries)
-        self.resolve_dns(unknown)
-        return [
-            (dn, reader.to_object(obj.name, a, raw)) for a, (dn, raw) in zip(anchors, entries, strict=True)
-        ]
+        return [dn for dn, _ in entries], self.reader().objects(obj.name, entries, self.resolve_dns)
 
     def resolve_dns(self, dns: Iterable[str]) -> None:
         """Index these DNs' ids (the empty placeholder DN and entries that do not exist stay out)."""

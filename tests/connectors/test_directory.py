@@ -108,3 +108,92 @@ def test_new_ids_are_random_version_4_uuids() -> None:
     for text in ids[:200]:
         parsed = uuid.UUID(text)
         assert str(parsed) == text and parsed.version == 4 and parsed.variant == uuid.RFC_4122
+
+
+def test_a_batch_of_new_ids_are_random_version_4_uuids() -> None:
+    import uuid
+
+    from connectors._directory import new_ids
+
+    assert new_ids(0) == []
+    ids = new_ids(2000)
+    assert len(set(ids)) == len(ids) == 2000
+    for text in ids[:300]:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text and parsed.version == 4 and parsed.variant == uuid.RFC_4122
+    # every variant digit turns up (the two random bits are taken from the random bytes)
+    assert {text[19] for text in ids} == set("89ab")
+
+
+def test_creates_with_an_empty_or_reserved_name_are_refused_alone() -> None:
+    directory = Directory()
+    good = Change(Operation.CREATE, "User", modifications=(mod("a", ValueOp.REPLACE, "x"),))
+    empty = Change(Operation.CREATE, "User", modifications=(mod("", ValueOp.REPLACE, "x"),))
+    named_id = Change(Operation.CREATE, "User", modifications=(mod("id", ValueOp.REPLACE, "x"),))
+    cleared_id = Change(Operation.CREATE, "User", modifications=(mod("id", ValueOp.REPLACE),))  # no value
+    results = directory.apply([good, empty, named_id, cleared_id, good])
+    assert [r.ok for r in results] == [True, False, False, False, True]
+    assert all(isinstance(r.error, ObjectRejected) for r in results[1:4])
+    assert directory.count("User") == 2
+    anchored = Directory(anchor="id")  # there "id" is the anchor column, given by the create
+    assert anchored.apply([named_id])[0].target_id == "x"
+
+
+NAMES = st.sampled_from(["mail", "n", "tags"])
+SMALL_VALUES = st.sampled_from(["a", "b", "c", 1, True]) | st.lists(
+    st.sampled_from(["a", "b", "c"]), max_size=3
+)
+MODIFICATIONS = st.builds(
+    lambda name, op, value: Modification(name, op, tuple(value) if isinstance(value, list) else (value,)),
+    NAMES,
+    st.sampled_from(list(ValueOp)),
+    SMALL_VALUES,
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    steps=st.lists(
+        st.tuples(
+            st.sampled_from(list(Operation)),
+            st.sampled_from(["User", "Group"]),
+            st.integers(min_value=0, max_value=5),
+            st.lists(MODIFICATIONS, max_size=4),
+        ),
+        max_size=25,
+    ),
+    looked_up_after=st.integers(min_value=0, max_value=25),
+)
+def test_the_lookup_indexes_kept_up_to_date_agree_with_ones_built_afresh(
+    steps: list[tuple[Operation, str, int, list[Modification]]], looked_up_after: int
+) -> None:
+    directory = Directory(multi_valued=frozenset({"tags"}))
+    made: dict[str, list[str]] = {"User": [], "Group": []}
+    for number, (operation, object_type, which, modifications) in enumerate(steps):
+        if number == looked_up_after:  # indexes built here, then kept up to date by the writes
+            for name in ("mail", "tags", "id"):
+                directory.find("User", name, ["a"])
+            directory.find("Group", "mail", ["a"])
+        known = made[object_type]
+        target = known[which % len(known)] if known else "nobody"
+        change = Change(
+            operation, object_type, None if operation is Operation.CREATE else target, tuple(modifications)
+        )
+        result = directory.apply([change])[0]
+        if result.ok and operation is Operation.CREATE:
+            known.append(result.target_id or "")
+    afresh = Directory(multi_valued=frozenset({"tags"}))
+    for object_type in ("User", "Group"):
+        for object_id, attributes in directory.items(object_type):
+            afresh.put(object_type, object_id, attributes)
+    values = ["a", "b", "c", "1", "true", *made["User"], *made["Group"]]
+    for object_type in ("User", "Group"):
+        for name in ("mail", "n", "tags", "id"):
+            kept = {
+                v: sorted(o.id for o in found)
+                for v, found in directory.find(object_type, name, values).items()
+            }
+            fresh = {
+                v: sorted(o.id for o in found) for v, found in afresh.find(object_type, name, values).items()
+            }
+            assert kept == fresh, (object_type, name)

@@ -72,6 +72,7 @@ def test_any_document_reads_as_json_loads_at_any_buffer_size(
 ) -> None:
     path = write(tmp_path_factory.mktemp("doc"), json.dumps(document, **layout))
     assert list(items(path, chunk=chunk)) == expected(document)
+    assert repr(list(items(path, chunk=chunk))) == repr(expected(document))  # the types too (1 is not 1.0)
     only = data.draw(st.sampled_from([*document, "Absent"]))
     assert list(items(path, only, chunk=chunk)) == expected(document, only)
     # Reads of one type after another through bookmarks: the first walks the file, the others seek.
@@ -311,3 +312,31 @@ def test_whitespace_between_items_may_run_past_any_buffer_end(tmp_path: Path) ->
             assert list(items(path, name, chunk=chunk, bookmarks=bookmarks)) == expected(document, name), (
                 chunk
             )
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        2**64,
+        2**64 - 1,
+        -(2**63) - 1,
+        -(2**63),
+        10**30,
+        1234567890123456789,
+        0.1,
+        1.5e300,
+        5e-324,
+        -0.0,
+        "\ud800",
+    ],
+)
+def test_items_decoded_a_slice_at_a_time_are_what_json_loads_makes_type_and_all(
+    tmp_path: Path, value: object
+) -> None:
+    # Slices go to orjson first, which makes an integer past 64 bits a float and refuses a lone surrogate:
+    # those must still come out as json.loads makes them (an int stays an int).
+    listed = [{"id": f"u{i}", "n": value if i % 97 == 5 else i} for i in range(3000)]
+    path = write(tmp_path, json.dumps({"User": listed}))
+    came = [item for _, _, run in batches(path) for item in run]
+    assert repr(came) == repr(listed)
+    assert max(len(run) for _, _, run in batches(path)) > _RUN  # decoded by slices, not one by one

@@ -176,3 +176,80 @@ def test_removals_of_absent_values_are_dropped() -> None:
     ]
     kept = without_absent_values(edits, {"description": [b"a"]}, lambda _, v: v.lower())
     assert kept == [(MOD_DELETE, "description", [b"A"]), (MOD_ADD, "x", [b"1"])]
+
+
+# --- entry conversion (the read hot path) against the per-attribute rules of ``_values`` --------------
+
+_SYNTAX = "1.3.6.1.4.1.1466.115.121.1."
+_SUBSCHEMA = {
+    "attributeTypes": [
+        f"( 2.5.4.3 NAME 'cn' SYNTAX {_SYNTAX}15 )".encode(),
+        f"( 2.16.840.1.113730.3.1.241 NAME 'displayName' SYNTAX {_SYNTAX}15 SINGLE-VALUE )".encode(),
+        f"( 2.5.18.1 NAME 'createTimestamp' SYNTAX {_SYNTAX}24 SINGLE-VALUE )".encode(),
+        f"( 1.1.1 NAME 'birthdays' SYNTAX {_SYNTAX}24 )".encode(),
+        f"( 0.9.2342.19200300.100.1.10 NAME 'manager' SYNTAX {_SYNTAX}12 )".encode(),
+        f"( 1.3.6.1.1.1.1.0 NAME 'uidNumber' SYNTAX {_SYNTAX}27 SINGLE-VALUE )".encode(),
+        f"( 0.9.2342.19200300.100.1.60 NAME 'jpegPhoto' SYNTAX {_SYNTAX}28 )".encode(),
+        f"( 2.5.4.35 NAME 'userPassword' SYNTAX {_SYNTAX}40 )".encode(),
+        f"( 1.3.6.1.4.1.4203.666.1.7 NAME 'entryCSN' SYNTAX {_SYNTAX}15 SINGLE-VALUE )".encode(),
+        f"( 1.3.6.1.1.16.4 NAME 'entryUUID' SYNTAX {_SYNTAX}15 SINGLE-VALUE )".encode(),
+    ]
+}
+_BOSS = "cn=boss,dc=x"
+_raw_values = st.lists(
+    st.one_of(
+        st.binary(max_size=6),
+        st.text(max_size=6).map(str.encode),
+        st.sampled_from([b"20261122050722Z", b"2026112205Z", b"20261122050722.5+0100", b"\xff1122050722Z"]),
+        st.sampled_from([_BOSS.encode(), b"CN=Boss,dc=x", b"cn=nobody,dc=x", b"cn=boss,dc=x#'01'B"]),
+    ),
+    max_size=3,
+)
+_NAMES = "cn CN displayName createTimestamp birthdays manager uidNumber jpegPhoto userPassword entryCSN other"
+_entries = st.lists(st.dictionaries(st.sampled_from(_NAMES.split()), _raw_values), max_size=4)
+
+
+@given(_entries)
+def test_entries_convert_by_the_per_attribute_rules(raws: list[dict[str, list[bytes]]]) -> None:
+    from connectors.ldap._entries import DnIndex, EntryReader
+    from connectors.ldap._schema import Schema
+
+    schema = Schema(_SUBSCHEMA)
+    index = DnIndex()
+    index.remember(_BOSS, "boss-id")
+    reader = EntryReader(schema, "entryUUID", index)
+    entries = [(f"cn=e{i},dc=x", {**raw, "entryUUID": [f"id{i}".encode()]}) for i, raw in enumerate(raws)]
+    try:
+        got = reader.objects("User", entries, lambda dns: None)
+    except UnicodeDecodeError:  # a cursor or a reference that is not text fails the read, as it always did
+        assert any(
+            any(not v.isascii() for v in raw.get("entryCSN", [])[:1])
+            or any(not _utf8(v) for v in raw.get("manager", []))
+            for raw in raws
+        )
+        return
+    for (_, raw), obj in zip(entries, got, strict=True):
+        expected: dict[str, object] = {}
+        cursor = None
+        for name, values in raw.items():
+            info = schema.info(name)
+            if name == "entryCSN":
+                cursor = values[0].decode("ascii") if values else None
+            elif name == "userPassword":
+                continue
+            elif name == "manager":
+                found = [index.id_of(reference_dn(v)) for v in values if v]
+                expected[info.name] = [i for i in found if i is not None]
+            else:
+                expected[info.name] = decode(info, values)
+        assert obj.attributes == expected
+        assert list(obj.attributes) == list(expected)
+        assert obj.cursor == cursor and obj.id == raw["entryUUID"][0].decode()
+
+
+def _utf8(raw: bytes) -> bool:
+    try:
+        raw.decode()
+    except UnicodeDecodeError:
+        return False
+    return True

@@ -106,6 +106,19 @@ def _record_id() -> str:
     return f"{(int.from_bytes(os.urandom(16), 'big') & _V4_KEEP) | _V4_SET:032x}"
 
 
+_last_when: list[tuple[datetime | None, str]] = [(None, "")]
+
+
+def _when_text(when: datetime) -> str:
+    """``when.isoformat()``, kept for the last ``when`` given: every record of a cycle has the same one."""
+    last = _last_when[0]
+    if last[0] is when:
+        return last[1]
+    text = when.isoformat()
+    _last_when[0] = (when, text)  # (datetimes never change: another thread's entry is as good)
+    return text
+
+
 def log_record(
     ctx: LogContext,
     op: PlannedOperation,
@@ -122,7 +135,7 @@ def log_record(
     stays cheap in big cycles."""
     record: dict[str, Any] = {
         "id": _record_id(),
-        "activityDateTime": when.isoformat(),
+        "activityDateTime": _when_text(when),
         "cycleId": ctx.cycle_id,
         "job": ctx.job_id,
         "sp": ctx.service_principal,
@@ -135,7 +148,7 @@ def log_record(
         "sourceType": op.source_type,
         "targetType": op.object_type,
         "name": op.display_name,
-        "changes": op.changes,  # (name, old, new) named tuples: JSON writes each as a list
+        "changes": list(map(tuple, op.changes)),  # (name, old, new) as plain tuples: orjson writes them
         "reason": op.reason,
         "error": error,
         "code": code or op.error,

@@ -40,6 +40,18 @@ class Sql:
         self.upserts = dialect.name == "postgresql" or (
             dialect.name == "sqlite" and sqlite3.sqlite_version_info >= (3, 24)
         )
+        self.utf8 = False
+        """Whether JSON columns take their text as UTF-8 bytes (``cast``): a SQLite database storing text as
+        UTF-8 (the store sets it once it has read the database's encoding). Then JSON written by orjson is
+        stored as it came, instead of being decoded to a ``str`` for the driver to encode again."""
+
+    def cast(self, columns: Sequence[str]) -> tuple[str, ...]:
+        """The columns among ``columns`` to bind as ``CAST(? AS TEXT)`` (none unless ``utf8``)."""
+        return tuple(columns) if self.utf8 else ()
+
+    def mark(self) -> str:
+        """A JSON value's placeholder: ``CAST(? AS TEXT)`` under ``utf8``, else ``?``."""
+        return _CAST if self.utf8 else "?"
 
     def text(self, sql: str) -> str:
         """``sql`` written with ``?`` placeholders, in the driver's style."""
@@ -55,27 +67,45 @@ class Sql:
         return conn.exec_driver_sql(self.text(sql), self._bind(params))
 
     def run_many(self, conn: Connection, sql: str, rows: Sequence[Params]) -> None:
-        if rows:
+        if not rows:
+            return
+        if self.style == "named":
             conn.exec_driver_sql(self.text(sql), [self._bind(r) for r in rows])
+        else:  # positional: the rows as they are (SQLAlchemy makes tuples of them unless they are already)
+            conn.exec_driver_sql(self.text(sql), rows if rows.__class__ is list else list(rows))
 
     def query(self, conn: Connection, sql: str, params: Params = ()) -> list[Any]:
         return list(self.run(conn, sql, params).fetchall())
 
     def upsert(
-        self, conn: Connection, table: str, columns: Sequence[str], keys: int, rows: Sequence[Params]
+        self,
+        conn: Connection,
+        table: str,
+        columns: Sequence[str],
+        keys: int,
+        rows: Sequence[Params],
+        cast: tuple[str, ...] = (),
     ) -> None:
-        """Insert or replace ``rows`` (tuples in ``columns`` order, the first ``keys`` columns the key)."""
+        """Insert or replace ``rows`` (tuples in ``columns`` order, the first ``keys`` columns the key;
+        ``cast``: the columns bound as ``CAST(? AS TEXT)``, from ``Sql.cast``)."""
         if not rows:
             return
         if self.upserts:
-            self.run_many(conn, _upsert_sql(table, tuple(columns), keys), rows)
+            self.run_many(conn, _upsert_sql(table, tuple(columns), keys, cast), rows)
             return
         where = " AND ".join(f"{c} = ?" for c in columns[:keys])
         self.run_many(conn, f"DELETE FROM {table} WHERE {where}", [r[:keys] for r in rows])
-        self.run_many(conn, _insert_sql(table, tuple(columns)), rows)
+        self.run_many(conn, _insert_sql(table, tuple(columns), cast), rows)
 
-    def insert(self, conn: Connection, table: str, columns: Sequence[str], rows: Sequence[Params]) -> None:
-        self.run_many(conn, _insert_sql(table, tuple(columns)), rows)
+    def insert(
+        self,
+        conn: Connection,
+        table: str,
+        columns: Sequence[str],
+        rows: Sequence[Params],
+        cast: tuple[str, ...] = (),
+    ) -> None:
+        self.run_many(conn, _insert_sql(table, tuple(columns), cast), rows)
 
 
 @lru_cache(maxsize=512)
@@ -97,18 +127,22 @@ def _placeholder(style: str, number: int) -> str:
     return f":p{number}"
 
 
+_CAST = "CAST(? AS TEXT)"
+"""SQLite stores a BLOB cast to TEXT as text in the database's encoding, its bytes unchanged."""
+
+
 @lru_cache(maxsize=64)
-def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
-    marks = ", ".join("?" for _ in columns)
+def _insert_sql(table: str, columns: tuple[str, ...], cast: tuple[str, ...] = ()) -> str:
+    marks = ", ".join(_CAST if c in cast else "?" for c in columns)
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
 
 
 @lru_cache(maxsize=64)
-def _upsert_sql(table: str, columns: tuple[str, ...], keys: int) -> str:
+def _upsert_sql(table: str, columns: tuple[str, ...], keys: int, cast: tuple[str, ...] = ()) -> str:
     updates = ", ".join(f"{c} = excluded.{c}" for c in columns[keys:])
     conflict = f"ON CONFLICT ({', '.join(columns[:keys])})"
     action = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
-    return f"{_insert_sql(table, columns)} {conflict} {action}"
+    return f"{_insert_sql(table, columns, cast)} {conflict} {action}"
 
 
 def marks(count: int) -> str:

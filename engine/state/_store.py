@@ -54,6 +54,10 @@ class StateStore:
         try:
             self._sql = Sql(self._engine.dialect)
             prepare(self._engine, self._sql, url)
+            if self._engine.dialect.name == "sqlite":  # JSON as orjson writes it when text is UTF-8 (``Sql``)
+                with self._engine.connect() as conn:
+                    encoding = self._sql.query(conn, "PRAGMA encoding")
+                self._sql.utf8 = bool(encoding) and str(encoding[0][0]).upper() == "UTF-8"
             self._reads = choose_reads(self._engine, self._sql, parallel_reads)
         except SQLAlchemyError as exc:
             close_engine(url, self._engine)
@@ -411,15 +415,15 @@ class StateStore:
         (one executemany per table)."""
         if not intents and not exports:
             return
-        rows = [(self.job_id, mapping_key, *i.row()) for i in intents]
-        others = [(self.job_id, mapping_key, *e.row()) for e in exports]
-        columns = ("job_id", "scope", "source_id", "recorded", "data")
+        utf8 = self._sql.utf8
+        rows = [i.row(utf8) for i in intents]
+        others = [e.row(utf8) for e in exports]
         try:
             with self._engine.begin() as conn:
                 started = self._fence(conn)
                 writer = Writer(self._sql, conn, self.job_id)
-                writer.upsert("intents", columns, rows)
-                writer.upsert("exports", columns, others)
+                writer.journal("intents", mapping_key, rows)
+                writer.journal("exports", mapping_key, others)
             self._confirmed(started)
         except SQLAlchemyError as exc:
             raise StateError(f"cannot write the state database {self.url}: {exc}") from exc

@@ -29,13 +29,19 @@ def encode_json(value: Any) -> str:
     """``value`` as the compact JSON text ``json`` writes (a link's essence, an intent), by orjson -- several
     times faster, and a cycle writes one per object -- or by ``json`` for what orjson refuses (an integer
     past 64 bits, a key that is no string, a date: refused by both) or writes otherwise (NaN, infinities)."""
+    return encode_json_utf8(value).decode()
+
+
+def encode_json_utf8(value: Any) -> bytes:
+    """``encode_json``'s text as UTF-8 (what orjson writes): handed as it is to a database that stores text
+    as UTF-8 (``Sql.utf8``), it is neither decoded here nor encoded again by the driver."""
     try:
-        text = orjson.dumps(value, default=_as_list, option=_ORJSON_AS_JSON).decode()
+        data = orjson.dumps(value, default=_as_list, option=_ORJSON_AS_JSON)
     except TypeError:  # orjson.JSONEncodeError
-        return _JSON(value)
-    if "null" in text and _non_finite(value):  # orjson writes NaN and infinities as null: json keeps them
-        return _JSON(value)
-    return text
+        return _JSON(value).encode()
+    if b"null" in data and _non_finite(value):  # orjson writes NaN and infinities as null: json keeps them
+        return _JSON(value).encode()
+    return data
 
 
 _RECORD = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
@@ -48,6 +54,14 @@ def encode_record(value: Any) -> str:
         return orjson.dumps(value, default=_as_str, option=_ORJSON_AS_JSON).decode()
     except TypeError:  # orjson.JSONEncodeError
         return _RECORD(value)
+
+
+def encode_record_utf8(value: Any) -> bytes:
+    """``encode_record``'s text as UTF-8 (see ``encode_json_utf8``)."""
+    try:
+        return orjson.dumps(value, default=_as_str, option=_ORJSON_AS_JSON)
+    except TypeError:  # orjson.JSONEncodeError
+        return _RECORD(value).encode()
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -95,16 +109,43 @@ def _load_blob(text: str | None, what: str) -> dict[str, Any] | None:
 
 
 def _dump_blob(values: Mapping[str, Any]) -> str:
-    # The same text as dumping {"version": 1, "values": values}, without building that dict.
+    return _dump_blob_utf8(values).decode()
+
+
+def _dump_blob_utf8(values: Mapping[str, Any]) -> bytes:
+    """The same text as dumping {"version": 1, "values": values}, without building that dict, as UTF-8
+    (``_dump_blob``: as a ``str``)."""
     plain = values if values.__class__ is dict else dict(values)
-    return f'{{"version":{BLOB_VERSION},"values":{encode_json(plain)}}}'
+    return _BLOB_HEAD + encode_json_utf8(plain) + b"}"
+
+
+_BLOB_HEAD = f'{{"version":{BLOB_VERSION},"values":'.encode()
 
 
 def iso(value: datetime) -> str:
-    """A datetime as stored: ISO-8601 with its offset; naive values are refused (they would lie)."""
+    """A datetime as stored: ISO-8601 with its offset; naive values are refused (they would lie).
+
+    The text of the last datetime given is kept: a page's journal rows all carry the cycle's one ``now``,
+    and formatting an aware datetime is no cheap call."""
+    last = _last_iso[0]
+    if last[0] is value:
+        return last[1]
     if value.tzinfo is None:
         raise ValueError("naive datetime given to the state store; use an aware UTC datetime")
-    return value.isoformat()
+    text = value.isoformat()
+    _last_iso[0] = (value, text)  # (datetimes never change: another thread's entry is as good)
+    return text
+
+
+_last_iso: list[tuple[datetime | None, str]] = [(None, "")]
+
+
+def iso_text(text: str, seen: dict[str, str]) -> str:
+    """ISO-8601 ``text`` as ``iso`` stores it (``seen``: the texts done already, e.g. a batch's)."""
+    stored = seen.get(text)
+    if stored is None:
+        stored = seen[text] = iso(datetime.fromisoformat(text))
+    return stored
 
 
 LINK_COLUMNS = ("source_id", "target_id", "essence", "pending_refs", "disabled")
@@ -135,9 +176,11 @@ class Link(NamedTuple):
             bool(row[4]),
         )
 
-    def row(self) -> tuple[Any, ...]:
-        pending = None if self.pending_refs is None else _dump_blob(self.pending_refs)
-        return (self.source_id, self.target_id, _dump_blob(self.essence), pending, self.disabled)
+    def row(self, utf8: bool = False) -> tuple[Any, ...]:
+        """The link's values in ``LINK_COLUMNS`` order (its JSON as UTF-8 bytes with ``utf8``)."""
+        dump = _dump_blob_utf8 if utf8 else _dump_blob
+        pending = None if self.pending_refs is None else dump(self.pending_refs)
+        return (self.source_id, self.target_id, dump(self.essence), pending, self.disabled)
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,8 +246,10 @@ class Intent:
         values = tuple((str(a), str(v)) for a, v in data.get("matching", ()))
         return cls(row[0], values, datetime.fromisoformat(row[1]))
 
-    def row(self) -> tuple[Any, ...]:
-        matching = _dump_blob({"matching": [list(pair) for pair in self.values]})
+    def row(self, utf8: bool = False) -> tuple[Any, ...]:
+        matching = (_dump_blob_utf8 if utf8 else _dump_blob)(
+            {"matching": [list(pair) for pair in self.values]}
+        )
         return (self.source_id, iso(self.recorded), matching)
 
 
@@ -224,8 +269,9 @@ class PendingExport:
         data = _load_blob(row[2], "a pending export") or {}
         return cls(row[0], tuple(str(a) for a in data.get("attributes", ())), datetime.fromisoformat(row[1]))
 
-    def row(self) -> tuple[Any, ...]:
-        return (self.source_id, iso(self.recorded), _dump_blob({"attributes": list(self.attributes)}))
+    def row(self, utf8: bool = False) -> tuple[Any, ...]:
+        attributes = (_dump_blob_utf8 if utf8 else _dump_blob)({"attributes": list(self.attributes)})
+        return (self.source_id, iso(self.recorded), attributes)
 
 
 @dataclass

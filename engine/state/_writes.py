@@ -16,7 +16,7 @@ Besides the rows themselves it keeps two derived things consistent in the same t
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -24,11 +24,13 @@ from sqlalchemy.engine import Connection
 
 from ._schema import DIRTY, WAITING
 from ._sql import Sql, chunks, marks
-from ._types import LINK_COLUMNS, Batch, Link, encode_record, iso
+from ._types import LINK_COLUMNS, Batch, Link, encode_record, encode_record_utf8, iso, iso_text
 
 __all__ = ["Writer", "dumps"]
 
 _LINK_COLUMNS = ("job_id", "scope", *LINK_COLUMNS, "ref_state")
+_LINK_JSON = ("essence", "pending_refs")
+_JOURNAL = ("job_id", "scope", "source_id", "recorded", "data")
 
 
 def dumps(value: Any) -> str:
@@ -82,8 +84,7 @@ class Writer:
         for mapping_key, ids in batch.cleared_exports.items():
             self.delete_ids("exports", mapping_key, sorted(ids))
         for mapping_key, exports in batch.exports.items():
-            rows = [(self.job, mapping_key, *e.row()) for e in exports.values()]
-            self.upsert("exports", ("job_id", "scope", "source_id", "recorded", "data"), rows)
+            self.journal("exports", mapping_key, [e.row(self.sql.utf8) for e in exports.values()])
         for mapping_key, updates in batch.store_updates.items():
             self.store(mapping_key, updates)
         for mapping_key, watermark in batch.watermarks.items():
@@ -95,6 +96,11 @@ class Writer:
         self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], keys: int = 3
     ) -> None:
         self.sql.upsert(self.conn, table, columns, keys, rows)
+
+    def journal(self, table: str, mapping_key: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Rows of ``intents`` or ``exports`` (``Intent.row`` / ``PendingExport.row``, given ``Sql.utf8``)."""
+        rows = [(self.job, mapping_key, *row) for row in rows]
+        self.sql.upsert(self.conn, table, _JOURNAL, 3, rows, self.sql.cast(("data",)))
 
     # --- links and references --------------------------------------------------------------------------
 
@@ -111,8 +117,9 @@ class Writer:
         new: list[tuple[Any, ...]] = []
         plain: list[tuple[Any, ...]] = []
         full: list[tuple[Any, ...]] = []
+        utf8 = self.sql.utf8
         for sid, link in links.items():
-            _, target, essence, pending, disabled = link.row()
+            _, target, essence, pending, disabled = link.row(utf8)
             state = _ref_state(link, waiting.get(sid))
             old = before.get(sid)
             if old is None:
@@ -121,9 +128,10 @@ class Writer:
                 plain.append((essence, pending, disabled, self.job, mapping_key, sid))
             else:
                 full.append((target, essence, pending, disabled, state, self.job, mapping_key, sid))
-        self.sql.insert(self.conn, "object_links", _LINK_COLUMNS, new)
+        self.sql.insert(self.conn, "object_links", _LINK_COLUMNS, new, self.sql.cast(_LINK_JSON))
         where = "WHERE job_id = ? AND scope = ? AND source_id = ?"
-        columns = "essence = ?, pending_refs = ?, disabled = ?"
+        mark = self.sql.mark()
+        columns = f"essence = {mark}, pending_refs = {mark}, disabled = ?"
         self.sql.run_many(self.conn, f"UPDATE object_links SET {columns} {where}", plain)
         self.sql.run_many(
             self.conn, f"UPDATE object_links SET target_id = ?, {columns}, ref_state = ? {where}", full
@@ -248,7 +256,10 @@ class Writer:
     def _records(self, batch: Batch) -> None:
         if batch.logs:
             columns = ("id", "job_id", "cycle_id", "activity", "action", "status", "source_id", "data")
-            self.sql.insert(self.conn, "provisioning_log", columns, [self._log_row(r) for r in batch.logs])
+            seen: dict[str, str] = {}  # a page's records mostly share one time
+            encode = encode_record_utf8 if self.sql.utf8 else encode_record
+            rows = [self._log_row(r, seen, encode) for r in batch.logs]
+            self.sql.insert(self.conn, "provisioning_log", columns, rows, self.sql.cast(("data",)))
         if batch.cycle is not None:
             began = iso(datetime.fromisoformat(batch.cycle["timeBegan"]))
             row = (batch.cycle["id"], self.job, began, dumps(batch.cycle))
@@ -256,14 +267,16 @@ class Writer:
         if batch.status is not None:
             self.upsert("job_status", ("job_id", "data"), [(self.job, dumps(batch.status))], keys=1)
 
-    def _log_row(self, record: Mapping[str, Any]) -> tuple[Any, ...]:
+    def _log_row(
+        self, record: Mapping[str, Any], seen: dict[str, str], encode: Callable[[Any], str | bytes]
+    ) -> tuple[Any, ...]:
         return (
             record["id"],
             self.job,
             record.get("cycleId"),
-            iso(datetime.fromisoformat(record["activityDateTime"])),
+            iso_text(record["activityDateTime"], seen),
             record.get("provisioningAction", "other"),
             record.get("status", "success"),
             record.get("sourceId"),
-            dumps(record),
+            encode(record),
         )

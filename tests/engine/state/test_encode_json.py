@@ -6,12 +6,20 @@ from __future__ import annotations
 import json
 import math
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.state._types import _dump_blob, _load_blob, encode_json, encode_record
+from engine.state._types import (
+    _dump_blob,
+    _dump_blob_utf8,
+    _load_blob,
+    encode_json,
+    encode_json_utf8,
+    encode_record,
+    encode_record_utf8,
+)
 
 _scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text()
 _values = st.recursive(
@@ -82,3 +90,24 @@ def test_a_record_reads_back_as_json_would_have_stored_it_but_for_nan_and_infini
         return v
 
     assert json.loads(encode_record(value)) == finite(json.loads(json.dumps(value)))
+
+
+@given(st.dictionaries(st.text(max_size=8), _values, max_size=6))
+def test_the_utf8_blob_is_the_text_blob_encoded(values: dict[str, Any]) -> None:
+    assert _dump_blob_utf8(values) == _dump_blob(values).encode()
+    assert encode_json_utf8(values) == encode_json(values).encode()
+    assert encode_record_utf8(values) == encode_record(values).encode()
+
+
+class _Change(NamedTuple):
+    name: str
+    old: Any
+    new: Any
+
+
+@given(st.lists(st.tuples(st.text(max_size=8), _values, _values), max_size=4))
+def test_a_record_writes_plain_tuples_as_it_wrote_named_ones(changes: list[tuple[str, Any, Any]]) -> None:
+    """Log records keep their changes as plain tuples (orjson writes them itself); the stored text is the
+    one named tuples gave."""
+    named = [_Change(*c) for c in changes]
+    assert encode_record({"changes": changes}) == encode_record({"changes": named})

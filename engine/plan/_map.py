@@ -69,9 +69,8 @@ def derive(mapping: CompiledMapping, obj: DirectoryObject) -> SourceState:
     # for an object the app is not assigned: out of scope (spec §D.4), whatever the scoping filters say.
     in_scope = result == "inScope" and attributes.get(ENTITLED) is not False
     enabled = attributes.get(mapping.enabled_attribute, True)
-    disabled = enabled is False or (
-        enabled.__class__ is not bool and enabled in _FALSE
-    )  # (a Boolean: no scan)
+    # a Boolean (the usual value) decides without scanning ``_FALSE``
+    disabled = enabled is False or (enabled.__class__ is not bool and enabled in _FALSE)
     soft_deleted = attributes.get("deletedDateTime") is not None
     if mapping.soft_deleted_attribute:
         soft_deleted = soft_deleted or attributes.get(mapping.soft_deleted_attribute) not in (None, *_FALSE)

@@ -3,6 +3,7 @@ keep every field it does not change, including fields added later to ``PlannedOp
 
 from __future__ import annotations
 
+from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
 
@@ -125,3 +126,7 @@ def test_positional_constructions_fill_every_field() -> None:
         display_name="Ann",
         source_type="User",
     )
+    from engine.plan import MatchResult, choose
+
+    match = choose(replace(mapping, matching=mapping.attributes), [(mapping.attributes[0], "Ann")], {})
+    assert len(match) == len(MatchResult._fields) and match == MatchResult(tried=(("displayName", "Ann", 0),))

@@ -13,6 +13,7 @@ from typing import Any
 from connectors import Modification, ValueOp
 
 from ..plan import Action, AttributeChange, PlannedOperation, Reason
+from ..state import iso
 
 _CODES = frozenset(Reason)
 _STEP_TYPES = ("import", "scoping", "matching", "processing", "referenceResolution", "export")
@@ -106,19 +107,6 @@ def _record_id() -> str:
     return f"{(int.from_bytes(os.urandom(16), 'big') & _V4_KEEP) | _V4_SET:032x}"
 
 
-_last_when: list[tuple[datetime | None, str]] = [(None, "")]
-
-
-def _when_text(when: datetime) -> str:
-    """``when.isoformat()``, kept for the last ``when`` given: every record of a cycle has the same one."""
-    last = _last_when[0]
-    if last[0] is when:
-        return last[1]
-    text = when.isoformat()
-    _last_when[0] = (when, text)  # (datetimes never change: another thread's entry is as good)
-    return text
-
-
 def log_record(
     ctx: LogContext,
     op: PlannedOperation,
@@ -135,7 +123,7 @@ def log_record(
     stays cheap in big cycles."""
     record: dict[str, Any] = {
         "id": _record_id(),
-        "activityDateTime": _when_text(when),
+        "activityDateTime": iso(when),  # (the cycle's one ``now``: formatted once)
         "cycleId": ctx.cycle_id,
         "job": ctx.job_id,
         "sp": ctx.service_principal,

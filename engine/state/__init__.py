@@ -62,6 +62,7 @@ from ._types import (
     PendingExport,
     StagedRemoval,
     StateError,
+    iso,
 )
 
 __all__ = [
@@ -85,6 +86,7 @@ __all__ = [
     "StateError",
     "StateStore",
     "get_table_definitions",
+    "iso",
     "now_ms",
     "set_holder_label",
 ]

@@ -175,7 +175,7 @@ def _ad_group(gid: str, name: str, members: list[str], **attrs: Any) -> dict[str
 
 
 def _cloud_sync_job(
-    folder: Path, ad: dict[str, Any], schema: dict[str, Any] | str = CLOUD_SYNC
+    folder: Path, ad: dict[str, Any], schema: dict[str, Any] | str = CLOUD_SYNC, settings: str = ""
 ) -> SyncEngine:
     if isinstance(schema, str):
         shutil.copy(SAMPLES / schema, folder / "schema.json")
@@ -191,7 +191,7 @@ def _cloud_sync_job(
         "id: cloudsync\nschema: schema.json\n"
         "directories:\n  Active Directory: {connector: json, path: ad.json}\n"
         f"  {target}: {{connector: json, path: entra.json}}\n"
-        "settings: {placeholders: {DomainFQDN: contoso.local, DomainNetBios: CONTOSO}}\n",
+        f"settings: {{placeholders: {{DomainFQDN: contoso.local, DomainNetBios: CONTOSO}}{settings}}}\n",
         encoding="utf-8",
     )
     return SyncEngine(load_job(folder / "job.yaml"))
@@ -292,6 +292,23 @@ def test_cloud_sync_container_filter_is_honoured(tmp_path: Path) -> None:
         report = engine.run_cycle()
         assert report.total(Action.DELETE) == 1 and report.total(Action.FAIL) == 0
         assert set(_entra(tmp_path)) == {"guid-001"}
+
+
+def test_cloud_sync_deletes_into_entra_are_held_by_the_deletion_guard(tmp_path: Path) -> None:
+    """An OU filter change that takes many users out of scope must not delete them all: the deletes into
+    Entra ID (README, "Deprovisioning into Microsoft Entra ID") are staged and counted like every removal."""
+    schema = _filtered_schema(containerFilter={"includedContainers": [f"OU=Staff,{BASE}"]})
+    users = [_ad_user(n) for n in range(1, 5)]
+    with _cloud_sync_job(tmp_path, {"user": users}, schema, settings=", deleteThreshold: 2") as engine:
+        assert engine.run_cycle().total(Action.CREATE) == 4
+        for user in users[:3]:
+            user["distinguishedName"] = user["distinguishedName"].replace("OU=Staff", "OU=Contractors")
+        _write(tmp_path / "ad.json", {"user": users})
+        shown = engine.plan().summary()
+        assert shown["delete"] == 0 and shown["stagedDelete"] == 3  # the dry-run says what the guard will do
+        report = engine.run_cycle()
+        assert report.quarantine == "TooManyDeletes" and report.staged == 3
+        assert len(_entra(tmp_path)) == 4  # nobody deleted
 
 
 def test_cloud_sync_group_filter_is_honoured(tmp_path: Path) -> None:
